@@ -1,0 +1,71 @@
+#include "app/Commands.hpp"
+
+#include <sstream>
+
+namespace dagda::app {
+
+const std::vector<Command>& all_commands() {
+    static const std::vector<Command> commands{
+        {{"inventory"}, "[--json] [--disk PATH]...",
+         "disks, PCI devices with Windows hardware IDs, network, firmware, CPU and memory", run_inventory},
+        {{"disk", "show"}, "TARGET [--json] [--with-bootcode]",
+         "the partition layout of a disk or image (sfdisk --json format)", run_disk_show},
+        {{"disk", "apply"}, "TARGET LAYOUT.json [options]",
+         "write a partition layout with libparted (plan first; --dry-run stops there)", run_disk_apply},
+    };
+    return commands;
+}
+
+std::string usage_line(const std::vector<std::string>& words) {
+    for (const auto& command : all_commands()) {
+        if (command.words != words) continue;
+        std::string line = "Usage: dagda";
+        for (const auto& word : words) line += " " + word;
+        return line + " " + command.synopsis + "\n" + command.summary + "\n";
+    }
+    return "Usage: dagda COMMAND\n";
+}
+
+std::string main_help() {
+    std::ostringstream out;
+    out << "Usage: dagda COMMAND [ARGS] [--json]\n"
+           "Dagda Rescue agent: brings a server's disks back on new hardware.\n\nCommands:\n";
+    for (const auto& command : all_commands()) {
+        std::string name;
+        for (const auto& word : command.words) name += (name.empty() ? "" : " ") + word;
+        out << "  " << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ') << command.summary << "\n";
+    }
+    out << "\nEvery command takes --help. --json prints machine-readable output on stdout\n"
+           "(errors too, as {\"error\": {\"kind\", \"message\"}}).\n\n"
+           "Exit codes (stable):\n"
+           "  0  done\n"
+           "  1  failed: the operation or its input failed (bad layout, I/O or library error)\n"
+           "  2  usage error: the command line is wrong\n"
+           "  3  refused for safety: a check refused to touch the target; nothing was written\n";
+    return out.str();
+}
+
+}  // namespace dagda::app
+
+#include <iostream>
+
+namespace dagda::app {
+
+namespace po = boost::program_options;
+
+std::optional<po::variables_map> parse_args(const std::vector<std::string>& args, const std::vector<std::string>& words,
+                                            const po::options_description& options,
+                                            const po::positional_options_description& positional) {
+    po::options_description all(options);
+    all.add_options()("help,h", "show this help");
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    if (vm.count("help")) {
+        std::cout << usage_line(words) << "\n" << all;
+        return std::nullopt;
+    }
+    po::notify(vm);
+    return vm;
+}
+
+}  // namespace dagda::app

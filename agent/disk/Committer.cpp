@@ -1,0 +1,77 @@
+#include "disk/Committer.hpp"
+
+#include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
+#include "disk/LayoutReader.hpp"
+#include "disk/SfdiskJson.hpp"
+#include "disk/TableWriter.hpp"
+#include "disk/sys/Parted.hpp"
+
+#include <fcntl.h>
+
+#include <optional>
+
+namespace dagda::disk {
+
+namespace {
+
+// The target must still be the disk the plan was made for (a hot-swapped disk reuses names).
+void require_same_target(const Plan& plan) {
+    const TargetInfo now = probe_target(plan.target.path);
+    if (now.size_bytes != plan.target.size_bytes || now.serial != plan.target.serial || now.wwn != plan.target.wwn)
+        throw Error(ErrorKind::refused, "refusing to write " + plan.target.path +
+                                            ": the disk changed since the plan was made (now " + describe(now) + ")");
+}
+
+void verify(const Plan& plan) {
+    const auto found = read_layout(plan.target);
+    if (!found) throw Error(ErrorKind::failed, "verification failed: no partition table found on " + plan.target.path);
+    Layout expected = plan.layout;
+    // A layout that leaves gpt's usable range open gets libparted's; compare the rest exactly.
+    if (!expected.first_lba) expected.first_lba = found->first_lba;
+    if (!expected.last_lba) expected.last_lba = found->last_lba;
+    const std::string want = to_sfdisk_json(expected, true);
+    const std::string got = to_sfdisk_json(*found, true);
+    if (want != got)
+        throw Error(ErrorKind::failed, "verification failed: the table read back from " + plan.target.path +
+                                           " differs from the plan.\nplanned:\n" + want + "read back:\n" + got);
+}
+
+}  // namespace
+
+std::vector<std::string> commit_plan(const Plan& plan, const ActionObserver& on_action) {
+    require_same_target(plan);
+    sys::PartedMessages messages;
+    sys::PartedDevice device(plan.target.path);
+    std::optional<sys::PartedDisk> disk;
+    for (const Action& action : plan.actions) {
+        if (on_action) on_action(action);
+        switch (action.kind) {
+        case ActionKind::create_table:
+            disk.emplace(device, plan.layout.label == TableKind::dos ? "msdos" : "gpt", messages);
+            break;
+        case ActionKind::create_partition:
+            disk->add_partition(action.partition->start, action.partition->end() - 1, action.partition->bootable);
+            break;
+        case ActionKind::write_table: {
+            disk->commit_to_device();
+            const UniqueFd fd = UniqueFd::open(plan.target.path, O_RDWR);
+            write_table_identity(fd.get(), plan.layout, plan.target);
+            break;
+        }
+        case ActionKind::write_boot_code: {
+            const UniqueFd fd = UniqueFd::open(plan.target.path, O_RDWR);
+            write_boot_code(fd.get(), plan.boot_code, plan.target);
+            break;
+        }
+        case ActionKind::verify:
+            verify(plan);
+            // Only now tell the kernel: it then sees the final table, not libparted's draft.
+            disk->commit_to_os();
+            break;
+        }
+    }
+    return messages.messages();
+}
+
+}  // namespace dagda::disk

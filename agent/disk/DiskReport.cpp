@@ -1,0 +1,120 @@
+#include "disk/DiskReport.hpp"
+
+#include "core/Sysfs.hpp"
+#include "core/UniqueFd.hpp"
+#include "core/Units.hpp"
+#include "disk/GptAttributes.hpp"
+#include "disk/LayoutReader.hpp"
+#include "disk/PartitionTypes.hpp"
+#include "disk/sys/BlkidProbe.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace dagda::disk {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+template <typename T>
+json or_null(const std::optional<T>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+
+json partition_report(const PartitionSpec& part, const Layout& layout, int fd) {
+    json out{{"number", part.number},
+             {"node", partition_node(layout.device, part.number)},
+             {"start", part.start},
+             {"size", part.size},
+             {"size_bytes", part.size * layout.sector_size},
+             {"type", part.type},
+             {"type_name", type_text(layout.label, part.type)}};
+    if (layout.label == TableKind::dos) {
+        out["flags"] = part.bootable ? json::array({"bootable"}) : json::array();
+    } else {
+        out["name"] = part.name.value_or("");
+        out["uuid"] = or_null(part.uuid);
+        out["attrs"] = format_gpt_attributes(part.attrs);
+    }
+    sys::BlkidProbe probe(fd, part.start * layout.sector_size, part.size * layout.sector_size,
+                          partition_node(layout.device, part.number));
+    const auto filesystem = probe.filesystem();
+    out["filesystem"] = filesystem ? json(filesystem->type) : json(nullptr);
+    out["label"] = filesystem && !filesystem->label.empty() ? json(filesystem->label) : json(nullptr);
+    out["uuid_fs"] = filesystem && !filesystem->uuid.empty() ? json(filesystem->uuid) : json(nullptr);
+    return out;
+}
+
+}  // namespace
+
+json disk_report(const std::string& path, const SystemRoots& roots) {
+    const TargetInfo target = probe_target(path, roots);
+    json out{{"path", target.path},
+             {"kind", target.is_block_device ? "block" : "image"},
+             {"size_bytes", target.size_bytes},
+             {"logical_sector_size", target.logical_sector_size},
+             {"physical_sector_size", target.physical_sector_size},
+             {"model", or_null(target.model)},
+             {"serial", or_null(target.serial)},
+             {"wwn", or_null(target.wwn)},
+             {"by_id", target.by_id},
+             {"by_path", target.by_path},
+             {"rotational", or_null(target.rotational)},
+             {"removable", target.removable},
+             {"read_only", target.read_only}};
+    const auto layout = read_layout(target);
+    if (!layout) {
+        out["partition_table"] = nullptr;
+        return out;
+    }
+    json table{{"type", to_string(layout->label)}, {"id", layout->id}, {"partitions", json::array()}};
+    if (layout->label == TableKind::dos) table["disk_signature"] = layout->id;
+    else table["disk_guid"] = layout->id;
+    const UniqueFd fd = UniqueFd::open(path, O_RDONLY);
+    for (const auto& part : layout->partitions) table["partitions"].push_back(partition_report(part, *layout, fd.get()));
+    out["partition_table"] = std::move(table);
+    return out;
+}
+
+std::vector<std::string> list_disks(const SystemRoots& roots) {
+    std::vector<std::string> disks;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(roots.sys / "block", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("ram", 0) == 0 || name.rfind("zram", 0) == 0) continue;
+        if (name.rfind("loop", 0) == 0 && sysfs::read_uint(entry.path() / "size").value_or(0) == 0) continue;
+        disks.push_back((roots.dev / name).string());
+    }
+    std::sort(disks.begin(), disks.end());
+    return disks;
+}
+
+std::string disk_report_text(const json& r) {
+    std::ostringstream out;
+    const auto text = [](const json& value) { return value.is_null() ? std::string("-") : value.get<std::string>(); };
+    out << r["path"].get<std::string>() << "  " << human_bytes(r["size_bytes"].get<std::uint64_t>()) << " ("
+        << r["size_bytes"].get<std::uint64_t>() << " bytes), sectors " << r["logical_sector_size"].get<unsigned>()
+        << "/" << r["physical_sector_size"].get<unsigned>() << ", " << r["kind"].get<std::string>() << "\n";
+    out << "  model " << text(r["model"]) << ", serial " << text(r["serial"]) << ", WWN " << text(r["wwn"]) << "\n";
+    for (const auto& name : r["by_id"]) out << "  " << name.get<std::string>() << "\n";
+    for (const auto& name : r["by_path"]) out << "  " << name.get<std::string>() << "\n";
+    const json& table = r["partition_table"];
+    if (table.is_null()) {
+        out << "  no partition table\n";
+        return out.str();
+    }
+    out << "  " << table["type"].get<std::string>() << " table, id " << table["id"].get<std::string>() << "\n";
+    for (const auto& p : table["partitions"]) {
+        out << "  " << p["number"].get<unsigned>() << ": start " << p["start"].get<std::uint64_t>() << ", "
+            << p["size"].get<std::uint64_t>() << " sectors (" << human_bytes(p["size_bytes"].get<std::uint64_t>())
+            << "), " << p["type_name"].get<std::string>() << ", fs " << text(p["filesystem"]) << ", label "
+            << text(p["label"]) << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace dagda::disk

@@ -1,0 +1,113 @@
+#include "disk/LayoutCheck.hpp"
+
+#include "disk/OnDiskTable.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace dagda::disk {
+
+namespace {
+
+std::string part_name(const PartitionSpec& part) { return "partition " + std::to_string(part.number); }
+
+void check_gpt_header_fields(const Layout& layout, const TargetGeometry& target, std::vector<LayoutProblem>& out) {
+    const std::uint64_t min_first = default_gpt_first_lba(target.sector_size);
+    const std::uint64_t max_last = default_gpt_last_lba(target.sectors, target.sector_size);
+    if (layout.first_lba && *layout.first_lba < min_first)
+        out.push_back({ErrorKind::failed, "firstlba " + std::to_string(*layout.first_lba) +
+                                              " lies inside the GPT entry array (first usable sector is at least " +
+                                              std::to_string(min_first) + ")"});
+    if (layout.last_lba && *layout.last_lba > max_last)
+        out.push_back({ErrorKind::refused, "lastlba " + std::to_string(*layout.last_lba) + " is beyond the end of the target (" +
+                                               std::to_string(target.sectors) + " sectors; last usable " +
+                                               std::to_string(max_last) + "); use --fit to adapt the layout"});
+    for (const auto& part : layout.partitions) {
+        if (part.name && utf16_units(*part.name).size() > 36)
+            out.push_back({ErrorKind::failed, part_name(part) + ": name is longer than 36 UTF-16 characters"});
+    }
+    std::set<std::string> guids{layout.id};
+    for (const auto& part : layout.partitions) {
+        if (part.uuid && !guids.insert(*part.uuid).second)
+            out.push_back({ErrorKind::failed, part_name(part) + ": GUID " + *part.uuid + " is used twice"});
+    }
+}
+
+void check_each_partition(const Layout& layout, const TargetGeometry& target, std::vector<LayoutProblem>& out) {
+    const unsigned max_number = layout.label == TableKind::dos ? 4 : 128;
+    const auto [first, last] = usable_range(layout, target);
+    std::set<unsigned> numbers;
+    for (const auto& part : layout.partitions) {
+        if (part.number < 1 || part.number > max_number)
+            out.push_back({ErrorKind::failed, part_name(part) + ": a " + to_string(layout.label) + " table has slots 1 to " +
+                                                  std::to_string(max_number)});
+        if (!numbers.insert(part.number).second) out.push_back({ErrorKind::failed, part_name(part) + " is listed twice"});
+        if (part.size == 0) out.push_back({ErrorKind::failed, part_name(part) + ": size is 0"});
+        if (part.start < first)
+            out.push_back({ErrorKind::failed, part_name(part) + ": starts at sector " + std::to_string(part.start) +
+                                                  ", before the first usable sector " + std::to_string(first)});
+        if (part.size > 0 && part.end() - 1 > last)
+            out.push_back({ErrorKind::refused, part_name(part) + ": ends at sector " + std::to_string(part.end() - 1) +
+                                                   ", beyond the end of the target (last usable sector " +
+                                                   std::to_string(last) + ")"});
+        if (layout.label == TableKind::dos && (part.start > 0xFFFFFFFFull || part.size > 0xFFFFFFFFull))
+            out.push_back({ErrorKind::failed, part_name(part) + ": start and size must fit in 32 bits in a dos table"});
+    }
+}
+
+void check_overlaps(const Layout& layout, std::vector<LayoutProblem>& out) {
+    std::vector<PartitionSpec> by_start = layout.partitions;
+    std::sort(by_start.begin(), by_start.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    for (std::size_t i = 1; i < by_start.size(); ++i) {
+        if (by_start[i - 1].end() > by_start[i].start)
+            out.push_back({ErrorKind::failed, part_name(by_start[i - 1]) + " (sectors " + std::to_string(by_start[i - 1].start) +
+                                                  "-" + std::to_string(by_start[i - 1].end() - 1) + ") overlaps " +
+                                                  part_name(by_start[i]) + " (starts at " +
+                                                  std::to_string(by_start[i].start) + ")"});
+    }
+}
+
+}  // namespace
+
+std::pair<std::uint64_t, std::uint64_t> usable_range(const Layout& layout, const TargetGeometry& target) {
+    if (layout.label == TableKind::dos) return {1, target.sectors == 0 ? 0 : target.sectors - 1};
+    const std::uint64_t first = layout.first_lba.value_or(default_gpt_first_lba(target.sector_size));
+    const std::uint64_t last = layout.last_lba.value_or(default_gpt_last_lba(target.sectors, target.sector_size));
+    return {first, last};
+}
+
+std::vector<LayoutProblem> check_layout(const Layout& layout, const TargetGeometry& target) {
+    std::vector<LayoutProblem> out;
+    if (layout.sector_size != target.sector_size) {
+        out.push_back({ErrorKind::refused, "the layout uses " + std::to_string(layout.sector_size) +
+                                               "-byte sectors but the target has " + std::to_string(target.sector_size) +
+                                               "-byte sectors"});
+        return out;  // every sector number below would be measured in the wrong unit
+    }
+    const std::uint64_t minimum = layout.label == TableKind::gpt ? 2 * default_gpt_first_lba(target.sector_size) : 2;
+    if (target.sectors < minimum) {
+        out.push_back({ErrorKind::refused, "the target has only " + std::to_string(target.sectors) + " sectors"});
+        return out;
+    }
+    if (layout.label == TableKind::gpt) check_gpt_header_fields(layout, target, out);
+    check_each_partition(layout, target, out);
+    check_overlaps(layout, out);
+    if (layout.label == TableKind::dos &&
+        std::count_if(layout.partitions.begin(), layout.partitions.end(), [](const auto& p) { return p.bootable; }) > 1)
+        out.push_back({ErrorKind::failed, "more than one partition is bootable; MBR boot code starts exactly one"});
+    return out;
+}
+
+void require_valid_layout(const Layout& layout, const TargetGeometry& target) {
+    const auto problems = check_layout(layout, target);
+    if (problems.empty()) return;
+    ErrorKind kind = ErrorKind::failed;
+    std::string message = "the layout cannot be written (nothing was written):";
+    for (const auto& problem : problems) {
+        if (problem.kind == ErrorKind::refused) kind = ErrorKind::refused;
+        message += "\n  - " + problem.message;
+    }
+    throw Error(kind, message);
+}
+
+}  // namespace dagda::disk

@@ -1,0 +1,76 @@
+#include "disk/LayoutReader.hpp"
+
+#include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
+#include "disk/OnDiskTable.hpp"
+#include "disk/PartitionTypes.hpp"
+#include "disk/sys/BlkidProbe.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace dagda::disk {
+
+namespace {
+
+PartitionSpec to_spec(const sys::BlkidPartition& part, TableKind label, unsigned sector_size) {
+    PartitionSpec spec;
+    spec.number = static_cast<unsigned>(part.number);
+    // libblkid always counts in 512-byte units, whatever the disk's sector size.
+    spec.start = part.start_512 * 512 / sector_size;
+    spec.size = part.size_512 * 512 / sector_size;
+    if (label == TableKind::dos) {
+        char code[12];
+        std::snprintf(code, sizeof code, "%x", static_cast<unsigned>(part.type));
+        spec.type = code;
+        spec.bootable = (part.flags & 0x80) != 0;
+    } else {
+        spec.type = normalize_guid(part.type_string).value_or(part.type_string);
+        spec.uuid = normalize_guid(part.uuid);
+        if (!part.name.empty()) spec.name = part.name;
+        spec.attrs = part.flags;
+    }
+    return spec;
+}
+
+void read_gpt_header_fields(Layout& layout, int fd, const TargetInfo& target) {
+    std::vector<std::uint8_t> sector(target.logical_sector_size);
+    read_exact(fd, sector.data(), sector.size(), target.logical_sector_size, target.path + " (GPT header)");
+    const auto header = parse_gpt_header(sector.data(), sector.size());
+    if (!header) return;  // libblkid fell back to the backup header; its fields are not ours to guess
+    layout.first_lba = header->first_usable_lba;
+    layout.last_lba = header->last_usable_lba;
+}
+
+}  // namespace
+
+std::optional<Layout> read_layout(const TargetInfo& target) {
+    const UniqueFd fd = UniqueFd::open(target.path, O_RDONLY);
+    sys::BlkidProbe probe(fd.get(), 0, 0, target.path);
+    const auto table = probe.partition_table();
+    if (!table) return std::nullopt;
+    Layout layout;
+    if (table->type == "dos") layout.label = TableKind::dos;
+    else if (table->type == "gpt") layout.label = TableKind::gpt;
+    else throw Error(ErrorKind::failed, target.path + ": partition table type '" + table->type + "' is not supported (dos or gpt)");
+    layout.device = target.path;
+    layout.sector_size = target.logical_sector_size;
+    layout.id = layout.label == TableKind::dos ? "0x" + table->id : normalize_guid(table->id).value_or(table->id);
+    for (const auto& part : table->partitions) {
+        if (part.is_extended_or_logical)
+            throw Error(ErrorKind::failed, target.path + ": partition " + std::to_string(part.number) +
+                                               " is an extended or logical partition; dagda supports primary partitions only");
+        layout.partitions.push_back(to_spec(part, layout.label, target.logical_sector_size));
+    }
+    std::sort(layout.partitions.begin(), layout.partitions.end(),
+              [](const PartitionSpec& a, const PartitionSpec& b) { return a.number < b.number; });
+    if (layout.label == TableKind::gpt) read_gpt_header_fields(layout, fd.get(), target);
+    std::vector<std::uint8_t> code(mbr_boot_code_size);
+    read_exact(fd.get(), code.data(), code.size(), 0, target.path + " (MBR boot code)");
+    layout.boot_code = std::move(code);
+    return layout;
+}
+
+}  // namespace dagda::disk

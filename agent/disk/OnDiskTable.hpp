@@ -1,0 +1,80 @@
+#pragma once
+/// Byte-level encoding of the MBR and GPT structures that libparted 3.5 cannot set for us.
+///
+/// libparted 3.5 has no API for a dos type byte outside its flag mapping, the MBR disk signature,
+/// GPT type GUIDs outside its flag mapping, partition and disk GUIDs, GPT attribute bits, or the
+/// first/last usable LBA (type-id/type-uuid arrived in parted 3.6), and it derives CHS values
+/// from a guessed geometry. Windows-made tables use 255 heads × 63 sectors. These helpers encode
+/// exactly what the layout asks for; TableWriter applies them after libparted's commit.
+/// Pure code: no I/O, no logging. References: UEFI 2.10 §5.2 (MBR) and §5.3 (GPT).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dagda::disk {
+
+/// Little-endian integer at `p` (every on-disk field of MBR and GPT is little-endian).
+template <typename T>
+T load_le(const std::uint8_t* p) {
+    T value = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) value |= static_cast<T>(static_cast<T>(p[i]) << (8 * i));
+    return value;
+}
+
+/// Stores `value` little-endian at `p`.
+template <typename T>
+void store_le(std::uint8_t* p, T value) {
+    for (std::size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+/// Size of one MBR partition entry and the offset of the first (bytes 446..509 hold four).
+inline constexpr std::size_t mbr_entry_offset = 446;
+inline constexpr std::size_t mbr_entry_size = 16;
+inline constexpr std::size_t mbr_signature_offset = 440;
+
+/// CHS address of `lba` for the 255-head, 63-sector geometry, clamped to 1023/254/63 beyond the
+/// CHS range, in MBR byte order (head, sector | cylinder high bits, cylinder low byte).
+std::array<std::uint8_t, 3> chs_bytes(std::uint64_t lba);
+
+/// 16 bytes in GPT's mixed-endian order for a GUID string; throws Error{failed} if malformed.
+std::array<std::uint8_t, 16> guid_bytes(const std::string& guid);
+
+/// Upper-case GUID string for 16 bytes in GPT's mixed-endian order.
+std::string guid_string(const std::uint8_t* bytes);
+
+/// UTF-16LE code units of UTF-8 text; throws Error{failed} on invalid UTF-8.
+std::vector<std::uint16_t> utf16_units(const std::string& utf8);
+
+/// GPT header fields (UEFI 2.10 table 5-5); the reserved tail is zero.
+struct GptHeader {
+    std::uint64_t my_lba = 0;
+    std::uint64_t alternate_lba = 0;
+    std::uint64_t first_usable_lba = 0;
+    std::uint64_t last_usable_lba = 0;
+    std::array<std::uint8_t, 16> disk_guid{};
+    std::uint64_t entries_lba = 0;
+    std::uint32_t entry_count = 0;
+    std::uint32_t entry_size = 0;
+    std::uint32_t entries_crc32 = 0;
+};
+
+/// Parses a header sector; nullopt when the signature, size or header CRC is wrong.
+std::optional<GptHeader> parse_gpt_header(const std::uint8_t* sector, std::size_t sector_size);
+
+/// Encodes a header into a zeroed sector of `sector_size` bytes, computing the header CRC.
+std::vector<std::uint8_t> encode_gpt_header(const GptHeader& header, std::size_t sector_size);
+
+/// CRC-32 (IEEE 802.3, as GPT uses) of a byte range.
+std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size);
+
+/// Number of sectors the entry array takes (128 entries of 128 bytes: 32 sectors of 512).
+std::uint64_t gpt_entry_sectors(std::uint32_t entry_count, std::uint32_t entry_size, unsigned sector_size);
+
+/// First and last usable LBA that a new 128-entry GPT has on a disk of `sectors` sectors.
+std::uint64_t default_gpt_first_lba(unsigned sector_size);
+std::uint64_t default_gpt_last_lba(std::uint64_t sectors, unsigned sector_size);
+
+}  // namespace dagda::disk

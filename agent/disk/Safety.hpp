@@ -1,0 +1,36 @@
+#pragma once
+/// The checks that stand between a command and a disk write. Each failure throws
+/// Error{refused} with a message that says what was found; nothing has been written by then.
+
+#include "disk/Target.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dagda::disk {
+
+/// Filesystem label of the Dagda live medium (ISO and USB); a disk holding it is never a target.
+inline constexpr const char* boot_medium_label = "DAGDA-RESCUE";
+
+/// What the operator asserts about the target. At least one identity fact is required for a
+/// block device; `yes` alone is accepted only for an image file.
+struct IdentityAssertions {
+    std::optional<std::uint64_t> size_bytes;
+    std::optional<std::string> serial;
+    std::optional<std::string> wwn;
+    bool yes = false;
+};
+
+/// Refuses unless the assertions are present and every one matches the target.
+void check_identity(const TargetInfo& target, const IdentityAssertions& expected);
+
+/// Refuses a target that is mounted, used as swap, held by device-mapper/md, claimed exclusively
+/// by someone else, attached to a loop device (image files), read-only, or that carries the Dagda
+/// boot medium's label.
+void check_not_in_use(const TargetInfo& target, const SystemRoots& roots = {});
+
+/// check_identity, then check_not_in_use.
+void check_target_safe(const TargetInfo& target, const IdentityAssertions& expected, const SystemRoots& roots = {});
+
+}  // namespace dagda::disk

@@ -1,0 +1,27 @@
+#pragma once
+/// Runs a command through the shell and captures its output and exit code (for driving the
+/// real `dagda` binary and the outside tools that check it: sfdisk, sgdisk, blkid).
+
+#include <string>
+
+namespace dagda::testing {
+
+struct RunResult {
+    int exit_code = -1;
+    std::string out;   ///< stdout
+    std::string err;   ///< stderr
+};
+
+/// Runs `command` with /bin/sh; stdout and stderr captured separately.
+RunResult run(const std::string& command);
+
+/// Quotes a word for the shell.
+std::string sh_quote(const std::string& word);
+
+/// The built `dagda` binary, quoted, ready to prefix a command line.
+std::string dagda();
+
+/// True when a program is on PATH.
+bool have_program(const std::string& name);
+
+}  // namespace dagda::testing

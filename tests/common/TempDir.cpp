@@ -1,0 +1,48 @@
+#include "common/TempDir.hpp"
+
+#include "common/Run.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace dagda::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "dagda-test-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+std::string make_image(const TempDir& dir, const std::string& name, std::uint64_t bytes) {
+    const std::string path = dir.file(name);
+    { std::ofstream create(path, std::ios::binary); }
+    fs::resize_file(path, bytes);
+    return path;
+}
+
+std::string file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string shared_fixture(const TempDir& dir, const std::string& relative) {
+    const fs::path source = fs::path(DAGDA_SOURCE_DIR) / ".." / "shared" / "fixtures" / relative;
+    if (!fs::exists(source)) return {};
+    if (source.extension() != ".xz") return source.string();
+    const std::string out = dir.file(source.stem().string());
+    const RunResult result = run("xz -dc " + sh_quote(source.string()) + " > " + sh_quote(out));
+    if (result.exit_code != 0) throw std::runtime_error("cannot decompress " + source.string() + ": " + result.err);
+    return out;
+}
+
+}  // namespace dagda::testing

@@ -1,0 +1,35 @@
+#pragma once
+/// Test helpers: a temporary folder removed at the end of the test, and image files inside it.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace dagda::testing {
+
+class TempDir {
+public:
+    TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+
+    const std::filesystem::path& path() const noexcept { return path_; }
+    /// Path of `name` inside the folder.
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// Creates a sparse file of `bytes` bytes (all zero) and returns its path.
+std::string make_image(const TempDir& dir, const std::string& name, std::uint64_t bytes);
+
+/// The whole content of a file (for "the target did not change" checks).
+std::string file_bytes(const std::string& path);
+
+/// Path of a file in ../shared/fixtures (the project's sibling folder), decompressed into `dir`
+/// when it ends in .xz. Returns an empty string when the shared folder is absent.
+std::string shared_fixture(const TempDir& dir, const std::string& relative);
+
+}  // namespace dagda::testing
