@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace dagda::disk {
@@ -21,12 +22,14 @@ constexpr std::uint32_t gpt_default_entry_size = 128;
 
 }  // namespace
 
-std::array<std::uint8_t, 3> chs_bytes(std::uint64_t lba) {
+std::array<std::uint8_t, 3> chs_bytes(std::uint64_t lba, std::uint64_t disk_sectors) {
+    const std::uint64_t whole_cylinders = disk_sectors / (heads * sectors_per_track);
+    const std::uint64_t max_cylinder = std::min<std::uint64_t>(1023, whole_cylinders == 0 ? 0 : whole_cylinders - 1);
     std::uint64_t cylinder = lba / (heads * sectors_per_track);
     std::uint64_t head = (lba / sectors_per_track) % heads;
     std::uint64_t sector = lba % sectors_per_track + 1;
-    if (cylinder > 1023) {  // beyond CHS: the conventional "use LBA" marker
-        cylinder = 1023;
+    if (cylinder > max_cylinder) {
+        cylinder = max_cylinder;
         head = 254;
         sector = 63;
     }

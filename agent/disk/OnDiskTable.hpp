@@ -35,9 +35,11 @@ inline constexpr std::size_t mbr_entry_offset = 446;
 inline constexpr std::size_t mbr_entry_size = 16;
 inline constexpr std::size_t mbr_signature_offset = 440;
 
-/// CHS address of `lba` for the 255-head, 63-sector geometry, clamped to 1023/254/63 beyond the
-/// CHS range, in MBR byte order (head, sector | cylinder high bits, cylinder low byte).
-std::array<std::uint8_t, 3> chs_bytes(std::uint64_t lba);
+/// CHS address of `lba` for the 255-head, 63-sector geometry, in MBR byte order (head,
+/// sector | cylinder high bits, cylinder low byte). An address past the disk's last whole
+/// cylinder (or past cylinder 1023) is clamped to that cylinder's last sector, as Windows writes
+/// it: the fixture disk made by Windows 7 ends its second partition with fe 3f 06, not 45 3e 07.
+std::array<std::uint8_t, 3> chs_bytes(std::uint64_t lba, std::uint64_t disk_sectors);
 
 /// 16 bytes in GPT's mixed-endian order for a GUID string; throws Error{failed} if malformed.
 std::array<std::uint8_t, 16> guid_bytes(const std::string& guid);

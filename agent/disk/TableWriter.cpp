@@ -42,8 +42,8 @@ void write_dos(int fd, const Layout& layout, const TargetInfo& target) {
     for (const auto& part : layout.partitions) {
         std::uint8_t* entry = mbr.data() + mbr_entry_offset + (part.number - 1) * mbr_entry_size;
         entry[0] = part.bootable ? 0x80 : 0x00;
-        const auto first = chs_bytes(part.start);
-        const auto last = chs_bytes(part.end() - 1);
+        const auto first = chs_bytes(part.start, target.sectors());
+        const auto last = chs_bytes(part.end() - 1, target.sectors());
         std::copy(first.begin(), first.end(), entry + 1);
         entry[4] = static_cast<std::uint8_t>(std::stoul(part.type, nullptr, 16));
         std::copy(last.begin(), last.end(), entry + 5);
