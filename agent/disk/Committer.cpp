@@ -66,8 +66,9 @@ std::vector<std::string> commit_plan(const Plan& plan, const ActionObserver& on_
         }
         case ActionKind::verify:
             verify(plan);
-            // Only now tell the kernel: it then sees the final table, not libparted's draft.
-            disk->commit_to_os();
+            // Only now tell the kernel: it then sees the final table, not libparted's draft. An
+            // image file has no kernel partitions (and libparted would shell out to udevadm).
+            if (plan.target.is_block_device) disk->commit_to_os();
             break;
         }
     }
