@@ -2,6 +2,9 @@
 /// The `dagda` subcommands, declared as data: the words that name each one, a summary for
 /// `dagda --help`, and the function that runs it.
 
+#include <boost/program_options.hpp>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,10 +35,6 @@ int run_disk_apply(const std::vector<std::string>& args);
 std::string usage_line(const std::vector<std::string>& words);
 
 }  // namespace dagda::app
-
-#include <boost/program_options.hpp>
-
-#include <optional>
 
 namespace dagda::app {
 

@@ -66,6 +66,8 @@ int run_disk_apply(const std::vector<std::string>& args) {
     positional.add("target", 1).add("layout", 1);
     const auto vm = parse_args(args, {"disk", "apply"}, options, positional);
     if (!vm) return 0;
+    if (vm->count("grow") && !vm->count("fit"))
+        throw po::error("--grow only has a meaning with --fit");
     const bool as_json = vm->count("json") > 0;
     const bool dry_run = vm->count("dry-run") > 0;
 

@@ -49,10 +49,13 @@ void print_text(const json& inv) {
         else std::cout << disk::disk_report_text(d);
     }
     std::cout << "\nPCI devices:\n";
-    for (const auto& p : inv["pci"])
-        std::cout << "  " << p["address"].get<std::string>() << "  " << p["hardware_ids"][0].get<std::string>()
-                  << "  " << p["compatible_ids"][5].get<std::string>() << "  driver "
+    for (const auto& p : inv["pci"]) {
+        // The most specific hardware ID and the class-code ID: what driver matching uses.
+        const std::string hardware = p["hardware_ids"].empty() ? "-" : p["hardware_ids"].front().get<std::string>();
+        const std::string by_class = p["compatible_ids"].size() < 2 ? "-" : p["compatible_ids"][p["compatible_ids"].size() - 2].get<std::string>();
+        std::cout << "  " << p["address"].get<std::string>() << "  " << hardware << "  " << by_class << "  driver "
                   << (p["driver"].is_null() ? "-" : p["driver"].get<std::string>()) << "\n";
+    }
     std::cout << "\nNetwork interfaces:\n";
     for (const auto& n : inv["network"])
         std::cout << "  " << n["name"].get<std::string>() << "  " << (n["mac"].is_null() ? "-" : n["mac"].get<std::string>())

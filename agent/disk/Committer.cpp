@@ -44,6 +44,7 @@ std::vector<std::string> commit_plan(const Plan& plan, const ActionObserver& on_
     sys::PartedMessages messages;
     sys::PartedDevice device(plan.target.path);
     std::optional<sys::PartedDisk> disk;
+    std::string kernel_warning;
     for (const Action& action : plan.actions) {
         if (on_action) on_action(action);
         switch (action.kind) {
@@ -68,11 +69,16 @@ std::vector<std::string> commit_plan(const Plan& plan, const ActionObserver& on_
             verify(plan);
             // Only now tell the kernel: it then sees the final table, not libparted's draft. An
             // image file has no kernel partitions (and libparted would shell out to udevadm).
-            if (plan.target.is_block_device) disk->commit_to_os();
+            // The table on disk is already written and verified, so failing here is a warning.
+            if (plan.target.is_block_device && !disk->commit_to_os())
+                kernel_warning = "the kernel was not told about the new partitions on " + plan.target.path +
+                                 "; run partprobe or reboot before using them";
             break;
         }
     }
-    return messages.messages();
+    std::vector<std::string> warnings = messages.messages();
+    if (!kernel_warning.empty()) warnings.push_back(kernel_warning);
+    return warnings;
 }
 
 }  // namespace dagda::disk

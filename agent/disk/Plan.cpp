@@ -95,7 +95,6 @@ Plan build_plan(const Layout& requested, const TargetInfo& target, const PlanOpt
     plan.target = target;
     plan.layout = retarget(requested, target.path);
     if (options.fit) plan.layout = fit_layout(plan.layout, geometry, options.grow);
-    else if (options.grow) throw Error(ErrorKind::usage, "--grow only has a meaning with --fit");
     require_valid_layout(plan.layout, geometry);
     settle_identities(plan.layout);
     if (plan.layout.boot_code) {

@@ -28,7 +28,7 @@ struct Action {
 
 struct PlanOptions {
     bool fit = false;                 ///< adapt the layout to the target's size (see fit_layout)
-    std::optional<unsigned> grow;     ///< partition that takes the difference with `fit`
+    std::optional<unsigned> grow;     ///< partition that takes the difference; only read with `fit`
 };
 
 struct Plan {

@@ -105,7 +105,9 @@ TargetInfo probe_target(const std::string& path, const SystemRoots& roots) {
         read_block_identity(info, roots);
     } else if (S_ISREG(st.st_mode)) {
         info.size_bytes = static_cast<std::uint64_t>(st.st_size);
-        info.read_only = ::access(path.c_str(), W_OK) != 0;
+        // access() says yes to root whatever the mode; a file with no write bit was made
+        // read-only on purpose (a kept original, an evidence copy) and stays untouched.
+        info.read_only = (st.st_mode & 0222) == 0 || ::access(path.c_str(), W_OK) != 0;
     } else {
         throw Error(ErrorKind::failed, path + " is neither a block device nor a regular (image) file");
     }

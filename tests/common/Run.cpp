@@ -31,7 +31,7 @@ RunResult run(const std::string& command) {
     return result;
 }
 
-std::string dagda() { return sh_quote(DAGDA_BINARY); }
+std::string dagda_command() { return sh_quote(DAGDA_BINARY); }
 
 bool have_program(const std::string& name) {
     return run("command -v " + sh_quote(name) + " >/dev/null").exit_code == 0;

@@ -19,7 +19,7 @@ RunResult run(const std::string& command);
 std::string sh_quote(const std::string& word);
 
 /// The built `dagda` binary, quoted, ready to prefix a command line.
-std::string dagda();
+std::string dagda_command();
 
 /// True when a program is on PATH.
 bool have_program(const std::string& name);

@@ -35,6 +35,21 @@ std::string file_bytes(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+std::string file_digest(const std::string& path) {
+    const RunResult result = run("sha256sum " + sh_quote(path));
+    if (result.exit_code != 0) throw std::runtime_error("cannot hash " + path + ": " + result.err);
+    return result.out.substr(0, 64);
+}
+
+std::string file_range(const std::string& path, std::uint64_t offset, std::size_t length) {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset));
+    std::string bytes(length, '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(length));
+    if (!in) throw std::runtime_error("cannot read " + path);
+    return bytes;
+}
+
 std::string shared_fixture(const TempDir& dir, const std::string& relative) {
     const fs::path source = fs::path(DAGDA_SOURCE_DIR) / ".." / "shared" / "fixtures" / relative;
     if (!fs::exists(source)) return {};

@@ -25,8 +25,14 @@ private:
 /// Creates a sparse file of `bytes` bytes (all zero) and returns its path.
 std::string make_image(const TempDir& dir, const std::string& name, std::uint64_t bytes);
 
-/// The whole content of a file (for "the target did not change" checks).
+/// The whole content of a file; only for small files (a failed CHECK prints it).
 std::string file_bytes(const std::string& path);
+
+/// SHA-256 of a file as hex (sha256sum), for "the target did not change" checks on disk images.
+std::string file_digest(const std::string& path);
+
+/// `length` bytes of a file from `offset`.
+std::string file_range(const std::string& path, std::uint64_t offset, std::size_t length);
 
 /// Path of a file in ../shared/fixtures (the project's sibling folder), decompressed into `dir`
 /// when it ends in .xz. Returns an empty string when the shared folder is absent.

@@ -86,10 +86,6 @@ void PartedDisk::commit_to_device() {
         throw Error(ErrorKind::failed, "libparted could not write the table to " + device_.path() + ": " + messages_.summary());
 }
 
-void PartedDisk::commit_to_os() {
-    if (!ped_disk_commit_to_os(disk(disk_)))
-        throw Error(ErrorKind::failed, "libparted could not tell the kernel about the new table on " + device_.path() +
-                                           ": " + messages_.summary());
-}
+bool PartedDisk::commit_to_os() { return ped_disk_commit_to_os(disk(disk_)) != 0; }
 
 }  // namespace dagda::disk::sys

@@ -55,8 +55,9 @@ public:
     void add_partition(std::uint64_t start, std::uint64_t end_inclusive, bool boot_flag);
     /// Writes the table to the device and flushes it.
     void commit_to_device();
-    /// Tells the kernel about the new partitions (no-op for image files).
-    void commit_to_os();
+    /// Tells the kernel about the new partitions; false when it could not (the reason is in the
+    /// messages). Callers skip it for image files, where libparted would only run udevadm.
+    bool commit_to_os();
 
 private:
     void* disk_;
