@@ -22,6 +22,13 @@ TempDir::~TempDir() {
     fs::remove_all(path_, ec);
 }
 
+void write_file(const fs::path& path, const std::string& content) {
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
 std::string make_image(const TempDir& dir, const std::string& name, std::uint64_t bytes) {
     const std::string path = dir.file(name);
     { std::ofstream create(path, std::ios::binary); }

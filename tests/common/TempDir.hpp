@@ -22,6 +22,9 @@ private:
     std::filesystem::path path_;
 };
 
+/// Writes `content` to `path`, creating the folders above it (for fake sysfs/procfs trees).
+void write_file(const std::filesystem::path& path, const std::string& content);
+
 /// Creates a sparse file of `bytes` bytes (all zero) and returns its path.
 std::string make_image(const TempDir& dir, const std::string& name, std::uint64_t bytes);
 

@@ -22,11 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-}
-
 // sdb (8:16) with one partition sdb1 (8:17), as the kernel lays it out in sysfs.
 struct FakeMachine {
     dagda::testing::TempDir dir;
@@ -37,12 +32,12 @@ struct FakeMachine {
         const fs::path sdb = roots.sys / "block" / "sdb";
         fs::create_directories(sdb / "holders");
         fs::create_directories(sdb / "sdb1" / "holders");
-        write(sdb / "sdb1" / "partition", "1\n");
-        write(sdb / "sdb1" / "dev", "8:17\n");
+        dagda::testing::write_file(sdb / "sdb1" / "partition", "1\n");
+        dagda::testing::write_file(sdb / "sdb1" / "dev", "8:17\n");
         fs::create_directories(roots.sys / "dev" / "block");
         fs::create_directory_symlink("../../block/sdb", roots.sys / "dev" / "block" / "8:16");
-        write(roots.proc / "self" / "mountinfo", "22 1 0:21 / /proc rw - proc proc rw\n");
-        write(roots.proc / "swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+        dagda::testing::write_file(roots.proc / "self" / "mountinfo", "22 1 0:21 / /proc rw - proc proc rw\n");
+        dagda::testing::write_file(roots.proc / "swaps", "Filename\tType\tSize\tUsed\tPriority\n");
         target.path = dagda::testing::make_image(dir, "disk.raw", 1 << 20);
         target.is_block_device = true;  // the checks read sysfs/procfs; the file stands in for the node
         target.devno = makedev(8, 16);
@@ -70,13 +65,13 @@ TEST_CASE("Safety: a disk nobody uses passes", "[disk][safety]") {
 
 TEST_CASE("Safety: a disk whose partition holds the running system is refused", "[disk][safety]") {
     FakeMachine m;
-    write(m.roots.proc / "self" / "mountinfo", "36 25 8:17 / / rw,relatime shared:1 - ext4 /dev/sdb1 rw\n");
+    dagda::testing::write_file(m.roots.proc / "self" / "mountinfo", "36 25 8:17 / / rw,relatime shared:1 - ext4 /dev/sdb1 rw\n");
     CHECK_THAT(refusal(m.target, m.roots), Catch::Contains("/dev/sdb1 is mounted on /"));
 }
 
 TEST_CASE("Safety: a disk held by device-mapper is refused", "[disk][safety]") {
     FakeMachine m;
-    write(m.roots.sys / "block" / "sdb" / "sdb1" / "holders" / "dm-0", "");
+    dagda::testing::write_file(m.roots.sys / "block" / "sdb" / "sdb1" / "holders" / "dm-0", "");
     CHECK_THAT(refusal(m.target, m.roots), Catch::Contains("/dev/sdb1 is held by dm-0"));
 }
 
@@ -92,7 +87,7 @@ TEST_CASE("Safety: a disk used as swap is refused", "[disk][safety]") {
     fs::create_directories(m.roots.sys / "block" / "loop0" / "holders");
     fs::create_directory_symlink("../../block/loop0", m.roots.sys / "dev" / "block" /
                                                           (std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev))));
-    write(m.roots.proc / "swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/loop0 partition 1024 0 -2\n");
+    dagda::testing::write_file(m.roots.proc / "swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/loop0 partition 1024 0 -2\n");
     CHECK_THAT(refusal(m.target, m.roots), Catch::Contains("/dev/loop0 is in use as swap"));
 }
 
@@ -130,15 +125,15 @@ TEST_CASE("Target: identity of a block device from sysfs and /dev/disk", "[disk]
     const std::string name = fs::path(loop.path()).filename().string();
     const SystemRoots roots{dir.path() / "sys", fs::canonical(dir.path()) / "dev", "/proc"};
     const fs::path block = roots.sys / "devices" / "pci0000:00" / "0000:00:1f.2" / "block" / name;
-    write(block / "device" / "model", "Samsung SSD 870\n");
-    write(block / "device" / "vpd_pg80", std::string("\x00\x80\x00\x0e", 4) + "S4EWNX0R123456");
-    write(block / "device" / "wwid", "naa.5002538e40a1b2c3\n");
-    write(block / "queue" / "rotational", "0\n");
-    write(block / "removable", "0\n");
+    dagda::testing::write_file(block / "device" / "model", "Samsung SSD 870\n");
+    dagda::testing::write_file(block / "device" / "vpd_pg80", std::string("\x00\x80\x00\x0e", 4) + "S4EWNX0R123456");
+    dagda::testing::write_file(block / "device" / "wwid", "naa.5002538e40a1b2c3\n");
+    dagda::testing::write_file(block / "queue" / "rotational", "0\n");
+    dagda::testing::write_file(block / "removable", "0\n");
     fs::create_directories(roots.sys / "dev" / "block");
     fs::create_directory_symlink(block, roots.sys / "dev" / "block" /
                                             (std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev))));
-    write(roots.dev / name, "");
+    dagda::testing::write_file(roots.dev / name, "");
     fs::create_directories(roots.dev / "disk" / "by-id");
     fs::create_symlink("../../" + name, roots.dev / "disk" / "by-id" / "wwn-0x5002538e40a1b2c3");
     fs::create_directories(roots.dev / "disk" / "by-path");

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "common/TempDir.hpp"
+
 #include <stdlib.h>
 
 #include <filesystem>
@@ -17,34 +19,10 @@
 namespace fs = std::filesystem;
 using dagda::inventory::PciDevice;
 
+using dagda::testing::TempDir;
+using dagda::testing::write_file;
+
 namespace {
-
-/// A fresh folder under the system temp dir, removed with everything in it on destruction.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "dagda-pci-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-void write_file(const fs::path& path, const std::string& content) {
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path);
-    out << content;
-    REQUIRE(out.good());
-}
 
 struct FakeDevice {
     std::string address, vendor, device, subsystem_vendor, subsystem_device, revision, class_code;
