@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include <unistd.h>
+
 using namespace dagda::testing;
 
 namespace {
@@ -97,4 +99,42 @@ TEST_CASE("disk apply refuses a mounted loop device", "[disk][safety][root][loop
     CHECK(file_range(image, 0, 1024) == head);
     CHECK(file_range(image, (32ull << 20) - 33 * 512, 33 * 512) == tail);
     CHECK_THAT(run("blkid -p -o export " + sh_quote(image)).out, !Catch::Contains("PTTYPE"));
+}
+
+TEST_CASE("disk apply on a 4096-byte-sector loop device (4Kn disk)", "[disk][root][loop][integration]") {
+    TempDir dir;
+    const std::string image = make_image(dir, "disk.raw", 256ull << 20);
+    const RunResult attached = run("losetup --find --show --sector-size 4096 " + sh_quote(image));
+    if (::geteuid() != 0 || attached.exit_code != 0) {
+        WARN("skipped: needs root and a loop device with 4096-byte sectors");
+        return;
+    }
+    const std::string loop = attached.out.substr(0, attached.out.find('\n'));
+    struct Detach {
+        std::string path;
+        ~Detach() { run("losetup -d " + sh_quote(path)); }
+    } detach{loop};
+    REQUIRE(loop.rfind("/dev/loop", 0) == 0);
+    const std::string layout = dir.file("layout.json");
+    std::ofstream(layout) << R"({"partitiontable": {"label": "gpt", "id": "0C0FFEE0-0000-4000-8000-0000000000AA", "sectorsize": 4096,
+        "partitions": [{"node": "d1", "start": 256, "size": 25600, "type": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B",
+                        "uuid": "0C0FFEE0-0000-4000-8000-0000000000AB", "name": "EFI"},
+                       {"node": "d2", "start": 25856, "size": 30000, "type": "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7",
+                        "uuid": "0C0FFEE0-0000-4000-8000-0000000000AC"}]}})";
+    const RunResult applied =
+        run(dagda_command() + " disk apply " + loop + " " + sh_quote(layout) + " --expect-size " + std::to_string(256ull << 20));
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.exit_code == 0);
+    const std::string shown = run(dagda_command() + " disk show " + loop + " --json").out;
+    CHECK(shown == run("sfdisk --json " + loop).out);
+    CHECK_THAT(shown, Catch::Contains("\"sectorsize\": 4096"));
+    CHECK_THAT(shown, Catch::Contains("\"start\": 25856"));
+    CHECK_THAT(run("sgdisk --verify " + loop).out, Catch::Contains("No problems found"));
+    // A 512-byte-sector layout on this disk would put every partition at the wrong byte offset.
+    const std::string small = dir.file("512.json");
+    std::ofstream(small) << R"({"partitiontable": {"label": "dos", "sectorsize": 512, "partitions": [{"node": "d1", "start": 2048, "size": 2048, "type": "7"}]}})";
+    const RunResult refused =
+        run(dagda_command() + " disk apply " + loop + " " + sh_quote(small) + " --expect-size " + std::to_string(256ull << 20));
+    CHECK(refused.exit_code == 3);
+    CHECK_THAT(refused.err, Catch::Contains("512-byte sectors but the target has 4096-byte sectors"));
 }
