@@ -3,6 +3,7 @@
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "disk/LayoutReader.hpp"
+#include "disk/PartitionTypes.hpp"
 #include "disk/SfdiskJson.hpp"
 #include "disk/TableWriter.hpp"
 #include "disk/sys/Parted.hpp"
@@ -51,9 +52,15 @@ std::vector<std::string> commit_plan(const Plan& plan, const ActionObserver& on_
         case ActionKind::create_table:
             disk.emplace(device, plan.layout.label == TableKind::dos ? "msdos" : "gpt", messages);
             break;
-        case ActionKind::create_partition:
-            disk->add_partition(action.partition->start, action.partition->end() - 1, action.partition->bootable);
+        case ActionKind::create_partition: {
+            const PartitionSpec& part = *action.partition;
+            const sys::PartitionKind kind = is_extended(plan.layout.label, part.type) ? sys::PartitionKind::extended
+                                            : part.number >= first_logical_number && plan.layout.label == TableKind::dos
+                                                ? sys::PartitionKind::logical
+                                                : sys::PartitionKind::primary;
+            disk->add_partition(kind, part.start, part.end() - 1, part.bootable);
             break;
+        }
         case ActionKind::write_table: {
             disk->commit_to_device();
             const UniqueFd fd = UniqueFd::open(plan.target.path, O_RDWR);

@@ -40,9 +40,12 @@ json partition_report(const PartitionSpec& part, const Layout& layout, int fd) {
         out["uuid"] = or_null(part.uuid);
         out["attrs"] = format_gpt_attributes(part.attrs);
     }
-    sys::BlkidProbe probe(fd, part.start * layout.sector_size, part.size * layout.sector_size,
-                          partition_node(layout.device, part.number));
-    const auto filesystem = probe.filesystem();
+    std::optional<sys::BlkidFilesystem> filesystem;
+    if (!is_extended(layout.label, part.type)) {  // a container: its first sector is a boot record
+        sys::BlkidProbe probe(fd, part.start * layout.sector_size, part.size * layout.sector_size,
+                              partition_node(layout.device, part.number));
+        filesystem = probe.filesystem();
+    }
     out["filesystem"] = filesystem ? json(filesystem->type) : json(nullptr);
     out["label"] = filesystem && !filesystem->label.empty() ? json(filesystem->label) : json(nullptr);
     out["uuid_fs"] = filesystem && !filesystem->uuid.empty() ? json(filesystem->uuid) : json(nullptr);

@@ -48,9 +48,11 @@ Layout fit_layout(Layout layout, const TargetGeometry& target, std::optional<uns
         throw Error(ErrorKind::refused, "--fit: the target is " + std::to_string(-delta) +
                                             " sectors too small even if partition " + std::to_string(grown.number) +
                                             " (" + std::to_string(grown.size) + " sectors) shrank to nothing");
+    const auto moved = [delta](std::uint64_t value) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(value) + delta); };
     for (auto& part : layout.partitions) {
-        if (part.number == grown.number) part.size = static_cast<std::uint64_t>(static_cast<std::int64_t>(part.size) + delta);
-        else if (part.start > grown.start) part.start = static_cast<std::uint64_t>(static_cast<std::int64_t>(part.start) + delta);
+        const bool holds_grown = is_extended(layout.label, part.type) && part.start < grown.start && grown.end() <= part.end();
+        if (part.number == grown.number || holds_grown) part.size = moved(part.size);
+        else if (part.start > grown.start) part.start = moved(part.start);
     }
     return layout;
 }

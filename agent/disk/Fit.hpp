@@ -10,7 +10,8 @@ namespace dagda::disk {
 
 /// The layout moved onto `target`: partitions before the grown one keep their place; the grown
 /// partition (`grow`, or by default the last data partition) takes the difference in size, rounded
-/// to whole MiB so every start keeps its 1 MiB alignment; partitions after it move by that amount.
+/// to whole MiB so every start keeps its 1 MiB alignment; partitions after it move by that amount,
+/// and the extended partition holding a grown logical one grows with it.
 /// gpt: lastlba becomes the target's default. Throws Error{refused} when the layout cannot fit,
 /// Error{failed} when `grow` names no partition or there is no data partition to grow.
 Layout fit_layout(Layout layout, const TargetGeometry& target, std::optional<unsigned> grow);

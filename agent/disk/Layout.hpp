@@ -45,6 +45,11 @@ struct Layout {
     std::optional<std::vector<std::uint8_t>> boot_code;
 };
 
+/// First slot number of a dos logical partition (slots 1-4 are the MBR's own entries).
+inline constexpr unsigned first_logical_number = 5;
+/// Highest slot number dagda accepts for a logical partition.
+inline constexpr unsigned max_logical_number = 64;
+
 /// sfdisk's node name for partition `number` of `device`: "disk.img1", "/dev/loop0p1", "/dev/nvme0n1p2".
 std::string partition_node(const std::string& device, unsigned number);
 

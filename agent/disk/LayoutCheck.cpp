@@ -1,6 +1,7 @@
 #include "disk/LayoutCheck.hpp"
 
 #include "disk/OnDiskTable.hpp"
+#include "disk/PartitionTypes.hpp"
 
 #include <algorithm>
 #include <set>
@@ -34,13 +35,14 @@ void check_gpt_header_fields(const Layout& layout, const TargetGeometry& target,
 }
 
 void check_each_partition(const Layout& layout, const TargetGeometry& target, std::vector<LayoutProblem>& out) {
-    const unsigned max_number = layout.label == TableKind::dos ? 4 : 128;
+    const unsigned max_number = layout.label == TableKind::dos ? max_logical_number : 128;
     const auto [first, last] = usable_range(layout, target);
     std::set<unsigned> numbers;
     for (const auto& part : layout.partitions) {
         if (part.number < 1 || part.number > max_number)
             out.push_back({ErrorKind::failed, part_name(part) + ": a " + to_string(layout.label) + " table has slots 1 to " +
-                                                  std::to_string(max_number)});
+                                                  std::to_string(max_number) +
+                                                  (layout.label == TableKind::dos ? " (5 and up are logical)" : "")});
         if (!numbers.insert(part.number).second) out.push_back({ErrorKind::failed, part_name(part) + " is listed twice"});
         if (part.size == 0) out.push_back({ErrorKind::failed, part_name(part) + ": size is 0"});
         if (part.start < first)
@@ -55,8 +57,9 @@ void check_each_partition(const Layout& layout, const TargetGeometry& target, st
     }
 }
 
-void check_overlaps(const Layout& layout, std::vector<LayoutProblem>& out) {
-    std::vector<PartitionSpec> by_start = layout.partitions;
+// Partitions at one level (the MBR's own entries, or the logicals inside the extended one) must
+// not overlap; a logical partition lies inside the extended one by design.
+void check_overlaps(std::vector<PartitionSpec> by_start, std::vector<LayoutProblem>& out) {
     std::sort(by_start.begin(), by_start.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
     for (std::size_t i = 1; i < by_start.size(); ++i) {
         if (by_start[i - 1].end() > by_start[i].start)
@@ -64,6 +67,36 @@ void check_overlaps(const Layout& layout, std::vector<LayoutProblem>& out) {
                                                   "-" + std::to_string(by_start[i - 1].end() - 1) + ") overlaps " +
                                                   part_name(by_start[i]) + " (starts at " +
                                                   std::to_string(by_start[i].start) + ")"});
+    }
+}
+
+void check_logicals(const Layout& layout, const std::vector<PartitionSpec>& logicals, std::vector<LayoutProblem>& out) {
+    std::vector<const PartitionSpec*> extended;
+    for (const auto& part : layout.partitions)
+        if (is_extended(layout.label, part.type)) extended.push_back(&part);
+    if (extended.size() > 1) out.push_back({ErrorKind::failed, "more than one extended partition"});
+    for (const auto* ext : extended) {
+        if (ext->number >= first_logical_number)
+            out.push_back({ErrorKind::failed, part_name(*ext) + ": an extended partition must be in slots 1 to 4"});
+        if (ext->bootable) out.push_back({ErrorKind::failed, part_name(*ext) + ": an extended partition cannot be bootable"});
+    }
+    if (logicals.empty()) return;
+    if (extended.empty()) {
+        out.push_back({ErrorKind::failed, "logical partitions (5 and up) need an extended partition to hold them"});
+        return;
+    }
+    const PartitionSpec& ext = *extended.front();
+    for (std::size_t i = 0; i < logicals.size(); ++i) {
+        const PartitionSpec& part = logicals[i];
+        if (part.number != first_logical_number + i)
+            out.push_back({ErrorKind::failed, part_name(part) + ": logical partitions are numbered from 5 in disk order; this one is number " +
+                                                  std::to_string(first_logical_number + i)});
+        // Each logical partition is preceded by its extended boot record (EBR) inside the container.
+        const std::uint64_t ebr_floor = i == 0 ? ext.start : logicals[i - 1].end();
+        if (part.start <= ebr_floor || part.end() > ext.end())
+            out.push_back({ErrorKind::failed, part_name(part) + " (sectors " + std::to_string(part.start) + "-" +
+                                                  std::to_string(part.end() - 1) + ") must lie inside extended " +
+                                                  part_name(ext) + " after a free sector for its boot record"});
     }
 }
 
@@ -91,7 +124,14 @@ std::vector<LayoutProblem> check_layout(const Layout& layout, const TargetGeomet
     }
     if (layout.label == TableKind::gpt) check_gpt_header_fields(layout, target, out);
     check_each_partition(layout, target, out);
-    check_overlaps(layout, out);
+    std::vector<PartitionSpec> top_level;
+    std::vector<PartitionSpec> logicals;
+    for (const auto& part : layout.partitions)
+        (layout.label == TableKind::dos && part.number >= first_logical_number ? logicals : top_level).push_back(part);
+    check_overlaps(top_level, out);
+    check_overlaps(logicals, out);
+    std::sort(logicals.begin(), logicals.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    if (layout.label == TableKind::dos) check_logicals(layout, logicals, out);
     if (layout.label == TableKind::dos &&
         std::count_if(layout.partitions.begin(), layout.partitions.end(), [](const auto& p) { return p.bootable; }) > 1)
         out.push_back({ErrorKind::failed, "more than one partition is bootable; MBR boot code starts exactly one"});

@@ -59,9 +59,6 @@ std::optional<Layout> read_layout(const TargetInfo& target) {
     layout.sector_size = target.logical_sector_size;
     layout.id = layout.label == TableKind::dos ? "0x" + table->id : normalize_guid(table->id).value_or(table->id);
     for (const auto& part : table->partitions) {
-        if (part.is_extended_or_logical)
-            throw Error(ErrorKind::failed, target.path + ": partition " + std::to_string(part.number) +
-                                               " is an extended or logical partition; dagda supports primary partitions only");
         layout.partitions.push_back(to_spec(part, layout.label, target.logical_sector_size));
     }
     std::sort(layout.partitions.begin(), layout.partitions.end(),

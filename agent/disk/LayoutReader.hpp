@@ -12,7 +12,7 @@ namespace dagda::disk {
 
 /// The layout on `target`, or nullopt when it holds no partition table. `device` is the name
 /// put in the layout (sfdisk prints the path as given). Throws Error{failed} on I/O errors and on
-/// tables dagda cannot represent (dos extended/logical partitions).
+/// table types other than dos and gpt.
 std::optional<Layout> read_layout(const TargetInfo& target);
 
 }  // namespace dagda::disk

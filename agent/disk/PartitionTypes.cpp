@@ -21,20 +21,23 @@ struct GptType {
 };
 
 // The types a recovery meets on Windows and Linux servers; others are written as given.
-constexpr std::array<DosType, 17> dos_types{{
+constexpr std::array<DosType, 20> dos_types{{
     {0x01, {"FAT12", TypeRole::data}},
     {0x04, {"FAT16 <32M", TypeRole::data}},
+    {0x05, {"Extended", TypeRole::container}},
     {0x06, {"FAT16", TypeRole::data}},
     {0x07, {"NTFS/exFAT/HPFS", TypeRole::data}},
     {0x0b, {"W95 FAT32", TypeRole::data}},
     {0x0c, {"W95 FAT32 (LBA)", TypeRole::data}},
     {0x0e, {"W95 FAT16 (LBA)", TypeRole::data}},
+    {0x0f, {"W95 Ext'd (LBA)", TypeRole::container}},
     {0x12, {"Compaq diagnostics", TypeRole::system}},
     {0x17, {"Hidden NTFS", TypeRole::other}},
     {0x27, {"Hidden NTFS WinRE", TypeRole::system}},
     {0x42, {"SFS (Windows dynamic disk)", TypeRole::other}},
     {0x82, {"Linux swap", TypeRole::system}},
     {0x83, {"Linux", TypeRole::data}},
+    {0x85, {"Linux extended", TypeRole::container}},
     {0x8e, {"Linux LVM", TypeRole::data}},
     {0xde, {"Dell Utility", TypeRole::system}},
     {0xef, {"EFI (FAT-12/16/32)", TypeRole::system}},
@@ -69,8 +72,6 @@ std::string normalize_dos_type(const std::string& type) {
         unknown_type(TableKind::dos, type, "a dos type is one byte in hex, e.g. \"7\" or \"ef\"");
     const unsigned code = static_cast<unsigned>(std::stoul(digits, nullptr, 16));
     if (code == 0) unknown_type(TableKind::dos, type, "type 0 marks an empty slot");
-    if (code == 0x05 || code == 0x0f || code == 0x85)
-        unknown_type(TableKind::dos, type, "extended partitions are not supported");
     char text[12];
     std::snprintf(text, sizeof text, "%x", code);
     return text;
@@ -110,6 +111,11 @@ std::optional<TypeInfo> describe_type(TableKind label, const std::string& type) 
     for (const auto& entry : gpt_types)
         if (type == entry.guid) return entry.info;
     return std::nullopt;
+}
+
+bool is_extended(TableKind label, const std::string& type) {
+    const auto info = describe_type(label, type);
+    return info && info->role == TypeRole::container;
 }
 
 std::string type_text(TableKind label, const std::string& type) {

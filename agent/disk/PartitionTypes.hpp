@@ -9,7 +9,7 @@
 namespace dagda::disk {
 
 /// Role of a partition type, used to pick the partition that `--fit` grows.
-enum class TypeRole { data, system, other };
+enum class TypeRole { data, system, container, other };
 
 struct TypeInfo {
     const char* description;  ///< "Microsoft basic data", "NTFS/exFAT/HPFS"
@@ -18,12 +18,15 @@ struct TypeInfo {
 
 /// sfdisk's spelling of a type: dos "0x07"/"07"/"7" → "7"; gpt GUID → upper case.
 /// Throws Error{failed} for a type that is not valid for `label`: a dos type that is not one
-/// byte, 0 (an empty slot) or an extended container (5, f, 85, not supported); a gpt type that is
-/// not a GUID, or is the all-zero GUID of an unused entry.
+/// byte or is 0 (an empty slot); a gpt type that is not a GUID, or is the all-zero GUID of an
+/// unused entry.
 std::string normalize_type(TableKind label, const std::string& type);
 
 /// What the catalog knows of a (normalised) type, or nullopt for a valid but uncatalogued code.
 std::optional<TypeInfo> describe_type(TableKind label, const std::string& type);
+
+/// True for a dos extended container (0x05, 0x0F, 0x85), which holds logical partitions.
+bool is_extended(TableKind label, const std::string& type);
 
 /// Human text for plan lines: "0x07 NTFS/exFAT/HPFS", "Microsoft basic data".
 std::string type_text(TableKind label, const std::string& type);

@@ -51,7 +51,9 @@ std::vector<std::uint8_t> generic_boot_code() {
 }
 
 std::string partition_object(const Layout& layout, const PartitionSpec& part) {
-    std::string text = "partition " + std::to_string(part.number) + " at sector " + std::to_string(part.start) + ", " +
+    const bool logical = layout.label == TableKind::dos && part.number >= first_logical_number;
+    const std::string kind = is_extended(layout.label, part.type) ? "extended " : logical ? "logical " : "";
+    std::string text = kind + "partition " + std::to_string(part.number) + " at sector " + std::to_string(part.start) + ", " +
                        std::to_string(part.size) + " sectors (" + human_bytes(part.size * layout.sector_size) +
                        "), type " + type_text(layout.label, part.type);
     if (part.bootable) text += ", bootable";

@@ -4,6 +4,7 @@
 #include "core/Sysfs.hpp"
 #include "core/UniqueFd.hpp"
 #include "disk/LayoutReader.hpp"
+#include "disk/PartitionTypes.hpp"
 #include "disk/sys/BlkidProbe.hpp"
 
 #include <fcntl.h>
@@ -92,7 +93,7 @@ void check_boot_medium(const TargetInfo& target) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges{{0, 0}};
     if (const auto layout = read_layout(target))
         for (const auto& part : layout->partitions)
-            ranges.push_back({part.start * layout->sector_size, part.size * layout->sector_size});
+            if (!is_extended(layout->label, part.type)) ranges.push_back({part.start * layout->sector_size, part.size * layout->sector_size});
     for (const auto& [offset, size] : ranges) {
         sys::BlkidProbe probe(fd.get(), offset, size, target.path);
         const auto filesystem = probe.filesystem();

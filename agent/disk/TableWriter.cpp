@@ -3,6 +3,7 @@
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "disk/OnDiskTable.hpp"
+#include "disk/PartitionTypes.hpp"
 
 #include <unistd.h>
 
@@ -17,19 +18,66 @@ namespace {
 
 using Range = std::pair<std::uint64_t, std::uint64_t>;  // first sector, sector count
 
-std::set<Range> layout_ranges(const Layout& layout) {
+std::set<Range> ranges_of(const std::vector<PartitionSpec>& parts) {
     std::set<Range> ranges;
-    for (const auto& part : layout.partitions) ranges.insert({part.start, part.size});
+    for (const auto& part : parts) ranges.insert({part.start, part.size});
     return ranges;
 }
 
-void require_same_ranges(const std::set<Range>& written, const Layout& layout, const TargetInfo& target) {
-    if (written != layout_ranges(layout))
+void require_same_ranges(const std::set<Range>& written, const std::vector<PartitionSpec>& planned, const TargetInfo& target) {
+    if (written != ranges_of(planned))
         throw Error(ErrorKind::failed, "libparted did not place the partitions the layout asks for on " + target.path +
                                            "; the table there is incomplete");
 }
 
+// One 16-byte MBR/EBR entry. CHS is always absolute; the LBA start is relative to `base` (0 in the
+// MBR, the EBR itself for a logical partition, the extended partition's start for a chain link).
+void fill_dos_entry(std::uint8_t* entry, std::uint64_t start, std::uint64_t size, std::uint8_t type, bool bootable,
+                    std::uint64_t base, const TargetInfo& target) {
+    entry[0] = bootable ? 0x80 : 0x00;
+    const auto first = chs_bytes(start, target.sectors());
+    const auto last = chs_bytes(start + size - 1, target.sectors());
+    std::copy(first.begin(), first.end(), entry + 1);
+    entry[4] = type;
+    std::copy(last.begin(), last.end(), entry + 5);
+    store_le(entry + 8, static_cast<std::uint32_t>(start - base));
+    store_le(entry + 12, static_cast<std::uint32_t>(size));
+}
+
+std::uint8_t type_byte(const PartitionSpec& part) { return static_cast<std::uint8_t>(std::stoul(part.type, nullptr, 16)); }
+
+// libparted wrote one extended boot record per logical partition, linked from the extended
+// partition's first sector; set each logical's type, flag and CHS, and the links' CHS.
+void rewrite_ebr_chain(int fd, const PartitionSpec& extended, const std::vector<PartitionSpec>& logicals,
+                       const TargetInfo& target) {
+    const unsigned ss = target.logical_sector_size;
+    std::uint64_t ebr = extended.start;
+    for (std::size_t i = 0; i < logicals.size(); ++i) {
+        const std::string what = target.path + " (extended boot record at sector " + std::to_string(ebr) + ")";
+        std::vector<std::uint8_t> sector(ss);
+        read_exact(fd, sector.data(), sector.size(), ebr * ss, what);
+        std::uint8_t* own = sector.data() + mbr_entry_offset;
+        std::uint8_t* link = own + mbr_entry_size;
+        const Range found{ebr + load_le<std::uint32_t>(own + 8), load_le<std::uint32_t>(own + 12)};
+        const bool last = i + 1 == logicals.size();
+        if (sector[510] != 0x55 || sector[511] != 0xAA || found != Range{logicals[i].start, logicals[i].size} ||
+            (link[4] == 0) != last)
+            throw Error(ErrorKind::failed, "libparted did not chain logical partition " + std::to_string(logicals[i].number) +
+                                               " as planned at " + what);
+        fill_dos_entry(own, logicals[i].start, logicals[i].size, type_byte(logicals[i]), logicals[i].bootable, ebr, target);
+        const std::uint64_t next = extended.start + load_le<std::uint32_t>(link + 8);
+        if (!last) fill_dos_entry(link, next, load_le<std::uint32_t>(link + 12), link[4], false, extended.start, target);
+        write_exact(fd, sector.data(), sector.size(), ebr * ss, what);
+        ebr = next;
+    }
+}
+
 void write_dos(int fd, const Layout& layout, const TargetInfo& target) {
+    std::vector<PartitionSpec> primaries;
+    std::vector<PartitionSpec> logicals;
+    for (const auto& part : layout.partitions) (part.number < first_logical_number ? primaries : logicals).push_back(part);
+    std::sort(logicals.begin(), logicals.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+
     std::vector<std::uint8_t> mbr(target.logical_sector_size);
     read_exact(fd, mbr.data(), mbr.size(), 0, target.path + " (MBR)");
     std::set<Range> written;
@@ -37,24 +85,18 @@ void write_dos(int fd, const Layout& layout, const TargetInfo& target) {
         const std::uint8_t* entry = mbr.data() + mbr_entry_offset + slot * mbr_entry_size;
         if (entry[4] != 0) written.insert({load_le<std::uint32_t>(entry + 8), load_le<std::uint32_t>(entry + 12)});
     }
-    require_same_ranges(written, layout, target);
+    require_same_ranges(written, primaries, target);
     std::memset(mbr.data() + mbr_entry_offset, 0, 4 * mbr_entry_size);
-    for (const auto& part : layout.partitions) {
-        std::uint8_t* entry = mbr.data() + mbr_entry_offset + (part.number - 1) * mbr_entry_size;
-        entry[0] = part.bootable ? 0x80 : 0x00;
-        const auto first = chs_bytes(part.start, target.sectors());
-        const auto last = chs_bytes(part.end() - 1, target.sectors());
-        std::copy(first.begin(), first.end(), entry + 1);
-        entry[4] = static_cast<std::uint8_t>(std::stoul(part.type, nullptr, 16));
-        std::copy(last.begin(), last.end(), entry + 5);
-        store_le(entry + 8, static_cast<std::uint32_t>(part.start));
-        store_le(entry + 12, static_cast<std::uint32_t>(part.size));
-    }
+    for (const auto& part : primaries)
+        fill_dos_entry(mbr.data() + mbr_entry_offset + (part.number - 1) * mbr_entry_size, part.start, part.size,
+                       type_byte(part), part.bootable, 0, target);
     store_le(mbr.data() + mbr_signature_offset, static_cast<std::uint32_t>(std::stoul(layout.id, nullptr, 16)));
     mbr[444] = mbr[445] = 0;
     mbr[510] = 0x55;
     mbr[511] = 0xAA;
     write_exact(fd, mbr.data(), mbr.size(), 0, target.path + " (MBR)");
+    for (const auto& part : primaries)
+        if (is_extended(layout.label, part.type)) rewrite_ebr_chain(fd, part, logicals, target);
 }
 
 GptHeader read_header(int fd, std::uint64_t lba, const TargetInfo& target, const char* which) {
@@ -113,7 +155,7 @@ void write_gpt(int fd, const Layout& layout, const TargetInfo& target) {
             written.insert({first, load_le<std::uint64_t>(entry + 40) - first + 1});
         }
     }
-    require_same_ranges(written, layout, target);
+    require_same_ranges(written, layout.partitions, target);
     const auto entries = build_entries(layout, primary);
     write_gpt_copy(fd, backup, layout, entries, target, "backup GPT header");
     write_gpt_copy(fd, primary, layout, entries, target, "primary GPT header");

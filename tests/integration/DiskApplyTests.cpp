@@ -48,7 +48,8 @@ struct Case {
 TEST_CASE("disk apply: each sfdisk document, applied and shown again, is byte-identical", "[disk][apply][integration]") {
     const Case c = GENERATE(Case{"win7-mbr.json", "win7-mbr.raw", 60ull << 20}, Case{"win-gpt.json", "win-gpt.raw", 3ull << 30},
                             Case{"linux-dos.json", "linux-dos.raw", 1ull << 30},
-                            Case{"gpt-names-attrs.json", "gpt-names-attrs.raw", 20ull << 20});
+                            Case{"gpt-names-attrs.json", "gpt-names-attrs.raw", 20ull << 20},
+                            Case{"dos-extended.json", "dos-extended.raw", 200ull << 20});
     CAPTURE(c.document);
     TempDir dir;
     const std::string target = make_image(dir, "target.raw", c.disk_bytes);
@@ -117,4 +118,18 @@ TEST_CASE("disk apply --dry-run prints the plan and writes nothing", "[disk][app
     CHECK_THAT(result.out, Catch::Contains("GUID 0C0FFEE0-0000-4000-8000-000000000003, attributes LegacyBIOSBootable GUID:60,62"));
     CHECK_THAT(result.out, Catch::Contains("Dry run: nothing was written."));
     CHECK(file_digest(target) == before);
+}
+
+TEST_CASE("disk apply --fit: logical partitions and their extended partition on a larger disk", "[disk][apply][fit][integration]") {
+    TempDir dir;
+    const std::string target = make_image(dir, "target.raw", 1ull << 30);
+    const std::string layout = write_file(dir, "layout.json", fixture_text("dos-extended.json"));
+    const RunResult applied = apply(target, layout, "--yes --fit");
+    INFO(applied.err);
+    REQUIRE(applied.exit_code == 0);
+    CHECK(run("sfdisk --verify " + sh_quote(target)).exit_code == 0);
+    const std::string dump = run("sfdisk --dump " + sh_quote(target)).out;
+    CHECK_THAT(dump, Catch::Contains("start=       40960, size=     2055136, type=f"));
+    CHECK_THAT(dump, Catch::Contains("start=       91086, size=     1815136, type=b"));
+    CHECK_THAT(dump, Catch::Contains("start=     1906336, size=        4000, type=27"));
 }

@@ -47,7 +47,7 @@ TEST_CASE("disk apply: refusals and bad layouts leave the disk untouched", "[dis
         Refusal{"overlap", dos_layout(good + R"(, {"node": "x2", "start": 4000, "size": 10, "type": "83"})"), "--yes", 1, "overlaps"},
         Refusal{"beyond the end", dos_layout(R"({"node": "x1", "start": 2048, "size": 200000, "type": "7"})"), "--yes", 3, "beyond the end"},
         Refusal{"unknown type", dos_layout(R"({"node": "x1", "start": 2048, "size": 10, "type": "xyz"})"), "--yes", 1, "unknown partition type 'xyz'"},
-        Refusal{"extended partition", dos_layout(R"({"node": "x1", "start": 2048, "size": 10, "type": "5"})"), "--yes", 1, "extended partitions"},
+        Refusal{"logical without extended", dos_layout(R"({"node": "x5", "start": 2048, "size": 10, "type": "7"})"), "--yes", 1, "need an extended partition"},
         Refusal{"identity not asserted", dos_layout(good), "", 3, "identity is not asserted"},
         Refusal{"wrong size asserted", dos_layout(good), "--expect-size 1000", 3, "expected 1000 bytes"},
         Refusal{"serial asserted on an image", dos_layout(good), "--expect-serial ABC", 3, "expected serial ABC"},

@@ -43,7 +43,6 @@ BlkidPartition read_partition(blkid_partition part) {
     out.uuid = or_empty(blkid_partition_get_uuid(part));
     out.name = or_empty(blkid_partition_get_name(part));
     out.flags = blkid_partition_get_flags(part);
-    out.is_extended_or_logical = blkid_partition_is_extended(part) || blkid_partition_is_logical(part);
     return out;
 }
 

@@ -18,7 +18,6 @@ struct BlkidPartition {
     std::string uuid;             ///< gpt partition GUID
     std::string name;             ///< gpt name (UTF-8)
     std::uint64_t flags = 0;      ///< dos: boot indicator; gpt: attribute bits
-    bool is_extended_or_logical = false;
 };
 
 struct BlkidTable {

@@ -65,8 +65,11 @@ PartedDisk::PartedDisk(PartedDevice& device, const char* label, PartedMessages& 
 
 PartedDisk::~PartedDisk() { ped_disk_destroy(disk(disk_)); }
 
-void PartedDisk::add_partition(std::uint64_t start, std::uint64_t end_inclusive, bool boot_flag) {
-    PedPartition* part = ped_partition_new(disk(disk_), PED_PARTITION_NORMAL, nullptr, static_cast<PedSector>(start),
+void PartedDisk::add_partition(PartitionKind kind, std::uint64_t start, std::uint64_t end_inclusive, bool boot_flag) {
+    const PedPartitionType type = kind == PartitionKind::extended  ? PED_PARTITION_EXTENDED
+                                  : kind == PartitionKind::logical ? PED_PARTITION_LOGICAL
+                                                                   : PED_PARTITION_NORMAL;
+    PedPartition* part = ped_partition_new(disk(disk_), type, nullptr, static_cast<PedSector>(start),
                                            static_cast<PedSector>(end_inclusive));
     const std::string where = "partition at sectors " + std::to_string(start) + "-" + std::to_string(end_inclusive);
     if (!part) throw Error(ErrorKind::failed, "libparted cannot make " + where + ": " + messages_.summary());

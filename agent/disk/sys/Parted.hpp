@@ -41,6 +41,9 @@ private:
     std::string path_;
 };
 
+/// Where a dos partition lives: in the MBR, as the MBR's extended container, or inside it.
+enum class PartitionKind { primary, extended, logical };
+
 /// A new, empty partition table built in memory on a device; nothing is written until commit.
 class PartedDisk {
 public:
@@ -50,9 +53,9 @@ public:
     PartedDisk& operator=(const PartedDisk&) = delete;
     ~PartedDisk();
 
-    /// Adds a primary partition at exactly [start, end_inclusive]; throws Error{failed} when
-    /// libparted refuses it (overlap, outside the usable area).
-    void add_partition(std::uint64_t start, std::uint64_t end_inclusive, bool boot_flag);
+    /// Adds a partition at exactly [start, end_inclusive]; throws Error{failed} when libparted
+    /// refuses it (overlap, outside the usable area, a logical partition outside the extended one).
+    void add_partition(PartitionKind kind, std::uint64_t start, std::uint64_t end_inclusive, bool boot_flag);
     /// Writes the table to the device and flushes it.
     void commit_to_device();
     /// Tells the kernel about the new partitions; false when it could not (the reason is in the

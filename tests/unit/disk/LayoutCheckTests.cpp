@@ -49,7 +49,7 @@ TEST_CASE("LayoutCheck: each problem is named, all at once", "[disk][check]") {
     const auto problems = check_layout(layout, one_gib);
     const std::string text = all_messages(problems);
     CHECK_THAT(text, Catch::Contains("partition 1 (sectors 2048-6143) overlaps partition 2"));
-    CHECK_THAT(text, Catch::Contains("partition 5: a dos table has slots 1 to 4"));
+    CHECK_THAT(text, Catch::Contains("logical partitions (5 and up) need an extended partition"));
     CHECK_THAT(text, Catch::Contains("partition 3: starts at sector 0"));
     CHECK_THAT(text, Catch::Contains("partition 4: ends at sector 2199999, beyond the end"));
     CHECK_THAT(text, Catch::Contains("more than one partition is bootable"));
@@ -59,6 +59,36 @@ TEST_CASE("LayoutCheck: each problem is named, all at once", "[disk][check]") {
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::refused);  // one problem is the target's size
     }
+}
+
+TEST_CASE("LayoutCheck: logical partitions lie inside the extended one, numbered in disk order", "[disk][check]") {
+    const TargetGeometry disk{409600, 512};
+    CHECK(check_layout(fixture("dos-extended.json"), disk).empty());
+    Layout outside = fixture("dos-extended.json");
+    outside.partitions[4].start = 340000;  // partition 7 past the end of extended partition 2
+    CHECK_THAT(all_messages(check_layout(outside, disk)), Catch::Contains("partition 7 (sectors 340000-343999) must lie inside extended partition 2"));
+    Layout no_ebr_room = fixture("dos-extended.json");
+    no_ebr_room.partitions[3].start = no_ebr_room.partitions[2].end();  // 6 right after 5: no sector for its boot record
+    CHECK_THAT(all_messages(check_layout(no_ebr_room, disk)), Catch::Contains("after a free sector for its boot record"));
+    Layout misnumbered = fixture("dos-extended.json");
+    std::swap(misnumbered.partitions[2].number, misnumbered.partitions[3].number);
+    CHECK_THAT(all_messages(check_layout(misnumbered, disk)), Catch::Contains("numbered from 5 in disk order"));
+    Layout two = fixture("dos-extended.json");
+    two.partitions[0].type = "5";
+    two.partitions[0].bootable = false;
+    CHECK_THAT(all_messages(check_layout(two, disk)), Catch::Contains("more than one extended partition"));
+}
+
+TEST_CASE("Fit: a grown logical partition grows its extended partition too", "[disk][fit]") {
+    const Layout source = fixture("dos-extended.json");  // last data partition: logical 6 (7 is WinRE)
+    const Layout fitted = fit_layout(source, one_gib, std::nullopt);
+    const std::uint64_t delta = fitted.partitions[3].size - source.partitions[3].size;
+    CHECK(delta > 0);
+    CHECK(delta % 2048 == 0);
+    CHECK(fitted.partitions[1].size == source.partitions[1].size + delta);  // extended 2
+    CHECK(fitted.partitions[2].start == source.partitions[2].start);        // logical 5 stays
+    CHECK(fitted.partitions[4].start == source.partitions[4].start + delta);  // logical 7 moves
+    CHECK(check_layout(fitted, one_gib).empty());
 }
 
 TEST_CASE("LayoutCheck: gpt limits and duplicates", "[disk][check]") {

@@ -12,12 +12,15 @@ TEST_CASE("PartitionTypes: dos types are spelled as sfdisk spells them", "[disk]
     CHECK(normalize_type(TableKind::dos, "EF") == "ef");
     for (const char* type : {"7", "b", "c", "27", "83", "82", "ef"}) CHECK(normalize_type(TableKind::dos, type) == type);
     CHECK(type_text(TableKind::dos, "27") == "0x27 Hidden NTFS WinRE");
+    CHECK(normalize_type(TableKind::dos, "0x0F") == "f");
+    CHECK(is_extended(TableKind::dos, "5"));
+    CHECK(is_extended(TableKind::dos, "f"));
+    CHECK_FALSE(is_extended(TableKind::dos, "7"));
 }
 
 TEST_CASE("PartitionTypes: types that cannot be written are refused", "[disk][types]") {
     CHECK_THROWS_WITH(normalize_type(TableKind::dos, "0"), Catch::Contains("empty slot"));
     CHECK_THROWS_WITH(normalize_type(TableKind::dos, "100"), Catch::Contains("one byte"));
-    CHECK_THROWS_WITH(normalize_type(TableKind::dos, "f"), Catch::Contains("extended"));
     CHECK_THROWS_WITH(normalize_type(TableKind::gpt, "7"), Catch::Contains("GUID"));
     CHECK_THROWS_WITH(normalize_type(TableKind::gpt, "00000000-0000-0000-0000-000000000000"), Catch::Contains("unused"));
 }
