@@ -46,9 +46,11 @@ json partition_report(const PartitionSpec& part, const Layout& layout, int fd) {
                               partition_node(layout.device, part.number));
         filesystem = probe.filesystem();
     }
-    out["filesystem"] = filesystem ? json(filesystem->type) : json(nullptr);
-    out["label"] = filesystem && !filesystem->label.empty() ? json(filesystem->label) : json(nullptr);
-    out["uuid_fs"] = filesystem && !filesystem->uuid.empty() ? json(filesystem->uuid) : json(nullptr);
+    const auto text_or_null = [](const std::string& text) { return text.empty() ? json(nullptr) : json(text); };
+    out["filesystem"] = filesystem ? json{{"type", filesystem->type},
+                                          {"label", text_or_null(filesystem->label)},
+                                          {"uuid", text_or_null(filesystem->uuid)}}
+                                   : json(nullptr);
     return out;
 }
 
@@ -112,10 +114,11 @@ std::string disk_report_text(const json& r) {
     }
     out << "  " << table["type"].get<std::string>() << " table, id " << table["id"].get<std::string>() << "\n";
     for (const auto& p : table["partitions"]) {
+        const json& fs = p["filesystem"];
         out << "  " << p["number"].get<unsigned>() << ": start " << p["start"].get<std::uint64_t>() << ", "
             << p["size"].get<std::uint64_t>() << " sectors (" << human_bytes(p["size_bytes"].get<std::uint64_t>())
-            << "), " << p["type_name"].get<std::string>() << ", fs " << text(p["filesystem"]) << ", label "
-            << text(p["label"]) << "\n";
+            << "), " << p["type_name"].get<std::string>() << ", fs " << (fs.is_null() ? "-" : text(fs["type"]))
+            << ", label " << (fs.is_null() ? "-" : text(fs["label"])) << "\n";
     }
     return out.str();
 }

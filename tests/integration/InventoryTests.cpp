@@ -32,9 +32,10 @@ TEST_CASE("inventory: the Windows 7 disk's partitions are NTFS, its signature is
     CHECK(parts[0]["start"] == 128);
     CHECK(parts[0]["size"] == 55296);
     CHECK(parts[0]["type"] == "7");
-    CHECK(parts[0]["filesystem"] == "ntfs");
-    CHECK(parts[1]["filesystem"] == "ntfs");
-    CHECK(parts[1]["uuid_fs"].is_string());
+    CHECK(parts[0]["filesystem"]["type"] == "ntfs");
+    CHECK(parts[1]["filesystem"]["type"] == "ntfs");
+    CHECK(parts[1]["filesystem"]["uuid"] == "AC327F33327F021E");
+    CHECK(parts[0]["filesystem"]["label"] == "Part 1");
 
     const RunResult text = run(dagda_command() + " inventory --disk " + sh_quote(disk));
     CHECK_THAT(text.out, Catch::Contains("dos table, id 0x7ef7f55d"));
@@ -58,8 +59,8 @@ TEST_CASE("inventory: gpt names and GUIDs, and a filesystem label", "[inventory]
     CHECK(p["attrs"] == "RequiredPartition");
     CHECK(p["type_name"] == "Microsoft basic data");
     if (have_program("mke2fs")) {
-        CHECK(p["filesystem"] == "ext4");
-        CHECK(p["label"] == "SRVDATA");
+        CHECK(p["filesystem"]["type"] == "ext4");
+        CHECK(p["filesystem"]["label"] == "SRVDATA");
     }
 }
 
