@@ -8,6 +8,8 @@
 /// exactly what the layout asks for; TableWriter applies them after libparted's commit.
 /// Pure code: no I/O, no logging. References: UEFI 2.10 §5.2 (MBR) and §5.3 (GPT).
 
+#include "core/Bytes.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -15,20 +17,6 @@
 #include <vector>
 
 namespace dagda::disk {
-
-/// Little-endian integer at `p` (every on-disk field of MBR and GPT is little-endian).
-template <typename T>
-T load_le(const std::uint8_t* p) {
-    T value = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) value |= static_cast<T>(static_cast<T>(p[i]) << (8 * i));
-    return value;
-}
-
-/// Stores `value` little-endian at `p`.
-template <typename T>
-void store_le(std::uint8_t* p, T value) {
-    for (std::size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<std::uint8_t>(value >> (8 * i));
-}
 
 /// Size of one MBR partition entry and the offset of the first (bytes 446..509 hold four).
 inline constexpr std::size_t mbr_entry_offset = 446;
