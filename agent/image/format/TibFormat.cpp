@@ -258,7 +258,7 @@ IndexEntry decode_index_entry(const std::uint8_t* b, std::size_t mask_size, cons
 std::array<std::uint8_t, trailer_size> encode_trailer(const Trailer& t) {
     std::array<std::uint8_t, trailer_size> out{};
     store_le(out.data(), t.index_offset);
-    store_le(out.data() + 8, t.index_size);
+    store_le(out.data() + 8, t.volumes_offset);
     store_le(out.data() + 16, t.file_size);
     std::copy(t.generation_digest.begin(), t.generation_digest.end(), out.begin() + 24);
     store_le(out.data() + 56, crc32_of(out.data(), 56));
@@ -272,7 +272,7 @@ Trailer decode_trailer(const std::uint8_t* b, const std::string& where) {
     if (load_le<std::uint32_t>(b + 56) != crc32_of(b, 56)) corrupt(where, "trailer CRC mismatch");
     Trailer t;
     t.index_offset = load_le<std::uint64_t>(b);
-    t.index_size = load_le<std::uint64_t>(b + 8);
+    t.volumes_offset = load_le<std::uint64_t>(b + 8);
     t.file_size = load_le<std::uint64_t>(b + 16);
     std::copy(b + 24, b + 56, t.generation_digest.begin());
     return t;

@@ -144,7 +144,7 @@ IndexEntry decode_index_entry(const std::uint8_t* bytes, std::size_t mask_size, 
 
 struct Trailer {
     std::uint64_t index_offset = 0;
-    std::uint64_t index_size = 0;
+    std::uint64_t volumes_offset = 0;
     std::uint64_t file_size = 0;
     Digest generation_digest{};
 };
