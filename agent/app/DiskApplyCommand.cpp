@@ -90,6 +90,7 @@ int run_disk_apply(const std::vector<std::string>& args) {
         else std::cout << "Dry run: nothing was written.\n";
         return 0;
     }
+    const UniqueFd claim = disk::hold_exclusive(target);
     const auto warnings = disk::commit_plan(plan, [&](const disk::Action& action) {
         if (!as_json) std::cout << action.doing_text() << "\n" << std::flush;
     });

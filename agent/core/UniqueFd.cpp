@@ -46,6 +46,7 @@ void write_exact(int fd, const void* buffer, std::size_t size, std::uint64_t off
         const ssize_t n = ::pwrite(fd, in + done, size - done, static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw_errno("cannot write " + what);
+        if (n == 0) throw Error(ErrorKind::failed, "cannot write " + what + ": the device accepted no bytes");
         done += static_cast<std::size_t>(n);
     }
 }

@@ -19,7 +19,8 @@ namespace {
 // The target must still be the disk the plan was made for (a hot-swapped disk reuses names).
 void require_same_target(const Plan& plan) {
     const TargetInfo now = probe_target(plan.target.path);
-    if (now.size_bytes != plan.target.size_bytes || now.serial != plan.target.serial || now.wwn != plan.target.wwn)
+    if (now.size_bytes != plan.target.size_bytes || now.serial != plan.target.serial || now.wwn != plan.target.wwn ||
+        now.devno != plan.target.devno || now.logical_sector_size != plan.target.logical_sector_size)
         throw Error(ErrorKind::refused, "refusing to write " + plan.target.path +
                                             ": the disk changed since the plan was made (now " + describe(now) + ")");
 }
@@ -77,7 +78,9 @@ std::vector<std::string> commit_plan(const Plan& plan, const ActionObserver& on_
             // Only now tell the kernel: it then sees the final table, not libparted's draft. An
             // image file has no kernel partitions (and libparted would shell out to udevadm).
             // The table on disk is already written and verified, so failing here is a warning.
-            if (plan.target.is_block_device && !disk->commit_to_os())
+            // The kernel must get the final table: libparted's draft numbers its partitions in
+            // the order they were added, which differs from the layout's when slots have gaps.
+            if (plan.target.is_block_device && !sys::PartedDisk(device, messages).commit_to_os())
                 kernel_warning = "the kernel was not told about the new partitions on " + plan.target.path +
                                  "; run partprobe or reboot before using them";
             break;

@@ -1,5 +1,6 @@
 #include "disk/DiskReport.hpp"
 
+#include "core/Error.hpp"
 #include "core/Sysfs.hpp"
 #include "core/UniqueFd.hpp"
 #include "core/Units.hpp"
@@ -25,7 +26,7 @@ json or_null(const std::optional<T>& value) {
     return value ? json(*value) : json(nullptr);
 }
 
-json partition_report(const PartitionSpec& part, const Layout& layout, int fd) {
+json partition_report(const PartitionSpec& part, const Layout& layout, int fd, std::uint64_t disk_bytes) {
     json out{{"number", part.number},
              {"node", partition_node(layout.device, part.number)},
              {"start", part.start},
@@ -41,10 +42,17 @@ json partition_report(const PartitionSpec& part, const Layout& layout, int fd) {
         out["attrs"] = format_gpt_attributes(part.attrs);
     }
     std::optional<sys::BlkidFilesystem> filesystem;
-    if (!is_extended(layout.label, part.type)) {  // a container: its first sector is a boot record
-        sys::BlkidProbe probe(fd, part.start * layout.sector_size, part.size * layout.sector_size,
-                              partition_node(layout.device, part.number));
-        filesystem = probe.filesystem();
+    const std::uint64_t offset = part.start * layout.sector_size;
+    // An extended partition is a container (its first sector is a boot record); a partition that
+    // starts past the end of a damaged disk has nothing to probe.
+    if (!is_extended(layout.label, part.type) && offset < disk_bytes) {
+        try {
+            sys::BlkidProbe probe(fd, offset, std::min(part.size * layout.sector_size, disk_bytes - offset),
+                                  partition_node(layout.device, part.number));
+            filesystem = probe.filesystem();
+        } catch (const Error&) {
+            filesystem.reset();
+        }
     }
     const auto text_or_null = [](const std::string& text) { return text.empty() ? json(nullptr) : json(text); };
     out["filesystem"] = filesystem ? json{{"type", filesystem->type},
@@ -71,7 +79,14 @@ json disk_report(const std::string& path, const SystemRoots& roots) {
              {"rotational", or_null(target.rotational)},
              {"removable", target.removable},
              {"read_only", target.read_only}};
-    const auto layout = read_layout(target);
+    std::optional<Layout> layout;
+    try {
+        layout = read_layout(target);
+    } catch (const Error& e) {  // a table dagda cannot represent is reported, not fatal
+        out["partition_table"] = nullptr;
+        out["partition_table_error"] = e.what();
+        return out;
+    }
     if (!layout) {
         out["partition_table"] = nullptr;
         return out;
@@ -80,7 +95,7 @@ json disk_report(const std::string& path, const SystemRoots& roots) {
     if (layout->label == TableKind::dos) table["disk_signature"] = layout->id;
     else table["disk_guid"] = layout->id;
     const UniqueFd fd = UniqueFd::open(path, O_RDONLY);
-    for (const auto& part : layout->partitions) table["partitions"].push_back(partition_report(part, *layout, fd.get()));
+    for (const auto& part : layout->partitions) table["partitions"].push_back(partition_report(part, *layout, fd.get(), target.size_bytes));
     out["partition_table"] = std::move(table);
     return out;
 }
@@ -109,7 +124,7 @@ std::string disk_report_text(const json& r) {
     for (const auto& name : r["by_path"]) out << "  " << name.get<std::string>() << "\n";
     const json& table = r["partition_table"];
     if (table.is_null()) {
-        out << "  no partition table\n";
+        out << "  " << (r.contains("partition_table_error") ? r["partition_table_error"].get<std::string>() : "no partition table") << "\n";
         return out.str();
     }
     out << "  " << table["type"].get<std::string>() << " table, id " << table["id"].get<std::string>() << "\n";

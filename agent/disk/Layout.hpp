@@ -40,7 +40,7 @@ struct Layout {
     std::optional<std::uint64_t> first_lba;  ///< gpt: first usable sector
     std::optional<std::uint64_t> last_lba;   ///< gpt: last usable sector
     unsigned sector_size = 512;   ///< logical sector size in bytes
-    std::vector<PartitionSpec> partitions;   ///< ordered by number
+    std::vector<PartitionSpec> partitions;   ///< ordered by number (the parser and reader sort them)
     /// dagda extension: the 440 bytes of MBR boot code, when the layout carries them.
     std::optional<std::vector<std::uint8_t>> boot_code;
 };

@@ -23,9 +23,14 @@ void check_gpt_header_fields(const Layout& layout, const TargetGeometry& target,
         out.push_back({ErrorKind::refused, "lastlba " + std::to_string(*layout.last_lba) + " is beyond the end of the target (" +
                                                std::to_string(target.sectors) + " sectors; last usable " +
                                                std::to_string(max_last) + "); use --fit to adapt the layout"});
+    const auto [first, last] = usable_range(layout, target);
+    if (first > last)
+        out.push_back({ErrorKind::failed, "firstlba " + std::to_string(first) + " is after lastlba " + std::to_string(last)});
     for (const auto& part : layout.partitions) {
         if (part.name && utf16_units(*part.name).size() > 36)
             out.push_back({ErrorKind::failed, part_name(part) + ": name is longer than 36 UTF-16 characters"});
+        if (part.name && part.name->find('\0') != std::string::npos)
+            out.push_back({ErrorKind::failed, part_name(part) + ": name contains a NUL character, which ends a GPT name"});
     }
     std::set<std::string> guids{layout.id};
     for (const auto& part : layout.partitions) {

@@ -35,11 +35,28 @@ PartitionSpec to_spec(const sys::BlkidPartition& part, TableKind label, unsigned
     return spec;
 }
 
-void read_gpt_header_fields(Layout& layout, int fd, const TargetInfo& target) {
-    std::vector<std::uint8_t> sector(target.logical_sector_size);
-    read_exact(fd, sector.data(), sector.size(), target.logical_sector_size, target.path + " (GPT header)");
+// The header libblkid and sfdisk trust: valid CRCs (header and entries), at the LBA it claims, with
+// its usable range inside the disk.
+std::optional<GptHeader> trusted_gpt_header(int fd, std::uint64_t lba, const TargetInfo& target) {
+    const unsigned ss = target.logical_sector_size;
+    std::vector<std::uint8_t> sector(ss);
+    read_exact(fd, sector.data(), sector.size(), lba * ss, target.path + " (GPT header)");
     const auto header = parse_gpt_header(sector.data(), sector.size());
-    if (!header) return;  // libblkid fell back to the backup header; its fields are not ours to guess
+    if (!header || header->my_lba != lba || header->last_usable_lba >= target.sectors() ||
+        header->first_usable_lba > header->last_usable_lba || header->entry_size > 4096 ||
+        header->entries_lba + gpt_entry_sectors(header->entry_count, header->entry_size, ss) > target.sectors())
+        return std::nullopt;
+    std::vector<std::uint8_t> entries(std::size_t{header->entry_count} * header->entry_size);
+    read_exact(fd, entries.data(), entries.size(), header->entries_lba * ss, target.path + " (GPT entries)");
+    if (crc32_of(entries.data(), entries.size()) != header->entries_crc32) return std::nullopt;
+    return header;
+}
+
+void read_gpt_header_fields(Layout& layout, int fd, const TargetInfo& target) {
+    // A damaged primary header is replaced by the backup in the last sector, as libblkid does.
+    auto header = trusted_gpt_header(fd, 1, target);
+    if (!header && target.sectors() > 2) header = trusted_gpt_header(fd, target.sectors() - 1, target);
+    if (!header) return;
     layout.first_lba = header->first_usable_lba;
     layout.last_lba = header->last_usable_lba;
 }

@@ -115,7 +115,8 @@ std::optional<GptHeader> parse_gpt_header(const std::uint8_t* sector, std::size_
     h.entry_count = load_le<std::uint32_t>(sector + 80);
     h.entry_size = load_le<std::uint32_t>(sector + 84);
     h.entries_crc32 = load_le<std::uint32_t>(sector + 88);
-    if (h.entry_size < 128 || h.entry_count == 0 || h.entry_count > 16384) return std::nullopt;
+    if (h.entry_size < 128 || h.entry_size > 4096 || h.entry_size % 8 != 0 || h.entry_count == 0 || h.entry_count > 16384)
+        return std::nullopt;
     return h;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -69,12 +70,13 @@ void check_mounts(const TargetInfo& target, const SystemRoots& roots) {
     }
 }
 
-void check_exclusive(const TargetInfo& target) {
+UniqueFd open_exclusive(const TargetInfo& target) {
     // The kernel refuses O_EXCL on a block device that is mounted or claimed (md, dm, another
     // partitioner): the last word on "in use", covering cases the files above do not show.
     const int fd = ::open(target.path.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC);
     if (fd < 0 && errno == EBUSY) refuse(target, "the kernel reports the device busy (mounted or claimed)");
-    if (fd >= 0) UniqueFd closer(fd);
+    if (fd < 0) throw_errno("cannot open " + target.path);
+    return UniqueFd(fd);
 }
 
 void check_loop_backing(const TargetInfo& target, const SystemRoots& roots) {
@@ -88,17 +90,37 @@ void check_loop_backing(const TargetInfo& target, const SystemRoots& roots) {
     }
 }
 
+// The disk as a whole and every partition of its current table (a table dagda cannot write, a
+// partition past the end of a damaged disk: the ranges that exist are still checked).
+std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_to_probe(const TargetInfo& target) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges{{0, target.size_bytes}};
+    std::optional<Layout> layout;
+    try {
+        layout = read_layout(target);
+    } catch (const Error&) {
+        return ranges;
+    }
+    if (!layout) return ranges;
+    for (const auto& part : layout->partitions) {
+        const std::uint64_t offset = part.start * layout->sector_size;
+        if (is_extended(layout->label, part.type) || offset >= target.size_bytes) continue;
+        ranges.push_back({offset, std::min(part.size * layout->sector_size, target.size_bytes - offset)});
+    }
+    return ranges;
+}
+
 void check_boot_medium(const TargetInfo& target) {
     const UniqueFd fd = UniqueFd::open(target.path, O_RDONLY);
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges{{0, 0}};
-    if (const auto layout = read_layout(target))
-        for (const auto& part : layout->partitions)
-            if (!is_extended(layout->label, part.type)) ranges.push_back({part.start * layout->sector_size, part.size * layout->sector_size});
-    for (const auto& [offset, size] : ranges) {
-        sys::BlkidProbe probe(fd.get(), offset, size, target.path);
-        const auto filesystem = probe.filesystem();
-        if (filesystem && filesystem->label == boot_medium_label)
-            refuse(target, std::string("it holds the Dagda boot medium (filesystem label ") + boot_medium_label + ")");
+    for (const auto& [offset, size] : ranges_to_probe(target)) {
+        std::vector<std::string> labels;
+        try {
+            labels = sys::BlkidProbe(fd.get(), offset, size, target.path).all_labels();
+        } catch (const Error&) {
+            continue;  // a range libblkid cannot open holds no filesystem it could name
+        }
+        for (const auto& label : labels)
+            if (label == boot_medium_label)
+                refuse(target, std::string("it holds the Dagda boot medium (filesystem label ") + boot_medium_label + ")");
     }
 }
 
@@ -125,11 +147,15 @@ void check_not_in_use(const TargetInfo& target, const SystemRoots& roots) {
     if (target.read_only) refuse(target, "it is read-only");
     if (target.is_block_device) {
         check_mounts(target, roots);
-        check_exclusive(target);
+        open_exclusive(target);
     } else {
         check_loop_backing(target, roots);
     }
     check_boot_medium(target);
+}
+
+UniqueFd hold_exclusive(const TargetInfo& target) {
+    return target.is_block_device ? open_exclusive(target) : UniqueFd();
 }
 
 void check_target_safe(const TargetInfo& target, const IdentityAssertions& expected, const SystemRoots& roots) {

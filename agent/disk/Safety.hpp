@@ -2,6 +2,7 @@
 /// The checks that stand between a command and a disk write. Each failure throws
 /// Error{refused} with a message that says what was found; nothing has been written by then.
 
+#include "core/UniqueFd.hpp"
 #include "disk/Target.hpp"
 
 #include <cstdint>
@@ -29,6 +30,12 @@ void check_identity(const TargetInfo& target, const IdentityAssertions& expected
 /// by someone else, attached to a loop device (image files), read-only, or that carries the Dagda
 /// boot medium's label.
 void check_not_in_use(const TargetInfo& target, const SystemRoots& roots = {});
+
+/// For a block device, an exclusive (O_EXCL) open held until the returned descriptor is closed: while
+/// it is held the kernel refuses to mount the device or let md/dm claim it, so nothing can start
+/// using the disk between the checks and the commit. Image files get an empty descriptor.
+/// Refuses when the device is already busy.
+UniqueFd hold_exclusive(const TargetInfo& target);
 
 /// check_identity, then check_not_in_use.
 void check_target_safe(const TargetInfo& target, const IdentityAssertions& expected, const SystemRoots& roots = {});

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -23,12 +24,14 @@ std::uint64_t get_sectors(const json& object, const char* key, const std::string
     const auto it = object.find(key);
     if (it == object.end()) bad(where, std::string("\"") + key + "\" is missing");
     if (!it->is_number_unsigned()) bad(where, std::string("\"") + key + "\" must be a non-negative integer");
+    // No disk has 2^56 sectors; the limit keeps every start + size and every signed delta exact.
+    if (it->get<std::uint64_t>() >= (std::uint64_t{1} << 56)) bad(where, std::string("\"") + key + "\" is larger than any disk");
     return it->get<std::uint64_t>();
 }
 
 std::optional<std::string> get_string(const json& object, const char* key, const std::string& where) {
     const auto it = object.find(key);
-    if (it == object.end()) return std::nullopt;
+    if (it == object.end() || it->is_null()) return std::nullopt;  // sfdisk prints "attrs": null
     if (!it->is_string()) bad(where, std::string("\"") + key + "\" must be a string");
     return it->get<std::string>();
 }
@@ -140,6 +143,9 @@ Layout parse_layout_json(const std::string& text) {
         const json& parts = table["partitions"];
         if (!parts.is_array()) bad("partitions", "must be an array");
         for (std::size_t i = 0; i < parts.size(); ++i) layout.partitions.push_back(parse_partition(parts[i], layout.label, i));
+        // The model is ordered by slot, as sfdisk prints it, whatever order the document used.
+        std::stable_sort(layout.partitions.begin(), layout.partitions.end(),
+                         [](const PartitionSpec& a, const PartitionSpec& b) { return a.number < b.number; });
     }
     return layout;
 }
@@ -160,7 +166,11 @@ void write_partition(std::ostringstream& out, const Layout& layout, const Partit
     out << in << "\"type\": " << quoted(part.type);
     if (part.uuid) out << ",\n" << in << "\"uuid\": " << quoted(*part.uuid);
     if (part.name && !part.name->empty()) out << ",\n" << in << "\"name\": " << quoted(*part.name);
-    if (part.attrs) out << ",\n" << in << "\"attrs\": " << quoted(format_gpt_attributes(part.attrs));
+    if (part.attrs) {
+        // Bits 3-47 have no text in sfdisk: it prints null for them, and so must we.
+        const std::string attrs = format_gpt_attributes(part.attrs);
+        out << ",\n" << in << "\"attrs\": " << (attrs.empty() ? "null" : quoted(attrs));
+    }
     if (part.bootable) out << ",\n" << in << "\"bootable\": true";
     out << "\n";
 }

@@ -46,11 +46,18 @@ void fill_dos_entry(std::uint8_t* entry, std::uint64_t start, std::uint64_t size
 
 std::uint8_t type_byte(const PartitionSpec& part) { return static_cast<std::uint8_t>(std::stoul(part.type, nullptr, 16)); }
 
+struct Sector {
+    std::uint64_t lba;
+    std::vector<std::uint8_t> bytes;
+};
+
 // libparted wrote one extended boot record per logical partition, linked from the extended
-// partition's first sector; set each logical's type, flag and CHS, and the links' CHS.
-void rewrite_ebr_chain(int fd, const PartitionSpec& extended, const std::vector<PartitionSpec>& logicals,
-                       const TargetInfo& target) {
+// partition's first sector. Reads and checks the whole chain, and returns each record with the
+// logical's type, flag and CHS and the link's CHS set: nothing is written until all is checked.
+std::vector<Sector> patched_ebr_chain(int fd, const PartitionSpec& extended, const std::vector<PartitionSpec>& logicals,
+                                      const TargetInfo& target) {
     const unsigned ss = target.logical_sector_size;
+    std::vector<Sector> chain;
     std::uint64_t ebr = extended.start;
     for (std::size_t i = 0; i < logicals.size(); ++i) {
         const std::string what = target.path + " (extended boot record at sector " + std::to_string(ebr) + ")";
@@ -67,9 +74,10 @@ void rewrite_ebr_chain(int fd, const PartitionSpec& extended, const std::vector<
         fill_dos_entry(own, logicals[i].start, logicals[i].size, type_byte(logicals[i]), logicals[i].bootable, ebr, target);
         const std::uint64_t next = extended.start + load_le<std::uint32_t>(link + 8);
         if (!last) fill_dos_entry(link, next, load_le<std::uint32_t>(link + 12), link[4], false, extended.start, target);
-        write_exact(fd, sector.data(), sector.size(), ebr * ss, what);
+        chain.push_back({ebr, std::move(sector)});
         ebr = next;
     }
+    return chain;
 }
 
 void write_dos(int fd, const Layout& layout, const TargetInfo& target) {
@@ -86,6 +94,11 @@ void write_dos(int fd, const Layout& layout, const TargetInfo& target) {
         if (entry[4] != 0) written.insert({load_le<std::uint32_t>(entry + 8), load_le<std::uint32_t>(entry + 12)});
     }
     require_same_ranges(written, primaries, target);
+    std::vector<Sector> chain;
+    for (const auto& part : primaries)
+        if (is_extended(layout.label, part.type)) chain = patched_ebr_chain(fd, part, logicals, target);
+    if (chain.size() != logicals.size())
+        throw Error(ErrorKind::failed, "libparted did not chain the logical partitions as planned on " + target.path);
     std::memset(mbr.data() + mbr_entry_offset, 0, 4 * mbr_entry_size);
     for (const auto& part : primaries)
         fill_dos_entry(mbr.data() + mbr_entry_offset + (part.number - 1) * mbr_entry_size, part.start, part.size,
@@ -95,8 +108,9 @@ void write_dos(int fd, const Layout& layout, const TargetInfo& target) {
     mbr[510] = 0x55;
     mbr[511] = 0xAA;
     write_exact(fd, mbr.data(), mbr.size(), 0, target.path + " (MBR)");
-    for (const auto& part : primaries)
-        if (is_extended(layout.label, part.type)) rewrite_ebr_chain(fd, part, logicals, target);
+    for (const auto& record : chain)
+        write_exact(fd, record.bytes.data(), record.bytes.size(), record.lba * target.logical_sector_size,
+                    target.path + " (extended boot record at sector " + std::to_string(record.lba) + ")");
 }
 
 GptHeader read_header(int fd, std::uint64_t lba, const TargetInfo& target, const char* which) {

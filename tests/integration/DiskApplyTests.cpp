@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <fstream>
 #include <regex>
 
@@ -27,13 +30,13 @@ std::string for_device(std::string text, const std::string& from, const std::str
     return text;
 }
 
-std::string write_file(const TempDir& dir, const std::string& name, const std::string& text) {
+std::string write_text(const TempDir& dir, const std::string& name, const std::string& text) {
     const std::string path = dir.file(name);
     std::ofstream(path, std::ios::binary) << text;
     return path;
 }
 
-RunResult apply(const std::string& target, const std::string& layout, const std::string& options = "--yes") {
+RunResult apply_layout(const std::string& target, const std::string& layout, const std::string& options = "--yes") {
     return run(dagda_command() + " disk apply " + sh_quote(target) + " " + sh_quote(layout) + " " + options);
 }
 
@@ -54,8 +57,8 @@ TEST_CASE("disk apply: each sfdisk document, applied and shown again, is byte-id
     TempDir dir;
     const std::string target = make_image(dir, "target.raw", c.disk_bytes);
     const std::string wanted = for_device(fixture_text(c.document), c.device, target);
-    const std::string layout = write_file(dir, "layout.json", wanted);
-    const RunResult applied = apply(target, layout);
+    const std::string layout = write_text(dir, "layout.json", wanted);
+    const RunResult applied = apply_layout(target, layout);
     INFO(applied.out << applied.err);
     REQUIRE(applied.exit_code == 0);
     CHECK(run(dagda_command() + " disk show " + sh_quote(target) + " --json").out == wanted);
@@ -79,12 +82,12 @@ TEST_CASE("disk apply: the Windows 7 disk's layout reproduces its table sector e
     const std::string layout = dir.file("layout.json");
     REQUIRE(run(dagda_command() + " disk show " + sh_quote(source) + " --json --with-bootcode > " + sh_quote(layout)).exit_code == 0);
     const std::string target = make_image(dir, "target.raw", 62915072);
-    REQUIRE(apply(target, layout).exit_code == 0);
+    REQUIRE(apply_layout(target, layout).exit_code == 0);
     // Boot code, signature, the four entries (CHS included) and 55AA: the whole sector 0.
     CHECK(file_range(source, 0, 512) == file_range(target, 0, 512));
     SECTION("and on a larger disk the table is the same but for CHS beyond the old geometry") {
         const std::string larger = make_image(dir, "larger.raw", 1ull << 30);
-        REQUIRE(apply(larger, layout).exit_code == 0);
+        REQUIRE(apply_layout(larger, layout).exit_code == 0);
         const auto dump = [](const std::string& path, const std::string& name) {
             return std::regex_replace(run("sfdisk --dump " + sh_quote(path)).out, std::regex(path), name);
         };
@@ -96,8 +99,8 @@ TEST_CASE("disk apply: the Windows 7 disk's layout reproduces its table sector e
 TEST_CASE("disk apply --fit: a 3 GiB Windows layout on a 5 GiB disk", "[disk][apply][fit][integration]") {
     TempDir dir;
     const std::string target = make_image(dir, "target.raw", 5ull << 30);
-    const std::string layout = write_file(dir, "layout.json", fixture_text("win-gpt.json"));
-    const RunResult applied = apply(target, layout, "--yes --fit");
+    const std::string layout = write_text(dir, "layout.json", fixture_text("win-gpt.json"));
+    const RunResult applied = apply_layout(target, layout, "--yes --fit");
     INFO(applied.err);
     REQUIRE(applied.exit_code == 0);
     CHECK_THAT(run("sgdisk --verify " + sh_quote(target)).out, Catch::Contains("No problems found"));
@@ -110,9 +113,9 @@ TEST_CASE("disk apply --fit: a 3 GiB Windows layout on a 5 GiB disk", "[disk][ap
 TEST_CASE("disk apply --dry-run prints the plan and writes nothing", "[disk][apply][integration]") {
     TempDir dir;
     const std::string target = make_image(dir, "target.raw", 20ull << 20);
-    const std::string layout = write_file(dir, "layout.json", fixture_text("gpt-names-attrs.json"));
+    const std::string layout = write_text(dir, "layout.json", fixture_text("gpt-names-attrs.json"));
     const std::string before = file_digest(target);
-    const RunResult result = apply(target, layout, "--dry-run");
+    const RunResult result = apply_layout(target, layout, "--dry-run");
     CHECK(result.exit_code == 0);
     CHECK_THAT(result.out, Catch::Contains("1. Create gpt partition table on " + target));
     CHECK_THAT(result.out, Catch::Contains("GUID 0C0FFEE0-0000-4000-8000-000000000003, attributes LegacyBIOSBootable GUID:60,62"));
@@ -123,8 +126,8 @@ TEST_CASE("disk apply --dry-run prints the plan and writes nothing", "[disk][app
 TEST_CASE("disk apply --fit: logical partitions and their extended partition on a larger disk", "[disk][apply][fit][integration]") {
     TempDir dir;
     const std::string target = make_image(dir, "target.raw", 1ull << 30);
-    const std::string layout = write_file(dir, "layout.json", fixture_text("dos-extended.json"));
-    const RunResult applied = apply(target, layout, "--yes --fit");
+    const std::string layout = write_text(dir, "layout.json", fixture_text("dos-extended.json"));
+    const RunResult applied = apply_layout(target, layout, "--yes --fit");
     INFO(applied.err);
     REQUIRE(applied.exit_code == 0);
     CHECK(run("sfdisk --verify " + sh_quote(target)).exit_code == 0);
@@ -132,4 +135,59 @@ TEST_CASE("disk apply --fit: logical partitions and their extended partition on 
     CHECK_THAT(dump, Catch::Contains("start=       40960, size=     2055136, type=f"));
     CHECK_THAT(dump, Catch::Contains("start=       91086, size=     1815136, type=b"));
     CHECK_THAT(dump, Catch::Contains("start=     1906336, size=        4000, type=27"));
+}
+
+TEST_CASE("disk apply: old tables dagda cannot write do not stop it from replacing them", "[disk][apply][integration]") {
+    TempDir dir;
+    const std::string layout = write_text(dir, "layout.json", fixture_text("gpt-names-attrs.json"));
+    SECTION("a dos partition that runs past the end of a damaged disk") {
+        const std::string target = make_image(dir, "target.raw", 100ull << 20);
+        REQUIRE(run("printf 'label: dos\\nstart=2048, size=100000, type=7\\nstart=120000, size=60000, type=83\\n' | sfdisk -q " +
+                    sh_quote(target)).exit_code == 0);
+        REQUIRE(run("truncate -s 20M " + sh_quote(target)).exit_code == 0);
+        const RunResult inventory = run(dagda_command() + " inventory --json --disk " + sh_quote(target));
+        CHECK(inventory.exit_code == 0);
+        const RunResult applied = apply_layout(target, layout);
+        INFO(applied.err);
+        CHECK(applied.exit_code == 0);
+    }
+    SECTION("a Sun disk label") {
+        const std::string target = make_image(dir, "target.raw", 20ull << 20);
+        REQUIRE(run("printf 'label: sun\\n,10000,83\\n' | sfdisk -q " + sh_quote(target)).exit_code == 0);
+        const RunResult applied = apply_layout(target, layout);
+        INFO(applied.err);
+        CHECK(applied.exit_code == 0);
+        CHECK_THAT(run("sfdisk --dump " + sh_quote(target)).out, Catch::Contains("label: gpt"));
+    }
+}
+
+TEST_CASE("disk show: a damaged primary GPT header is read from the backup, as sfdisk does", "[disk][show][integration]") {
+    TempDir dir;
+    const std::string target = make_image(dir, "target.raw", 20ull << 20);
+    const std::string wanted = for_device(fixture_text("gpt-names-attrs.json"), "gpt-names-attrs.raw", target);
+    REQUIRE(apply_layout(target, write_text(dir, "layout.json", wanted)).exit_code == 0);
+    REQUIRE(run("printf '\\377' | dd of=" + sh_quote(target) + " bs=1 seek=600 conv=notrunc status=none").exit_code == 0);
+    const RunResult shown = run(dagda_command() + " disk show " + sh_quote(target) + " --json");
+    CHECK(shown.out == run("sfdisk --json " + sh_quote(target) + " 2>/dev/null").out);
+    CHECK(shown.out == wanted);
+}
+
+TEST_CASE("disk apply: a layout listed out of order, with attribute bits sfdisk cannot name", "[disk][apply][integration]") {
+    TempDir dir;
+    const std::string source = make_image(dir, "source.raw", 20ull << 20);
+    REQUIRE(apply_layout(source, write_text(dir, "a.json", fixture_text("gpt-names-attrs.json"))).exit_code == 0);
+    REQUIRE(run("sgdisk -A 1:set:10 " + sh_quote(source) + " >/dev/null").exit_code == 0);
+    const std::string dump = run("sfdisk --json " + sh_quote(source)).out;
+    REQUIRE_THAT(dump, Catch::Contains("\"attrs\": null"));
+    CHECK(run(dagda_command() + " disk show " + sh_quote(source) + " --json").out == dump);
+    // sfdisk's own document, with its partitions in reverse order, is accepted.
+    nlohmann::json document = nlohmann::json::parse(dump);
+    auto& parts = document["partitiontable"]["partitions"];
+    std::reverse(parts.begin(), parts.end());
+    const std::string reversed = document.dump(1);
+    const std::string target = make_image(dir, "target.raw", 20ull << 20);
+    const RunResult applied = apply_layout(target, write_text(dir, "reversed.json", reversed));
+    INFO(reversed << applied.err);
+    REQUIRE(applied.exit_code == 0);
+    CHECK(run("sfdisk --dump " + sh_quote(target)).out.find("name=\"Donn") != std::string::npos);
 }

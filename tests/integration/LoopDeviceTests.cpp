@@ -138,3 +138,27 @@ TEST_CASE("disk apply on a 4096-byte-sector loop device (4Kn disk)", "[disk][roo
     CHECK(refused.exit_code == 3);
     CHECK_THAT(refused.err, Catch::Contains("512-byte sectors but the target has 4096-byte sectors"));
 }
+
+TEST_CASE("disk apply tells the kernel the layout's partition numbers, gaps included", "[disk][root][loop][integration]") {
+    TempDir dir;
+    const std::string image = make_image(dir, "disk.raw", 64ull << 20);
+    LoopDevice loop(image);
+    SKIP_WITHOUT_LOOP(loop);
+    const std::string layout = dir.file("gaps.json");
+    std::ofstream(layout) << R"({"partitiontable": {"label": "gpt", "partitions": [
+        {"node": "d2", "start": 2048, "size": 4096, "type": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"},
+        {"node": "d5", "start": 8192, "size": 8192, "type": "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"}]}})";
+    const RunResult applied =
+        run(dagda_command() + " disk apply " + loop.path() + " " + sh_quote(layout) + " --expect-size " + std::to_string(64ull << 20));
+    INFO(applied.out << applied.err);
+    REQUIRE(applied.exit_code == 0);
+    const std::string name = loop.path().substr(5);
+    const std::string sys = "/sys/block/" + name + "/" + name;
+    if (run("ls -d " + sys + "p* 2>/dev/null").out.empty()) {
+        WARN("skipped: this kernel shows no partitions of loop devices");
+        return;
+    }
+    CHECK(run("cat " + sys + "p2/start").out == "2048\n");
+    CHECK(run("cat " + sys + "p5/start").out == "8192\n");
+    CHECK(run("ls -d " + sys + "p1 2>/dev/null").out.empty());
+}

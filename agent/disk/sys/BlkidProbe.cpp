@@ -82,4 +82,18 @@ std::optional<BlkidFilesystem> BlkidProbe::filesystem() {
     return out;
 }
 
+std::vector<std::string> BlkidProbe::all_labels() {
+    blkid_probe pr = probe_->probe;
+    blkid_probe_enable_partitions(pr, 0);
+    blkid_probe_enable_superblocks(pr, 1);
+    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL);
+    blkid_reset_probe(pr);
+    std::vector<std::string> labels;
+    const char* value = nullptr;
+    // One result per call: looping is how libblkid reports every signature it finds.
+    for (int guard = 0; guard < 64 && blkid_do_probe(pr) == 0; ++guard)
+        if (blkid_probe_lookup_value(pr, "LABEL", &value, nullptr) == 0) labels.emplace_back(value);
+    return labels;
+}
+
 }  // namespace dagda::disk::sys

@@ -47,6 +47,10 @@ public:
     /// The filesystem in the probed range, or nullopt when there is none (or it is ambiguous).
     std::optional<BlkidFilesystem> filesystem();
 
+    /// The label of every signature libblkid finds in the range, ambiguous ones included (a
+    /// filesystem hidden behind another signature still counts for safety checks).
+    std::vector<std::string> all_labels();
+
 private:
     struct Handle;
     Handle* probe_;

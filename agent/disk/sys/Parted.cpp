@@ -63,6 +63,11 @@ PartedDisk::PartedDisk(PartedDevice& device, const char* label, PartedMessages& 
     if (!disk_) throw Error(ErrorKind::failed, "cannot create a " + std::string(label) + " table on " + device.path() + ": " + messages.summary());
 }
 
+PartedDisk::PartedDisk(PartedDevice& device, PartedMessages& messages)
+    : disk_(ped_disk_new(dev(device.handle()))), device_(device), messages_(messages) {
+    if (!disk_) throw Error(ErrorKind::failed, "libparted cannot read the table on " + device.path() + ": " + messages.summary());
+}
+
 PartedDisk::~PartedDisk() { ped_disk_destroy(disk(disk_)); }
 
 void PartedDisk::add_partition(PartitionKind kind, std::uint64_t start, std::uint64_t end_inclusive, bool boot_flag) {

@@ -49,6 +49,8 @@ class PartedDisk {
 public:
     /// `label` is libparted's name: "msdos" or "gpt".
     PartedDisk(PartedDevice& device, const char* label, PartedMessages& messages);
+    /// The table now on the device, as libparted reads it.
+    PartedDisk(PartedDevice& device, PartedMessages& messages);
     PartedDisk(const PartedDisk&) = delete;
     PartedDisk& operator=(const PartedDisk&) = delete;
     ~PartedDisk();

@@ -100,6 +100,13 @@ TEST_CASE("LayoutCheck: gpt limits and duplicates", "[disk][check]") {
     CHECK_THAT(text, Catch::Contains("firstlba 10 lies inside the GPT entry array"));
     CHECK_THAT(text, Catch::Contains("is used twice"));
     CHECK_THAT(text, Catch::Contains("longer than 36"));
+    Layout inverted = fixture("win-gpt.json");
+    inverted.first_lba = 100000;
+    inverted.last_lba = 50000;
+    CHECK_THAT(all_messages(check_layout(inverted, {3ull * 2097152, 512})), Catch::Contains("firstlba 100000 is after lastlba 50000"));
+    Layout nul = fixture("win-gpt.json");
+    nul.partitions[0].name = std::string("ab\0cd", 5);
+    CHECK_THAT(all_messages(check_layout(nul, {3ull * 2097152, 512})), Catch::Contains("NUL"));
 }
 
 TEST_CASE("LayoutCheck: a smaller disk or other sector size is a refusal", "[disk][check]") {

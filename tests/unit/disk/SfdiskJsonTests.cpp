@@ -76,6 +76,23 @@ TEST_CASE("SfdiskJson: the boot code extension round-trips", "[disk][json]") {
     CHECK(to_sfdisk_json(layout, false) == fixture("win7-mbr.json"));
 }
 
+TEST_CASE("SfdiskJson: partitions listed out of order are ordered by slot", "[disk][json]") {
+    const Layout layout = parse_layout_json(
+        R"({"partitiontable":{"label":"dos","partitions":[{"node":"x6","start":300,"size":9,"type":"7"},{"node":"x2","start":10,"size":900,"type":"f"},{"node":"x5","start":100,"size":9,"type":"7"}]}})");
+    REQUIRE(layout.partitions.size() == 3);
+    CHECK(layout.partitions[0].number == 2);
+    CHECK(layout.partitions[1].number == 5);
+    CHECK(layout.partitions[2].number == 6);
+}
+
+TEST_CASE("SfdiskJson: attribute bits without a name print as sfdisk prints them", "[disk][json]") {
+    Layout layout = parse_layout_json(fixture("gpt-names-attrs.json"));
+    layout.partitions[0].attrs = 1ull << 10;  // reserved bit: sfdisk has no text for it
+    CHECK_THAT(to_sfdisk_json(layout), Catch::Contains("\"attrs\": null"));
+    const Layout back = parse_layout_json(to_sfdisk_json(layout));
+    CHECK(back.partitions[0].attrs == 0);
+}
+
 TEST_CASE("SfdiskJson: malformed documents are refused with the problem named", "[disk][json]") {
     CHECK_THAT(error_of("{not json"), Catch::Contains("not JSON"));
     CHECK_THAT(error_of("[]"), Catch::Contains("partitiontable"));
@@ -95,5 +112,7 @@ TEST_CASE("SfdiskJson: malformed documents are refused with the problem named", 
     CHECK_THAT(error_of(R"({"partitiontable": {"label": "gpt", "partitions": [{"start": 2048, "size": 1, "type": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "uuid": "xyz"}]}})"),
                Catch::Contains("\"uuid\" is not a GUID"));
     CHECK_THAT(error_of(R"({"partitiontable": {"label": "dos", "unit": "bytes"}})"), Catch::Contains("sectors"));
+    CHECK_THAT(error_of(std::string(dos_prefix) + R"({"node": "x1", "start": 2048, "size": 18446744073709549569, "type": "7"}]}})"),
+               Catch::Contains("larger than any disk"));
     CHECK_THAT(error_of(R"({"partitiontable": {"label": "dos", "x-dagda-bootcode": "00"}})"), Catch::Contains("880 hex"));
 }
