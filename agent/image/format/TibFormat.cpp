@@ -127,6 +127,21 @@ std::vector<std::uint8_t> VolumeInfo::window_mask(std::uint64_t window) const {
     return mask;
 }
 
+bool VolumeInfo::window_used(std::uint64_t window) const {
+    const std::uint64_t first = window * blocks_per_window();
+    const std::uint64_t last = std::min<std::uint64_t>(first + blocks_per_window(), block_count());
+    for (std::uint64_t block = first; block < last;) {
+        if (block % 8 == 0 && block + 8 <= last) {  // a whole byte at a time where it can
+            if (bitmap[block / 8]) return true;
+            block += 8;
+        } else {
+            if (is_used(block)) return true;
+            ++block;
+        }
+    }
+    return false;
+}
+
 std::vector<std::uint8_t> encode_volume(const VolumeInfo& v) {
     std::vector<std::uint8_t> out(volume_fixed_size + v.bitmap.size(), 0);
     store_le(out.data(), v.number);

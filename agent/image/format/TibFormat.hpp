@@ -95,6 +95,8 @@ struct VolumeInfo {
     bool is_used(std::uint64_t block) const { return (bitmap[block / 8] >> (block % 8)) & 1; }
     /// The part of the bitmap that covers window `window`, as a mask (§1).
     std::vector<std::uint8_t> window_mask(std::uint64_t window) const;
+    /// Whether window `window` has at least one used block.
+    bool window_used(std::uint64_t window) const;
 };
 
 std::vector<std::uint8_t> encode_volume(const VolumeInfo& volume);

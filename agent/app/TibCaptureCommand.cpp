@@ -1,0 +1,163 @@
+// dagda tib capture: a whole disk (layout, first track, every partition) or one volume into a TIB.
+
+#include "app/Commands.hpp"
+#include "app/Progress.hpp"
+#include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
+#include "core/Units.hpp"
+#include "disk/LayoutReader.hpp"
+#include "disk/PartitionTypes.hpp"
+#include "disk/SfdiskJson.hpp"
+#include "disk/sys/BlkidProbe.hpp"
+#include "image/TibWriter.hpp"
+#include "image/capture/VolumeCapture.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <random>
+
+namespace dagda::app {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    return text;
+}
+
+std::string host_name() {
+    char name[256] = {};
+    return ::gethostname(name, sizeof name - 1) == 0 ? name : "unknown";
+}
+
+image::format::GenerationId random_id() {
+    std::random_device random;
+    image::format::GenerationId id{};
+    for (auto& byte : id) byte = static_cast<std::uint8_t>(random());
+    return id;
+}
+
+std::string filesystem_type(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name) {
+    try {
+        const auto found = disk::sys::BlkidProbe(fd, offset, size, name).filesystem();
+        return found ? found->type : "";
+    } catch (const Error&) {
+        return "";
+    }
+}
+
+struct CaptureJob {
+    std::string source;
+    std::string output;
+    bool whole_disk = false;
+    image::CaptureOptions options;
+    ProgressMode progress = ProgressMode::text;
+};
+
+image::VolumeIndex capture_one(image::TibWriter& writer, const CaptureJob& job, const image::VolumeRange& range,
+                               std::uint32_t number, std::uint64_t first_sector) {
+    image::VolumeSpec spec;
+    spec.number = number;
+    spec.first_sector = first_sector;
+    spec.filesystem = filesystem_type(range.fd, range.offset, range.size, range.name);
+    ProgressPrinter printer(job.progress, "capture " + range.name);
+    image::VolumeIndex index = image::capture_volume(writer, range, spec, job.options,
+                                                     [&](std::uint64_t done, std::uint64_t total) { printer.update(done, total); });
+    printer.finish();
+    return index;
+}
+
+std::vector<image::VolumeIndex> capture_disk(image::TibWriter& writer, const CaptureJob& job, int fd, const disk::TargetInfo& source) {
+    const auto layout = disk::read_layout(source);
+    if (!layout) throw Error(ErrorKind::failed, job.source + " has no partition table; capture it with --volume");
+    if (layout->partitions.empty()) throw Error(ErrorKind::failed, job.source + " has no partition to capture");
+    writer.add_layout(disk::to_sfdisk_json(*layout, true));
+    std::uint64_t first = layout->partitions.front().start;
+    for (const auto& part : layout->partitions) first = std::min(first, part.start);
+    std::vector<std::uint8_t> track(static_cast<std::size_t>(first * layout->sector_size));
+    read_exact(fd, track.data(), track.size(), 0, job.source + " (first track)");
+    writer.add_first_track(track);
+    std::vector<image::VolumeIndex> volumes;
+    for (const auto& part : layout->partitions) {
+        if (disk::is_extended(layout->label, part.type)) continue;  // a container; its logicals are volumes
+        if (part.end() * layout->sector_size > source.size_bytes)
+            throw Error(ErrorKind::failed, job.source + ": partition " + std::to_string(part.number) + " runs past the end of the disk");
+        const image::VolumeRange range{fd, part.start * layout->sector_size, part.size * layout->sector_size,
+                                       job.source + " partition " + std::to_string(part.number)};
+        volumes.push_back(capture_one(writer, job, range, part.number, part.start));
+    }
+    return volumes;
+}
+
+}  // namespace
+
+int run_tib_capture(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("disk", po::value<std::string>(), "capture a whole disk: layout, first track, every partition")(
+        "volume", po::value<std::string>(), "capture one volume (a partition, a block device or an image file)")(
+        "output", po::value<std::string>()->required(), "the archive to write (OUT.tib)")(
+        "level", po::value<int>()->default_value(3), "zstd level, 1-19 (0: store uncompressed)")(
+        "threads", po::value<unsigned>()->default_value(2), "compression threads")(
+        "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
+        "json", "print the result as JSON");
+    po::positional_options_description positional;
+    positional.add("output", 1);
+    const auto vm = parse_args(args, {"tib", "capture"}, options, positional);
+    if (!vm) return 0;
+    if (vm->count("disk") == vm->count("volume")) throw po::error("give exactly one of --disk SRC and --volume SRC");
+    CaptureJob job;
+    job.whole_disk = vm->count("disk") > 0;
+    job.source = (*vm)[job.whole_disk ? "disk" : "volume"].as<std::string>();
+    job.output = (*vm)["output"].as<std::string>();
+    job.options.level = (*vm)["level"].as<int>();
+    job.options.threads = (*vm)["threads"].as<unsigned>();
+    job.progress = parse_progress_mode((*vm)["progress"].as<std::string>());
+    if (job.options.level < 0 || job.options.level > 19) throw po::error("--level must be 0 to 19");
+
+    const auto started = std::chrono::steady_clock::now();
+    const disk::TargetInfo source = disk::probe_target(job.source);
+    const UniqueFd fd = UniqueFd::open(job.source, O_RDONLY);
+    image::format::FileHeader header;
+    header.generation_id = random_id();
+    header.required_features = job.options.level > 0 ? image::format::feature_zstd : 0;
+    const json generation{{"format", "dagda-tib"}, {"id", image::format::id_to_hex(header.generation_id)},
+                          {"created", utc_now()},  {"host", host_name()},
+                          {"kind", job.whole_disk ? "disk" : "volume"},
+                          {"sector_size", source.logical_sector_size},
+                          {"base", nullptr},       {"tool", "dagda 0.1.0"}};
+    image::TibWriter writer(job.output, header, generation);
+    std::vector<image::VolumeIndex> volumes;
+    if (job.whole_disk) volumes = capture_disk(writer, job, fd.get(), source);
+    else volumes.push_back(capture_one(writer, job, {fd.get(), 0, source.size_bytes, job.source}, 0, 0));
+    writer.finish(volumes);
+
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    json result{{"archive", job.output}, {"generation", generation["id"]}, {"archive_bytes", writer.bytes_written()},
+                {"seconds", seconds}, {"volumes", json::array()}};
+    for (const auto& v : volumes)
+        result["volumes"].push_back({{"number", v.volume.number}, {"filesystem", v.volume.filesystem},
+                                     {"size_bytes", v.volume.volume_size}, {"used_blocks", v.volume.used_blocks},
+                                     {"block_size", v.volume.block_size}});
+    if (vm->count("json")) {
+        std::cout << result.dump(2) << "\n";
+        return 0;
+    }
+    for (const auto& v : volumes)
+        std::cout << "volume " << v.volume.number << " (" << (v.volume.filesystem.empty() ? "unknown fs" : v.volume.filesystem)
+                  << "): " << human_bytes(v.volume.volume_size) << ", " << human_bytes(v.volume.used_blocks * v.volume.block_size)
+                  << " used\n";
+    std::cout << job.output << ": generation " << generation["id"].get<std::string>() << ", "
+              << human_bytes(writer.bytes_written()) << " in " << seconds << " s\n";
+    return 0;
+}
+
+}  // namespace dagda::app

@@ -1,0 +1,165 @@
+// dagda tib restore: one volume onto a partition, device or file; or --disk: layout, first track,
+// then every volume.
+
+#include "app/Commands.hpp"
+#include "app/Progress.hpp"
+#include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
+#include "core/Units.hpp"
+#include "disk/Committer.hpp"
+#include "disk/OnDiskTable.hpp"
+#include "disk/Plan.hpp"
+#include "disk/Safety.hpp"
+#include "disk/SfdiskJson.hpp"
+#include "image/ArchiveChain.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <iostream>
+
+namespace dagda::app {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+struct RestoreJob {
+    std::string archive;
+    std::string target;
+    unsigned threads = 2;
+    bool verify = false;
+    ProgressMode progress = ProgressMode::text;
+    disk::IdentityAssertions expected;
+};
+
+void restore_range(const image::Chain& chain, std::uint32_t number, const image::VolumeRange& range, const RestoreJob& job) {
+    ProgressPrinter printer(job.progress, "restore volume " + std::to_string(number) + " to " + range.name);
+    const auto report = [&](std::uint64_t done, std::uint64_t total) { printer.update(done, total); };
+    image::restore_volume(chain, number, range, job.threads, report);
+    printer.finish();
+    if (!job.verify) return;
+    ProgressPrinter checker(job.progress, "verify " + range.name);
+    image::verify_restored(chain, number, range, [&](std::uint64_t done, std::uint64_t total) { checker.update(done, total); });
+    checker.finish();
+}
+
+std::uint32_t pick_volume(const image::TibArchive& archive, const po::variables_map& vm) {
+    if (vm.count("volume")) return vm["volume"].as<std::uint32_t>();
+    if (archive.volumes().size() != 1)
+        throw po::error(archive.name() + " holds " + std::to_string(archive.volumes().size()) +
+                        " volumes; name one with --volume N, or restore them all with --disk");
+    return archive.volumes().front().number;
+}
+
+// One volume: a new image file needs no identity assertion (nothing is overwritten); anything
+// that exists is checked like a disk apply target.
+void restore_one_volume(image::ArchiveChain& chain, std::uint32_t number, const RestoreJob& job) {
+    const image::format::VolumeInfo& volume = chain.newest().volume(number);
+    struct stat st {};
+    UniqueFd fd;
+    UniqueFd claim;
+    std::uint64_t size = volume.volume_size;
+    if (::stat(job.target.c_str(), &st) != 0) {
+        fd = UniqueFd::open(job.target, O_RDWR | O_CREAT | O_EXCL);
+        if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("cannot size " + job.target);
+    } else {
+        const disk::TargetInfo target = disk::probe_target(job.target);
+        disk::check_target_safe(target, job.expected);
+        claim = disk::hold_exclusive(target);
+        fd = UniqueFd::open(job.target, O_RDWR);
+        size = target.size_bytes;
+    }
+    restore_range(chain.chain(), number, {fd.get(), 0, size, job.target}, job);
+}
+
+void write_first_track_gap(int fd, const disk::Plan& plan, const std::vector<std::uint8_t>& track, const std::string& name) {
+    // Sector 0 and, on gpt, the header and entries now belong to the new table: only the gap after
+    // them (where boot loaders live) comes from the archive.
+    const unsigned ss = plan.layout.sector_size;
+    const std::uint64_t gap_start = plan.layout.label == disk::TableKind::dos ? ss : disk::default_gpt_first_lba(ss) * ss;
+    std::uint64_t first = plan.layout.partitions.empty() ? 0 : plan.layout.partitions.front().start;
+    for (const auto& part : plan.layout.partitions) first = std::min(first, part.start);
+    const std::uint64_t gap_end = std::min<std::uint64_t>(track.size(), first * ss);
+    if (gap_end > gap_start) write_exact(fd, track.data() + gap_start, gap_end - gap_start, gap_start, name + " (first track)");
+}
+
+void restore_disk(image::ArchiveChain& chain, const RestoreJob& job, bool as_json) {
+    image::TibArchive& archive = chain.newest();
+    if (!archive.layout()) throw Error(ErrorKind::failed, archive.name() + " holds a volume, not a disk; restore it without --disk");
+    const disk::TargetInfo target = disk::probe_target(job.target);
+    disk::check_target_safe(target, job.expected);
+    disk::PlanOptions options;
+    options.fit = true;
+    const disk::Plan plan = disk::build_plan(disk::parse_layout_json(*archive.layout()), target, options);
+    for (const auto& volume : archive.volumes()) {
+        const auto part = std::find_if(plan.layout.partitions.begin(), plan.layout.partitions.end(),
+                                       [&](const auto& p) { return p.number == volume.number; });
+        if (part == plan.layout.partitions.end() || part->size * plan.layout.sector_size < volume.volume_size)
+            throw Error(ErrorKind::refused, "refusing to restore onto " + job.target + ": partition " + std::to_string(volume.number) +
+                                                " would be smaller than its volume (" + human_bytes(volume.volume_size) +
+                                                ") (nothing was written)");
+    }
+    if (!as_json) std::cout << "Plan for " << disk::describe(target) << ":\n" << disk::plan_text(plan);
+    const UniqueFd claim = disk::hold_exclusive(target);
+    disk::commit_plan(plan, [&](const disk::Action& action) {
+        if (!as_json) std::cout << action.doing_text() << "\n" << std::flush;
+    });
+    const UniqueFd fd = UniqueFd::open(job.target, O_RDWR);
+    write_first_track_gap(fd.get(), plan, *archive.first_track(), job.target);
+    for (const auto& part : plan.layout.partitions) {
+        const auto volume = std::find_if(archive.volumes().begin(), archive.volumes().end(),
+                                         [&](const auto& v) { return v.number == part.number; });
+        if (volume == archive.volumes().end()) continue;  // an extended partition has no volume
+        const std::uint64_t ss = plan.layout.sector_size;
+        restore_range(chain.chain(), part.number, {fd.get(), part.start * ss, part.size * ss,
+                                                   job.target + " partition " + std::to_string(part.number)}, job);
+    }
+}
+
+}  // namespace
+
+int run_tib_restore(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive")(
+        "target", po::value<std::string>()->required(), "partition, block device or file to write")(
+        "volume", po::value<std::uint32_t>(), "the volume to restore (default: the only one)")(
+        "disk", "restore a whole disk: layout fitted to the target, first track, every volume")(
+        "verify", "read the restored blocks back and compare them with the archive")(
+        "threads", po::value<unsigned>()->default_value(2), "decompression threads")(
+        "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
+        "expect-size", po::value<std::uint64_t>(), "refuse unless the target has exactly this many bytes")(
+        "expect-serial", po::value<std::string>(), "refuse unless the target has this serial number")(
+        "expect-wwn", po::value<std::string>(), "refuse unless the target has this WWN")(
+        "yes", "the target is an image file and may be overwritten")("json", "print the result as JSON");
+    po::positional_options_description positional;
+    positional.add("archive", 1).add("target", 1);
+    const auto vm = parse_args(args, {"tib", "restore"}, options, positional);
+    if (!vm) return 0;
+    if (vm->count("disk") && vm->count("volume")) throw po::error("--volume and --disk exclude each other");
+    RestoreJob job;
+    job.archive = (*vm)["archive"].as<std::string>();
+    job.target = (*vm)["target"].as<std::string>();
+    job.threads = (*vm)["threads"].as<unsigned>();
+    job.verify = vm->count("verify") > 0;
+    job.progress = parse_progress_mode((*vm)["progress"].as<std::string>());
+    if (vm->count("expect-size")) job.expected.size_bytes = (*vm)["expect-size"].as<std::uint64_t>();
+    if (vm->count("expect-serial")) job.expected.serial = (*vm)["expect-serial"].as<std::string>();
+    if (vm->count("expect-wwn")) job.expected.wwn = (*vm)["expect-wwn"].as<std::string>();
+    job.expected.yes = vm->count("yes") > 0;
+    const bool as_json = vm->count("json") > 0;
+
+    image::ArchiveChain chain(job.archive);
+    if (vm->count("disk")) restore_disk(chain, job, as_json);
+    else restore_one_volume(chain, pick_volume(chain.newest(), *vm), job);
+    if (as_json)
+        std::cout << json{{"archive", job.archive}, {"target", job.target}, {"generation", chain.newest().id()},
+                          {"verified", job.verify}, {"result", "done"}}.dump(2) << "\n";
+    else
+        std::cout << "Done: " << job.target << " holds generation " << chain.newest().id() << (job.verify ? ", verified" : "")
+                  << ".\n";
+    return 0;
+}
+
+}  // namespace dagda::app

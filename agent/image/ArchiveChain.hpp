@@ -1,0 +1,29 @@
+#pragma once
+/// Opens a generation and every generation it is based on, and checks that each base is the one
+/// the newer generation names (id and generation digest, tib-format.md §5.1).
+
+#include "image/TibArchive.hpp"
+#include "image/restore/VolumeRestore.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dagda::image {
+
+class ArchiveChain {
+public:
+    /// Opens `path` (a local file) and its bases, found by the name each GENR record gives, in the
+    /// folder of the archive that names them. Throws Error{failed} for a missing or wrong base.
+    explicit ArchiveChain(const std::string& path);
+
+    /// Newest first.
+    const Chain& chain() const { return pointers_; }
+    TibArchive& newest() { return *archives_.front(); }
+
+private:
+    std::vector<std::unique_ptr<TibArchive>> archives_;
+    Chain pointers_;
+};
+
+}  // namespace dagda::image

@@ -1,0 +1,98 @@
+#include "image/TibWriter.hpp"
+
+#include "core/Error.hpp"
+#include "image/format/Zstd.hpp"
+
+#include <zlib.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace dagda::image {
+
+using namespace format;
+
+namespace {
+
+std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size) {
+    return static_cast<std::uint32_t>(::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size)));
+}
+
+// Metadata is small, so the level matters little; this one is fast and compresses bitmaps well.
+constexpr int metadata_level = 3;
+
+}  // namespace
+
+TibWriter::TibWriter(const std::string& path, const FileHeader& header, const nlohmann::json& generation)
+    : path_(path), partial_path_(path + ".partial"),
+      fd_(UniqueFd::open(partial_path_, O_WRONLY | O_CREAT | O_TRUNC)) {
+    const auto bytes = encode_file_header(header);
+    write(bytes.data(), bytes.size());
+    const std::string text = generation.dump();
+    add_metadata(RecordType::generation, std::vector<std::uint8_t>(text.begin(), text.end()), false);
+}
+
+TibWriter::~TibWriter() {
+    if (!finished_) ::unlink(partial_path_.c_str());
+}
+
+void TibWriter::write(const void* data, std::size_t size) {
+    write_exact(fd_.get(), data, size, offset_, partial_path_);
+    offset_ += size;
+}
+
+void TibWriter::add_metadata(RecordType type, const std::vector<std::uint8_t>& payload, bool compress) {
+    std::vector<std::uint8_t> stored;
+    if (compress) ZstdCompressor(metadata_level).compress(payload.data(), payload.size(), stored);
+    const std::vector<std::uint8_t>& body = compress ? stored : payload;
+    const RecordHeader header{type, compress ? record_flag_zstd : 0u, body.size(), crc32_of(body.data(), body.size())};
+    const auto bytes = encode_record_header(header);
+    generation_digest_.update(bytes.data(), bytes.size()).update(body.data(), body.size());
+    write(bytes.data(), bytes.size());
+    write(body.data(), body.size());
+}
+
+void TibWriter::add_layout(const std::string& layout_json) {
+    add_metadata(RecordType::layout, std::vector<std::uint8_t>(layout_json.begin(), layout_json.end()), true);
+}
+
+void TibWriter::add_first_track(const std::vector<std::uint8_t>& bytes) { add_metadata(RecordType::track, bytes, true); }
+
+std::uint64_t TibWriter::add_chunk(const std::vector<std::uint8_t>& chunk_header, const std::vector<std::uint8_t>& stored) {
+    const std::uint64_t at = offset_;
+    const RecordHeader header{RecordType::chunk, 0, chunk_header.size() + stored.size(), 0};
+    const auto bytes = encode_record_header(header);
+    write(bytes.data(), bytes.size());
+    write(chunk_header.data(), chunk_header.size());
+    write(stored.data(), stored.size());
+    return at;
+}
+
+Digest TibWriter::finish(const std::vector<VolumeIndex>& volumes) {
+    const std::uint64_t volumes_offset = offset_;
+    for (const auto& v : volumes) add_metadata(RecordType::volume, encode_volume(v.volume), true);
+    std::vector<std::uint8_t> index;
+    for (const auto& v : volumes) {
+        const IndexSection section{v.volume.number, static_cast<std::uint32_t>(index_entry_fixed_size + v.volume.mask_size()),
+                                   v.entries.size()};
+        const auto head = encode_index_section(section);
+        index.insert(index.end(), head.begin(), head.end());
+        for (const auto& entry : v.entries) {
+            const auto bytes = encode_index_entry(entry);
+            index.insert(index.end(), bytes.begin(), bytes.end());
+        }
+    }
+    const std::uint64_t index_offset = offset_;
+    add_metadata(RecordType::index, index, false);
+    Trailer trailer{index_offset, volumes_offset, offset_ + trailer_size, generation_digest_.finish()};
+    const auto bytes = encode_trailer(trailer);
+    write(bytes.data(), bytes.size());
+    if (::fsync(fd_.get()) != 0) throw_errno("cannot flush " + partial_path_);
+    if (std::rename(partial_path_.c_str(), path_.c_str()) != 0) throw_errno("cannot rename " + partial_path_ + " to " + path_);
+    finished_ = true;
+    return trailer.generation_digest;
+}
+
+}  // namespace dagda::image

@@ -1,0 +1,54 @@
+#include "image/format/Zstd.hpp"
+
+#include "core/Error.hpp"
+
+#include <zstd.h>
+
+namespace dagda::image::format {
+
+ZstdCompressor::ZstdCompressor(int level) : context_(ZSTD_createCCtx()), level_(level) {
+    if (!context_) throw Error(ErrorKind::failed, "zstd: out of memory for a compression context");
+    const size_t rc = ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(context_), ZSTD_c_compressionLevel, level);
+    if (ZSTD_isError(rc)) {
+        ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_));
+        throw Error(ErrorKind::usage, "zstd level " + std::to_string(level) + " is not valid: " + ZSTD_getErrorName(rc));
+    }
+}
+
+ZstdCompressor::~ZstdCompressor() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_)); }
+
+void ZstdCompressor::compress(const std::uint8_t* data, std::size_t size, std::vector<std::uint8_t>& out) {
+    out.resize(ZSTD_compressBound(size));
+    const size_t written = ZSTD_compress2(static_cast<ZSTD_CCtx*>(context_), out.data(), out.size(), data, size);
+    if (ZSTD_isError(written)) throw Error(ErrorKind::failed, std::string("zstd: compression failed: ") + ZSTD_getErrorName(written));
+    out.resize(written);
+}
+
+std::optional<std::uint64_t> zstd_frame_content_size(const std::uint8_t* data, std::size_t size) {
+    const unsigned long long declared = ZSTD_getFrameContentSize(data, size);
+    if (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR) return std::nullopt;
+    return declared;
+}
+
+ZstdDecompressor::ZstdDecompressor() : context_(ZSTD_createDCtx()) {
+    if (!context_) throw Error(ErrorKind::failed, "zstd: out of memory for a decompression context");
+}
+
+ZstdDecompressor::~ZstdDecompressor() { ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(context_)); }
+
+void ZstdDecompressor::decompress(const std::uint8_t* data, std::size_t size, std::size_t plain_size,
+                                  std::vector<std::uint8_t>& out, const std::string& where) {
+    const unsigned long long declared = ZSTD_getFrameContentSize(data, size);
+    if (declared != plain_size)
+        throw Error(ErrorKind::failed, where + ": compressed data is corrupt (its frame does not declare " +
+                                           std::to_string(plain_size) + " bytes)");
+    if (ZSTD_findFrameCompressedSize(data, size) != size)
+        throw Error(ErrorKind::failed, where + ": compressed data is corrupt (the frame does not fill the chunk)");
+    out.resize(plain_size);
+    const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(context_), out.data(), out.size(), data, size);
+    if (ZSTD_isError(got) || got != plain_size)
+        throw Error(ErrorKind::failed, where + ": compressed data is corrupt (" +
+                                           (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output") + ")");
+}
+
+}  // namespace dagda::image::format

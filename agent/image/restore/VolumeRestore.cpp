@@ -1,0 +1,189 @@
+#include "image/restore/VolumeRestore.hpp"
+
+#include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace dagda::image {
+
+using namespace format;
+
+namespace {
+
+// What the workers share. The cursor over the newest generation's index is the one queue of work.
+struct RestoreState {
+    const Chain& chain;
+    std::uint32_t number;
+    const VolumeRange* target;  ///< null: verify only
+    TibArchive::EntryCursor cursor;
+    std::mutex cursor_mutex;
+    std::atomic<std::uint64_t> bytes_done{0};
+    std::atomic<std::uint64_t> chunks{0};
+    std::atomic<bool> failed{false};
+    std::atomic<unsigned> running{0};
+    std::mutex error_mutex;
+    std::exception_ptr error;
+};
+
+// Writes the blocks selected by `take` from a chunk whose data holds the blocks of `present`.
+void write_blocks(const RestoreState& s, const VolumeInfo& v, std::uint64_t window, const std::vector<std::uint8_t>& present,
+                  const std::vector<std::uint8_t>& take, const std::vector<std::uint8_t>& plain) {
+    const std::uint64_t first_block = window * v.blocks_per_window();
+    std::size_t data_offset = 0;
+    std::uint64_t run_start = 0;
+    std::size_t run_data = 0;
+    std::size_t run_length = 0;
+    const auto flush = [&] {
+        if (run_length == 0) return;
+        write_exact(s.target->fd, plain.data() + run_data, run_length, s.target->offset + run_start, s.target->name);
+        run_length = 0;
+    };
+    for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j) {
+        if (!((present[j / 8] >> (j % 8)) & 1)) {
+            flush();
+            continue;
+        }
+        const std::uint64_t block = first_block + j;
+        const std::uint32_t length = v.block_length(block);
+        if ((take[j / 8] >> (j % 8)) & 1) {
+            if (run_length == 0) {
+                run_start = block * v.block_size;
+                run_data = data_offset;
+            }
+            run_length += length;  // contiguous blocks become one write
+        } else {
+            flush();
+        }
+        data_offset += length;
+    }
+    flush();
+}
+
+void restore_window(RestoreState& s, const IndexEntry& newest, std::vector<std::unique_ptr<TibArchive::ChunkReader>>& readers) {
+    const VolumeInfo& v = s.chain.front()->volume(s.number);
+    std::vector<std::uint8_t> need = v.window_mask(newest.window);
+    for (std::size_t g = 0; g < s.chain.size(); ++g) {
+        std::optional<IndexEntry> entry = g == 0 ? std::optional<IndexEntry>(newest) : s.chain[g]->find(s.number, newest.window);
+        if (!entry || entry->chunk_offset == 0) continue;
+        std::vector<std::uint8_t> take(need.size());
+        bool any = false;
+        for (std::size_t i = 0; i < need.size(); ++i) {
+            take[i] = need[i] & entry->present[i];
+            need[i] = static_cast<std::uint8_t>(need[i] & ~take[i]);
+            any = any || take[i];
+        }
+        if (!any) continue;
+        const VolumeInfo& gv = s.chain[g]->volume(s.number);
+        const std::vector<std::uint8_t>& plain = readers[g]->read(gv, *entry);  // digest checked here
+        ++s.chunks;
+        if (s.target) write_blocks(s, v, newest.window, entry->present, take, plain);
+        if (std::all_of(need.begin(), need.end(), [](std::uint8_t b) { return b == 0; })) break;
+    }
+    if (std::any_of(need.begin(), need.end(), [](std::uint8_t b) { return b != 0; }))
+        throw Error(ErrorKind::failed, s.chain.front()->name() + ": volume " + std::to_string(s.number) + " window " +
+                                           std::to_string(newest.window) + " has used blocks that no generation of the chain holds");
+    s.bytes_done += std::min<std::uint64_t>(v.window_size, v.volume_size - newest.window * v.window_size);
+}
+
+void worker(RestoreState& s) {
+    try {
+        std::vector<std::unique_ptr<TibArchive::ChunkReader>> readers;
+        for (TibArchive* archive : s.chain) readers.push_back(std::make_unique<TibArchive::ChunkReader>(*archive));
+        while (!s.failed) {
+            std::optional<IndexEntry> entry;
+            {
+                const std::lock_guard<std::mutex> lock(s.cursor_mutex);
+                entry = s.cursor.next();
+            }
+            if (!entry) break;
+            restore_window(s, *entry, readers);
+        }
+    } catch (...) {
+        const std::lock_guard<std::mutex> lock(s.error_mutex);
+        if (!s.error) s.error = std::current_exception();
+        s.failed = true;
+    }
+    --s.running;
+}
+
+void check_chain(const Chain& chain, std::uint32_t number) {
+    const VolumeInfo& v = chain.front()->volume(number);
+    for (std::size_t g = 1; g < chain.size(); ++g) {
+        const VolumeInfo& base = chain[g]->volume(number);
+        if (base.block_size != v.block_size || base.window_size != v.window_size || base.volume_size != v.volume_size)
+            throw Error(ErrorKind::failed, chain[g]->name() + ": volume " + std::to_string(number) +
+                                               " has another geometry than in " + chain.front()->name());
+    }
+}
+
+void run(RestoreState& state, unsigned threads, const ByteProgress& progress, std::uint64_t total) {
+    std::vector<std::thread> pool;
+    state.running = std::max(1u, threads);
+    for (unsigned i = 0; i < std::max(1u, threads); ++i) pool.emplace_back(worker, std::ref(state));
+    while (state.running > 0) {
+        if (progress) progress(state.bytes_done, total);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (auto& thread : pool) thread.join();
+    if (state.error) std::rethrow_exception(state.error);
+    if (progress) progress(total, total);
+}
+
+}  // namespace
+
+void restore_volume(const Chain& chain, std::uint32_t number, const VolumeRange& target, unsigned threads,
+                    const ByteProgress& progress) {
+    check_chain(chain, number);
+    const VolumeInfo& v = chain.front()->volume(number);
+    if (target.size < v.volume_size)
+        throw Error(ErrorKind::refused, "refusing to restore volume " + std::to_string(number) + " (" +
+                                            std::to_string(v.volume_size) + " bytes) onto " + target.name + ": it has only " +
+                                            std::to_string(target.size) + " bytes (nothing was written)");
+    RestoreState state{chain, number, &target, chain.front()->entries(number), {}, {}, {}, {}, {}, {}, {}};
+    run(state, threads, progress, v.volume_size);
+    if (::fsync(target.fd) != 0) throw_errno("cannot flush " + target.name);
+}
+
+void verify_restored(const Chain& chain, std::uint32_t number, const VolumeRange& target, const ByteProgress& progress) {
+    TibArchive& newest = *chain.front();
+    const VolumeInfo& v = newest.volume(number);
+    TibArchive::EntryCursor cursor = newest.entries(number);
+    std::vector<std::uint8_t> raw;
+    std::uint64_t done = 0;
+    while (const auto entry = cursor.next()) {
+        const std::uint64_t start = entry->window * v.window_size;
+        raw.resize(static_cast<std::size_t>(std::min<std::uint64_t>(v.window_size, v.volume_size - start)));
+        read_exact(target.fd, raw.data(), raw.size(), target.offset + start, target.name);
+        const std::vector<std::uint8_t> used = v.window_mask(entry->window);
+        Sha256 hash;
+        begin_window_digest(hash, number, entry->window, v.block_size, used);
+        const std::uint64_t first_block = entry->window * v.blocks_per_window();
+        for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j)
+            if ((used[j / 8] >> (j % 8)) & 1)
+                hash.update(raw.data() + std::size_t{j} * v.block_size, v.block_length(first_block + j));
+        if (hash.finish() != entry->window_digest)
+            throw Error(ErrorKind::failed, target.name + ": verification failed: window " + std::to_string(entry->window) +
+                                               " (bytes " + std::to_string(start) + "+) differs from volume " +
+                                               std::to_string(number) + " of " + newest.name());
+        done += raw.size();
+        if (progress) progress(done, v.volume_size);
+    }
+}
+
+std::uint64_t verify_volume(const Chain& chain, std::uint32_t number, const ByteProgress& progress) {
+    check_chain(chain, number);
+    RestoreState state{chain, number, nullptr, chain.front()->entries(number), {}, {}, {}, {}, {}, {}, {}};
+    run(state, 2, progress, chain.front()->volume(number).volume_size);
+    return state.chunks;
+}
+
+}  // namespace dagda::image

@@ -1,0 +1,27 @@
+#pragma once
+/// Where an archive's bytes come from: a local file now, an HTTP server with range requests later.
+/// Readers only ever ask for ranges, so both work the same way.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace dagda::image {
+
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    /// Total size in bytes.
+    virtual std::uint64_t size() const = 0;
+    /// Reads exactly `length` bytes at `offset`; throws Error{failed} naming the source and the
+    /// offset when they are not there (a short file, a dropped connection).
+    virtual void read_at(std::uint64_t offset, void* buffer, std::size_t length) = 0;
+    /// The name used in messages (path or URL).
+    virtual const std::string& name() const = 0;
+};
+
+/// A local file or block device.
+std::unique_ptr<ByteSource> open_file_source(const std::string& path);
+
+}  // namespace dagda::image
