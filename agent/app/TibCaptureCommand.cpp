@@ -11,6 +11,7 @@
 #include "disk/sys/BlkidProbe.hpp"
 #include "image/TibWriter.hpp"
 #include "image/capture/VolumeCapture.hpp"
+#include "windows/ntfs/NtfsVolume.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -69,6 +70,17 @@ image::VolumeIndex capture_one(image::TibWriter& writer, const CaptureJob& job, 
     spec.number = number;
     spec.first_sector = first_sector;
     spec.filesystem = filesystem_type(range.fd, range.offset, range.size, range.name);
+    if (spec.filesystem == "ntfs") {
+        // Only what $Bitmap marks used; an NTFS that libntfs-3g cannot read is still captured,
+        // block by block, rather than not at all.
+        try {
+            windows::ntfs::UsedBlocks used = windows::ntfs::ntfs_used_blocks(range.fd, range.offset, range.size, range.name);
+            spec.block_size = used.block_size;
+            spec.used_bitmap = std::move(used.bitmap);
+        } catch (const Error& e) {
+            std::cerr << "dagda: warning: " << e.what() << "; capturing every non-zero block of " << range.name << "\n";
+        }
+    }
     ProgressPrinter printer(job.progress, "capture " + range.name);
     image::VolumeIndex index = image::capture_volume(writer, range, spec, job.options,
                                                      [&](std::uint64_t done, std::uint64_t total) { printer.update(done, total); });

@@ -1,0 +1,47 @@
+#pragma once
+/// An NTFS volume opened with libntfs-3g from a byte range (a partition of a disk or image, or a
+/// whole volume file). One `ntfs_volume` per object; unmounted in the destructor.
+
+#include "windows/ntfs/RangeDevice.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct _ntfs_volume;
+
+namespace dagda::windows::ntfs {
+
+class NtfsVolume {
+public:
+    /// Mounts read-only, or read-write when `writable`; throws Error{failed} with libntfs-3g's
+    /// reason (not NTFS, corrupt, …).
+    NtfsVolume(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, bool writable);
+    NtfsVolume(const NtfsVolume&) = delete;
+    NtfsVolume& operator=(const NtfsVolume&) = delete;
+    ~NtfsVolume();
+
+    std::uint32_t cluster_size() const;
+    std::uint64_t cluster_count() const;
+    /// $Bitmap: one bit per cluster (LSB first), 1 = in use; exactly cluster_count() bits.
+    std::vector<std::uint8_t> cluster_bitmap() const;
+
+private:
+    std::unique_ptr<RangeDevice> device_;
+    struct _ntfs_volume* volume_;
+    std::string name_;
+};
+
+/// Which blocks of an NTFS volume hold data, for an image capture.
+struct UsedBlocks {
+    std::uint32_t block_size = 0;          ///< the cluster size (at most 64 KiB; larger clusters are split)
+    std::vector<std::uint8_t> bitmap;      ///< one bit per block of the whole range, LSB first
+};
+
+/// The clusters $Bitmap marks used, plus the block holding the range's last sector, where NTFS
+/// keeps the backup boot sector that no cluster covers (partclone.ntfs 0.3.23 loses it).
+/// Throws Error{failed} when the range is not a readable NTFS volume.
+UsedBlocks ntfs_used_blocks(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name);
+
+}  // namespace dagda::windows::ntfs

@@ -1,0 +1,143 @@
+// dagda tib through the real binary: NTFS volumes and a whole Windows-made disk captured and
+// restored, checked with ntfs-3g's own tools; damaged archives and unsafe targets refused.
+
+#include "common/Run.hpp"
+#include "common/TempDir.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+using namespace dagda::testing;
+using nlohmann::json;
+
+namespace {
+
+std::string filled_file(const TempDir& dir, const std::string& name, std::uint64_t size, char fill) {
+    const std::string path = dir.file(name);
+    std::ofstream(path, std::ios::binary) << std::string(size, fill);
+    return path;
+}
+
+RunResult tib(const std::string& arguments) { return run(dagda_command() + " tib " + arguments + " --progress none"); }
+
+#define REQUIRE_FIXTURE(path)                                            \
+    if ((path).empty()) {                                                \
+        WARN("skipped: the shared fixture disks are not here");          \
+        return;                                                          \
+    }
+
+}  // namespace
+
+TEST_CASE("tib: an NTFS volume restored over garbage is sound, backup boot sector included", "[image][tib][integration]") {
+    TempDir dir;
+    const std::string volume = shared_fixture(dir, "disks/ntfs-volume.img.xz");
+    REQUIRE_FIXTURE(volume);
+    const std::string archive = dir.file("v.tib");
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(archive)).exit_code == 0);
+    const json info = json::parse(run(dagda_command() + " tib info --json " + sh_quote(archive)).out);
+    CHECK(info["volumes"][0]["filesystem"] == "ntfs");
+    CHECK(info["volumes"][0]["block_size"] == 4096);
+    CHECK(tib("verify " + sh_quote(archive)).exit_code == 0);
+
+    const std::uint64_t size = std::filesystem::file_size(volume);
+    const std::string target = filled_file(dir, "target.raw", size, '\xff');
+    const RunResult restored = tib("restore " + sh_quote(archive) + " " + sh_quote(target) + " --yes --verify");
+    INFO(restored.err);
+    REQUIRE(restored.exit_code == 0);
+    CHECK_THAT(restored.out, Catch::Contains("verified"));
+    CHECK(file_range(target, size - 512, 512) == file_range(volume, size - 512, 512));
+    CHECK(file_range(target, 0, 8192) == file_range(volume, 0, 8192));
+    if (have_program("ntfsfix")) {
+        CHECK(run("ntfsfix -n " + sh_quote(target)).exit_code == 0);
+        CHECK(run("ntfsls " + sh_quote(target)).exit_code == 0);
+    }
+}
+
+TEST_CASE("tib: a whole Windows 7 disk onto a larger disk, every partition's NTFS readable", "[image][tib][disk][integration]") {
+    TempDir dir;
+    const std::string disk = shared_fixture(dir, "disks/mbr-two-ntfs.raw.xz");
+    REQUIRE_FIXTURE(disk);
+    const std::string archive = dir.file("d.tib");
+    const RunResult captured = tib("capture --disk " + sh_quote(disk) + " " + sh_quote(archive) + " --json");
+    INFO(captured.err);
+    REQUIRE(captured.exit_code == 0);
+    CHECK(json::parse(captured.out)["volumes"].size() == 2);
+    const std::string target = make_image(dir, "target.raw", 256ull << 20);
+    const RunResult restored = tib("restore " + sh_quote(archive) + " " + sh_quote(target) + " --disk --yes --verify");
+    INFO(restored.out << restored.err);
+    REQUIRE(restored.exit_code == 0);
+    CHECK(file_range(target, 0, 440) == file_range(disk, 0, 440));          // boot code
+    CHECK(file_range(target, 512, 127 * 512) == file_range(disk, 512, 127 * 512));  // the gap before partition 1
+    const std::string dump = run("sfdisk --dump " + sh_quote(target)).out;
+    CHECK_THAT(dump, Catch::Contains("label-id: 0x7ef7f55d"));
+    CHECK_THAT(dump, Catch::Contains("start=         128, size=       55296, type=7"));
+    CHECK_THAT(dump, Catch::Contains("start=       55424,"));
+    if (have_program("ntfsfix")) {
+        for (const auto& [start, sectors] : {std::pair{128ull, 55296ull}, std::pair{55424ull, 61440ull}}) {
+            const std::string part = dir.file("part.raw");
+            REQUIRE(run("dd if=" + sh_quote(target) + " of=" + sh_quote(part) + " bs=512 skip=" + std::to_string(start) +
+                        " count=" + std::to_string(sectors) + " status=none").exit_code == 0);
+            CHECK(run("ntfsfix -n " + sh_quote(part)).exit_code == 0);
+        }
+    }
+}
+
+TEST_CASE("tib: progress as JSON lines for the agent", "[image][tib][integration]") {
+    TempDir dir;
+    const std::string volume = make_image(dir, "v.raw", 4 << 20);
+    const RunResult captured = run(dagda_command() + " tib capture --volume " + sh_quote(volume) + " " +
+                                   sh_quote(dir.file("v.tib")) + " --progress json");
+    REQUIRE(captured.exit_code == 0);
+    std::istringstream lines(captured.err);
+    std::string line;
+    json last;
+    while (std::getline(lines, line)) last = json::parse(line);
+    CHECK(last["event"] == "progress");
+    CHECK(last["bytes_done"] == (4 << 20));
+    CHECK(last["bytes_total"] == (4 << 20));
+}
+
+TEST_CASE("tib restore: a damaged archive is never reported restored", "[image][tib][corrupt][integration]") {
+    TempDir dir;
+    const std::string volume = dir.file("v.raw");
+    {
+        std::ofstream out(volume, std::ios::binary);
+        for (int i = 0; i < (2 << 20) / 16; ++i) out << "0123456789abcdef";
+    }
+    const std::string archive = dir.file("v.tib");
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(archive) + " --level 0").exit_code == 0);
+    // Past the header (64), GENR and the first chunk's record and chunk headers: inside its data.
+    REQUIRE(run("printf 'X' | dd of=" + sh_quote(archive) + " bs=1 seek=1000 conv=notrunc status=none").exit_code == 0);
+    const RunResult verified = tib("verify " + sh_quote(archive));
+    CHECK(verified.exit_code == 1);
+    CHECK_THAT(verified.err, Catch::Contains(archive));
+    const RunResult restored = tib("restore " + sh_quote(archive) + " " + sh_quote(dir.file("out.raw")));
+    CHECK(restored.exit_code == 1);
+    CHECK_THAT(restored.err, Catch::Contains("chunk digest mismatch"));
+    CHECK_THAT(restored.out, !Catch::Contains("Done"));
+}
+
+TEST_CASE("tib restore: an existing target needs its identity asserted, and must be large enough", "[image][tib][safety][integration]") {
+    TempDir dir;
+    const std::string volume = dir.file("v.raw");
+    std::ofstream(volume, std::ios::binary) << std::string(1 << 20, 'v');
+    const std::string archive = dir.file("v.tib");
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(archive)).exit_code == 0);
+    const std::string target = filled_file(dir, "t.raw", 1 << 20, 't');
+    const std::string before = file_digest(target);
+    const RunResult refused = tib("restore " + sh_quote(archive) + " " + sh_quote(target));
+    CHECK(refused.exit_code == 3);
+    CHECK_THAT(refused.err, Catch::Contains("identity is not asserted"));
+    const std::string small = filled_file(dir, "small.raw", 1 << 19, 's');
+    const std::string small_before = file_digest(small);
+    const RunResult too_small = tib("restore " + sh_quote(archive) + " " + sh_quote(small) + " --yes");
+    CHECK(too_small.exit_code == 3);
+    CHECK_THAT(too_small.err, Catch::Contains("has only 524288 bytes"));
+    CHECK(file_digest(target) == before);
+    CHECK(file_digest(small) == small_before);
+    CHECK(tib("restore " + sh_quote(archive) + " " + sh_quote(target) + " --volume 0 --disk").exit_code == 2);
+    CHECK(tib("capture " + sh_quote(dir.file("x.tib"))).exit_code == 2);
+}
