@@ -12,7 +12,7 @@ const std::vector<Command>& all_commands() {
          "the partition layout of a disk or image (sfdisk --json format)", run_disk_show},
         {{"disk", "apply"}, "TARGET LAYOUT.json [options]",
          "write a partition layout with libparted (plan first; --dry-run stops there)", run_disk_apply},
-        {{"tib", "capture"}, "(--disk SRC | --volume SRC) OUT.tib [--level N]",
+        {{"tib", "capture"}, "(--disk SRC | --volume SRC) OUT.tib [--base PREV.tib] [--level N]",
          "back up a whole disk or one volume into a TIB archive (used blocks only, zstd, SHA-256)", run_tib_capture},
         {{"tib", "restore"}, "ARCHIVE.tib TARGET [--volume N | --disk] [--verify]",
          "restore a volume, or a whole disk (layout fitted, first track, volumes)", run_tib_restore},

@@ -9,6 +9,7 @@
 #include "disk/PartitionTypes.hpp"
 #include "disk/SfdiskJson.hpp"
 #include "disk/sys/BlkidProbe.hpp"
+#include "image/ArchiveChain.hpp"
 #include "image/TibWriter.hpp"
 #include "image/capture/VolumeCapture.hpp"
 #include "windows/ntfs/NtfsVolume.hpp"
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <ctime>
 #include <iostream>
 #include <random>
@@ -62,14 +65,19 @@ struct CaptureJob {
     bool whole_disk = false;
     image::CaptureOptions options;
     ProgressMode progress = ProgressMode::text;
+    std::unique_ptr<image::ArchiveChain> base;  ///< for an incremental generation
 };
 
-image::VolumeIndex capture_one(image::TibWriter& writer, const CaptureJob& job, const image::VolumeRange& range,
+image::VolumeIndex capture_one(image::TibWriter& writer, CaptureJob& job, const image::VolumeRange& range,
                                std::uint32_t number, std::uint64_t first_sector) {
     image::VolumeSpec spec;
     spec.number = number;
     spec.first_sector = first_sector;
     spec.filesystem = filesystem_type(range.fd, range.offset, range.size, range.name);
+    if (job.base) {
+        job.base->newest().volume(number);  // throws, naming the base, when it lacks this volume
+        spec.base = &job.base->chain();
+    }
     if (spec.filesystem == "ntfs") {
         // Only what $Bitmap marks used; an NTFS that libntfs-3g cannot read is still captured,
         // block by block, rather than not at all.
@@ -88,7 +96,7 @@ image::VolumeIndex capture_one(image::TibWriter& writer, const CaptureJob& job, 
     return index;
 }
 
-std::vector<image::VolumeIndex> capture_disk(image::TibWriter& writer, const CaptureJob& job, int fd, const disk::TargetInfo& source) {
+std::vector<image::VolumeIndex> capture_disk(image::TibWriter& writer, CaptureJob& job, int fd, const disk::TargetInfo& source) {
     const auto layout = disk::read_layout(source);
     if (!layout) throw Error(ErrorKind::failed, job.source + " has no partition table; capture it with --volume");
     if (layout->partitions.empty()) throw Error(ErrorKind::failed, job.source + " has no partition to capture");
@@ -117,6 +125,7 @@ int run_tib_capture(const std::vector<std::string>& args) {
     options.add_options()("disk", po::value<std::string>(), "capture a whole disk: layout, first track, every partition")(
         "volume", po::value<std::string>(), "capture one volume (a partition, a block device or an image file)")(
         "output", po::value<std::string>()->required(), "the archive to write (OUT.tib)")(
+        "base", po::value<std::string>(), "write an incremental generation on top of this archive (keep them in one folder)")(
         "level", po::value<int>()->default_value(3), "zstd level, 1-19 (0: store uncompressed)")(
         "threads", po::value<unsigned>()->default_value(2), "compression threads")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
@@ -141,11 +150,23 @@ int run_tib_capture(const std::vector<std::string>& args) {
     image::format::FileHeader header;
     header.generation_id = random_id();
     header.required_features = job.options.level > 0 ? image::format::feature_zstd : 0;
+    json base = nullptr;
+    if (vm->count("base")) {
+        const std::string base_path = (*vm)["base"].as<std::string>();
+        job.base = std::make_unique<image::ArchiveChain>(base_path);
+        if (job.base->newest().generation()["kind"] != (job.whole_disk ? "disk" : "volume"))
+            throw Error(ErrorKind::failed, base_path + " is a " + job.base->newest().generation()["kind"].get<std::string>() +
+                                               " generation; an incremental generation must be of the same kind");
+        header.required_features |= image::format::feature_incremental;
+        base = {{"id", job.base->newest().id()},
+                {"digest", image::format::to_hex(job.base->newest().trailer().generation_digest)},
+                {"name", std::filesystem::path(base_path).filename().string()}};
+    }
     const json generation{{"format", "dagda-tib"}, {"id", image::format::id_to_hex(header.generation_id)},
                           {"created", utc_now()},  {"host", host_name()},
                           {"kind", job.whole_disk ? "disk" : "volume"},
                           {"sector_size", source.logical_sector_size},
-                          {"base", nullptr},       {"tool", "dagda 0.1.0"}};
+                          {"base", base},          {"tool", "dagda 0.1.0"}};
     image::TibWriter writer(job.output, header, generation);
     std::vector<image::VolumeIndex> volumes;
     if (job.whole_disk) volumes = capture_disk(writer, job, fd.get(), source);

@@ -21,7 +21,8 @@ UniqueFd::~UniqueFd() {
 }
 
 UniqueFd UniqueFd::open(const std::string& path, int flags) {
-    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    // 0666 before the umask: what a file created by any other tool gets.
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0666);
     if (fd < 0) throw_errno("cannot open " + path);
     return UniqueFd(fd);
 }

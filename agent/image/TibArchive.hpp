@@ -104,4 +104,7 @@ private:
     std::uint64_t chunks_begin_ = 0;  ///< first byte after the disk metadata records
 };
 
+/// A generation and the generations it is based on, newest first; all open and checked.
+using Chain = std::vector<TibArchive*>;
+
 }  // namespace dagda::image

@@ -2,6 +2,7 @@
 /// Captures one volume into an archive being written: reads it window by window, keeps the used
 /// blocks, compresses and hashes each window's chunk on every core, and returns the index.
 
+#include "image/TibArchive.hpp"
 #include "image/TibWriter.hpp"
 
 #include <cstdint>
@@ -34,6 +35,9 @@ struct VolumeSpec {
     /// Blocks in use, when the filesystem says (NTFS $Bitmap); otherwise every block that is not
     /// all zero counts as used.
     std::optional<std::vector<std::uint8_t>> used_bitmap;
+    /// For an incremental generation: the chain it is based on (newest first). Only the blocks
+    /// whose content differs from what that chain restores are stored (tib-format.md §6).
+    const Chain* base = nullptr;
 };
 
 /// Called after each window with the bytes of the volume read so far.

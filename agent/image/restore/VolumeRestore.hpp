@@ -11,9 +11,6 @@
 
 namespace dagda::image {
 
-/// A generation and the generations it is based on, newest first; all open and checked.
-using Chain = std::vector<TibArchive*>;
-
 /// Restores volume `number` of chain.front() onto `target`, using `threads` threads. Throws
 /// Error{failed} on a damaged chunk, a broken chain or a write error (the restore is then not
 /// complete, whatever was written), Error{refused} when the target is smaller than the volume.
