@@ -197,3 +197,26 @@ TEST_CASE("tib: incremental generations hold only changed blocks; each restores 
         CHECK_THAT(r.err, Catch::Contains("is based on generation"));
     }
 }
+
+TEST_CASE("tib: the frozen v1 archives still restore exactly", "[image][tib][compat][integration]") {
+    TempDir dir;
+    const std::string frozen = std::string(DAGDA_SOURCE_DIR) + "/tests/fixtures/tib/v1/";
+    struct Sample {
+        const char* archive;
+        const char* generation;
+        const char* sha256;
+    };
+    for (const Sample s : {Sample{"sample-full.tib", "c698c85598e50ddf7fb6f1bc492569bf",
+                                  "a6efc25b33f09634470a1a1e2120eb8e024a357c5c2bc28e8c2e072998307e08"},
+                           Sample{"sample-incremental.tib", "25c5b70edc6efd77f401bd4f02506a7c",
+                                  "1a6ea1ee28d3106e9357ee21a49e851e6ef85151d4e8a2385d042808b61eada9"}}) {
+        CAPTURE(s.archive);
+        const json info = json::parse(run(dagda_command() + " tib info --json " + sh_quote(frozen + s.archive)).out);
+        CHECK(info["generation"]["id"] == s.generation);
+        const std::string out = dir.file(std::string(s.archive) + ".raw");
+        const RunResult restored = tib("restore " + sh_quote(frozen + s.archive) + " " + sh_quote(out) + " --verify");
+        INFO(restored.err);
+        REQUIRE(restored.exit_code == 0);
+        CHECK(file_digest(out) == s.sha256);
+    }
+}
