@@ -10,11 +10,19 @@ namespace {
 
 constexpr std::size_t max_chain_length = 1000;  // a loop of bases must end somewhere
 
+
+// Where a base named `name` lives: beside the archive that names it.
+std::string sibling(const std::string& location, const std::string& name) {
+    if (is_url(location)) return location.substr(0, location.rfind('/') + 1) + name;
+    const std::filesystem::path folder = std::filesystem::path(location).parent_path();
+    return (folder / name).string();
+}
+
 }  // namespace
 
-ArchiveChain::ArchiveChain(const std::string& path) {
-    archives_.push_back(std::make_unique<TibArchive>(open_file_source(path)));
-    std::filesystem::path folder = std::filesystem::path(path).parent_path();
+ArchiveChain::ArchiveChain(const std::string& location) {
+    archives_.push_back(std::make_unique<TibArchive>(open_source(location)));
+    std::string current = location;
     while (archives_.back()->is_incremental()) {
         const TibArchive& child = *archives_.back();
         if (archives_.size() >= max_chain_length)
@@ -22,17 +30,22 @@ ArchiveChain::ArchiveChain(const std::string& path) {
         const auto& base = child.generation()["base"];
         // Only the file name counts: an archive must not make the reader open arbitrary paths.
         const std::string name = std::filesystem::path(base["name"].get<std::string>()).filename().string();
-        const std::string base_path = (folder / name).string();
-        if (!std::filesystem::exists(base_path))
+        if (name.empty() || name == "." || name == "..")
+            throw Error(ErrorKind::failed, child.name() + ": its base has no usable file name");
+        const std::string base_location = sibling(current, name);
+        if (!is_url(base_location) && !std::filesystem::exists(base_location))
             throw Error(ErrorKind::failed, child.name() + " is incremental; its base " + name + " is not in " +
-                                               (folder.empty() ? std::string(".") : folder.string()));
-        auto parent = std::make_unique<TibArchive>(open_file_source(base_path));
+                                               (std::filesystem::path(base_location).parent_path().empty()
+                                                    ? std::string(".")
+                                                    : std::filesystem::path(base_location).parent_path().string()));
+        auto parent = std::make_unique<TibArchive>(open_source(base_location));
         if (parent->id() != base["id"].get<std::string>() ||
             format::to_hex(parent->trailer().generation_digest) != base["digest"].get<std::string>())
             throw Error(ErrorKind::failed, child.name() + " is based on generation " + base["id"].get<std::string>() +
-                                               ", but " + base_path + " is generation " + parent->id() +
+                                               ", but " + base_location + " is generation " + parent->id() +
                                                " or differs from it (digest mismatch)");
         archives_.push_back(std::move(parent));
+        current = base_location;
     }
     for (const auto& archive : archives_) pointers_.push_back(archive.get());
 }

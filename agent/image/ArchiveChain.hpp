@@ -13,9 +13,10 @@ namespace dagda::image {
 
 class ArchiveChain {
 public:
-    /// Opens `path` (a local file) and its bases, found by the name each GENR record gives, in the
-    /// folder of the archive that names them. Throws Error{failed} for a missing or wrong base.
-    explicit ArchiveChain(const std::string& path);
+    /// Opens `location` (a local path or an http(s) URL) and its bases, found by the name each
+    /// GENR record gives, in the folder (or URL path) of the archive that names them. Throws
+    /// Error{failed} for a missing or wrong base.
+    explicit ArchiveChain(const std::string& location);
 
     /// Newest first.
     const Chain& chain() const { return pointers_; }

@@ -1,6 +1,7 @@
 // dagda tib through the real binary: NTFS volumes and a whole Windows-made disk captured and
 // restored, checked with ntfs-3g's own tools; damaged archives and unsafe targets refused.
 
+#include "common/RangeServer.hpp"
 #include "common/Run.hpp"
 #include "common/TempDir.hpp"
 
@@ -218,5 +219,29 @@ TEST_CASE("tib: the frozen v1 archives still restore exactly", "[image][tib][com
         INFO(restored.err);
         REQUIRE(restored.exit_code == 0);
         CHECK(file_digest(out) == s.sha256);
+    }
+}
+
+TEST_CASE("tib: restore and verify straight from an HTTP server, incremental chain included", "[image][tib][http][net][integration]") {
+    TempDir dir;
+    const std::string volume = dir.file("vol.raw");
+    REQUIRE(run("head -c 3000000 /dev/urandom > " + sh_quote(volume)).exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    REQUIRE(run("printf 'new' | dd of=" + sh_quote(volume) + " bs=1 seek=2000000 conv=notrunc status=none").exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g1.tib")) + " --base " +
+                sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    RangeServer server(dir.path());
+    CHECK(tib("verify " + server.url("g1.tib")).exit_code == 0);
+    const std::string out = dir.file("out.raw");
+    const RunResult restored = tib("restore " + server.url("g1.tib") + " " + sh_quote(out) + " --verify");
+    INFO(restored.err);
+    REQUIRE(restored.exit_code == 0);
+    CHECK(file_digest(out) == file_digest(volume));
+    SECTION("a server that keeps dropping the connection: an error, never a finished restore") {
+        server.drop_next(1000);
+        const RunResult dropped = tib("restore " + server.url("g1.tib") + " " + sh_quote(dir.file("out2.raw")));
+        CHECK(dropped.exit_code == 1);
+        CHECK_THAT(dropped.err, Catch::Contains(server.url("g1.tib")));
+        CHECK_THAT(dropped.out, !Catch::Contains("Done"));
     }
 }

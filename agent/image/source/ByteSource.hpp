@@ -24,4 +24,16 @@ public:
 /// A local file or block device.
 std::unique_ptr<ByteSource> open_file_source(const std::string& path);
 
+/// An archive on a web server (nginx, an S3-compatible store, the controller), read with HTTP
+/// range requests over a few kept-alive connections; https verifies the server's certificate
+/// against the system's CAs. Throws Error{failed} when the server does not answer or does not
+/// support ranges.
+std::unique_ptr<ByteSource> open_http_source(const std::string& url);
+
+/// True for "http://…" and "https://…".
+bool is_url(const std::string& location);
+
+/// open_http_source for a URL, open_file_source otherwise.
+std::unique_ptr<ByteSource> open_source(const std::string& location);
+
 }  // namespace dagda::image

@@ -1,0 +1,40 @@
+#pragma once
+/// A real HTTP/1.1 server on 127.0.0.1 (port chosen by the kernel) that serves the files of one
+/// folder with HEAD and single-range GET, like nginx does for archives. Faults can be switched on
+/// to test a client against a server that drops the connection mid-body or ignores ranges.
+/// It runs on its own threads and stops in its destructor.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace dagda::testing {
+
+class RangeServer {
+public:
+    explicit RangeServer(std::filesystem::path folder);
+    RangeServer(const RangeServer&) = delete;
+    RangeServer& operator=(const RangeServer&) = delete;
+    ~RangeServer();
+
+    /// "http://127.0.0.1:PORT/" + name.
+    std::string url(const std::string& name) const;
+
+    /// The next `count` GET responses send only half their body, then close the connection.
+    void drop_next(int count) { drops_ = count; }
+    /// Every GET answers 200 with the whole file, as a server without range support does.
+    void ignore_ranges(bool on) { ignore_ranges_ = on; }
+    /// Number of GET requests served so far.
+    int requests() const { return requests_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::atomic<int> drops_{0};
+    std::atomic<bool> ignore_ranges_{false};
+    std::atomic<int> requests_{0};
+};
+
+}  // namespace dagda::testing

@@ -1,0 +1,64 @@
+// Archives read over HTTP range requests from a real server on 127.0.0.1.
+
+#include "core/Error.hpp"
+#include "image/ArchiveChain.hpp"
+#include "image/source/ByteSource.hpp"
+
+#include "common/RangeServer.hpp"
+#include "common/Run.hpp"
+#include "common/TempDir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <random>
+
+using namespace dagda;
+using dagda::testing::RangeServer;
+using dagda::testing::TempDir;
+
+namespace {
+
+std::string random_file(const TempDir& dir, const std::string& name, std::size_t size) {
+    std::string bytes(size, '\0');
+    std::mt19937 random(7);
+    for (auto& c : bytes) c = static_cast<char>(random());
+    std::ofstream(dir.file(name), std::ios::binary) << bytes;
+    return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("HTTP source: ranges anywhere in a file, across the read-ahead block", "[image][http][net]") {
+    TempDir dir;
+    const std::string bytes = random_file(dir, "data.bin", (9 << 20) + 123);
+    RangeServer server(dir.path());
+    auto source = image::open_source(server.url("data.bin"));
+    CHECK(source->size() == bytes.size());
+    for (const auto& [offset, length] : {std::pair<std::uint64_t, std::size_t>{0, 64}, {(4 << 20) - 10, 100},
+                                         {bytes.size() - 64, 64}, {1 << 20, 5 << 20}}) {
+        std::string got(length, '\0');
+        source->read_at(offset, got.data(), length);
+        CHECK(got == bytes.substr(offset, length));
+    }
+    CHECK_THROWS_WITH(source->read_at(bytes.size() - 10, std::string(20, '\0').data(), 20), Catch::Contains("past the end"));
+}
+
+TEST_CASE("HTTP source: a dropped connection is retried; a server without ranges is refused", "[image][http][net]") {
+    TempDir dir;
+    const std::string bytes = random_file(dir, "data.bin", 1 << 20);
+    RangeServer server(dir.path());
+    auto source = image::open_source(server.url("data.bin"));
+    server.drop_next(2);
+    std::string got(1000, '\0');
+    source->read_at(5000, got.data(), got.size());
+    CHECK(got == bytes.substr(5000, 1000));
+    server.drop_next(10);  // more drops than retries: an error naming the URL, never bad data
+    auto fresh = image::open_source(server.url("data.bin"));
+    CHECK_THROWS_WITH(fresh->read_at(0, got.data(), got.size()), Catch::Contains("stopped answering"));
+    server.drop_next(0);
+    server.ignore_ranges(true);
+    auto no_ranges = image::open_source(server.url("data.bin"));
+    CHECK_THROWS_WITH(no_ranges->read_at(0, got.data(), got.size()), Catch::Contains("must support HTTP ranges"));
+    CHECK_THROWS_WITH(image::open_source(server.url("missing.bin")), Catch::Contains("404"));
+}
