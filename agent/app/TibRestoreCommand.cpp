@@ -11,6 +11,7 @@
 #include "disk/Plan.hpp"
 #include "disk/Safety.hpp"
 #include "disk/SfdiskJson.hpp"
+#include "app/RestoreCheckpointFile.hpp"
 #include "image/ArchiveChain.hpp"
 
 #include <fcntl.h>
@@ -32,12 +33,25 @@ struct RestoreJob {
     bool verify = false;
     ProgressMode progress = ProgressMode::text;
     disk::IdentityAssertions expected;
+    std::unique_ptr<RestoreCheckpointFile> checkpoint;
 };
 
 void restore_range(const image::Chain& chain, std::uint32_t number, const image::VolumeRange& range, const RestoreJob& job) {
+    if (job.checkpoint && job.checkpoint->volume_done(number)) {
+        std::cerr << "dagda: volume " << number << " was restored before the interruption; skipping it\n";
+        return;
+    }
     ProgressPrinter printer(job.progress, "restore volume " + std::to_string(number) + " to " + range.name);
     const auto report = [&](std::uint64_t done, std::uint64_t total) { printer.update(done, total); };
-    image::restore_volume(chain, number, range, job.threads, report);
+    image::RestoreCheckpoint resume;
+    if (job.checkpoint) {
+        resume = job.checkpoint->for_volume(number);
+        if (resume.start_window > 0)
+            std::cerr << "dagda: resuming volume " << number << " at window " << resume.start_window << " from "
+                      << job.checkpoint->path() << "\n";
+    }
+    image::restore_volume(chain, number, range, job.threads, report, job.checkpoint ? &resume : nullptr);
+    if (job.checkpoint) job.checkpoint->finish_volume(number);
     printer.finish();
     if (!job.verify) return;
     ProgressPrinter checker(job.progress, "verify " + range.name);
@@ -53,9 +67,10 @@ std::uint32_t pick_volume(const image::TibArchive& archive, const po::variables_
     return archive.volumes().front().number;
 }
 
-// One volume: a new image file needs no identity assertion (nothing is overwritten); anything
-// that exists is checked like a disk apply target.
-void restore_one_volume(image::ArchiveChain& chain, std::uint32_t number, const RestoreJob& job) {
+// One volume: a new image file needs no identity assertion (nothing is overwritten), nor does an
+// image file this restore was already writing (its checkpoint says so); anything else that exists
+// is checked like a disk apply target.
+void restore_one_volume(image::ArchiveChain& chain, std::uint32_t number, RestoreJob& job) {
     const image::format::VolumeInfo& volume = chain.newest().volume(number);
     struct stat st {};
     UniqueFd fd;
@@ -64,9 +79,17 @@ void restore_one_volume(image::ArchiveChain& chain, std::uint32_t number, const 
     if (::stat(job.target.c_str(), &st) != 0) {
         fd = UniqueFd::open(job.target, O_RDWR | O_CREAT | O_EXCL);
         if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) throw_errno("cannot size " + job.target);
+        job.checkpoint->start(chain.newest().id(), size);
     } else {
         const disk::TargetInfo target = disk::probe_target(job.target);
-        disk::check_target_safe(target, job.expected);
+        const bool resuming = job.checkpoint->matches(chain.newest().id(), target.size_bytes);
+        if (resuming && !target.is_block_device) disk::check_not_in_use(target);
+        else disk::check_target_safe(target, job.expected);  // a device is proven every time
+        if (target.size_bytes < volume.volume_size)
+            throw Error(ErrorKind::refused, "refusing to restore volume " + std::to_string(number) + " (" +
+                                                std::to_string(volume.volume_size) + " bytes) onto " + job.target +
+                                                ": it has only " + std::to_string(target.size_bytes) + " bytes (nothing was written)");
+        if (!resuming) job.checkpoint->start(chain.newest().id(), target.size_bytes);
         claim = disk::hold_exclusive(target);
         fd = UniqueFd::open(job.target, O_RDWR);
         size = target.size_bytes;
@@ -85,11 +108,12 @@ void write_first_track_gap(int fd, const disk::Plan& plan, const std::vector<std
     if (gap_end > gap_start) write_exact(fd, track.data() + gap_start, gap_end - gap_start, gap_start, name + " (first track)");
 }
 
-void restore_disk(image::ArchiveChain& chain, const RestoreJob& job, bool as_json) {
+void restore_disk(image::ArchiveChain& chain, RestoreJob& job, bool as_json) {
     image::TibArchive& archive = chain.newest();
     if (!archive.layout()) throw Error(ErrorKind::failed, archive.name() + " holds a volume, not a disk; restore it without --disk");
     const disk::TargetInfo target = disk::probe_target(job.target);
     disk::check_target_safe(target, job.expected);
+    if (!job.checkpoint->matches(archive.id(), target.size_bytes)) job.checkpoint->start(archive.id(), target.size_bytes);
     disk::PlanOptions options;
     options.fit = true;
     const disk::Plan plan = disk::build_plan(disk::parse_layout_json(*archive.layout()), target, options);
@@ -128,6 +152,9 @@ int run_tib_restore(const std::vector<std::string>& args) {
         "disk", "restore a whole disk: layout fitted to the target, first track, every volume")(
         "verify", "read the restored blocks back and compare them with the archive")(
         "threads", po::value<unsigned>()->default_value(2), "decompression threads")(
+        "checkpoint", po::value<std::string>(), "where to record progress so an interrupted restore resumes "
+                                                "(default: TARGET.dagda-checkpoint, or /run/dagda/ for a device)")(
+        "checkpoint-every", po::value<std::uint64_t>()->default_value(64), "record progress every N windows (of 1 MiB)")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "expect-size", po::value<std::uint64_t>(), "refuse unless the target has exactly this many bytes")(
         "expect-serial", po::value<std::string>(), "refuse unless the target has this serial number")(
@@ -149,10 +176,14 @@ int run_tib_restore(const std::vector<std::string>& args) {
     if (vm->count("expect-wwn")) job.expected.wwn = (*vm)["expect-wwn"].as<std::string>();
     job.expected.yes = vm->count("yes") > 0;
     const bool as_json = vm->count("json") > 0;
+    job.checkpoint = std::make_unique<RestoreCheckpointFile>(
+        vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : default_checkpoint_path(job.target), job.target,
+        (*vm)["checkpoint-every"].as<std::uint64_t>());
 
     image::ArchiveChain chain(job.archive);
     if (vm->count("disk")) restore_disk(chain, job, as_json);
     else restore_one_volume(chain, pick_volume(chain.newest(), *vm), job);
+    job.checkpoint->remove();
     if (as_json)
         std::cout << json{{"archive", job.archive}, {"target", job.target}, {"generation", chain.newest().id()},
                           {"verified", job.verify}, {"result", "done"}}.dump(2) << "\n";

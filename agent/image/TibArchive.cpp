@@ -254,6 +254,19 @@ TibArchive::EntryCursor::EntryCursor(TibArchive& archive, std::uint32_t volume) 
     archive_.section(volume);  // throws for an unknown volume now, not at the first next()
 }
 
+void TibArchive::EntryCursor::skip_to(std::uint64_t window) {
+    const Section& s = archive_.section(volume_);
+    std::uint64_t low = next_;
+    std::uint64_t high = s.count;
+    while (low < high) {
+        const std::uint64_t mid = low + (high - low) / 2;
+        if (archive_.entry_at(s, mid).window < window) low = mid + 1;
+        else high = mid;
+    }
+    next_ = low;
+    batch_count_ = 0;
+}
+
 std::optional<IndexEntry> TibArchive::EntryCursor::next() {
     const Section& s = archive_.section(volume_);
     if (next_ >= s.count) return std::nullopt;

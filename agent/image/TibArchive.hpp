@@ -41,6 +41,8 @@ public:
     public:
         /// The next entry, or nullopt after the last.
         std::optional<format::IndexEntry> next();
+        /// Moves to the first entry whose window is at least `window` (binary search).
+        void skip_to(std::uint64_t window);
 
     private:
         friend class TibArchive;

@@ -79,6 +79,13 @@ RangeServer::RangeServer(std::filesystem::path folder) : impl_(std::make_unique<
                         continue;
                     }
                     ++requests_;
+                    if (fail_after_ == 0) {
+                        response.result(http::status::service_unavailable);
+                        response.prepare_payload();
+                        http::write(*socket, response, error);
+                        continue;
+                    }
+                    if (fail_after_ > 0) --fail_after_;
                     std::string range(request[http::field::range]);
                     std::size_t first = 0;
                     std::size_t last = content.size() - 1;

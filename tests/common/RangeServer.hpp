@@ -26,6 +26,8 @@ public:
     void drop_next(int count) { drops_ = count; }
     /// Every GET answers 200 with the whole file, as a server without range support does.
     void ignore_ranges(bool on) { ignore_ranges_ = on; }
+    /// After `count` more GET requests, every GET is answered 503 (a server going down); -1: never.
+    void fail_after(int count) { fail_after_ = count; }
     /// Number of GET requests served so far.
     int requests() const { return requests_; }
 
@@ -35,6 +37,7 @@ private:
     std::atomic<int> drops_{0};
     std::atomic<bool> ignore_ranges_{false};
     std::atomic<int> requests_{0};
+    std::atomic<int> fail_after_{-1};
 };
 
 }  // namespace dagda::testing

@@ -245,3 +245,36 @@ TEST_CASE("tib: restore and verify straight from an HTTP server, incremental cha
         CHECK_THAT(dropped.out, !Catch::Contains("Done"));
     }
 }
+
+TEST_CASE("tib restore: an interrupted restore resumes from its checkpoint, and ends identical", "[image][tib][resume][net][integration]") {
+    TempDir dir;
+    const std::string volume = dir.file("vol.raw");
+    REQUIRE(run("head -c 41943040 /dev/urandom > " + sh_quote(volume)).exit_code == 0);  // 40 windows
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("v.tib")) + " --level 0").exit_code == 0);
+    RangeServer server(dir.path());
+    const std::string url = server.url("v.tib");
+
+    const int before_full = server.requests();
+    REQUIRE(tib("restore " + url + " " + sh_quote(dir.file("full.raw")) + " --threads 1").exit_code == 0);
+    const int full_requests = server.requests() - before_full;
+
+    const std::string target = dir.file("out.raw");
+    server.fail_after(full_requests / 2);  // the server goes down halfway through
+    const RunResult interrupted = tib("restore " + url + " " + sh_quote(target) + " --threads 1 --checkpoint-every 2");
+    REQUIRE(interrupted.exit_code == 1);
+    CHECK_THAT(interrupted.out, !Catch::Contains("Done"));
+    const std::string checkpoint = target + ".dagda-checkpoint";
+    REQUIRE(std::filesystem::exists(checkpoint));
+    const json state = json::parse(file_bytes(checkpoint));
+    CHECK(state["next_window"].get<std::uint64_t>() > 0);
+
+    server.fail_after(-1);
+    const int before_resume = server.requests();
+    const RunResult resumed = tib("restore " + url + " " + sh_quote(target) + " --threads 1 --verify");
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK_THAT(resumed.err, Catch::Contains("resuming volume 0 at window"));
+    CHECK(server.requests() - before_resume < full_requests);  // it did not start over
+    CHECK(file_digest(target) == file_digest(volume));
+    CHECK_FALSE(std::filesystem::exists(checkpoint));
+}

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <limits>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -21,6 +23,9 @@ namespace {
 
 // What the workers share. The cursor over the newest generation's index is the one queue of work.
 struct RestoreState {
+    RestoreState(const Chain& c, std::uint32_t n, const VolumeRange* t, TibArchive::EntryCursor entries)
+        : chain(c), number(n), target(t), cursor(std::move(entries)) {}
+
     const Chain& chain;
     std::uint32_t number;
     const VolumeRange* target;  ///< null: verify only
@@ -32,7 +37,27 @@ struct RestoreState {
     std::atomic<unsigned> running{0};
     std::mutex error_mutex;
     std::exception_ptr error;
+    // Checkpoints: windows taken but not yet written; the lowest of them bounds what is safe.
+    const RestoreCheckpoint* checkpoint = nullptr;
+    std::set<std::uint64_t> in_flight;
+    std::uint64_t next_untaken = 0;
+    std::uint64_t finished = 0;
+    std::uint64_t last_recorded = 0;
 };
+
+// Flushes the target and records the checkpoint, at most every `every_windows` finished windows.
+void maybe_checkpoint(RestoreState& s, bool force) {
+    if (!s.checkpoint || !s.target) return;
+    std::uint64_t safe = 0;
+    {
+        const std::lock_guard<std::mutex> lock(s.cursor_mutex);
+        if (!force && s.finished - s.last_recorded < s.checkpoint->every_windows) return;
+        s.last_recorded = s.finished;
+        safe = s.in_flight.empty() ? s.next_untaken : *s.in_flight.begin();
+    }
+    if (::fdatasync(s.target->fd) != 0) throw_errno("cannot flush " + s.target->name);
+    if (s.checkpoint->record) s.checkpoint->record(safe);
+}
 
 // Writes the blocks selected by `take` from a chunk whose data holds the blocks of `present`.
 void write_blocks(const RestoreState& s, const VolumeInfo& v, std::uint64_t window, const std::vector<std::uint8_t>& present,
@@ -103,9 +128,21 @@ void worker(RestoreState& s) {
             {
                 const std::lock_guard<std::mutex> lock(s.cursor_mutex);
                 entry = s.cursor.next();
+                if (entry) {
+                    s.in_flight.insert(entry->window);
+                    s.next_untaken = entry->window + 1;
+                } else {
+                    s.next_untaken = std::numeric_limits<std::uint64_t>::max();
+                }
             }
             if (!entry) break;
             restore_window(s, *entry, readers);
+            {
+                const std::lock_guard<std::mutex> lock(s.cursor_mutex);
+                s.in_flight.erase(entry->window);
+                ++s.finished;
+            }
+            maybe_checkpoint(s, false);
         }
     } catch (...) {
         const std::lock_guard<std::mutex> lock(s.error_mutex);
@@ -141,16 +178,22 @@ void run(RestoreState& state, unsigned threads, const ByteProgress& progress, st
 }  // namespace
 
 void restore_volume(const Chain& chain, std::uint32_t number, const VolumeRange& target, unsigned threads,
-                    const ByteProgress& progress) {
+                    const ByteProgress& progress, const RestoreCheckpoint* checkpoint) {
     check_chain(chain, number);
     const VolumeInfo& v = chain.front()->volume(number);
     if (target.size < v.volume_size)
         throw Error(ErrorKind::refused, "refusing to restore volume " + std::to_string(number) + " (" +
                                             std::to_string(v.volume_size) + " bytes) onto " + target.name + ": it has only " +
                                             std::to_string(target.size) + " bytes (nothing was written)");
-    RestoreState state{chain, number, &target, chain.front()->entries(number), {}, {}, {}, {}, {}, {}, {}};
+    RestoreState state(chain, number, &target, chain.front()->entries(number));
+    state.checkpoint = checkpoint;
+    if (checkpoint && checkpoint->start_window > 0) {
+        state.cursor.skip_to(checkpoint->start_window);
+        state.bytes_done = std::min(v.volume_size, checkpoint->start_window * v.window_size);
+    }
     run(state, threads, progress, v.volume_size);
     if (::fsync(target.fd) != 0) throw_errno("cannot flush " + target.name);
+    maybe_checkpoint(state, true);
 }
 
 void verify_restored(const Chain& chain, std::uint32_t number, const VolumeRange& target, const ByteProgress& progress) {
@@ -181,7 +224,7 @@ void verify_restored(const Chain& chain, std::uint32_t number, const VolumeRange
 
 std::uint64_t verify_volume(const Chain& chain, std::uint32_t number, const ByteProgress& progress) {
     check_chain(chain, number);
-    RestoreState state{chain, number, nullptr, chain.front()->entries(number), {}, {}, {}, {}, {}, {}, {}};
+    RestoreState state(chain, number, nullptr, chain.front()->entries(number));
     run(state, 2, progress, chain.front()->volume(number).volume_size);
     return state.chunks;
 }

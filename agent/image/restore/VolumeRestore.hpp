@@ -7,16 +7,25 @@
 #include "image/capture/VolumeCapture.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace dagda::image {
+
+/// Where an interrupted restore of one volume may start again.
+struct RestoreCheckpoint {
+    std::uint64_t start_window = 0;  ///< windows below this are known written and flushed
+    std::uint64_t every_windows = 64;  ///< how often (in windows finished) to flush and record
+    /// Called after the target was flushed: every window below `next_window` is on it.
+    std::function<void(std::uint64_t next_window)> record;
+};
 
 /// Restores volume `number` of chain.front() onto `target`, using `threads` threads. Throws
 /// Error{failed} on a damaged chunk, a broken chain or a write error (the restore is then not
 /// complete, whatever was written), Error{refused} when the target is smaller than the volume.
 /// Syncs the target before returning.
 void restore_volume(const Chain& chain, std::uint32_t number, const VolumeRange& target, unsigned threads,
-                    const ByteProgress& progress);
+                    const ByteProgress& progress, const RestoreCheckpoint* checkpoint = nullptr);
 
 /// Reads back the used blocks of volume `number` from `target` after a restore and compares each
 /// window's digest with the one the archive records; throws Error{failed} naming the first window
