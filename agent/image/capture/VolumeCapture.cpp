@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -34,6 +35,9 @@ bool all_zero(const std::uint8_t* data, std::size_t size) {
 
 // Everything the workers share; one mutex guards the writer, the bitmap and the entries.
 struct CaptureState {
+    CaptureState(TibWriter& w, const VolumeRange& r, const VolumeSpec& sp, const CaptureOptions& o)
+        : writer(w), range(r), spec(sp), options(o) {}
+
     TibWriter& writer;
     const VolumeRange& range;
     const VolumeSpec& spec;
@@ -46,6 +50,8 @@ struct CaptureState {
     std::atomic<bool> failed{false};
     std::mutex mutex;
     std::exception_ptr error;
+    unsigned running = 0;              ///< workers still at work (under mutex)
+    std::condition_variable done;      ///< the last worker to stop wakes the progress loop
 };
 
 struct WindowWork {
@@ -184,13 +190,15 @@ void worker(CaptureState& s) {
         if (!s.error) s.error = std::current_exception();
         s.failed = true;
     }
+    const std::lock_guard<std::mutex> lock(s.mutex);
+    if (--s.running == 0) s.done.notify_all();
 }
 
 }  // namespace
 
 VolumeIndex capture_volume(TibWriter& writer, const VolumeRange& range, const VolumeSpec& spec,
                            const CaptureOptions& options, const ByteProgress& progress) {
-    CaptureState state{writer, range, spec, options, {}, {}, {}, {}, {}, {}, {}, {}};
+    CaptureState state(writer, range, spec, options);
     VolumeInfo& v = state.volume;
     v.number = spec.number;
     v.block_size = spec.block_size;
@@ -209,10 +217,15 @@ VolumeIndex capture_volume(TibWriter& writer, const VolumeRange& range, const Vo
     if (spec.used_bitmap && spec.used_bitmap->size() < v.bitmap.size())
         throw Error(ErrorKind::failed, range.name + ": the filesystem's bitmap covers fewer blocks than the volume");
     std::vector<std::thread> threads;
-    for (unsigned i = 0; i < std::max(1u, options.threads); ++i) threads.emplace_back(worker, std::ref(state));
-    while (!state.failed && state.next_window < v.window_count()) {
-        if (progress) progress(state.bytes_done, v.volume_size);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    state.running = std::max(1u, options.threads);
+    for (unsigned i = 0; i < state.running; ++i) threads.emplace_back(worker, std::ref(state));
+    {
+        std::unique_lock<std::mutex> lock(state.mutex);
+        while (!state.done.wait_for(lock, std::chrono::milliseconds(200), [&] { return state.running == 0; })) {
+            lock.unlock();
+            if (progress) progress(state.bytes_done, v.volume_size);
+            lock.lock();
+        }
     }
     for (auto& thread : threads) thread.join();
     if (state.error) std::rethrow_exception(state.error);

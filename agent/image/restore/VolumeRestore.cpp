@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <limits>
 #include <set>
@@ -35,6 +36,8 @@ struct RestoreState {
     std::atomic<std::uint64_t> chunks{0};
     std::atomic<bool> failed{false};
     std::atomic<unsigned> running{0};
+    std::mutex done_mutex;
+    std::condition_variable done;  ///< the last worker to stop wakes the progress loop
     std::mutex error_mutex;
     std::exception_ptr error;
     // Checkpoints: windows taken but not yet written; the lowest of them bounds what is safe.
@@ -149,7 +152,8 @@ void worker(RestoreState& s) {
         if (!s.error) s.error = std::current_exception();
         s.failed = true;
     }
-    --s.running;
+    const std::lock_guard<std::mutex> lock(s.done_mutex);
+    if (--s.running == 0) s.done.notify_all();
 }
 
 void check_chain(const Chain& chain, std::uint32_t number) {
@@ -166,9 +170,10 @@ void run(RestoreState& state, unsigned threads, const ByteProgress& progress, st
     std::vector<std::thread> pool;
     state.running = std::max(1u, threads);
     for (unsigned i = 0; i < std::max(1u, threads); ++i) pool.emplace_back(worker, std::ref(state));
-    while (state.running > 0) {
-        if (progress) progress(state.bytes_done, total);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    {
+        std::unique_lock<std::mutex> lock(state.done_mutex);
+        while (!state.done.wait_for(lock, std::chrono::milliseconds(100), [&] { return state.running == 0; }))
+            if (progress) progress(state.bytes_done, total);
     }
     for (auto& thread : pool) thread.join();
     if (state.error) std::rethrow_exception(state.error);

@@ -21,6 +21,9 @@ public:
     virtual const std::string& name() const = 0;
 };
 
+/// Bytes already in memory (a fuzzer's input, a test's archive); the buffer must outlive the source.
+std::unique_ptr<ByteSource> open_memory_source(const std::uint8_t* data, std::size_t size, std::string name);
+
 /// A local file or block device.
 std::unique_ptr<ByteSource> open_file_source(const std::string& path);
 

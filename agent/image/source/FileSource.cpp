@@ -4,6 +4,8 @@
 #include "core/UniqueFd.hpp"
 
 #include <fcntl.h>
+
+#include <cstring>
 #include <sys/stat.h>
 
 namespace dagda::image {
@@ -37,7 +39,29 @@ private:
     std::uint64_t size_ = 0;
 };
 
+class MemorySource final : public ByteSource {
+public:
+    MemorySource(const std::uint8_t* data, std::size_t size, std::string name) : data_(data), size_(size), name_(std::move(name)) {}
+    std::uint64_t size() const override { return size_; }
+    void read_at(std::uint64_t offset, void* buffer, std::size_t length) override {
+        if (offset > size_ || length > size_ - offset)
+            throw Error(ErrorKind::failed, name_ + ": wanted " + std::to_string(length) + " bytes at offset " +
+                                               std::to_string(offset) + ", past the end (" + std::to_string(size_) + " bytes)");
+        std::memcpy(buffer, data_ + offset, length);
+    }
+    const std::string& name() const override { return name_; }
+
+private:
+    const std::uint8_t* data_;
+    std::size_t size_;
+    std::string name_;
+};
+
 }  // namespace
+
+std::unique_ptr<ByteSource> open_memory_source(const std::uint8_t* data, std::size_t size, std::string name) {
+    return std::make_unique<MemorySource>(data, size, std::move(name));
+}
 
 std::unique_ptr<ByteSource> open_file_source(const std::string& path) { return std::make_unique<FileSource>(path); }
 
