@@ -18,6 +18,10 @@ const std::vector<Command>& all_commands() {
          "restore a volume, or a whole disk (layout fitted, first track, volumes)", run_tib_restore},
         {{"tib", "info"}, "ARCHIVE.tib [--json]", "generations, volumes, sizes and chain of an archive", run_tib_info},
         {{"tib", "verify"}, "ARCHIVE.tib", "check every hash of an archive and its chain; writes nothing", run_tib_verify},
+        {{"tib", "ls"}, "ARCHIVE.tib[:VOLUME] [PATH]", "list a folder of an NTFS volume in an archive, without restoring",
+         run_tib_ls},
+        {{"tib", "extract"}, "ARCHIVE.tib[:VOLUME] PATH DEST", "copy files or folders out of an NTFS volume in an archive",
+         run_tib_extract},
     };
     return commands;
 }

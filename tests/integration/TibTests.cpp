@@ -278,3 +278,55 @@ TEST_CASE("tib restore: an interrupted restore resumes from its checkpoint, and 
     CHECK(file_digest(target) == file_digest(volume));
     CHECK_FALSE(std::filesystem::exists(checkpoint));
 }
+
+TEST_CASE("tib ls and extract: files of any generation, read from the archive without a restore", "[image][tib][ntfs][integration]") {
+    if (!have_program("mkntfs") || !have_program("ntfscp")) {
+        WARN("skipped: ntfs-3g tools are not installed");
+        return;
+    }
+    TempDir dir;
+    const std::string volume = make_image(dir, "vol.raw", 32ull << 20);
+    REQUIRE(run("mkntfs -q -F -Q -L DATA " + sh_quote(volume)).exit_code == 0);
+    const std::string old_file = dir.file("old.bin");
+    const std::string new_file = dir.file("new.bin");
+    REQUIRE(run("head -c 3000000 /dev/urandom > " + sh_quote(old_file) + " && head -c 2500000 /dev/urandom > " + sh_quote(new_file)).exit_code == 0);
+    REQUIRE(run("ntfscp -q " + sh_quote(volume) + " " + sh_quote(old_file) + " /report.bin").exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    REQUIRE(run("ntfscp -q -f " + sh_quote(volume) + " " + sh_quote(new_file) + " /report.bin").exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g1.tib")) + " --base " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
+
+    const RunResult listed = run(dagda_command() + " tib ls " + sh_quote(dir.file("g1.tib")) + " / --json");
+    INFO(listed.err);
+    REQUIRE(listed.exit_code == 0);
+    bool found = false;
+    for (const auto& e : json::parse(listed.out))
+        if (e["name"] == "report.bin") found = e["size_bytes"] == 2500000;
+    CHECK(found);
+    for (const auto& [archive, expected] : {std::pair{"g1.tib", new_file}, std::pair{"g0.tib", old_file}}) {
+        const std::string out = dir.file(std::string("from-") + archive);
+        const RunResult extracted = run(dagda_command() + " tib extract " + sh_quote(dir.file(archive)) + ":0 /report.bin " + sh_quote(out));
+        INFO(archive << extracted.err);
+        REQUIRE(extracted.exit_code == 0);
+        CHECK(file_digest(out) == file_digest(expected));
+    }
+    const RunResult again = run(dagda_command() + " tib extract " + sh_quote(dir.file("g1.tib")) + " /report.bin " + sh_quote(new_file));
+    CHECK(again.exit_code == 3);
+    const RunResult missing = run(dagda_command() + " tib ls " + sh_quote(dir.file("g1.tib")) + " /no/such/folder");
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.err, Catch::Contains("/no/such/folder"));
+}
+
+TEST_CASE("tib extract: a folder tree of a Windows-made volume", "[image][tib][ntfs][integration]") {
+    TempDir dir;
+    const std::string volume = shared_fixture(dir, "disks/windows-skeleton-volume.raw.xz");
+    REQUIRE_FIXTURE(volume);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("w.tib"))).exit_code == 0);
+    const std::string out = dir.file("Windows");
+    const RunResult extracted = run(dagda_command() + " tib extract " + sh_quote(dir.file("w.tib")) + " /Windows " + sh_quote(out));
+    INFO(extracted.err);
+    REQUIRE(extracted.exit_code == 0);
+    REQUIRE(std::filesystem::exists(out + "/System32/config/syslog"));
+    if (have_program("ntfscat"))
+        CHECK(file_bytes(out + "/System32/config/syslog") ==
+              run("ntfscat " + sh_quote(volume) + " /Windows/System32/config/syslog").out);
+}

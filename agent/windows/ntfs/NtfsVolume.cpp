@@ -12,14 +12,25 @@ namespace dagda::windows::ntfs {
 
 NtfsVolume::NtfsVolume(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, bool writable)
     : device_(std::make_unique<RangeDevice>(fd, offset, size, name, writable)), volume_(nullptr), name_(name) {
+    mount(writable);
+}
+
+NtfsVolume::NtfsVolume(ReadFunction read, std::uint64_t size, const std::string& name)
+    : device_(std::make_unique<RangeDevice>(std::move(read), size, name)), volume_(nullptr), name_(name) {
+    mount(false);
+}
+
+void NtfsVolume::mount(bool writable) {
     errno = 0;
     volume_ = ntfs_device_mount(device_->handle(), writable ? NTFS_MNT_NONE : NTFS_MNT_RDONLY);
-    if (!volume_) {
-        const int saved = errno;
-        throw Error(ErrorKind::failed, "libntfs-3g cannot open NTFS on " + name + ": " +
-                                           (saved ? std::strerror(saved) : "not an NTFS volume"));
-    }
+    if (!volume_) throw Error(ErrorKind::failed, "libntfs-3g cannot open NTFS on " + name_ + ": " + reason(errno));
+    // The device stays ours to read last_error() from; libntfs-3g frees it in ntfs_umount.
     device_->release();
+}
+
+std::string NtfsVolume::reason(int saved_errno) const {
+    if (!device_->last_error().empty()) return device_->last_error();
+    return saved_errno ? std::strerror(saved_errno) : "not an NTFS volume";
 }
 
 NtfsVolume::~NtfsVolume() { ntfs_umount(volume_, FALSE); }

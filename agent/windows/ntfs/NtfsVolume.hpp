@@ -18,6 +18,8 @@ public:
     /// Mounts read-only, or read-write when `writable`; throws Error{failed} with libntfs-3g's
     /// reason (not NTFS, corrupt, …).
     NtfsVolume(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, bool writable);
+    /// Mounts read-only a volume whose bytes come from `read` (one inside a backup archive).
+    NtfsVolume(ReadFunction read, std::uint64_t size, const std::string& name);
     NtfsVolume(const NtfsVolume&) = delete;
     NtfsVolume& operator=(const NtfsVolume&) = delete;
     ~NtfsVolume();
@@ -27,7 +29,15 @@ public:
     /// $Bitmap: one bit per cluster (LSB first), 1 = in use; exactly cluster_count() bits.
     std::vector<std::uint8_t> cluster_bitmap() const;
 
+    /// The libntfs-3g volume, for the other classes of windows/ntfs only.
+    struct _ntfs_volume* handle() const noexcept { return volume_; }
+    const std::string& name() const noexcept { return name_; }
+    /// libntfs-3g's errno text, or the reason a read of the underlying bytes failed.
+    std::string reason(int saved_errno) const;
+
 private:
+    void mount(bool writable);
+
     std::unique_ptr<RangeDevice> device_;
     struct _ntfs_volume* volume_;
     std::string name_;

@@ -52,9 +52,20 @@ s64 range_seek(struct ntfs_device* dev, s64 offset, int whence) {
 }
 
 s64 range_pread(struct ntfs_device* dev, void* buf, s64 count, s64 offset) {
-    const State& s = state_of(dev);
+    State& s = state_of(dev);
     const s64 n = clamp(s, count, offset);
     if (n <= 0) return n;
+    if (s.read) {
+        // No exception may cross into libntfs-3g's C frames: keep the reason, report EIO.
+        try {
+            s.read(static_cast<std::uint64_t>(offset), buf, static_cast<std::size_t>(n));
+            return n;
+        } catch (const std::exception& e) {
+            s.last_error = e.what();
+            errno = EIO;
+            return -1;
+        }
+    }
     const ssize_t got = ::pread(s.fd, buf, static_cast<size_t>(n), static_cast<off_t>(s.offset + static_cast<std::uint64_t>(offset)));
     return got;
 }
@@ -82,7 +93,7 @@ s64 range_write(struct ntfs_device* dev, const void* buf, s64 count) {
     return n;
 }
 
-int range_sync(struct ntfs_device* dev) { return state_of(dev).writable ? ::fdatasync(state_of(dev).fd) : 0; }
+int range_sync(struct ntfs_device* dev) { return state_of(dev).writable && state_of(dev).fd >= 0 ? ::fdatasync(state_of(dev).fd) : 0; }
 
 int range_stat(struct ntfs_device* dev, struct stat* buf) {
     std::memset(buf, 0, sizeof *buf);
@@ -102,7 +113,13 @@ struct ntfs_device_operations range_operations = {range_open,   range_close,  ra
 }  // namespace
 
 RangeDevice::RangeDevice(int fd, std::uint64_t offset, std::uint64_t size, std::string name, bool writable)
-    : state_{fd, offset, size, writable}, name_(std::move(name)),
+    : state_{fd, offset, size, writable, 0, {}, {}}, name_(std::move(name)),
+      device_(ntfs_device_alloc(name_.c_str(), 0, &range_operations, &state_)) {
+    if (!device_) throw Error(ErrorKind::failed, "libntfs-3g: cannot allocate a device for " + name_);
+}
+
+RangeDevice::RangeDevice(ReadFunction read, std::uint64_t size, std::string name)
+    : state_{-1, 0, size, false, 0, std::move(read), {}}, name_(std::move(name)),
       device_(ntfs_device_alloc(name_.c_str(), 0, &range_operations, &state_)) {
     if (!device_) throw Error(ErrorKind::failed, "libntfs-3g: cannot allocate a device for " + name_);
 }

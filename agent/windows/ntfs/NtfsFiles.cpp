@@ -1,0 +1,139 @@
+#include "windows/ntfs/NtfsFiles.hpp"
+
+#include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
+#include "windows/ntfs/Ntfs3g.hpp"
+
+extern "C" {
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/unistr.h>
+}
+#undef min
+#undef max
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+namespace dagda::windows::ntfs {
+
+namespace {
+
+struct InodeCloser {
+    void operator()(ntfs_inode* inode) const { ntfs_inode_close(inode); }
+};
+using Inode = std::unique_ptr<ntfs_inode, InodeCloser>;
+
+struct AttrCloser {
+    void operator()(ntfs_attr* attr) const { ntfs_attr_close(attr); }
+};
+using Attr = std::unique_ptr<ntfs_attr, AttrCloser>;
+
+std::string normalized(const std::string& path) {
+    std::string out = path;
+    std::replace(out.begin(), out.end(), '\\', '/');
+    if (out.empty() || out.front() != '/') out.insert(out.begin(), '/');
+    return out;
+}
+
+Inode open_path(const NtfsVolume& volume, const std::string& path) {
+    errno = 0;
+    Inode inode(ntfs_pathname_to_inode(volume.handle(), nullptr, normalized(path).c_str()));
+    if (!inode) throw Error(ErrorKind::failed, volume.name() + ": " + path + ": " + volume.reason(errno));
+    return inode;
+}
+
+bool is_directory(const ntfs_inode* inode) { return inode->mrec->flags & MFT_RECORD_IS_DIRECTORY; }
+
+std::uint64_t data_size(ntfs_inode* inode) {
+    Attr data(ntfs_attr_open(inode, AT_DATA, AT_UNNAMED, 0));
+    return data ? static_cast<std::uint64_t>(data->data_size) : 0;
+}
+
+struct Listing {
+    std::vector<std::pair<std::string, MFT_REF>> names;
+    bool failed = false;
+};
+
+// libntfs-3g's C callback: it must not throw, so allocation failures become a flag.
+extern "C" int collect_entry(void* context, const ntfschar* name, const int name_length, const int name_type,
+                             const s64, const MFT_REF mref, const unsigned) {
+    auto* listing = static_cast<Listing*>(context);
+    if (name_type == FILE_NAME_DOS) return 0;  // the 8.3 alias of a name listed anyway
+    char* text = nullptr;
+    if (ntfs_ucstombs(name, name_length, &text, 0) < 0) return 0;
+    try {
+        const std::string entry(text);
+        if (entry != "." && entry != "..") listing->names.emplace_back(entry, mref);
+    } catch (...) {
+        listing->failed = true;
+    }
+    std::free(text);
+    return 0;
+}
+
+std::vector<std::pair<std::string, MFT_REF>> read_names(const NtfsVolume& volume, ntfs_inode* folder, const std::string& path) {
+    Listing listing;
+    s64 position = 0;
+    errno = 0;
+    if (ntfs_readdir(folder, &position, &listing, collect_entry) != 0 || listing.failed)
+        throw Error(ErrorKind::failed, volume.name() + ": cannot list " + path + ": " + volume.reason(errno));
+    return listing.names;
+}
+
+void copy_file(const NtfsVolume& volume, ntfs_inode* inode, const std::string& path, const std::string& destination) {
+    Attr data(ntfs_attr_open(inode, AT_DATA, AT_UNNAMED, 0));
+    const UniqueFd out = UniqueFd::open(destination, O_WRONLY | O_CREAT | O_TRUNC);
+    if (!data) return;  // an empty file has no data attribute to read
+    std::vector<char> buffer(1 << 20);
+    for (s64 offset = 0; offset < data->data_size;) {
+        errno = 0;
+        const s64 got = ntfs_attr_pread(data.get(), offset, static_cast<s64>(buffer.size()), buffer.data());
+        if (got <= 0) throw Error(ErrorKind::failed, volume.name() + ": cannot read " + path + ": " + volume.reason(errno));
+        write_exact(out.get(), buffer.data(), static_cast<std::size_t>(got), static_cast<std::uint64_t>(offset), destination);
+        offset += got;
+    }
+}
+
+std::uint64_t extract_inode(const NtfsVolume& volume, Inode inode, const std::string& path, const std::string& destination) {
+    if (!is_directory(inode.get())) {
+        copy_file(volume, inode.get(), path, destination);
+        return 1;
+    }
+    std::filesystem::create_directories(destination);
+    std::uint64_t files = 0;
+    for (const auto& [name, mref] : read_names(volume, inode.get(), path)) {
+        if (name.find('/') != std::string::npos || name == "." || name == "..")
+            throw Error(ErrorKind::failed, volume.name() + ": " + path + " holds an entry named \"" + name + "\", refused");
+        if (path == "/" && name.rfind('$', 0) == 0) continue;  // NTFS's own metadata files
+        Inode child(ntfs_inode_open(volume.handle(), MREF(mref)));
+        if (!child) throw Error(ErrorKind::failed, volume.name() + ": cannot open " + path + "/" + name + ": " + volume.reason(errno));
+        files += extract_inode(volume, std::move(child), (path == "/" ? "" : path) + "/" + name, destination + "/" + name);
+    }
+    return files;
+}
+
+}  // namespace
+
+std::vector<DirectoryEntry> list_directory(const NtfsVolume& volume, const std::string& path) {
+    Inode folder = open_path(volume, path);
+    if (!is_directory(folder.get())) throw Error(ErrorKind::failed, volume.name() + ": " + path + " is not a folder");
+    std::vector<DirectoryEntry> entries;
+    for (const auto& [name, mref] : read_names(volume, folder.get(), path)) {
+        Inode child(ntfs_inode_open(volume.handle(), MREF(mref)));
+        if (!child) throw Error(ErrorKind::failed, volume.name() + ": cannot open " + path + "/" + name + ": " + volume.reason(errno));
+        const bool folder_entry = is_directory(child.get());
+        entries.push_back({name, folder_entry, folder_entry ? 0 : data_size(child.get())});
+    }
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return entries;
+}
+
+std::uint64_t extract(const NtfsVolume& volume, const std::string& path, const std::string& destination) {
+    return extract_inode(volume, open_path(volume, path), normalized(path), destination);
+}
+
+}  // namespace dagda::windows::ntfs
