@@ -217,8 +217,9 @@ VolumeIndex capture_volume(TibWriter& writer, const VolumeRange& range, const Vo
     if (spec.used_bitmap && spec.used_bitmap->size() < v.bitmap.size())
         throw Error(ErrorKind::failed, range.name + ": the filesystem's bitmap covers fewer blocks than the volume");
     std::vector<std::thread> threads;
-    state.running = std::max(1u, options.threads);
-    for (unsigned i = 0; i < state.running; ++i) threads.emplace_back(worker, std::ref(state));
+    const unsigned count = std::max(1u, options.threads);  // not state.running: workers decrement it as they end
+    state.running = count;
+    for (unsigned i = 0; i < count; ++i) threads.emplace_back(worker, std::ref(state));
     {
         std::unique_lock<std::mutex> lock(state.mutex);
         while (!state.done.wait_for(lock, std::chrono::milliseconds(200), [&] { return state.running == 0; })) {
