@@ -128,6 +128,7 @@ int run_tib_capture(const std::vector<std::string>& args) {
         "base", po::value<std::string>(), "write an incremental generation on top of this archive (keep them in one folder)")(
         "level", po::value<int>()->default_value(3), "zstd level, 1-19 (0: store uncompressed)")(
         "threads", po::value<unsigned>()->default_value(2), "compression threads")(
+        "window", po::value<std::uint64_t>()->default_value(1 << 20), "window size in bytes: a power of two, 64 KiB to 64 MiB")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "json", "print the result as JSON");
     po::positional_options_description positional;
@@ -143,6 +144,10 @@ int run_tib_capture(const std::vector<std::string>& args) {
     job.options.threads = (*vm)["threads"].as<unsigned>();
     job.progress = parse_progress_mode((*vm)["progress"].as<std::string>());
     if (job.options.level < 0 || job.options.level > 19) throw po::error("--level must be 0 to 19");
+    job.options.window_size = (*vm)["window"].as<std::uint64_t>();
+    if (job.options.window_size < image::format::min_window_size || job.options.window_size > image::format::max_window_size ||
+        (job.options.window_size & (job.options.window_size - 1)) != 0)
+        throw po::error("--window must be a power of two from 65536 to 67108864");
 
     const auto started = std::chrono::steady_clock::now();
     const disk::TargetInfo source = disk::probe_target(job.source);
