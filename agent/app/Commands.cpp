@@ -63,6 +63,22 @@ namespace dagda::app {
 
 namespace po = boost::program_options;
 
+void add_identity_options(po::options_description& options) {
+    options.add_options()("expect-size", po::value<std::uint64_t>(), "refuse unless the target has exactly this many bytes")(
+        "expect-serial", po::value<std::string>(), "refuse unless the target has this serial number")(
+        "expect-wwn", po::value<std::string>(), "refuse unless the target has this WWN")(
+        "yes", "the target is an image file and may be overwritten");
+}
+
+disk::IdentityAssertions identity_assertions(const po::variables_map& vm) {
+    disk::IdentityAssertions expected;
+    if (vm.count("expect-size")) expected.size_bytes = vm["expect-size"].as<std::uint64_t>();
+    if (vm.count("expect-serial")) expected.serial = vm["expect-serial"].as<std::string>();
+    if (vm.count("expect-wwn")) expected.wwn = vm["expect-wwn"].as<std::string>();
+    expected.yes = vm.count("yes") > 0;
+    return expected;
+}
+
 std::optional<po::variables_map> parse_args(const std::vector<std::string>& args, const std::vector<std::string>& words,
                                             const po::options_description& options,
                                             const po::positional_options_description& positional) {

@@ -2,6 +2,8 @@
 /// The `dagda` subcommands, declared as data: the words that name each one, a summary for
 /// `dagda --help`, and the function that runs it.
 
+#include "disk/Safety.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <optional>
@@ -43,6 +45,13 @@ std::string usage_line(const std::vector<std::string>& words);
 }  // namespace dagda::app
 
 namespace dagda::app {
+
+/// Adds --expect-size, --expect-serial, --expect-wwn and --yes, the identity assertions every
+/// command that overwrites a disk takes (see disk::IdentityAssertions).
+void add_identity_options(boost::program_options::options_description& options);
+
+/// The identity assertions given on the command line.
+disk::IdentityAssertions identity_assertions(const boost::program_options::variables_map& vm);
 
 /// Parses a command's arguments; prints usage and options and returns nullopt for --help.
 /// Throws boost::program_options::error on a bad command line (exit code 2 in main).

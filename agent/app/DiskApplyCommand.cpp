@@ -33,15 +33,6 @@ std::string read_layout_text(const std::string& path) {
     return text.str();
 }
 
-disk::IdentityAssertions assertions_from(const po::variables_map& vm) {
-    disk::IdentityAssertions expected;
-    if (vm.count("expect-size")) expected.size_bytes = vm["expect-size"].as<std::uint64_t>();
-    if (vm.count("expect-serial")) expected.serial = vm["expect-serial"].as<std::string>();
-    if (vm.count("expect-wwn")) expected.wwn = vm["expect-wwn"].as<std::string>();
-    expected.yes = vm.count("yes") > 0;
-    return expected;
-}
-
 json plan_json(const disk::Plan& plan) {
     json actions = json::array();
     for (const auto& action : plan.actions) actions.push_back(action.plan_text());
@@ -57,11 +48,8 @@ int run_disk_apply(const std::vector<std::string>& args) {
         "layout", po::value<std::string>()->required(), "layout in sfdisk --json format ('-' for stdin)")(
         "fit", "adapt a layout from a disk of another size (1 MiB alignment kept)")(
         "grow", po::value<unsigned>(), "with --fit: the partition that takes the difference (default: last data partition)")(
-        "dry-run", "print the plan and stop; nothing is written")(
-        "expect-size", po::value<std::uint64_t>(), "refuse unless the target has exactly this many bytes")(
-        "expect-serial", po::value<std::string>(), "refuse unless the target has this serial number")(
-        "expect-wwn", po::value<std::string>(), "refuse unless the target has this WWN")(
-        "yes", "the target is an image file and may be overwritten")("json", "print the plan and result as JSON");
+        "dry-run", "print the plan and stop; nothing is written")("json", "print the plan and result as JSON");
+    add_identity_options(options);
     po::positional_options_description positional;
     positional.add("target", 1).add("layout", 1);
     const auto vm = parse_args(args, {"disk", "apply"}, options, positional);
@@ -73,7 +61,7 @@ int run_disk_apply(const std::vector<std::string>& args) {
 
     const disk::Layout requested = disk::parse_layout_json(read_layout_text((*vm)["layout"].as<std::string>()));
     const disk::TargetInfo target = disk::probe_target((*vm)["target"].as<std::string>());
-    const disk::IdentityAssertions expected = assertions_from(*vm);
+    const disk::IdentityAssertions expected = identity_assertions(*vm);
     // A dry run writes nothing, so it may run before identity is asserted; assertions given are still checked.
     if (!dry_run) disk::check_target_safe(target, expected);
     else if (expected.size_bytes || expected.serial || expected.wwn) disk::check_identity(target, expected);

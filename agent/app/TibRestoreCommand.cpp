@@ -156,10 +156,8 @@ int run_tib_restore(const std::vector<std::string>& args) {
                                                 "(default: TARGET.dagda-checkpoint, or /run/dagda/ for a device)")(
         "checkpoint-every", po::value<std::uint64_t>()->default_value(64), "record progress every N windows (of 1 MiB)")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
-        "expect-size", po::value<std::uint64_t>(), "refuse unless the target has exactly this many bytes")(
-        "expect-serial", po::value<std::string>(), "refuse unless the target has this serial number")(
-        "expect-wwn", po::value<std::string>(), "refuse unless the target has this WWN")(
-        "yes", "the target is an image file and may be overwritten")("json", "print the result as JSON");
+        "json", "print the result as JSON");
+    add_identity_options(options);
     po::positional_options_description positional;
     positional.add("archive", 1).add("target", 1);
     const auto vm = parse_args(args, {"tib", "restore"}, options, positional);
@@ -171,10 +169,7 @@ int run_tib_restore(const std::vector<std::string>& args) {
     job.threads = (*vm)["threads"].as<unsigned>();
     job.verify = vm->count("verify") > 0;
     job.progress = parse_progress_mode((*vm)["progress"].as<std::string>());
-    if (vm->count("expect-size")) job.expected.size_bytes = (*vm)["expect-size"].as<std::uint64_t>();
-    if (vm->count("expect-serial")) job.expected.serial = (*vm)["expect-serial"].as<std::string>();
-    if (vm->count("expect-wwn")) job.expected.wwn = (*vm)["expect-wwn"].as<std::string>();
-    job.expected.yes = vm->count("yes") > 0;
+    job.expected = identity_assertions(*vm);
     const bool as_json = vm->count("json") > 0;
     job.checkpoint = std::make_unique<RestoreCheckpointFile>(
         vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : default_checkpoint_path(job.target), job.target,

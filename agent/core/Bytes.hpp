@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace dagda {
 
@@ -19,6 +20,18 @@ T load_le(const std::uint8_t* p) {
 template <typename T>
 void store_le(std::uint8_t* p, T value) {
     for (std::size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+/// Lower-case hex of `size` bytes (two digits a byte, no separators).
+inline std::string to_hex(const std::uint8_t* data, std::size_t size) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(2 * size);
+    for (std::size_t i = 0; i < size; ++i) {
+        out += digits[data[i] >> 4];
+        out += digits[data[i] & 15];
+    }
+    return out;
 }
 
 }  // namespace dagda

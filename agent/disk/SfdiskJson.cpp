@@ -1,5 +1,6 @@
 #include "disk/SfdiskJson.hpp"
 
+#include "core/Bytes.hpp"
 #include "core/Error.hpp"
 #include "disk/GptAttributes.hpp"
 #include "disk/PartitionTypes.hpp"
@@ -189,10 +190,7 @@ std::string to_sfdisk_json(const Layout& layout, bool with_boot_code) {
     if (layout.last_lba) out << in << "\"lastlba\": " << *layout.last_lba << ",\n";
     out << in << "\"sectorsize\": " << layout.sector_size;
     if (with_boot_code && layout.boot_code) {
-        static const char* hex = "0123456789abcdef";
-        std::string code;
-        for (const std::uint8_t byte : *layout.boot_code) code += {hex[byte >> 4], hex[byte & 15]};
-        out << ",\n" << in << "\"" << boot_code_key << "\": \"" << code << "\"";
+        out << ",\n" << in << "\"" << boot_code_key << "\": \"" << to_hex(layout.boot_code->data(), layout.boot_code->size()) << "\"";
     }
     if (!layout.partitions.empty()) {
         out << ",\n" << in << "\"partitions\": [\n         {\n";

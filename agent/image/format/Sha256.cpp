@@ -1,5 +1,6 @@
 #include "image/format/Sha256.hpp"
 
+#include "core/Bytes.hpp"
 #include "core/Error.hpp"
 
 #include <openssl/evp.h>
@@ -30,13 +31,13 @@ Sha256& Sha256::update(const void* data, std::size_t size) {
 
 Sha256& Sha256::update_le32(std::uint32_t value) {
     std::uint8_t bytes[4];
-    for (std::size_t i = 0; i < 4; ++i) bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    store_le(bytes, value);
     return update(bytes, sizeof bytes);
 }
 
 Sha256& Sha256::update_le64(std::uint64_t value) {
     std::uint8_t bytes[8];
-    for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    store_le(bytes, value);
     return update(bytes, sizeof bytes);
 }
 
@@ -49,14 +50,6 @@ Digest Sha256::finish() {
     return digest;
 }
 
-std::string to_hex(const Digest& digest) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (const std::uint8_t byte : digest) {
-        out += hex[byte >> 4];
-        out += hex[byte & 15];
-    }
-    return out;
-}
+std::string to_hex(const Digest& digest) { return dagda::to_hex(digest.data(), digest.size()); }
 
 }  // namespace dagda::image::format

@@ -307,15 +307,7 @@ void begin_window_digest(Sha256& hash, std::uint32_t volume, std::uint64_t windo
     hash.update(used_mask.data(), used_mask.size());
 }
 
-std::string id_to_hex(const GenerationId& id) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (const std::uint8_t byte : id) {
-        out += hex[byte >> 4];
-        out += hex[byte & 15];
-    }
-    return out;
-}
+std::string id_to_hex(const GenerationId& id) { return dagda::to_hex(id.data(), id.size()); }
 
 GenerationId id_from_hex(const std::string& text, const std::string& where) {
     if (text.size() != 32 || text.find_first_not_of("0123456789abcdef") != std::string::npos)

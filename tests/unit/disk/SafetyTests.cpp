@@ -93,7 +93,7 @@ TEST_CASE("Safety: a disk used as swap is refused", "[disk][safety]") {
 
 TEST_CASE("Safety: identity assertions must be given and must match", "[disk][safety]") {
     TargetInfo disk;
-    disk.path = "/dev/sdz";
+    disk.path = "/dev/disk/by-id/not-a-real-disk";  // never opened: check_identity compares facts only
     disk.is_block_device = true;
     disk.size_bytes = 1000;
     disk.serial = "S4EWNX0R123456";
