@@ -1,6 +1,7 @@
 // Capture → archive → restore through the library on real files, and every kind of damage to an
 // archive refused with the place named.
 
+#include "core/Bytes.hpp"
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "image/ArchiveChain.hpp"
@@ -14,6 +15,8 @@
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+
+#include <zlib.h>
 
 #include <fstream>
 #include <random>
@@ -205,4 +208,17 @@ TEST_CASE("TIB: a chunk moved to another window fails its digest", "[image][arch
     file.put('\0');
     file.close();
     CHECK_THAT(error_opening(archive), Catch::Contains("chunk does not match its index entry"));
+}
+
+TEST_CASE("TIB: a record that declares more bytes than the archive holds is refused before allocating", "[image][archive][corrupt]") {
+    TempDir dir;
+    const std::string archive = capture(dir, make_volume(dir));
+    // The GENR record header is at offset 64: give it a payload size of 1 TiB and a valid CRC,
+    // as a hostile or damaged writer would.
+    std::string bytes = testing::file_bytes(archive);
+    auto* header = reinterpret_cast<std::uint8_t*>(bytes.data()) + 64;
+    dagda::store_le(header + 8, std::uint64_t{1} << 40);
+    dagda::store_le(header + 20, static_cast<std::uint32_t>(::crc32(::crc32(0L, Z_NULL, 0), header, 20)));
+    std::ofstream(archive, std::ios::binary | std::ios::trunc) << bytes;
+    CHECK_THAT(error_opening(archive), Catch::Contains("more than the 64 MiB limit"));
 }
