@@ -149,6 +149,9 @@ int run_tib_capture(const std::vector<std::string>& args) {
         (job.options.window_size & (job.options.window_size - 1)) != 0)
         throw po::error("--window must be a power of two from 65536 to 67108864");
 
+    // A backup is never overwritten by another: generations get new names (and bases are found by name).
+    if (std::filesystem::exists(job.output))
+        throw Error(ErrorKind::refused, "refusing to overwrite the existing archive " + job.output + "; choose a new name");
     const auto started = std::chrono::steady_clock::now();
     const disk::TargetInfo source = disk::probe_target(job.source);
     const UniqueFd fd = UniqueFd::open(job.source, O_RDONLY);

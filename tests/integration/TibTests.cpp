@@ -141,6 +141,11 @@ TEST_CASE("tib restore: an existing target needs its identity asserted, and must
     CHECK(file_digest(small) == small_before);
     CHECK(tib("restore " + sh_quote(archive) + " " + sh_quote(target) + " --volume 0 --disk").exit_code == 2);
     CHECK(tib("capture " + sh_quote(dir.file("x.tib"))).exit_code == 2);
+    const std::string archive_before = file_digest(archive);
+    const RunResult overwrite = tib("capture --volume " + sh_quote(volume) + " " + sh_quote(archive));
+    CHECK(overwrite.exit_code == 3);
+    CHECK_THAT(overwrite.err, Catch::Contains("refusing to overwrite the existing archive"));
+    CHECK(file_digest(archive) == archive_before);
 }
 
 TEST_CASE("tib: incremental generations hold only changed blocks; each restores exactly", "[image][tib][incremental][integration]") {
