@@ -43,12 +43,13 @@ TibArchive::TibArchive(std::unique_ptr<ByteSource> source) : source_(std::move(s
     if (trailer_.file_size != size)
         corrupt(name(), "the trailer says the archive has " + std::to_string(trailer_.file_size) + " bytes, it has " +
                             std::to_string(size) + " (truncated or appended to)");
-    if (trailer_.volumes_offset < file_header_size || trailer_.volumes_offset >= trailer_.index_offset ||
+    // The GENR record (at least a header) lies before the volumes; this also keeps every
+    // "bytes left before the index" subtraction below from wrapping.
+    if (trailer_.volumes_offset < file_header_size + record_header_size || trailer_.volumes_offset >= trailer_.index_offset ||
         trailer_.index_offset + record_header_size > size - trailer_size)
         corrupt(where(size - trailer_size), "trailer offsets point outside the archive");
     Sha256 digest;
-    read_generation(digest);
-    chunks_begin_ = read_disk_records(digest);
+    chunks_begin_ = read_disk_records(digest, read_generation(digest));
     read_volumes(digest);
     read_index(digest);
     if (digest.finish() != trailer_.generation_digest)
@@ -77,9 +78,10 @@ std::vector<std::uint8_t> TibArchive::read_metadata(std::uint64_t offset, Record
     return plain;
 }
 
-void TibArchive::read_generation(Sha256& digest) {
+std::uint64_t TibArchive::read_generation(Sha256& digest) {
     RecordHeader header;
     const auto payload = read_metadata(file_header_size, header, digest);
+    const std::uint64_t end = file_header_size + record_header_size + header.payload_size;
     if (header.type != RecordType::generation) corrupt(where(file_header_size), "the first record is not GENR");
     try {
         generation_ = nlohmann::json::parse(payload.begin(), payload.end());
@@ -105,14 +107,12 @@ void TibArchive::read_generation(Sha256& digest) {
             corrupt(where(file_header_size), "GENR base needs \"id\", \"digest\" and \"name\" strings");
         id_from_hex(base["id"].get<std::string>(), where(file_header_size));
     }
+    return end;
 }
 
-std::uint64_t TibArchive::read_disk_records(Sha256& digest) {
+std::uint64_t TibArchive::read_disk_records(Sha256& digest, std::uint64_t offset) {
     std::array<std::uint8_t, record_header_size> head{};
     RecordHeader header;
-    std::uint64_t offset = file_header_size;
-    source_->read_at(offset, head.data(), head.size());
-    offset += record_header_size + decode_record_header(head.data(), where(offset)).payload_size;
     for (RecordType expected : {RecordType::layout, RecordType::track}) {
         if (offset >= trailer_.volumes_offset) break;
         source_->read_at(offset, head.data(), head.size());
@@ -209,9 +209,8 @@ void TibArchive::read_index(Sha256& digest) {
             const std::uint64_t n = std::min(per_batch, s.count - i);
             const std::uint64_t batch_at = position;
             take(static_cast<std::size_t>(n * s.entry_size));
-            const std::vector<std::uint8_t> batch = buffer;
             for (std::uint64_t k = 0; k < n; ++k) {
-                const IndexEntry entry = decode_index_entry(batch.data() + k * s.entry_size, volume.mask_size(), where(batch_at));
+                const IndexEntry entry = decode_index_entry(buffer.data() + k * s.entry_size, volume.mask_size(), where(batch_at));
                 check_entry(volume, entry, previous, i + k == 0, batch_at + k * s.entry_size);
                 previous = entry.window;
             }

@@ -86,8 +86,10 @@ private:
 
     std::string where(std::uint64_t offset) const;
     std::vector<std::uint8_t> read_metadata(std::uint64_t offset, format::RecordHeader& header, format::Sha256& digest);
-    void read_generation(format::Sha256& digest);
-    std::uint64_t read_disk_records(format::Sha256& digest);
+    /// Returns the offset just past the GENR record.
+    std::uint64_t read_generation(format::Sha256& digest);
+    /// Reads LAYT and TRAK from `offset`; returns where the chunks begin.
+    std::uint64_t read_disk_records(format::Sha256& digest, std::uint64_t offset);
     void read_volumes(format::Sha256& digest);
     void read_index(format::Sha256& digest);
     void check_entry(const format::VolumeInfo& volume, const format::IndexEntry& entry, std::uint64_t previous_window,
