@@ -67,33 +67,6 @@ std::string guid_string(const std::uint8_t* b) {
     return out;
 }
 
-std::vector<std::uint16_t> utf16_units(const std::string& utf8) {
-    std::vector<std::uint16_t> units;
-    std::size_t i = 0;
-    const auto bad = [&] { throw Error(ErrorKind::failed, "partition name is not valid UTF-8: \"" + utf8 + "\""); };
-    while (i < utf8.size()) {
-        const auto lead = static_cast<unsigned char>(utf8[i]);
-        const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : (lead >> 3) == 30 ? 4 : 0;
-        if (length == 0 || i + length > utf8.size()) bad();
-        std::uint32_t code = length == 1 ? lead : lead & (0x7Fu >> length);
-        for (std::size_t k = 1; k < length; ++k) {
-            const auto next = static_cast<unsigned char>(utf8[i + k]);
-            if ((next & 0xC0) != 0x80) bad();
-            code = (code << 6) | (next & 0x3Fu);
-        }
-        if (code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) bad();
-        if (code >= 0x10000) {
-            code -= 0x10000;
-            units.push_back(static_cast<std::uint16_t>(0xD800 + (code >> 10)));
-            units.push_back(static_cast<std::uint16_t>(0xDC00 + (code & 0x3FF)));
-        } else {
-            units.push_back(static_cast<std::uint16_t>(code));
-        }
-        i += length;
-    }
-    return units;
-}
-
 std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size) {
     return static_cast<std::uint32_t>(::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size)));
 }

@@ -9,6 +9,7 @@
 /// Pure code: no I/O, no logging. References: UEFI 2.10 §5.2 (MBR) and §5.3 (GPT).
 
 #include "core/Bytes.hpp"
+#include "core/Utf16.hpp"
 
 #include <array>
 #include <cstdint>
@@ -35,8 +36,6 @@ std::array<std::uint8_t, 16> guid_bytes(const std::string& guid);
 /// Upper-case GUID string for 16 bytes in GPT's mixed-endian order.
 std::string guid_string(const std::uint8_t* bytes);
 
-/// UTF-16LE code units of UTF-8 text; throws Error{failed} on invalid UTF-8.
-std::vector<std::uint16_t> utf16_units(const std::string& utf8);
 
 /// GPT header fields (UEFI 2.10 table 5-5); the reserved tail is zero.
 struct GptHeader {

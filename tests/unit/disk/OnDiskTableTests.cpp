@@ -59,10 +59,3 @@ TEST_CASE("OnDiskTable: default usable range of a 128-entry GPT", "[disk][gpt]")
     CHECK(default_gpt_last_lba(1000, 4096) == 994);
 }
 
-TEST_CASE("OnDiskTable: UTF-8 names become UTF-16 code units", "[disk][gpt]") {
-    CHECK(utf16_units("EFI") == std::vector<std::uint16_t>{'E', 'F', 'I'});
-    CHECK(utf16_units("\xc3\xa9\xe2\x82\xac") == std::vector<std::uint16_t>{0x00e9, 0x20ac});
-    CHECK(utf16_units("\xf0\x9f\x92\xbe") == std::vector<std::uint16_t>{0xd83d, 0xdcbe});
-    CHECK_THROWS(utf16_units("\xff"));
-    CHECK_THROWS(utf16_units("\xc3"));
-}
