@@ -10,19 +10,22 @@
 
 namespace dagda::windows::ntfs {
 
-NtfsVolume::NtfsVolume(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, bool writable)
-    : device_(std::make_unique<RangeDevice>(fd, offset, size, name, writable)), volume_(nullptr), name_(name) {
-    mount(writable);
+NtfsVolume::NtfsVolume(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, Access access)
+    : device_(std::make_unique<RangeDevice>(fd, offset, size, name, access != Access::read_only)), volume_(nullptr), name_(name) {
+    mount(access);
 }
 
 NtfsVolume::NtfsVolume(ReadFunction read, std::uint64_t size, const std::string& name)
     : device_(std::make_unique<RangeDevice>(std::move(read), size, name)), volume_(nullptr), name_(name) {
-    mount(false);
+    mount(Access::read_only);
 }
 
-void NtfsVolume::mount(bool writable) {
+void NtfsVolume::mount(Access access) {
+    const unsigned long flags = access == Access::read_only                           ? NTFS_MNT_RDONLY
+                                : access == Access::read_write_discarding_hibernation ? NTFS_MNT_IGNORE_HIBERFILE
+                                                                                      : NTFS_MNT_NONE;
     errno = 0;
-    volume_ = ntfs_device_mount(device_->handle(), writable ? NTFS_MNT_NONE : NTFS_MNT_RDONLY);
+    volume_ = ntfs_device_mount(device_->handle(), flags);
     if (!volume_) throw Error(ErrorKind::failed, "libntfs-3g cannot open NTFS on " + name_ + ": " + reason(errno));
     // The device stays ours to read last_error() from; libntfs-3g frees it in ntfs_umount.
     device_->release();
@@ -51,7 +54,7 @@ std::vector<std::uint8_t> NtfsVolume::cluster_bitmap() const {
 }
 
 UsedBlocks ntfs_used_blocks(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name) {
-    const NtfsVolume volume(fd, offset, size, name, false);
+    const NtfsVolume volume(fd, offset, size, name, Access::read_only);
     const std::uint64_t cluster = volume.cluster_size();
     const std::vector<std::uint8_t> clusters = volume.cluster_bitmap();
     UsedBlocks used;

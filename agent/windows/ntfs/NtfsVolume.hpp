@@ -13,11 +13,20 @@ struct _ntfs_volume;
 
 namespace dagda::windows::ntfs {
 
+/// How a volume is mounted. Read-write mounts go through open_for_editing (EditableVolume.hpp),
+/// which refuses BitLocker, dirty and hibernated volumes first.
+enum class Access {
+    read_only,
+    read_write,
+    /// read-write although hiberfil.sys holds a hibernated system, to delete it
+    read_write_discarding_hibernation,
+};
+
 class NtfsVolume {
 public:
-    /// Mounts read-only, or read-write when `writable`; throws Error{failed} with libntfs-3g's
-    /// reason (not NTFS, corrupt, …).
-    NtfsVolume(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, bool writable);
+    /// Mounts the range; throws Error{failed} with libntfs-3g's reason (not NTFS, corrupt,
+    /// hibernated, …).
+    NtfsVolume(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name, Access access);
     /// Mounts read-only a volume whose bytes come from `read` (one inside a backup archive).
     NtfsVolume(ReadFunction read, std::uint64_t size, const std::string& name);
     NtfsVolume(const NtfsVolume&) = delete;
@@ -36,7 +45,7 @@ public:
     std::string reason(int saved_errno) const;
 
 private:
-    void mount(bool writable);
+    void mount(Access access);
 
     std::unique_ptr<RangeDevice> device_;
     struct _ntfs_volume* volume_;

@@ -37,7 +37,7 @@ TEST_CASE("NTFS: used clusters of a volume formatted by Windows", "[windows][ntf
     }
     const UniqueFd fd = UniqueFd::open(image, O_RDONLY);
     const std::uint64_t size = std::filesystem::file_size(image);
-    const NtfsVolume volume(fd.get(), 0, size, image, false);
+    const NtfsVolume volume(fd.get(), 0, size, image, Access::read_only);
     CHECK(volume.cluster_size() == 4096);
     CHECK(volume.cluster_count() <= size / 4096);
     const UsedBlocks used = ntfs_used_blocks(fd.get(), 0, size, image);
@@ -65,7 +65,7 @@ TEST_CASE("NTFS: something that is not NTFS is refused with libntfs-3g's reason"
     TempDir dir;
     const std::string blank = testing::make_image(dir, "blank.raw", 8 << 20);
     const UniqueFd fd = UniqueFd::open(blank, O_RDONLY);
-    CHECK_THROWS_WITH(NtfsVolume(fd.get(), 0, 8 << 20, "blank.raw", false), Catch::Contains("cannot open NTFS on blank.raw"));
+    CHECK_THROWS_WITH(NtfsVolume(fd.get(), 0, 8 << 20, "blank.raw", Access::read_only), Catch::Contains("cannot open NTFS on blank.raw"));
 }
 
 TEST_CASE("NTFS: mkntfs volume with files, clusters of 512 bytes", "[windows][ntfs]") {
