@@ -22,6 +22,8 @@ const std::vector<Command>& all_commands() {
          run_tib_ls},
         {{"tib", "extract"}, "ARCHIVE.tib[:VOLUME] PATH DEST", "copy files or folders out of an NTFS volume in an archive",
          run_tib_extract},
+        {{"windows", "info"}, "VOLUME [--partition N] [--json]",
+         "the Windows on an offline volume: version, build, edition, architecture, control sets", run_windows_info},
     };
     return commands;
 }

@@ -140,6 +140,13 @@ bool is_folder(const NtfsVolume& volume, const std::string& path) {
     return resolved && directory(resolved->inode.get());
 }
 
+std::optional<std::uint64_t> file_size(const NtfsVolume& volume, const std::string& path) {
+    const auto resolved = resolve(volume, path);
+    if (!resolved || directory(resolved->inode.get())) return std::nullopt;
+    Attr data(ntfs_attr_open(resolved->inode.get(), AT_DATA, AT_UNNAMED, 0));
+    return data ? static_cast<std::uint64_t>(data->data_size) : 0;
+}
+
 std::vector<std::uint8_t> read_file(const NtfsVolume& volume, const std::string& path, std::uint64_t limit) {
     auto resolved = resolve(volume, path);
     if (!resolved) throw Error(ErrorKind::failed, volume.name() + ": " + path + " does not exist");

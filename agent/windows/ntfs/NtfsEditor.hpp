@@ -19,6 +19,9 @@ std::optional<std::string> find_path(const NtfsVolume& volume, const std::string
 
 bool is_folder(const NtfsVolume& volume, const std::string& path);
 
+/// The size of file `path`, or nullopt when it does not exist (or is a folder).
+std::optional<std::uint64_t> file_size(const NtfsVolume& volume, const std::string& path);
+
 /// The whole content of a file; refuses one larger than `limit` bytes (a hive is at most a few
 /// hundred MiB; nothing this tool reads should be larger).
 std::vector<std::uint8_t> read_file(const NtfsVolume& volume, const std::string& path, std::uint64_t limit);

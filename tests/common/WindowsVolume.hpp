@@ -1,0 +1,44 @@
+#pragma once
+/// Synthetic Windows volumes for tests: mkntfs, a Windows folder tree, and SYSTEM and SOFTWARE
+/// hives made with hivexregedit --merge from .reg text (on hivex's minimal hive, or on a real hive
+/// from ../shared/fixtures).
+
+#include "common/TempDir.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dagda::testing {
+
+/// A hive file: `base` (a hive path; empty for ../shared/fixtures/hives/minimal-hive) with the
+/// .reg `text` merged under `prefix` ("HKEY_LOCAL_MACHINE\\SYSTEM"). Empty when a tool or the
+/// shared folder is missing.
+std::string make_hive(const TempDir& dir, const std::string& name, const std::string& base, const std::string& prefix,
+                      const std::string& text);
+
+struct WindowsVolumeSpec {
+    std::string system_hive;    ///< path of the SYSTEM hive to put in place
+    std::string software_hive;  ///< path of the SOFTWARE hive
+    std::string system_root = "Windows";
+    std::uint64_t size = 64ull << 20;
+    /// Extra files: volume path → content.
+    std::vector<std::pair<std::string, std::string>> files;
+};
+
+/// An NTFS volume file holding `spec`; empty when mkntfs is missing.
+std::string make_windows_volume(const TempDir& dir, const std::string& name, const WindowsVolumeSpec& spec);
+
+/// A Windows 7 x64 SYSTEM hive (phony-windows-system.reg plus an Environment and a
+/// CriticalDeviceDatabase), and a matching SOFTWARE hive.
+std::string windows7_system_hive(const TempDir& dir);
+std::string windows7_software_hive(const TempDir& dir);
+
+/// The real Windows 8.1 x64 SYSTEM hive, and a SOFTWARE hive saying Server 2012 R2 build 9600.
+std::string windows81_system_hive(const TempDir& dir);
+std::string windows2012r2_software_hive(const TempDir& dir);
+
+/// True when hivexregedit, mkntfs and the shared fixtures are all here (tests skip otherwise).
+bool windows_tools_present(const TempDir& dir);
+
+}  // namespace dagda::testing
