@@ -24,6 +24,8 @@ const std::vector<Command>& all_commands() {
          run_tib_extract},
         {{"windows", "info"}, "VOLUME [--partition N] [--json]",
          "the Windows on an offline volume: version, build, edition, architecture, control sets", run_windows_info},
+        {{"inoculate"}, "VOLUME [--auto] [--for NAME]... [--drivers DIR] [--dry-run]",
+         "make a restored Windows boot on new storage hardware: boot drivers and their registry bindings", run_inoculate},
     };
     return commands;
 }
