@@ -26,6 +26,8 @@ const std::vector<Command>& all_commands() {
          "the Windows on an offline volume: version, build, edition, architecture, control sets", run_windows_info},
         {{"inoculate"}, "VOLUME [--auto] [--for NAME]... [--drivers DIR] [--dry-run]",
          "make a restored Windows boot on new storage hardware: boot drivers and their registry bindings", run_inoculate},
+        {{"fixup-boot"}, "DISK (--from-archive ARCHIVE.tib | --old-layout LAYOUT.json) [--dry-run]",
+         "after a restore onto another disk: NTFS boot sectors, MountedDevices and BCD rewritten for it", run_fixup_boot},
     };
     return commands;
 }

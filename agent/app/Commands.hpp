@@ -40,6 +40,7 @@ int run_tib_ls(const std::vector<std::string>& args);
 int run_tib_extract(const std::vector<std::string>& args);
 int run_windows_info(const std::vector<std::string>& args);
 int run_inoculate(const std::vector<std::string>& args);
+int run_fixup_boot(const std::vector<std::string>& args);
 
 /// "Usage: dagda disk apply TARGET LAYOUT.json [options]" for a command's --help.
 std::string usage_line(const std::vector<std::string>& words);

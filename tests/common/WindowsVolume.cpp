@@ -83,7 +83,10 @@ std::string make_windows_volume(const TempDir& dir, const std::string& name, con
     if (!spec.system_hive.empty()) windows::ntfs::write_file(volume, root + "/System32/config/SYSTEM", read_all(spec.system_hive));
     if (!spec.software_hive.empty())
         windows::ntfs::write_file(volume, root + "/System32/config/SOFTWARE", read_all(spec.software_hive));
-    for (const auto& [path, content] : spec.files) windows::ntfs::write_file(volume, path, {content.begin(), content.end()});
+    for (const auto& [path, content] : spec.files) {
+        windows::ntfs::ensure_folder(volume, path.substr(0, path.rfind('/')));
+        windows::ntfs::write_file(volume, path, {content.begin(), content.end()});
+    }
     return image;
 }
 

@@ -1,0 +1,131 @@
+#include "windows/boot/BootFixup.hpp"
+
+#include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
+#include "windows/boot/BcdDevices.hpp"
+#include "windows/boot/MountedDevices.hpp"
+#include "windows/ntfs/EditableVolume.hpp"
+#include "windows/ntfs/NtfsEditor.hpp"
+#include "windows/system/OfflineHive.hpp"
+#include "windows/system/WindowsInstall.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace dagda::windows::boot {
+
+namespace {
+
+using Sector = std::array<std::uint8_t, ntfs_boot_sector_size>;
+
+bool is_ntfs(const Sector& sector) { return std::memcmp(sector.data() + 3, "NTFS    ", 8) == 0; }
+
+std::string partition_name(const std::string& name, unsigned number) { return name + " partition " + std::to_string(number); }
+
+/// The hives of one NTFS volume that a fix-up may edit: each Windows' SYSTEM and a BIOS BCD store.
+std::vector<std::pair<std::string, std::string>> hives_on(const ntfs::NtfsVolume& volume) {
+    std::vector<std::pair<std::string, std::string>> hives;
+    try {
+        hives.emplace_back(system::find_system_root(volume) + "/System32/config/SYSTEM", "SYSTEM");
+    } catch (const Error&) {
+        // no Windows on this volume: a System Reserved or data partition
+    }
+    if (ntfs::file_size(volume, "/Boot/BCD")) hives.emplace_back(*ntfs::find_path(volume, "/Boot/BCD"), "BCD");
+    return hives;
+}
+
+void plan_sectors(int fd, const std::string& name, const disk::PartitionSpec& part, unsigned sector_size, const Sector& boot,
+                  DiskGeometry geometry, BootFixupPlan& plan) {
+    const std::uint64_t start = part.start * sector_size;
+    auto changes = plan_boot_sector_fix(boot, part.start, geometry);
+    if (!changes.empty()) plan.sectors.push_back({part.number, start, "boot sector", std::move(changes)});
+    const std::uint64_t backup = parse_ntfs_boot_sector(boot).backup_offset();
+    if (backup + ntfs_boot_sector_size > part.size * sector_size) {
+        plan.notes.push_back("note: " + partition_name(name, part.number) + ": the backup boot sector lies past the partition's end; left alone");
+        return;
+    }
+    Sector copy{};
+    read_exact(fd, copy.data(), copy.size(), start + backup, partition_name(name, part.number));
+    if (!is_ntfs(copy)) {
+        plan.notes.push_back("warning: " + partition_name(name, part.number) + " has no valid backup boot sector; left alone");
+        return;
+    }
+    auto backup_changes = plan_boot_sector_fix(copy, part.start, geometry);
+    if (!backup_changes.empty()) plan.sectors.push_back({part.number, start + backup, "backup boot sector", std::move(backup_changes)});
+}
+
+}  // namespace
+
+std::string BootFixupPlan::text() const {
+    std::string out;
+    for (const BootSectorFix& fix : sectors)
+        for (const BootSectorChange& change : fix.changes)
+            out += "  partition " + std::to_string(fix.partition) + " " + fix.which + ": " + change.describe() + "\n";
+    for (const HiveFix& fix : hives)
+        for (const registry::RegistryEdit& edit : fix.edits)
+            out += "  partition " + std::to_string(fix.partition) + " " + fix.path + ": " + edit.describe(fix.label) + "\n";
+    if (empty()) out += "  nothing to fix: boot sectors, MountedDevices and BCD already match this disk\n";
+    for (const std::string& note : notes) out += "  " + note + "\n";
+    return out;
+}
+
+BootFixupPlan plan_boot_fixup(int fd, const std::string& name, const disk::Layout& layout, const DiskMove& move,
+                              DiskGeometry geometry) {
+    BootFixupPlan plan;
+    for (const disk::PartitionSpec& part : layout.partitions) {
+        const std::string where = partition_name(name, part.number);
+        Sector boot{};
+        read_exact(fd, boot.data(), boot.size(), part.start * layout.sector_size, where);
+        if (!is_ntfs(boot)) continue;
+        plan_sectors(fd, name, part, layout.sector_size, boot, geometry, plan);
+        const std::uint64_t offset = part.start * layout.sector_size, size = part.size * layout.sector_size;
+        const ntfs::VolumeState state = ntfs::inspect_volume(fd, offset, size, where);
+        if (state.bitlocker) {
+            plan.notes.push_back("warning: " + where + " is BitLocker-encrypted; its MountedDevices and BCD cannot be checked");
+            continue;
+        }
+        const ntfs::NtfsVolume volume(fd, offset, size, where, ntfs::Access::read_only);
+        for (const auto& [path, label] : hives_on(volume)) {
+            const system::OfflineHive hive(volume, path, label, true);
+            if (!hive.warning().empty()) plan.notes.push_back(hive.warning());
+            std::vector<registry::RegistryEdit> edits =
+                label == "BCD" ? plan_bcd_devices(hive.hive(), move) : plan_mounted_devices(hive.hive(), move);
+            edits = registry::effective_edits(hive.hive(), edits);
+            if (edits.empty()) continue;
+            // Editing needs a volume Windows closed cleanly: refuse now, before anything is written.
+            ntfs::open_for_editing(fd, offset, size, where, {false, true});
+            plan.hives.push_back({part.number, path, label, std::move(edits)});
+        }
+    }
+    return plan;
+}
+
+void apply_boot_fixup(int fd, const std::string& name, const disk::Layout& layout, const BootFixupPlan& plan,
+                      DiskGeometry geometry, const std::function<void(const std::string&)>& said) {
+    for (const BootSectorFix& fix : plan.sectors) {
+        const std::string where = partition_name(name, fix.partition) + " " + fix.which;
+        const auto part = std::find_if(layout.partitions.begin(), layout.partitions.end(),
+                                       [&](const auto& p) { return p.number == fix.partition; });
+        Sector sector{};
+        read_exact(fd, sector.data(), sector.size(), fix.disk_offset, where);
+        apply_boot_sector_fix(sector, part->start, geometry);
+        write_exact(fd, sector.data(), sector.size(), fix.disk_offset, where);
+        Sector check{};
+        read_exact(fd, check.data(), check.size(), fix.disk_offset, where);
+        if (check != sector) throw Error(ErrorKind::failed, where + " does not read back as written");
+        for (const BootSectorChange& change : fix.changes) said(where + ": " + change.describe());
+    }
+    for (const HiveFix& fix : plan.hives) {
+        const auto part = std::find_if(layout.partitions.begin(), layout.partitions.end(),
+                                       [&](const auto& p) { return p.number == fix.partition; });
+        const std::string where = partition_name(name, fix.partition);
+        const auto volume = ntfs::open_for_editing(fd, part->start * layout.sector_size, part->size * layout.sector_size, where, {});
+        system::OfflineHive hive(*volume, fix.path, fix.label, true);
+        registry::apply_edits(hive.hive(), fix.edits);
+        hive.save(*volume);
+        for (const registry::RegistryEdit& edit : fix.edits) said(where + " " + fix.path + ": " + edit.describe(fix.label));
+    }
+}
+
+}  // namespace dagda::windows::boot
