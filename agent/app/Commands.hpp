@@ -39,6 +39,7 @@ int run_tib_verify(const std::vector<std::string>& args);
 int run_tib_ls(const std::vector<std::string>& args);
 int run_tib_extract(const std::vector<std::string>& args);
 int run_windows_info(const std::vector<std::string>& args);
+int run_windows_set_identity(const std::vector<std::string>& args);
 int run_inoculate(const std::vector<std::string>& args);
 int run_fixup_boot(const std::vector<std::string>& args);
 
