@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace dagda {
 
@@ -16,6 +17,10 @@ MemoryFile::MemoryFile(const std::string& name, const std::vector<std::uint8_t>&
 }
 
 std::string MemoryFile::path() const { return "/proc/self/fd/" + std::to_string(fd_.get()); }
+
+std::string MemoryFile::path_for_children() const {
+    return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_.get());
+}
 
 std::vector<std::uint8_t> MemoryFile::content() const {
     struct stat info {};

@@ -21,6 +21,8 @@ public:
 
     /// A path that opens this file ("/proc/self/fd/N"), valid while the object lives.
     std::string path() const;
+    /// The same for a helper program this process starts ("/proc/<our pid>/fd/N").
+    std::string path_for_children() const;
     /// The whole current content (after another library wrote through path()).
     std::vector<std::uint8_t> content() const;
 

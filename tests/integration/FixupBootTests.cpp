@@ -162,3 +162,100 @@ TEST_CASE("fixup-boot: layouts that do not pair are refused and nothing is writt
     CHECK(file_digest(r.disk) == before);
     CHECK(run(dagda_command() + " fixup-boot " + sh_quote(r.disk) + " --yes").exit_code == 2);
 }
+
+namespace {
+
+// GUIDs with every byte different, so a byte-order mistake shows.
+const char* old_disk_guid = "A1A2A3A4-B1B2-C1C2-D1D2-E1E2E3E4E5E6";
+const char* old_windows_guid = "01020304-0506-0708-090A-0B0C0D0E0F10";
+const char* new_disk_guid = "F1F2F3F4-F5F6-F7F8-F9FA-FBFCFDFEFF00";
+const char* new_windows_guid = "21222324-2526-2728-292A-2B2C2D2E2F30";
+// The same in Windows' binary order (Data1, Data2, Data3 little-endian), as .reg hex.
+const char* old_disk_bytes = "a4,a3,a2,a1,b2,b1,c2,c1,d1,d2,e1,e2,e3,e4,e5,e6";
+const char* old_windows_bytes = "04,03,02,01,06,05,08,07,09,0a,0b,0c,0d,0e,0f,10";
+const char* new_disk_bytes = "f4,f3,f2,f1,f6,f5,f8,f7,f9,fa,fb,fc,fd,fe,ff,00";
+const char* new_windows_bytes = "24,23,22,21,26,25,28,27,29,2a,2b,2c,2d,2e,2f,30";
+
+/// A BCD partition device element for a GPT partition (reference table of inoculation.md §3):
+/// no options GUID, type 6, 0x48 bytes follow, the partition GUID, style 0 (GPT), the disk GUID.
+std::string gpt_element(const std::string& partition, const std::string& disk) {
+    const std::string zero16 = "00,00,00,00,00,00,00,00,00,00,00,00,00,00,00,00";
+    return zero16 + ",06,00,00,00,00,00,00,00,48,00,00,00,00,00,00,00," + partition + ",00,00,00,00,00,00,00,00," + disk + "," + zero16;
+}
+
+struct GptDisk {
+    std::string disk, layout;
+};
+
+/// A UEFI Windows restored onto a GPT disk with new GUIDs: a FAT32 EFI system partition holding
+/// the ntloader BCD store whose OS loader and resume objects name the old GPT partition, and the
+/// Windows volume whose MountedDevices names it too.
+GptDisk gpt_restored_disk(const TempDir& dir) {
+    const std::string element = gpt_element(old_windows_bytes, old_disk_bytes);
+    std::string reg;
+    for (const char* object : {"{19260817-6666-8888-abcd-000000000002}", "{19260817-6666-8888-abcd-000000000003}"})
+        for (const char* id : {"11000001", "21000001"})
+            reg += std::string("[HKEY_LOCAL_MACHINE\\BCD\\Objects\\") + object + "\\Elements\\" + id + "]\n\"Element\"=hex(3):" + element + "\n\n";
+    const std::string bcd = make_hive(dir, "BCD-gpt", shared_fixture(dir, "bcd/ntloader-bcd"), "HKEY_LOCAL_MACHINE\\BCD", reg);
+    const std::string esp = make_image(dir, "esp.raw", 34ull << 20);
+    REQUIRE(run("mkfs.fat -F 32 " + sh_quote(esp) + " >/dev/null").exit_code == 0);
+    const std::string mtools = "MTOOLS_SKIP_CHECK=1 ";
+    REQUIRE(run(mtools + "mmd -i " + sh_quote(esp) + " ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot").exit_code == 0);
+    REQUIRE(run(mtools + "mcopy -i " + sh_quote(esp) + " " + sh_quote(bcd) + " ::/EFI/Microsoft/Boot/BCD").exit_code == 0);
+
+    const std::string mounted = std::string("[HKEY_LOCAL_MACHINE\\SYSTEM\\MountedDevices]\n\"\\\\DosDevices\\\\C:\"=hex(3):44,4d,49,4f,3a,49,44,3a,") +
+                                old_windows_bytes + "\n\n";
+    WindowsVolumeSpec windows;
+    windows.size = 96ull << 20;
+    windows.system_hive = make_hive(dir, "SYSTEM-gpt", windows7_system_hive(dir), "HKEY_LOCAL_MACHINE\\SYSTEM", mounted);
+    windows.software_hive = windows7_software_hive(dir);
+    const std::string system = make_windows_volume(dir, "windows.raw", windows);
+
+    GptDisk g{make_image(dir, "gpt.img", 200ull << 20), dir.file("old-gpt.json")};
+    const std::string table = std::string("label: gpt\\nlabel-id: ") + new_disk_guid +
+                              "\\nstart=2048, size=69632, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=41424344-4546-4748-494A-4B4C4D4E4F50\\n"
+                              "start=71680, size=196608, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, uuid=" + new_windows_guid + "\\n";
+    REQUIRE(run("printf '" + table + "' | sfdisk -q " + sh_quote(g.disk)).exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(esp) + " of=" + sh_quote(g.disk) + " bs=512 seek=2048 conv=notrunc,sparse status=none").exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(system) + " of=" + sh_quote(g.disk) + " bs=512 seek=71680 conv=notrunc,sparse status=none").exit_code == 0);
+    std::ofstream(g.layout) << R"({"partitiontable": {"label": "gpt", "id": ")" << old_disk_guid
+                            << R"(", "device": "source.img", "unit": "sectors", "firstlba": 34, "lastlba": 83886046, "sectorsize": 512,
+      "partitions": [
+        {"node": "source.img1", "start": 2048, "size": 204800, "type": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "uuid": "31323334-3536-3738-393A-3B3C3D3E3F40"},
+        {"node": "source.img2", "start": 206848, "size": 83679199, "type": "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", "uuid": ")"
+                            << old_windows_guid << R"("}
+      ]}})";
+    return g;
+}
+
+}  // namespace
+
+TEST_CASE("fixup-boot: the UEFI BCD on the FAT EFI partition and GPT MountedDevices follow Windows to new GUIDs",
+          "[windows][boot][uefi][integration]") {
+    TempDir dir;
+    if (!windows_tools_present(dir) || !have_program("mcopy") || !have_program("mkfs.fat") || !have_program("sfdisk") ||
+        shared_fixture(dir, "bcd/ntloader-bcd").empty()) {
+        WARN("skipped: mtools, dosfstools, hivexregedit, mkntfs, sfdisk or ../shared/fixtures missing");
+        return;
+    }
+    const GptDisk g = gpt_restored_disk(dir);
+    const RunResult fixed = run(dagda_command() + " fixup-boot " + sh_quote(g.disk) + " --old-layout " + sh_quote(g.layout) + " --yes");
+    INFO(fixed.out << fixed.err);
+    REQUIRE(fixed.exit_code == 0);
+    CHECK_THAT(fixed.out, Catch::Contains("/EFI/Microsoft/Boot/BCD: set BCD\\Objects\\{19260817-6666-8888-abcd-000000000002}"));
+
+    const std::string bcd = dir.file("BCD-after");
+    REQUIRE(run("MTOOLS_SKIP_CHECK=1 mcopy -n -i " + sh_quote(g.disk) + "@@1048576 ::/EFI/Microsoft/Boot/BCD " + sh_quote(bcd)).exit_code == 0);
+    const std::string expected = "hex(3):" + gpt_element(new_windows_bytes, new_disk_bytes);
+    for (const char* object : {"{19260817-6666-8888-abcd-000000000002}", "{19260817-6666-8888-abcd-000000000003}"})
+        for (const char* id : {"11000001", "21000001"})
+            CHECK_THAT(hivexget(bcd, std::string("\\Objects\\") + object + "\\Elements\\" + id), Catch::Contains(expected));
+    CHECK_THAT(run("MTOOLS_SKIP_CHECK=1 mdir -b -i " + sh_quote(g.disk) + "@@1048576 ::/EFI/Microsoft/Boot").out, !Catch::Contains("backup"));
+    CHECK(run("fsck.fat -n " + sh_quote(partition_file(dir, g.disk, 2048, 69632, "esp-after.raw")) + " >/dev/null").exit_code == 0);
+
+    const std::string windows = partition_file(dir, g.disk, 71680, 196608, "windows-after.raw");
+    const std::string system = hive_from(dir, windows, "/Windows/System32/config/SYSTEM", "SYSTEM");
+    CHECK_THAT(hivexget(system, "\\MountedDevices"),
+               Catch::Contains(std::string("\"\\\\DosDevices\\\\C:\"=hex(3):44,4d,49,4f,3a,49,44,3a,") + new_windows_bytes));
+    CHECK(run("ntfsfix -n " + sh_quote(windows)).exit_code == 0);
+}

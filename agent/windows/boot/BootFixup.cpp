@@ -4,6 +4,7 @@
 #include "core/UniqueFd.hpp"
 #include "windows/boot/BcdDevices.hpp"
 #include "windows/boot/MountedDevices.hpp"
+#include "windows/fat/EspVolume.hpp"
 #include "windows/ntfs/EditableVolume.hpp"
 #include "windows/ntfs/NtfsEditor.hpp"
 #include "windows/system/OfflineHive.hpp"
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 
 namespace dagda::windows::boot {
 
@@ -55,6 +57,19 @@ void plan_sectors(int fd, const std::string& name, const disk::PartitionSpec& pa
     if (!backup_changes.empty()) plan.sectors.push_back({part.number, start + backup, "backup boot sector", std::move(backup_changes)});
 }
 
+constexpr const char* uefi_bcd = "/EFI/Microsoft/Boot/BCD";
+constexpr std::uint64_t largest_store = 64ull << 20;
+
+/// The UEFI BCD store of a FAT partition with its logs, opened for planning or editing.
+std::unique_ptr<system::OfflineHive> esp_store(const fat::EspVolume& esp, bool for_editing) {
+    const auto bytes = esp.read_file(uefi_bcd, largest_store);
+    if (!bytes) return nullptr;
+    std::vector<registry::HiveLog> logs;
+    for (const char* suffix : {".LOG", ".LOG1", ".LOG2"})
+        if (const auto log = esp.read_file(std::string(uefi_bcd) + suffix, largest_store)) logs.push_back({uefi_bcd + std::string(suffix), log->size()});
+    return std::make_unique<system::OfflineHive>(*bytes, logs, esp.name(), uefi_bcd, "BCD", for_editing);
+}
+
 }  // namespace
 
 std::string BootFixupPlan::text() const {
@@ -70,13 +85,23 @@ std::string BootFixupPlan::text() const {
     return out;
 }
 
-BootFixupPlan plan_boot_fixup(int fd, const std::string& name, const disk::Layout& layout, const DiskMove& move,
+BootFixupPlan plan_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const DiskMove& move,
                               DiskGeometry geometry) {
+    const std::string& name = device;
     BootFixupPlan plan;
     for (const disk::PartitionSpec& part : layout.partitions) {
         const std::string where = partition_name(name, part.number);
         Sector boot{};
         read_exact(fd, boot.data(), boot.size(), part.start * layout.sector_size, where);
+        if (fat::is_fat_boot_sector(boot.data())) {
+            const fat::EspVolume esp(device, part.start * layout.sector_size, where);
+            const auto store = esp_store(esp, true);
+            if (!store) continue;
+            if (!store->warning().empty()) plan.notes.push_back(store->warning());
+            auto edits = registry::effective_edits(store->hive(), plan_bcd_devices(store->hive(), move));
+            if (!edits.empty()) plan.hives.push_back({part.number, uefi_bcd, "BCD", true, std::move(edits)});
+            continue;
+        }
         if (!is_ntfs(boot)) continue;
         plan_sectors(fd, name, part, layout.sector_size, boot, geometry, plan);
         const std::uint64_t offset = part.start * layout.sector_size, size = part.size * layout.sector_size;
@@ -95,14 +120,15 @@ BootFixupPlan plan_boot_fixup(int fd, const std::string& name, const disk::Layou
             if (edits.empty()) continue;
             // Editing needs a volume Windows closed cleanly: refuse now, before anything is written.
             ntfs::open_for_editing(fd, offset, size, where, {false, true});
-            plan.hives.push_back({part.number, path, label, std::move(edits)});
+            plan.hives.push_back({part.number, path, label, false, std::move(edits)});
         }
     }
     return plan;
 }
 
-void apply_boot_fixup(int fd, const std::string& name, const disk::Layout& layout, const BootFixupPlan& plan,
+void apply_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const BootFixupPlan& plan,
                       DiskGeometry geometry, const std::function<void(const std::string&)>& said) {
+    const std::string& name = device;
     for (const BootSectorFix& fix : plan.sectors) {
         const std::string where = partition_name(name, fix.partition) + " " + fix.which;
         const auto part = std::find_if(layout.partitions.begin(), layout.partitions.end(),
@@ -120,6 +146,15 @@ void apply_boot_fixup(int fd, const std::string& name, const disk::Layout& layou
         const auto part = std::find_if(layout.partitions.begin(), layout.partitions.end(),
                                        [&](const auto& p) { return p.number == fix.partition; });
         const std::string where = partition_name(name, fix.partition);
+        if (fix.on_fat) {
+            fat::EspVolume esp(device, part->start * layout.sector_size, where);
+            const auto store = esp_store(esp, true);
+            if (!store) throw Error(ErrorKind::failed, where + ": " + fix.path + " is gone");
+            registry::apply_edits(store->hive(), fix.edits);
+            esp.replace_file_safely(fix.path, store->committed());
+            for (const registry::RegistryEdit& edit : fix.edits) said(where + " " + fix.path + ": " + edit.describe(fix.label));
+            continue;
+        }
         const auto volume = ntfs::open_for_editing(fd, part->start * layout.sector_size, part->size * layout.sector_size, where, {});
         system::OfflineHive hive(*volume, fix.path, fix.label, true);
         registry::apply_edits(hive.hive(), fix.edits);

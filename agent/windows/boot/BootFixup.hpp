@@ -4,8 +4,9 @@
 ///  - each NTFS boot sector (and its backup at the volume's end) whose hidden sectors or geometry
 ///    do not match where the partition now starts: BIOS boot reads them to find BOOTMGR/NTLDR;
 ///  - MountedDevices in each Windows' SYSTEM hive, so C: stays C:;
-///  - the device elements of each BCD store (\Boot\BCD on an NTFS partition), so the boot
-///    manager finds the system.
+///  - the device elements of each BCD store (BIOS: \Boot\BCD on an NTFS partition; UEFI:
+///    \EFI\Microsoft\Boot\BCD on the FAT EFI system partition), so the boot manager finds the
+///    system.
 
 #include "disk/Layout.hpp"
 #include "windows/boot/DiskMove.hpp"
@@ -30,6 +31,7 @@ struct HiveFix {
     unsigned partition = 0;
     std::string path;   ///< on the partition's volume: "/Windows/System32/config/SYSTEM", "/Boot/BCD"
     std::string label;  ///< "SYSTEM" or "BCD"
+    bool on_fat = false;  ///< on the FAT EFI system partition (mtools), else on NTFS (libntfs-3g)
     std::vector<registry::RegistryEdit> edits;
 };
 
@@ -43,15 +45,15 @@ struct BootFixupPlan {
     std::string text() const;
 };
 
-/// Reads the disk open on `fd` (laid out as `layout`) and plans the fix-ups for `move`. Throws
+/// Reads the disk `device` open on `fd` (laid out as `layout`) and plans the fix-ups for `move`. Throws
 /// Error{refused} when a volume that needs a hive edit cannot be edited safely (BitLocker, dirty,
 /// hibernated; a dirty hive with logs), naming it; nothing is written.
-BootFixupPlan plan_boot_fixup(int fd, const std::string& name, const disk::Layout& layout, const DiskMove& move,
+BootFixupPlan plan_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const DiskMove& move,
                               DiskGeometry geometry = {});
 
 /// Writes the plan: boot sectors (read back), then each hive through a read-write NTFS mount
 /// (saved safely). `said` receives each change as done.
-void apply_boot_fixup(int fd, const std::string& name, const disk::Layout& layout, const BootFixupPlan& plan,
+void apply_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const BootFixupPlan& plan,
                       DiskGeometry geometry, const std::function<void(const std::string&)>& said);
 
 }  // namespace dagda::windows::boot

@@ -22,27 +22,38 @@ OfflineHive::OfflineHive(const ntfs::NtfsVolume& volume, const std::string& path
     : path_(ntfs::find_path(volume, path).value_or(path)),
       label_(label),
       file_(label, read_hive(volume, path, label)) {
-    const std::vector<std::uint8_t> bytes = file_.content();
-    size_ = bytes.size();
-    const std::string name = label + " (" + volume.name() + ":" + path_ + ")";
-    const registry::HiveHeader header = registry::parse_hive_header(bytes, name);
     std::vector<registry::HiveLog> logs;
     for (const char* suffix : {".LOG", ".LOG1", ".LOG2"})
         if (const auto size = ntfs::file_size(volume, path_ + suffix)) logs.push_back({path_ + suffix, *size});
+    open(label + " (" + volume.name() + ":" + path_ + ")", logs, for_editing);
+}
+
+OfflineHive::OfflineHive(const std::vector<std::uint8_t>& bytes, const std::vector<registry::HiveLog>& logs, const std::string& where,
+                         const std::string& path, const std::string& label, bool for_editing)
+    : path_(path), label_(label), file_(label, bytes) {
+    open(label + " (" + where + ":" + path_ + ")", logs, for_editing);
+}
+
+void OfflineHive::open(const std::string& name, const std::vector<registry::HiveLog>& logs, bool for_editing) {
+    const std::vector<std::uint8_t> bytes = file_.content();
+    size_ = bytes.size();
+    const registry::HiveHeader header = registry::parse_hive_header(bytes, name);
     const registry::HiveVerdict verdict = registry::judge_hive(header, logs, name);
     if (verdict.refuse && for_editing) throw Error(ErrorKind::refused, verdict.message + " (nothing was written)");
     warning_ = verdict.message;
     hive_ = std::make_unique<registry::Hive>(file_.path(), name, for_editing);
 }
 
-void OfflineHive::save(ntfs::NtfsVolume& volume) {
-    MemoryFile committed(label_ + "-edited");
-    hive_->commit(committed.path());
-    const std::vector<std::uint8_t> bytes = committed.content();
+std::vector<std::uint8_t> OfflineHive::committed() const {
+    MemoryFile edited(label_ + "-edited");
+    hive_->commit(edited.path());
+    std::vector<std::uint8_t> bytes = edited.content();
     // Never put back a hive that would not open: check it the way this tool reads hives.
     registry::parse_hive_header(bytes, label_ + " as edited");
-    registry::Hive check(committed.path(), label_ + " as edited", false);
-    ntfs::replace_file_safely(volume, path_, bytes);
+    const registry::Hive check(edited.path(), label_ + " as edited", false);
+    return bytes;
 }
+
+void OfflineHive::save(ntfs::NtfsVolume& volume) { ntfs::replace_file_safely(volume, path_, committed()); }
 
 }  // namespace dagda::windows::system

@@ -19,6 +19,9 @@ public:
     /// editing, a dirty hive whose logs hold data is refused (Error{refused}); otherwise the
     /// verdict's warning is kept for the caller to show.
     OfflineHive(const ntfs::NtfsVolume& volume, const std::string& path, const std::string& label, bool for_editing);
+    /// The same for a hive read from elsewhere (a FAT EFI partition): its bytes and its logs.
+    OfflineHive(const std::vector<std::uint8_t>& bytes, const std::vector<registry::HiveLog>& logs, const std::string& where,
+                const std::string& path, const std::string& label, bool for_editing);
 
     registry::Hive& hive() noexcept { return *hive_; }
     const registry::Hive& hive() const noexcept { return *hive_; }
@@ -29,11 +32,15 @@ public:
     const std::string& warning() const noexcept { return warning_; }
     std::uint64_t size() const noexcept { return size_; }
 
-    /// Commits the edits into memory, checks that the result is a valid hive hivex can open, and
-    /// replaces the file on the volume safely (ntfs::replace_file_safely).
+    /// Commits the edits into memory and returns the new hive's bytes, after checking that they
+    /// are a valid hive hivex can open.
+    std::vector<std::uint8_t> committed() const;
+    /// committed(), written over the file on the volume safely (ntfs::replace_file_safely).
     void save(ntfs::NtfsVolume& volume);
 
 private:
+    void open(const std::string& name, const std::vector<registry::HiveLog>& logs, bool for_editing);
+
     std::string path_;
     std::string label_;
     std::string warning_;
