@@ -60,7 +60,8 @@ std::string main_help() {
            "  0  done\n"
            "  1  failed: the operation or its input failed (bad layout, I/O or library error)\n"
            "  2  usage error: the command line is wrong\n"
-           "  3  refused for safety: a check refused to touch the target; nothing was written\n";
+           "  3  refused for safety: a check refused to touch the target; nothing was written\n"
+           "  4  cancelled: a job was cancelled; run it again with the same journal to resume\n";
     return out.str();
 }
 

@@ -10,6 +10,7 @@ int exit_code(ErrorKind kind) noexcept {
     case ErrorKind::failed: return 1;
     case ErrorKind::usage: return 2;
     case ErrorKind::refused: return 3;
+    case ErrorKind::cancelled: return 4;
     }
     return 1;
 }
@@ -19,6 +20,7 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::failed: return "failed";
     case ErrorKind::usage: return "usage";
     case ErrorKind::refused: return "refused";
+    case ErrorKind::cancelled: return "cancelled";
     }
     return "failed";
 }

@@ -14,6 +14,7 @@ enum class ErrorKind {
     failed,   ///< an operation or its input failed (bad layout, I/O error, libparted error)
     usage,    ///< the command line is wrong
     refused,  ///< a safety check refused a destructive operation; nothing was written
+    cancelled,  ///< the operator (or the controller) cancelled a job; it can be resumed
 };
 
 /// Exit code for a kind (stable; documented in `dagda --help`).

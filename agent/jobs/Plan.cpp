@@ -1,0 +1,55 @@
+#include "jobs/Plan.hpp"
+
+namespace dagda::jobs {
+
+std::string Plan::label(const PlanStep& step) { return "step " + std::to_string(step.index + 1) + " (" + step.name + ")"; }
+
+Plan parse_plan(const std::string& text, const std::string& name, std::vector<std::string>& problems) {
+    Plan plan;
+    plan.document = nlohmann::json::parse(text, nullptr, false);
+    if (plan.document.is_discarded() || !plan.document.is_object()) {
+        problems.push_back(name + " is not a JSON object");
+        plan.document = nlohmann::json::object();
+        return plan;
+    }
+    const nlohmann::json& doc = plan.document;
+    for (const auto& [key, value] : doc.items())
+        if (key != "dagda_plan" && key != "name" && key != "disks" && key != "steps" && key != "comment")
+            problems.push_back(name + ": unknown key \"" + key + "\"");
+    if (!doc.contains("dagda_plan") || !doc["dagda_plan"].is_number_integer() || doc["dagda_plan"].get<int>() != 1)
+        problems.push_back(name + ": \"dagda_plan\" must be 1 (the plan format version)");
+    if (doc.contains("name")) {
+        if (doc["name"].is_string()) plan.name = doc["name"].get<std::string>();
+        else problems.push_back(name + ": \"name\" must be a string");
+    }
+    if (doc.contains("disks")) {
+        if (!doc["disks"].is_object()) {
+            problems.push_back(name + ": \"disks\" must be an object of disk name → identity");
+        } else {
+            plan.disks = doc["disks"];
+            for (const auto& [disk, identity] : plan.disks.items())
+                if (!identity.is_object()) problems.push_back(name + ": disk \"" + disk + "\" must be an object");
+        }
+    }
+    if (!doc.contains("steps") || !doc["steps"].is_array() || doc["steps"].empty()) {
+        problems.push_back(name + ": \"steps\" must be a non-empty array");
+        return plan;
+    }
+    for (const nlohmann::json& entry : doc["steps"]) {
+        PlanStep step;
+        step.index = plan.steps.size();
+        if (!entry.is_object() || !entry.contains("step") || !entry["step"].is_string()) {
+            problems.push_back(name + ": step " + std::to_string(step.index + 1) + " needs \"step\": \"<module>.<verb>\"");
+            step.name = "?";
+        } else {
+            step.name = entry["step"].get<std::string>();
+            step.args = entry;
+            step.args.erase("step");
+        }
+        if (!step.args.is_object()) step.args = nlohmann::json::object();
+        plan.steps.push_back(std::move(step));
+    }
+    return plan;
+}
+
+}  // namespace dagda::jobs

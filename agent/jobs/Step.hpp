@@ -1,0 +1,66 @@
+#pragma once
+/// A step as the job runner knows it: registered as data under `<module>.<verb>`, with what it
+/// checks before any step runs, how it describes its actions for the plan printout, how it runs,
+/// and how an interrupted run is taken up again. The functions close over the domain objects
+/// they need (steps/ builds them); the runner sees only JSON arguments.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dagda::jobs {
+
+/// What a step may use while it runs.
+class StepContext {
+public:
+    virtual ~StepContext() = default;
+    /// Progress of the step's long part (bytes or items), and the action being done.
+    virtual void progress(std::uint64_t done, std::uint64_t total, const std::string& action) = 0;
+    /// One change made, for the report ("copied viostor.sys to …").
+    virtual void say(const std::string& line) = 0;
+    /// Throws Error{cancelled} when the job was cancelled; long steps call it often.
+    virtual void check_cancel() = 0;
+    /// A checkpoint-resumable step's last recorded state (null when it starts fresh).
+    virtual const nlohmann::json& saved_state() const = 0;
+    /// Records the step's state in the journal (synced) so that a rerun continues from it.
+    virtual void save_state(const nlohmann::json& state) = 0;
+};
+
+/// How a run that was interrupted (killed, rebooted, cancelled) is taken up again.
+enum class Resume {
+    rerun,       ///< running it again from the start gives the same result (writing a table)
+    checkpoint,  ///< it continues from its saved state (a restore)
+    /// it edits what an earlier checkpoint step wrote (a restored volume) in place, so an
+    /// interrupted run is undone by running that step again from scratch, then what follows
+    rebuild,
+};
+
+struct StepSpec {
+    std::string name;     ///< "image.restore"
+    std::string summary;  ///< for `dagda run --help` and docs
+    Resume resume = Resume::rerun;
+    /// Problems with the arguments and the world (disk present, archive readable), all of them.
+    std::function<std::vector<std::string>(const nlohmann::json& args)> validate;
+    /// The actions it will take, future tense, one per line ("Restore volume 2 (40 GiB) of … onto …").
+    std::function<std::vector<std::string>(const nlohmann::json& args)> describe;
+    std::function<void(const nlohmann::json& args, StepContext& context)> run;
+    /// What it writes ("disk:system"), so a rebuild step finds the checkpoint step to redo.
+    std::function<std::string(const nlohmann::json& args)> writes;
+};
+
+class StepRegistry {
+public:
+    void add(StepSpec spec);
+    /// The step named `name`, or nullptr.
+    const StepSpec* find(const std::string& name) const;
+    std::vector<std::string> names() const;
+
+private:
+    std::map<std::string, StepSpec> steps_;
+};
+
+}  // namespace dagda::jobs
