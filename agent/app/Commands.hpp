@@ -41,6 +41,8 @@ int run_tib_extract(const std::vector<std::string>& args);
 int run_windows_info(const std::vector<std::string>& args);
 int run_windows_set_identity(const std::vector<std::string>& args);
 int run_inoculate(const std::vector<std::string>& args);
+int run_run(const std::vector<std::string>& args);
+int run_plan_from_archive(const std::vector<std::string>& args);
 int run_fixup_boot(const std::vector<std::string>& args);
 
 /// "Usage: dagda disk apply TARGET LAYOUT.json [options]" for a command's --help.

@@ -175,12 +175,22 @@ void run(RestoreState& state, unsigned threads, const ByteProgress& progress, st
     std::vector<std::thread> pool;
     state.running = std::max(1u, threads);
     for (unsigned i = 0; i < std::max(1u, threads); ++i) pool.emplace_back(worker, std::ref(state));
+    // The progress callback may throw (a job cancelled): stop the workers and join them first.
+    std::exception_ptr stopped;
     {
         std::unique_lock<std::mutex> lock(state.done_mutex);
-        while (!state.done.wait_for(lock, std::chrono::milliseconds(100), [&] { return state.running == 0; }))
-            if (progress) progress(state.bytes_done, total);
+        while (!state.done.wait_for(lock, std::chrono::milliseconds(100), [&] { return state.running == 0; })) {
+            if (!progress || stopped) continue;
+            try {
+                progress(state.bytes_done, total);
+            } catch (...) {
+                stopped = std::current_exception();
+                state.failed = true;
+            }
+        }
     }
     for (auto& thread : pool) thread.join();
+    if (stopped) std::rethrow_exception(stopped);
     if (state.error) std::rethrow_exception(state.error);
     if (progress) progress(total, total);
 }

@@ -1,0 +1,42 @@
+#pragma once
+/// A loaded plan with what running it needs: its disks resolved by identity, the step registry
+/// over them, and this machine's controllers for inoculation. Shared by `dagda run` and the
+/// console.
+
+#include "jobs/JobRunner.hpp"
+#include "jobs/Plan.hpp"
+#include "steps/Steps.hpp"
+
+#include <string>
+#include <vector>
+
+namespace dagda::app {
+
+class PlanSession {
+public:
+    /// Parses `text` (named `name` in messages) and resolves its disks; problems are kept for
+    /// require_valid().
+    PlanSession(const std::string& text, const std::string& name);
+    PlanSession(const PlanSession&) = delete;
+    PlanSession& operator=(const PlanSession&) = delete;
+
+    const jobs::Plan& plan() const noexcept { return plan_; }
+    const jobs::StepRegistry& registry() const noexcept { return registry_; }
+    /// Every problem of the plan (structure, disks, each step's own checks); empty when it may run.
+    std::vector<std::string> problems(const jobs::JobRunner& runner) const;
+    /// Throws Error{refused} listing every problem, if there are any.
+    void require_valid(const jobs::JobRunner& runner) const;
+    /// <run folder>/journal-<digest of the plan>.dagda: the same plan resumes by default.
+    std::string default_journal() const;
+
+private:
+    std::vector<std::string> problems_;
+    jobs::Plan plan_;
+    steps::StepEnvironment environment_;
+    jobs::StepRegistry registry_;
+};
+
+/// The content of a plan file; throws Error{failed} when it cannot be read.
+std::string read_plan_file(const std::string& path);
+
+}  // namespace dagda::app

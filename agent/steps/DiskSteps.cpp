@@ -1,0 +1,111 @@
+// disk.apply_layout: the partition table of a plan's disk, from an archive, a file or inline.
+
+#include "core/Error.hpp"
+#include "disk/Committer.hpp"
+#include "disk/Plan.hpp"
+#include "disk/SfdiskJson.hpp"
+#include "image/ArchiveChain.hpp"
+#include "steps/StepArgs.hpp"
+#include "steps/Steps.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace dagda::steps {
+
+namespace {
+
+/// The layout a step names: {"archive": TIB} (its LAYT record), {"file": sfdisk JSON} or an
+/// sfdisk JSON document itself.
+disk::Layout load_layout(const nlohmann::json& source) {
+    if (!source.is_object()) throw Error(ErrorKind::usage, "\"layout\" must be an object: {\"archive\": …}, {\"file\": …} or sfdisk JSON");
+    if (source.contains("archive")) {
+        const std::string location = source.at("archive").get<std::string>();
+        image::ArchiveChain chain(location);
+        if (!chain.newest().layout()) throw Error(ErrorKind::failed, location + " holds a volume, not a disk: it has no layout");
+        return disk::parse_layout_json(*chain.newest().layout());
+    }
+    if (source.contains("file")) {
+        const std::string path = source.at("file").get<std::string>();
+        std::ifstream in(path);
+        if (!in) throw Error(ErrorKind::failed, "cannot read the layout " + path);
+        std::ostringstream text;
+        text << in.rdbuf();
+        return disk::parse_layout_json(text.str());
+    }
+    return disk::parse_layout_json(source.dump());
+}
+
+struct ApplyLayout {
+    std::string disk;
+    nlohmann::json layout;
+    bool fit = true;
+    std::optional<unsigned> grow;
+    std::vector<std::string> problems;
+
+    explicit ApplyLayout(const nlohmann::json& json) {
+        StepArgs args(json, {"disk", "layout", "fit", "grow"});
+        disk = args.text("disk");
+        layout = args.raw("layout");
+        if (layout.is_null()) args.problem("\"layout\" is missing");
+        fit = args.flag("fit", true);
+        grow = args.optional_number("grow");
+        problems = args.problems();
+    }
+
+    disk::Plan plan(const StepEnvironment& env) const {
+        disk::PlanOptions options;
+        options.fit = fit;
+        options.grow = grow;
+        return disk::build_plan(load_layout(layout), env.disks->get(disk).target, options);
+    }
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+}  // namespace
+
+void add_disk_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
+    registry.add({"disk.apply_layout", "write a partition table (and MBR boot code) with libparted, fitted to the disk", jobs::Resume::rerun,
+                  [&env](const nlohmann::json& json) {
+                      ApplyLayout step(json);
+                      if (!step.problems.empty()) return step.problems;
+                      step.plan(env);  // throws with the reason when the layout does not fit
+                      return std::vector<std::string>{};
+                  },
+                  [&env](const nlohmann::json& json) {
+                      const ApplyLayout step(json);
+                      std::vector<std::string> lines{"On " + disk::describe(env.disks->get(step.disk).target) + ":"};
+                      for (const std::string& line : lines_of(disk::plan_text(step.plan(env)))) lines.push_back("  " + line);
+                      return lines;
+                  },
+                  [&env](const nlohmann::json& json, jobs::StepContext& context) {
+                      const ApplyLayout step(json);
+                      const PlanDisk& disk = env.disks->get(step.disk);
+                      disk::check_target_safe(disk::probe_target(disk.target.path), disk.expected);
+                      const disk::Plan plan = step.plan(env);
+                      const UniqueFd claim = disk::hold_exclusive(plan.target);
+                      std::uint64_t done = 0;
+                      disk::commit_plan(plan, [&](const disk::Action& action) {
+                          context.say(action.doing_text());
+                          context.progress(++done, plan.actions.size(), action.doing_text());
+                      });
+                  },
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
+}
+
+jobs::StepRegistry recovery_steps(StepEnvironment& environment) {
+    jobs::StepRegistry registry;
+    add_disk_steps(registry, environment);
+    add_image_steps(registry, environment);
+    add_windows_steps(registry, environment);
+    add_machine_steps(registry, environment);
+    return registry;
+}
+
+}  // namespace dagda::steps

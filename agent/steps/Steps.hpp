@@ -1,0 +1,34 @@
+#pragma once
+/// The recovery steps (docs/plan.md), registered as data for the job runner: each adapts one
+/// domain module to jobs::StepSpec and holds no recovery logic of its own.
+
+#include "jobs/Step.hpp"
+#include "steps/PlanDisks.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dagda::steps {
+
+/// What the steps share: the plan's disks (resolved when the plan is loaded) and the machine.
+struct StepEnvironment {
+    std::unique_ptr<PlanDisks> disks;
+    /// The IDs of each storage controller of this machine, for `windows.inoculate` with "auto".
+    std::function<std::vector<std::vector<std::string>>()> storage_controllers;
+    std::vector<std::string> reboot_command{"reboot"};
+    std::vector<std::string> poweroff_command{"poweroff"};
+    unsigned threads = 2;
+};
+
+/// Every step: disk.apply_layout, image.restore, windows.inoculate, windows.fixup_boot,
+/// windows.restore_files, windows.set_identity, machine.reboot, machine.poweroff.
+jobs::StepRegistry recovery_steps(StepEnvironment& environment);
+
+void add_disk_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
+void add_image_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
+void add_windows_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
+void add_machine_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
+
+}  // namespace dagda::steps
