@@ -55,7 +55,9 @@ void JobReport::on_event(const JobEvent& event) {
             break;
         }
         case JobEvent::Kind::step_failed: out_ << "    FAILED: " << event.text << "\n"; break;
-        case JobEvent::Kind::job_finished: break;
+        case JobEvent::Kind::job_finished:
+            if (!event.text.empty()) out_ << event.text << ": nothing to do.\n";
+            break;
     }
     out_ << std::flush;
 }

@@ -83,13 +83,18 @@ PlanDisks::PlanDisks(const nlohmann::json& disks, std::vector<std::string>& prob
                     continue;
                 }
                 std::vector<disk::TargetInfo> found;
+                std::string unreadable;
                 for (const std::string& path : disk::list_disks(roots)) {
-                    disk::TargetInfo target = disk::probe_target(path, roots);
-                    if (matches(target, id)) found.push_back(std::move(target));
+                    try {
+                        disk::TargetInfo target = disk::probe_target(path, roots);
+                        if (matches(target, id)) found.push_back(std::move(target));
+                    } catch (const Error& error) {
+                        unreadable += (unreadable.empty() ? "" : "; ") + std::string(error.what());
+                    }
                 }
                 if (found.size() != 1) {
                     problems.push_back("disk \"" + name + "\": " + (found.empty() ? "no disk of this machine has " : "several disks have ") +
-                                       describe_identity(id));
+                                       describe_identity(id) + (unreadable.empty() ? "" : " (could not read: " + unreadable + ")"));
                     continue;
                 }
                 disk.target = std::move(found.front());

@@ -110,6 +110,33 @@ std::string windows2012r2_software_hive(const TempDir& dir) {
     return make_hive(dir, "w2012r2-SOFTWARE", "", "HKEY_LOCAL_MACHINE\\SOFTWARE", windows2012r2_software);
 }
 
+std::string make_windows_disk(const TempDir& dir, const std::string& name) {
+    const std::string bcd = shared_fixture(dir, "bcd/ntloader-bcd");
+    if (bcd.empty() || !have_program("sfdisk")) return {};
+    WindowsVolumeSpec reserved;
+    reserved.files = {{"/Boot/BCD", file_text(bcd)}};
+    const std::string boot = make_windows_volume(dir, name + "-reserved.raw", reserved);
+    const std::string mounted =
+        "[HKEY_LOCAL_MACHINE\\SYSTEM\\MountedDevices]\n"
+        "\"\\\\DosDevices\\\\C:\"=hex(3):b1,9a,da,43,00,00,10,04,00,00,00,00\n"
+        "\"\\\\DosDevices\\\\E:\"=hex(3):b1,9a,da,43,00,00,10,00,00,00,00,00\n\n";
+    WindowsVolumeSpec windows;
+    windows.size = 96ull << 20;
+    windows.system_hive = make_hive(dir, name + "-SYSTEM", windows7_system_hive(dir), "HKEY_LOCAL_MACHINE\\SYSTEM", mounted);
+    windows.software_hive = windows7_software_hive(dir);
+    const std::string system = make_windows_volume(dir, name + "-windows.raw", windows);
+    if (boot.empty() || system.empty()) return {};
+    const std::string disk = make_image(dir, name, 200ull << 20);
+    const auto table = run("printf 'label: dos\\nlabel-id: 0x43da9ab1\\nstart=2048, size=131072, type=7, bootable\\n"
+                           "start=133120, size=196608, type=7\\n' | sfdisk -q " + sh_quote(disk));
+    if (table.exit_code != 0) throw std::runtime_error("sfdisk failed: " + table.err);
+    for (const auto& [volume, sector] : {std::pair<std::string, int>{boot, 2048}, {system, 133120}})
+        if (run("dd if=" + sh_quote(volume) + " of=" + sh_quote(disk) + " bs=512 seek=" + std::to_string(sector) +
+                " conv=notrunc,sparse status=none").exit_code != 0)
+            throw std::runtime_error("dd failed");
+    return disk;
+}
+
 bool windows_tools_present(const TempDir& dir) {
     return have_program("hivexregedit") && have_program("mkntfs") && !shared_fixture(dir, "hives/minimal-hive").empty();
 }

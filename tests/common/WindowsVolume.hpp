@@ -38,6 +38,12 @@ std::string windows7_software_hive(const TempDir& dir);
 std::string windows81_system_hive(const TempDir& dir);
 std::string windows2012r2_software_hive(const TempDir& dir);
 
+/// A Windows-like MBR disk image of 200 MiB, signature 0x43da9ab1: partition 1 (sector 2048,
+/// 64 MiB) a System Reserved NTFS volume holding the ntloader BCD store as \Boot\BCD,
+/// partition 2 (sector 133120, 96 MiB) the Windows volume: the Windows 7 phony hives, with
+/// MountedDevices naming both partitions of this disk. Empty when a tool or fixture is missing.
+std::string make_windows_disk(const TempDir& dir, const std::string& name);
+
 /// True when hivexregedit, mkntfs and the shared fixtures are all here (tests skip otherwise).
 bool windows_tools_present(const TempDir& dir);
 

@@ -1,0 +1,165 @@
+// Whole recoveries through plans (dagda plan from-archive, dagda run) on image files with the real
+// libraries, checked with sfdisk, ntfs-3g's tools and hivexget; invalid plans, a disk that is not
+// the one named, a busy machine, a cancelled job, and a torn journal.
+
+#include "common/Run.hpp"
+#include "common/TempDir.hpp"
+#include "common/WindowsVolume.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace dagda::testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Recovery {
+    std::string archive, target, plan, journal, run_dir;
+};
+
+/// A Windows-like disk captured to TIB, a blank larger target, and the plan from-archive writes
+/// for it (inoculation for virtio-blk, from the virtio-win template in ../shared).
+Recovery prepare(const TempDir& dir) {
+    Recovery r;
+    const std::string source = make_windows_disk(dir, "source.img");
+    REQUIRE_FALSE(source.empty());
+    r.archive = dir.file("server.tib");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(r.archive) + " --progress none").exit_code == 0);
+    r.target = make_image(dir, "target.img", 300ull << 20);
+    fs::create_directories(dir.path() / "drv");
+    fs::copy_file(shared_fixture(dir, "inf/viostor.inx"), dir.path() / "drv/viostor.inx");
+    std::string driver(1024, '\0');
+    driver[0] = 'M', driver[1] = 'Z', driver[0x3C] = '\x80', driver[0x80] = 'P', driver[0x81] = 'E', driver[0x84] = '\x64', driver[0x85] = '\x86';
+    std::ofstream(dir.file("drv/viostor.sys"), std::ios::binary) << driver;
+    r.plan = dir.file("plan.json");
+    const RunResult planned = run(dagda_command() + " plan from-archive " + sh_quote(r.archive) + " --to " + sh_quote(r.target) +
+                                  " --for virtio-blk --drivers " + sh_quote(dir.file("drv")) + " -o " + sh_quote(r.plan));
+    INFO(planned.err);
+    REQUIRE(planned.exit_code == 0);
+    r.journal = dir.file("job.journal");
+    r.run_dir = dir.file("run");
+    return r;
+}
+
+RunResult dagda_run(const Recovery& r, const std::string& extra) {
+    return run("DAGDA_RUN_DIR=" + sh_quote(r.run_dir) + " " + dagda_command() + " run " + sh_quote(r.plan) + " --journal " +
+               sh_quote(r.journal) + " " + extra);
+}
+
+std::string hivexget(const std::string& hive, const std::string& key, const std::string& value) {
+    const auto result = run("hivexget " + sh_quote(hive) + " " + sh_quote(key) + " " + sh_quote(value));
+    REQUIRE(result.exit_code == 0);
+    return result.out;
+}
+
+#define REQUIRE_TOOLS(dir)                                                                               \
+    if (!windows_tools_present(dir) || !have_program("ntfscat") || !have_program("sfdisk")) {            \
+        WARN("skipped: hivexregedit, mkntfs, ntfs-3g tools, sfdisk or ../shared/fixtures missing");      \
+        return;                                                                                          \
+    }
+
+}  // namespace
+
+TEST_CASE("run: a whole recovery through the plan from-archive writes", "[jobs][plan][integration]") {
+    TempDir dir;
+    REQUIRE_TOOLS(dir);
+    const Recovery r = prepare(dir);
+    const json plan = json::parse(file_bytes(r.plan));
+    REQUIRE(plan["steps"].size() == 4);
+    CHECK(plan["disks"]["target"]["path"] == fs::absolute(r.target).string());
+
+    const RunResult dry = dagda_run(r, "--dry-run");
+    INFO(dry.out << dry.err);
+    CHECK(dry.exit_code == 0);
+    CHECK_THAT(dry.out, Catch::Contains("Create partition 2") && Catch::Contains("Restore volume 2 (ntfs, 96 MiB)"));
+    CHECK(file_digest(r.target) == file_digest(make_image(dir, "blank.img", 300ull << 20)));
+
+    const RunResult done = dagda_run(r, "--yes --progress json");
+    INFO(done.out << done.err);
+    REQUIRE(done.exit_code == 0);
+    CHECK_THAT(done.out, Catch::Contains("\"event\":\"job_finished\""));
+    // The table: the archive's signature, partition 2 grown into the larger disk.
+    const std::string dump = run("sfdisk --dump " + sh_quote(r.target)).out;
+    CHECK_THAT(dump, Catch::Contains("label-id: 0x43da9ab1"));
+    CHECK_THAT(dump, Catch::Contains("start=        2048, size=      131072, type=7, bootable"));
+    CHECK_THAT(dump, Catch::Contains("start=      133120, size=      481280, type=7"));
+    // The volumes, inoculated and fixed up.
+    const std::string windows = dir.file("windows.raw");
+    REQUIRE(run("dd if=" + sh_quote(r.target) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    CHECK(run("ntfsfix -n " + sh_quote(windows)).exit_code == 0);
+    const std::string hive = dir.file("SYSTEM");
+    REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
+    CHECK(hivexget(hive, "\\ControlSet001\\Services\\viostor", "Start") == "0\n");
+    CHECK(hivexget(hive, "\\ControlSet001\\Control\\CriticalDeviceDatabase\\PCI#VEN_1AF4&DEV_1001", "Service") == "viostor\n");
+    CHECK(file_range(r.target, 133120 * 512 + 0x1C, 4) == std::string("\x00\x08\x02\x00", 4));  // hidden sectors 133120
+
+    // Run again with the same journal: the job is complete, nothing is written.
+    const std::string after = file_digest(r.target);
+    const RunResult again = dagda_run(r, "--yes");
+    CHECK(again.exit_code == 0);
+    CHECK_THAT(again.out, Catch::Contains("the journal says this job is complete"));
+    CHECK(file_digest(r.target) == after);
+}
+
+TEST_CASE("run: an invalid plan is refused with every problem listed, and nothing is written", "[jobs][plan][integration]") {
+    TempDir dir;
+    const std::string target = make_image(dir, "target.img", 64ull << 20);
+    const std::string before = file_digest(target);
+    const std::string plan = dir.file("bad.json");
+    std::ofstream(plan) << json{{"dagda_plan", 1},
+                                {"disks", {{"target", {{"path", target}, {"size", 1000}}}, {"other", {{"serial", "NO-SUCH-SERIAL-42"}}}}},
+                                {"steps",
+                                 {{{"step", "disk.format_everything"}},
+                                  {{"step", "image.restore"}, {"disk", "target"}, {"archive", dir.file("missing.tib")}},
+                                  {{"step", "windows.set_identity"}, {"disk", "target"}, {"computer_name", "not a valid name"}, {"colour", "red"}}}}}
+                                   .dump();
+    const RunResult result = run("DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " run " + sh_quote(plan) + " --yes");
+    INFO(result.err);
+    CHECK(result.exit_code == 3);
+    CHECK_THAT(result.err, Catch::Contains("does not match") && Catch::Contains("size 1000"));          // the wrong size
+    CHECK_THAT(result.err, Catch::Contains("no disk of this machine has serial NO-SUCH-SERIAL-42"));  // an absent disk
+    CHECK_THAT(result.err, Catch::Contains("step 1 (disk.format_everything): unknown step"));
+    CHECK_THAT(result.err, Catch::Contains("step 2 (image.restore)"));
+    CHECK_THAT(result.err, Catch::Contains("unknown argument \"colour\""));
+    CHECK(file_digest(target) == before);
+}
+
+TEST_CASE("run: one job at a time, a cancelled job resumes, a torn journal tail is not trusted", "[jobs][plan][integration]") {
+    TempDir dir;
+    REQUIRE_TOOLS(dir);
+    const Recovery r = prepare(dir);
+    {
+        fs::create_directories(r.run_dir);
+        const int held = ::open((r.run_dir + "/job.lock").c_str(), O_RDWR | O_CREAT, 0644);
+        REQUIRE(::flock(held, LOCK_EX) == 0);
+        const RunResult busy = dagda_run(r, "--yes");
+        CHECK(busy.exit_code == 3);
+        CHECK_THAT(busy.err, Catch::Contains("busy"));
+        ::close(held);
+    }
+    // Cancelled before it starts (SIGTERM from a wrapper shell right after the plan is printed):
+    // the journal records the cancelled step, and the next run completes the job.
+    const RunResult cancelled = run("DAGDA_RUN_DIR=" + sh_quote(r.run_dir) + " sh -c '" + dagda_command() + " run " + sh_quote(r.plan) +
+                                    " --journal " + sh_quote(r.journal) + " --yes --progress json & pid=$!; sleep 0.3; kill -TERM $pid; wait $pid'");
+    INFO(cancelled.out << cancelled.err);
+    CHECK((cancelled.exit_code == 4 || cancelled.exit_code == 0));  // it may have finished first on a fast machine
+    // A torn tail: half a record appended as a crash would leave it.
+    {
+        std::ofstream out(r.journal, std::ios::binary | std::ios::app);
+        out << std::string("\x40\x00\x00\x00\xde\xad\xbe\xef{\"type\":\"job_fin", 23);
+    }
+    const RunResult resumed = dagda_run(r, "--yes");
+    INFO(resumed.out << resumed.err);
+    CHECK(resumed.exit_code == 0);
+    CHECK_THAT(resumed.out, Catch::Contains("Recovery finished"));
+    CHECK(run("sfdisk --dump " + sh_quote(r.target)).out.find("label-id: 0x43da9ab1") != std::string::npos);
+}
