@@ -33,6 +33,8 @@ RunResult run(const std::string& command) {
 
 std::string dagda_command() { return sh_quote(DAGDA_BINARY); }
 
+std::string dagda_binary_path() { return DAGDA_BINARY; }
+
 bool have_program(const std::string& name) {
     return run("command -v " + sh_quote(name) + " >/dev/null").exit_code == 0;
 }

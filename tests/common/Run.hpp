@@ -21,6 +21,9 @@ std::string sh_quote(const std::string& word);
 /// The built `dagda` binary, quoted, ready to prefix a command line.
 std::string dagda_command();
 
+/// The built `dagda` binary's path, unquoted (for argv).
+std::string dagda_binary_path();
+
 /// True when a program is on PATH.
 bool have_program(const std::string& name);
 
