@@ -6,7 +6,10 @@
 #include "core/Error.hpp"
 #include "disk/Target.hpp"
 #include "image/ArchiveChain.hpp"
+#include "image/VolumeReader.hpp"
 #include "steps/PlanDisks.hpp"
+#include "windows/ntfs/NtfsVolume.hpp"
+#include "windows/system/WindowsInstall.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,13 +35,30 @@ std::string generation_location(const std::string& location, std::optional<unsig
     return chain.chain()[count - *number]->name();  // the chain is newest first
 }
 
+/// Whether NTFS volume `number` of the archive holds a Windows (read through the archive).
+bool holds_windows(const image::ArchiveChain& chain, std::uint32_t number) {
+    image::VolumeReader reader(chain.chain(), number);
+    try {
+        const windows::ntfs::NtfsVolume volume([&reader](std::uint64_t offset, void* buffer, std::size_t length) { reader.read(offset, buffer, length); },
+                                               reader.size(), "volume " + std::to_string(number));
+        windows::system::find_system_root(volume);
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
 }  // namespace
 
 nlohmann::json recovery_plan(const std::string& archive, const disk::TargetInfo& target, const nlohmann::json& inoculation) {
     image::ArchiveChain chain(archive);
     if (!chain.newest().layout()) throw Error(ErrorKind::failed, archive + " holds a volume, not a disk; a whole-disk plan needs a disk backup");
-    bool windows = false;
-    for (const auto& volume : chain.newest().volumes()) windows = windows || volume.filesystem == "ntfs";
+    bool ntfs = false, windows = false;
+    for (const auto& volume : chain.newest().volumes()) {
+        if (volume.filesystem != "ntfs") continue;
+        ntfs = true;
+        windows = windows || holds_windows(chain, volume.number);
+    }
     nlohmann::json steps = nlohmann::json::array();
     steps.push_back({{"step", "disk.apply_layout"}, {"disk", "target"}, {"layout", {{"archive", archive}}}, {"fit", true}});
     steps.push_back({{"step", "image.restore"}, {"disk", "target"}, {"archive", archive}, {"volumes", "all"}});
@@ -46,8 +66,9 @@ nlohmann::json recovery_plan(const std::string& archive, const disk::TargetInfo&
         nlohmann::json inoculate{{"step", "windows.inoculate"}, {"disk", "target"}};
         inoculate.update(inoculation);
         steps.push_back(inoculate);
-        steps.push_back({{"step", "windows.fixup_boot"}, {"disk", "target"}, {"archive", archive}});
     }
+    // NTFS boot sectors name where their volume starts, Windows or not.
+    if (ntfs) steps.push_back({{"step", "windows.fixup_boot"}, {"disk", "target"}, {"archive", archive}});
     return {{"dagda_plan", 1},
             {"name", "recover " + archive + " onto " + disk::describe(target)},
             {"disks", {{"target", steps::identity_of(target)}}},
