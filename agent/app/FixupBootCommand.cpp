@@ -48,8 +48,8 @@ int run_fixup_boot(const std::vector<std::string>& args) {
     options.add_options()("disk", po::value<std::string>()->required(), "the disk (or image) Windows was restored onto")(
         "from-archive", po::value<std::string>(), "the TIB archive the disk was restored from (its layout names the old disk)")(
         "old-layout", po::value<std::string>(), "the source disk's layout as sfdisk JSON, instead of --from-archive")(
-        "heads", po::value<std::uint16_t>()->default_value(255), "BIOS geometry heads to record in NTFS boot sectors")(
-        "sectors-per-track", po::value<std::uint16_t>()->default_value(63), "BIOS geometry sectors per track")(
+        "heads", po::value<std::uint16_t>(), "BIOS geometry heads to record in every NTFS boot sector (default: 255 where a volume moved)")(
+        "sectors-per-track", po::value<std::uint16_t>(), "BIOS geometry sectors per track (default: 63 where a volume moved)")(
         "dry-run", "print the plan and stop; nothing is written");
     add_identity_options(options);
     po::positional_options_description positional;
@@ -67,7 +67,10 @@ int run_fixup_boot(const std::vector<std::string>& args) {
     const auto after = disk::read_layout(target);
     if (!after) throw Error(ErrorKind::failed, target.path + " has no partition table; restore the layout first");
     const windows::boot::DiskMove move = windows::boot::DiskMove::between(before, *after);
-    const windows::boot::DiskGeometry geometry{(*vm)["heads"].as<std::uint16_t>(), (*vm)["sectors-per-track"].as<std::uint16_t>()};
+    std::optional<windows::boot::DiskGeometry> geometry;
+    if (vm->count("heads") || vm->count("sectors-per-track"))
+        geometry = windows::boot::DiskGeometry{vm->count("heads") ? (*vm)["heads"].as<std::uint16_t>() : std::uint16_t{255},
+                                               vm->count("sectors-per-track") ? (*vm)["sectors-per-track"].as<std::uint16_t>() : std::uint16_t{63}};
     const UniqueFd fd = UniqueFd::open(target.path, dry_run ? O_RDONLY : O_RDWR);
     const windows::boot::BootFixupPlan plan = windows::boot::plan_boot_fixup(fd.get(), target.path, *after, move, geometry);
 
@@ -81,7 +84,7 @@ int run_fixup_boot(const std::vector<std::string>& args) {
         std::cout << "Dry run: nothing was written.\n";
         return 0;
     }
-    windows::boot::apply_boot_fixup(fd.get(), target.path, *after, plan, geometry,
+    windows::boot::apply_boot_fixup(fd.get(), target.path, *after, plan,
                                     [](const std::string& done) { std::cout << "done: " << done << "\n" << std::flush; });
     if (::fdatasync(fd.get()) != 0) throw_errno("cannot flush " + target.path);
     std::cout << "Fixed up " << target.path << ": " << plan.sectors.size() << " boot sectors, " << plan.hives.size() << " hives.\n";

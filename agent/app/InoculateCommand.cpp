@@ -72,14 +72,16 @@ int run_inoculate(const std::vector<std::string>& args) {
     const inoculate::InoculationPlan plan = inoculate::plan_inoculation(hive, windows, catalog, request);
 
     std::cout << "Volume " << v.name << "\n";
-    if (state.hibernated) std::cout << "  delete /hiberfil.sys (the hibernated session is lost)" << (dry_run ? "" : ": done") << "\n";
+    if (state.hibernated) std::cout << "  delete /hiberfil.sys (the hibernated session is lost)\n";
     if (!hive.warning().empty()) std::cout << "  " << hive.warning() << "\n";
     std::cout << plan.text() << std::flush;
     if (dry_run) {
         std::cout << "Dry run: nothing was written.\n";
         return 0;
     }
+    if (state.hibernated && ntfs::discard_hibernation(*volume)) std::cout << "done: deleted /hiberfil.sys\n";
     inoculate::apply_inoculation(*volume, hive, plan, [](const std::string& done) { std::cout << "done: " << done << "\n" << std::flush; });
+    volume->close();
     std::cout << "Inoculated " << windows.describe() << ": " << plan.files.size() << " files copied, " << plan.system_edits.size()
               << " registry changes.\n";
     return 0;

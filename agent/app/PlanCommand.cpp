@@ -3,6 +3,7 @@
 // inoculated for this machine's controllers, and the boot fixed up for the new disk.
 
 #include "app/Commands.hpp"
+#include "app/RecoveryPlan.hpp"
 #include "core/Error.hpp"
 #include "disk/Target.hpp"
 #include "image/ArchiveChain.hpp"

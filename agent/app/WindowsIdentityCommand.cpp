@@ -49,6 +49,7 @@ int run_windows_set_identity(const std::vector<std::string>& args) {
     if (edits.empty()) return 0;
     registry::apply_edits(hive.hive(), edits);
     hive.save(*volume);
+    volume->close();
     std::cout << "Renamed to " << identity.computer_name << ": " << edits.size() << " registry changes.\n";
     return 0;
 }

@@ -64,9 +64,15 @@ ProgramResult run_program(const std::vector<std::string>& argv, const std::vecto
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-    env_strings.insert(env_strings.end(), environment.begin(), environment.end());
+    // Ours first, and an inherited variable of the same name left out: ours must win.
+    std::vector<std::string> env_strings(environment.begin(), environment.end());
+    for (char** e = environ; *e; ++e) {
+        const std::string entry(*e);
+        const std::string name = entry.substr(0, entry.find('=') + 1);
+        bool overridden = false;
+        for (const std::string& own : environment) overridden = overridden || own.rfind(name, 0) == 0;
+        if (!overridden) env_strings.push_back(entry);
+    }
     std::vector<char*> env;
     for (std::string& entry : env_strings) env.push_back(entry.data());
     env.push_back(nullptr);

@@ -86,6 +86,7 @@ void run_restore_files(const StepEnvironment& env, const RestoreFiles& step, job
         });
         context.progress(files, 0, "restoring " + path);
     }
+    to->close();
 }
 
 }  // namespace
@@ -116,6 +117,7 @@ void add_windows_identity_steps(jobs::StepRegistry& registry, StepEnvironment& e
                       if (edits.empty()) return;
                       registry::apply_edits(hive.hive(), edits);
                       hive.save(*volume);
+                      volume->close();
                       for (const auto& edit : edits) context.say(edit.describe("SYSTEM"));
                   },
                   disk_key});

@@ -81,6 +81,8 @@ void add_inoculate(jobs::StepRegistry& registry, StepEnvironment& env) {
                       require_no_problems(step.problems);
                       if (step.automatic) step.request.machine_devices = env.storage_controllers();
                       WindowsTarget target(env.disks->get(step.disk), step.partition);
+                      const bool hibernated =
+                          ntfs::inspect_volume(target.fd.get(), target.range.offset, target.range.size, target.range.name).hibernated;
                       const auto volume = ntfs::open_for_editing(target.fd.get(), target.range.offset, target.range.size, target.range.name,
                                                                  {step.remove_hiberfile, false});
                       const system::WindowsInstall windows = system::inspect_windows(*volume);
@@ -88,7 +90,9 @@ void add_inoculate(jobs::StepRegistry& registry, StepEnvironment& env) {
                       const auto plan = inoculate::plan_inoculation(hive, windows, step.load_catalog(), step.request);
                       for (const auto& driver : plan.drivers) context.say("driver " + driver.describe());
                       for (const auto& note : plan.notes) context.say(note);
+                      if (hibernated && ntfs::discard_hibernation(*volume)) context.say("deleted /hiberfil.sys");
                       inoculate::apply_inoculation(*volume, hive, plan, [&](const std::string& line) { context.say(line); });
+                      volume->close();
                   },
                   [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
 }
@@ -149,7 +153,7 @@ void add_fixup_boot(jobs::StepRegistry& registry, StepEnvironment& env) {
                       const UniqueFd fd = UniqueFd::open(now.path, O_RDWR);
                       const auto plan = boot::plan_boot_fixup(fd.get(), now.path, *after, move);
                       for (const auto& note : plan.notes) context.say(note);
-                      boot::apply_boot_fixup(fd.get(), now.path, *after, plan, {}, [&](const std::string& line) { context.say(line); });
+                      boot::apply_boot_fixup(fd.get(), now.path, *after, plan, [&](const std::string& line) { context.say(line); });
                       if (::fdatasync(fd.get()) != 0) throw_errno("cannot flush " + now.path);
                   },
                   [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});

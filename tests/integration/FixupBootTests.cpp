@@ -259,3 +259,30 @@ TEST_CASE("fixup-boot: the UEFI BCD on the FAT EFI partition and GPT MountedDevi
                Catch::Contains(std::string("\"\\\\DosDevices\\\\C:\"=hex(3):44,4d,49,4f,3a,49,44,3a,") + new_windows_bytes));
     CHECK(run("ntfsfix -n " + sh_quote(windows)).exit_code == 0);
 }
+
+TEST_CASE("fixup-boot: a volume that did not move keeps its geometry; a BitLocker one is reported, not skipped silently",
+          "[windows][boot][integration]") {
+    TempDir dir;
+    if (!have_program("mkntfs") || !have_program("sfdisk")) {
+        WARN("skipped: mkntfs or sfdisk missing");
+        return;
+    }
+    const std::string volume = make_image(dir, "volume.raw", 32ull << 20);
+    REQUIRE(run("mkntfs -F -Q -p 2048 -H 16 -S 32 " + sh_quote(volume) + " >/dev/null 2>&1").exit_code == 0);
+    const std::string disk = make_image(dir, "disk.img", 100ull << 20);
+    REQUIRE(run("printf 'label: dos\\nlabel-id: 0x12345678\\nstart=2048, size=65536, type=7\\nstart=69632, size=65536, type=7\\n' | sfdisk -q " +
+                sh_quote(disk)).exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(volume) + " of=" + sh_quote(disk) + " bs=512 seek=2048 conv=notrunc status=none").exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(volume) + " of=" + sh_quote(disk) + " bs=512 seek=69632 conv=notrunc status=none").exit_code == 0);
+    REQUIRE(run(dagda_command() + " disk show " + sh_quote(disk) + " --json > " + sh_quote(dir.file("same.json"))).exit_code == 0);
+    // Partition 2 holds BitLocker: its boot sector says -FVE-FS-.
+    REQUIRE(run("printf -- '-FVE-FS-' | dd of=" + sh_quote(disk) + " bs=1 seek=$((69632 * 512 + 3)) conv=notrunc status=none").exit_code == 0);
+    const RunResult dry = run(dagda_command() + " fixup-boot " + sh_quote(disk) + " --old-layout " + sh_quote(dir.file("same.json")) + " --dry-run");
+    INFO(dry.out << dry.err);
+    CHECK(dry.exit_code == 0);
+    CHECK_THAT(dry.out, Catch::Contains("nothing to fix"));              // hidden sectors right, 16 × 32 kept
+    CHECK_THAT(dry.out, Catch::Contains("partition 2 is BitLocker-encrypted"));
+    const RunResult forced = run(dagda_command() + " fixup-boot " + sh_quote(disk) + " --old-layout " + sh_quote(dir.file("same.json")) +
+                                 " --heads 255 --dry-run");
+    CHECK_THAT(forced.out, Catch::Contains("heads (0x1A): 16 -> 255"));
+}

@@ -277,6 +277,20 @@ TEST_CASE("inoculate: bad drivers, volumes and hives are refused and nothing is 
     SECTION("an unknown target name") {
         refused(volume, "--for floppy --yes", 2, "the catalog knows: vmware-pvscsi");
     }
+    SECTION("a hibernated Windows with --remove-hiberfile keeps its hibernation file when the plan is refused") {
+        TempDir other;
+        const std::string drivers = driver_folder(other, 0x014c);
+        const std::string hibernated = windows7_volume(dir, "hib-refused.raw", {{"/hiberfil.sys", "HIBR" + std::string(8188, '\0')}});
+        refused(hibernated, "--for virtio-blk --drivers " + sh_quote(drivers) + " --yes --remove-hiberfile", 3, "built for x86");
+        CHECK_THAT(run("ntfsls " + sh_quote(hibernated)).out, Catch::Contains("hiberfil.sys"));
+    }
+    SECTION("a service that would start a file the package does not copy") {
+        const std::string drivers = driver_folder(dir);
+        std::string inf = pvscsi_inf;
+        inf.replace(inf.find("ServiceBinary = %12%"), 20, "ServiceBinary = %13%");
+        put(fs::path(drivers) / "vmware/pvscsi/win8/amd64/pvscsi.inf", inf);
+        refused(volume, "--for vmware-pvscsi --drivers " + sh_quote(drivers) + " --yes", 3, "which the package does not copy");
+    }
     SECTION("a hibernated Windows, unless --remove-hiberfile") {
         const std::string hibernated = windows7_volume(dir, "hibernated.raw", {{"/hiberfil.sys", "HIBR" + std::string(8188, '\0')}});
         refused(hibernated, "--for ahci --yes", 3, "--remove-hiberfile");
@@ -306,4 +320,37 @@ TEST_CASE("inoculate: bad drivers, volumes and hives are refused and nothing is 
         WindowsVolumeSpec spec;
         refused(make_windows_volume(dir, "empty.raw", spec), "--for ahci --yes", 1, "no Windows on this volume");
     }
+}
+
+TEST_CASE("inoculate: an old StartOverride of an out-of-box driver goes; of several builds the newest is used",
+          "[windows][inoculate][integration]") {
+    TempDir dir;
+    REQUIRE_WINDOWS_TOOLS(dir);
+    // A Windows 8.1 that once ran on VMware: pvscsi is there, demand-start, and overridden off.
+    const std::string override_reg =
+        "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\pvscsi]\n\"Start\"=dword:00000003\n\"Type\"=dword:00000001\n\n"
+        "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\pvscsi\\StartOverride]\n\"0\"=dword:00000003\n\n";
+    WindowsVolumeSpec spec;
+    spec.system_hive = make_hive(dir, "SYSTEM-pvscsi", windows81_system_hive(dir), "HKEY_LOCAL_MACHINE\\SYSTEM", override_reg);
+    spec.software_hive = windows2012r2_software_hive(dir);
+    spec.size = 96ull << 20;
+    const std::string volume = make_windows_volume(dir, "w81.raw", spec);
+    // Two builds of the PVSCSI package; the one that sorts first by path is the older.
+    const fs::path drivers = dir.path() / "drv";
+    std::string old_inf = pvscsi_inf;
+    old_inf.replace(old_inf.find("03/15/2019,1.3.15.0"), 19, "01/01/2010,1.0.0.0");
+    put(drivers / "a-old/pvscsi.inf", old_inf);
+    put(drivers / "a-old/pvscsi.sys", fake_driver(0x8664) + "old");
+    put(drivers / "b-new/pvscsi.inf", pvscsi_inf);
+    put(drivers / "b-new/pvscsi.sys", fake_driver(0x8664) + "new");
+
+    const RunResult result = inoculate(volume, "--drivers " + sh_quote(drivers.string()) + " --yes");
+    INFO(result.out << result.err);
+    REQUIRE(result.exit_code == 0);
+    const std::string hive = system_hive_of(dir, volume, "SYSTEM");
+    CHECK(hivexget(hive, "\\ControlSet001\\Services\\pvscsi", "Start") == "0\n");
+    CHECK_FALSE(has_key(hive, "\\ControlSet001\\Services\\pvscsi\\StartOverride"));
+    CHECK(run("ntfscat " + sh_quote(volume) + " /Windows/System32/drivers/pvscsi.sys").out == fake_driver(0x8664) + "new");
+    CHECK_THAT(hivexget(hive, "\\DriverDatabase\\DriverPackages\\pvscsi.inf_amd64_0000000000000000"),
+               Catch::Contains("0f,00,03,00,01,00"));  // version 1.3.15.0, not 1.0.0.0
 }

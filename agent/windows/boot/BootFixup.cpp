@@ -37,11 +37,25 @@ std::vector<std::pair<std::string, std::string>> hives_on(const ntfs::NtfsVolume
     return hives;
 }
 
+/// The geometry to record: the one asked for; else, for a volume that moved, 255 × 63; else the
+/// one the volume has (a volume that stayed keeps what its BIOS was set up with).
+DiskGeometry geometry_for(const NtfsBootSector& bpb, bool moved, std::optional<DiskGeometry> asked) {
+    if (asked) return *asked;
+    const bool valid = bpb.heads >= 1 && bpb.heads <= 255 && bpb.sectors_per_track >= 1 && bpb.sectors_per_track <= 63;
+    if (moved || !valid) return DiskGeometry{};
+    return DiskGeometry{bpb.heads, bpb.sectors_per_track};
+}
+
 void plan_sectors(int fd, const std::string& name, const disk::PartitionSpec& part, unsigned sector_size, const Sector& boot,
                   DiskGeometry geometry, BootFixupPlan& plan) {
     const std::uint64_t start = part.start * sector_size;
+    if (part.start > 0xFFFFFFFFu) {
+        // The BPB's 32-bit hidden-sectors field cannot name it; BIOS cannot boot it anyway.
+        plan.notes.push_back("note: " + partition_name(name, part.number) + " starts past sector 2^32; its boot sector is left alone");
+        return;
+    }
     auto changes = plan_boot_sector_fix(boot, part.start, geometry);
-    if (!changes.empty()) plan.sectors.push_back({part.number, start, "boot sector", std::move(changes)});
+    if (!changes.empty()) plan.sectors.push_back({part.number, start, "boot sector", geometry, std::move(changes)});
     const std::uint64_t backup = parse_ntfs_boot_sector(boot).backup_offset();
     if (backup + ntfs_boot_sector_size > part.size * sector_size) {
         plan.notes.push_back("note: " + partition_name(name, part.number) + ": the backup boot sector lies past the partition's end; left alone");
@@ -54,7 +68,7 @@ void plan_sectors(int fd, const std::string& name, const disk::PartitionSpec& pa
         return;
     }
     auto backup_changes = plan_boot_sector_fix(copy, part.start, geometry);
-    if (!backup_changes.empty()) plan.sectors.push_back({part.number, start + backup, "backup boot sector", std::move(backup_changes)});
+    if (!backup_changes.empty()) plan.sectors.push_back({part.number, start + backup, "backup boot sector", geometry, std::move(backup_changes)});
 }
 
 constexpr const char* uefi_bcd = "/EFI/Microsoft/Boot/BCD";
@@ -86,7 +100,7 @@ std::string BootFixupPlan::text() const {
 }
 
 BootFixupPlan plan_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const DiskMove& move,
-                              DiskGeometry geometry) {
+                              std::optional<DiskGeometry> geometry) {
     const std::string& name = device;
     BootFixupPlan plan;
     for (const disk::PartitionSpec& part : layout.partitions) {
@@ -102,14 +116,18 @@ BootFixupPlan plan_boot_fixup(int fd, const std::string& device, const disk::Lay
             if (!edits.empty()) plan.hives.push_back({part.number, uefi_bcd, "BCD", true, std::move(edits)});
             continue;
         }
-        if (!is_ntfs(boot)) continue;
-        plan_sectors(fd, name, part, layout.sector_size, boot, geometry, plan);
-        const std::uint64_t offset = part.start * layout.sector_size, size = part.size * layout.sector_size;
-        const ntfs::VolumeState state = ntfs::inspect_volume(fd, offset, size, where);
-        if (state.bitlocker) {
-            plan.notes.push_back("warning: " + where + " is BitLocker-encrypted; its MountedDevices and BCD cannot be checked");
+        if (std::memcmp(boot.data() + 3, "-FVE-FS-", 8) == 0) {
+            plan.notes.push_back("warning: " + where + " is BitLocker-encrypted; its boot sector, MountedDevices and BCD cannot be checked");
             continue;
         }
+        if (!is_ntfs(boot)) continue;
+        bool moved = false;
+        for (const PartitionMove& partition : move.partitions())
+            if (partition.number == part.number) moved = partition.before.style == disk::TableKind::dos
+                                                            ? partition.before.offset != partition.after.offset
+                                                            : partition.changes();
+        plan_sectors(fd, name, part, layout.sector_size, boot, geometry_for(parse_ntfs_boot_sector(boot), moved, geometry), plan);
+        const std::uint64_t offset = part.start * layout.sector_size, size = part.size * layout.sector_size;
         const ntfs::NtfsVolume volume(fd, offset, size, where, ntfs::Access::read_only);
         for (const auto& [path, label] : hives_on(volume)) {
             const system::OfflineHive hive(volume, path, label, true);
@@ -127,7 +145,7 @@ BootFixupPlan plan_boot_fixup(int fd, const std::string& device, const disk::Lay
 }
 
 void apply_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const BootFixupPlan& plan,
-                      DiskGeometry geometry, const std::function<void(const std::string&)>& said) {
+                      const std::function<void(const std::string&)>& said) {
     const std::string& name = device;
     for (const BootSectorFix& fix : plan.sectors) {
         const std::string where = partition_name(name, fix.partition) + " " + fix.which;
@@ -135,7 +153,7 @@ void apply_boot_fixup(int fd, const std::string& device, const disk::Layout& lay
                                        [&](const auto& p) { return p.number == fix.partition; });
         Sector sector{};
         read_exact(fd, sector.data(), sector.size(), fix.disk_offset, where);
-        apply_boot_sector_fix(sector, part->start, geometry);
+        apply_boot_sector_fix(sector, part->start, fix.geometry);
         write_exact(fd, sector.data(), sector.size(), fix.disk_offset, where);
         Sector check{};
         read_exact(fd, check.data(), check.size(), fix.disk_offset, where);
@@ -159,6 +177,7 @@ void apply_boot_fixup(int fd, const std::string& device, const disk::Layout& lay
         system::OfflineHive hive(*volume, fix.path, fix.label, true);
         registry::apply_edits(hive.hive(), fix.edits);
         hive.save(*volume);
+        volume->close();
         for (const registry::RegistryEdit& edit : fix.edits) said(where + " " + fix.path + ": " + edit.describe(fix.label));
     }
 }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ struct BootSectorFix {
     unsigned partition = 0;
     std::uint64_t disk_offset = 0;  ///< where the sector is on the disk, in bytes
     std::string which;              ///< "boot sector" or "backup boot sector"
+    DiskGeometry geometry;          ///< the geometry the changes record
     std::vector<BootSectorChange> changes;
 };
 
@@ -45,15 +47,18 @@ struct BootFixupPlan {
     std::string text() const;
 };
 
-/// Reads the disk `device` open on `fd` (laid out as `layout`) and plans the fix-ups for `move`. Throws
+/// Reads the disk `device` open on `fd` (laid out as `layout`) and plans the fix-ups for `move`.
+/// Hidden sectors are set to each NTFS partition's start wherever they differ; the BIOS geometry
+/// is rewritten (to `geometry`, or 255 × 63) only in volumes whose partition moved, or everywhere
+/// when `geometry` is given. Throws
 /// Error{refused} when a volume that needs a hive edit cannot be edited safely (BitLocker, dirty,
 /// hibernated; a dirty hive with logs), naming it; nothing is written.
 BootFixupPlan plan_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const DiskMove& move,
-                              DiskGeometry geometry = {});
+                              std::optional<DiskGeometry> geometry = std::nullopt);
 
 /// Writes the plan: boot sectors (read back), then each hive through a read-write NTFS mount
 /// (saved safely). `said` receives each change as done.
 void apply_boot_fixup(int fd, const std::string& device, const disk::Layout& layout, const BootFixupPlan& plan,
-                      DiskGeometry geometry, const std::function<void(const std::string&)>& said);
+                      const std::function<void(const std::string&)>& said);
 
 }  // namespace dagda::windows::boot

@@ -100,6 +100,7 @@ InfFile::InfFile(std::string file, std::string text, const std::vector<InfRawSec
     std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& entry : ranked) strings_.push_back(std::move(entry.second));
 
+    std::size_t expanded = 0;
     for (const InfRawSection& section : raw) {
         const std::string lower = ascii_lower(section.name);
         auto [at, added] = index_.emplace(lower, sections_.size());
@@ -116,6 +117,13 @@ InfFile::InfFile(std::string file, std::string text, const std::vector<InfRawSec
                 line.fields.push_back(literal ? field : expand(field, undefined, raw_line.line));
                 line.undefined.push_back(std::move(undefined));
             }
+            std::size_t size = line.key.size();
+            for (const std::string& field : line.fields) size += field.size();
+            if (size > max_expanded_line)
+                throw error(raw_line.line, "line longer than " + std::to_string(max_expanded_line) + " bytes after string substitution");
+            expanded += size;
+            if (expanded > max_expanded_inf)
+                throw error(raw_line.line, "the INF grows past " + std::to_string(max_expanded_inf) + " bytes after string substitution");
             target.lines.push_back(std::move(line));
         }
     }

@@ -16,6 +16,10 @@ namespace dagda::windows::inf {
 /// Longest field accepted after string substitution, in bytes; bounds what a small file can
 /// expand to (a 4096-character line of `%a%` tokens could otherwise grow a thousandfold).
 inline constexpr std::size_t max_expanded_field = 16 * 1024;
+/// Longest line (all its fields) and largest whole INF after substitution: a 4 MiB file of
+/// `%a%` tokens must not expand to gigabytes on the rescue machine.
+inline constexpr std::size_t max_expanded_line = 64 * 1024;
+inline constexpr std::size_t max_expanded_inf = 16 * 1024 * 1024;
 
 /// One line of a section after string substitution.
 struct InfLine {

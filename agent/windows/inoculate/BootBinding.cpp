@@ -49,7 +49,7 @@ std::optional<RegistryValue> add_reg_value(const inf::RegEntry& entry) {
 
 std::pair<std::string, std::string> split_enumerator(const std::string& id) {
     const std::size_t slash = id.find('\\');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == id.size())
+    if (slash == std::string::npos || slash == 0 || slash + 1 == id.size() || id.find('\\', slash + 1) != std::string::npos)
         throw Error(ErrorKind::failed, "\"" + id + "\" is not a device ID of the form ENUMERATOR\\ID");
     return {id.substr(0, slash), id.substr(slash + 1)};
 }
@@ -66,6 +66,8 @@ std::vector<RegistryEdit> boot_start_inbox_service(const registry::Hive& system,
 
 std::vector<RegistryEdit> install_service(const std::string& control_set, const inf::ServiceInstall& service,
                                           const std::string& owner_inf, bool driver_database) {
+    if (service.name.find_first_of("\\/") != std::string::npos)
+        throw Error(ErrorKind::failed, "service name \"" + service.name + "\" holds a path separator; refused");
     const std::string key = control_set + "\\Services\\" + service.name;
     const std::string why = "service " + service.name;
     std::vector<RegistryEdit> edits{
@@ -73,6 +75,9 @@ std::vector<RegistryEdit> install_service(const std::string& control_set, const 
         RegistryEdit::set(key, "Start", RegistryValue::dword(0), why + " starts at boot"),
         RegistryEdit::set(key, "ErrorControl", RegistryValue::dword(service.error_control), why),
         RegistryEdit::set(key, "ImagePath", image_path_value(service.image_path), why),
+        // A Windows that once ran on this hardware may hold an override that disables the driver
+        // at boot (Windows 8+): 0x7B despite Start=0.
+        RegistryEdit::remove_key(key + "\\StartOverride", "an override would keep " + service.name + " from starting at boot"),
     };
     if (!service.load_order_group.empty()) edits.push_back(RegistryEdit::set(key, "Group", RegistryValue::sz(service.load_order_group), why));
     if (!service.display_name.empty()) edits.push_back(RegistryEdit::set(key, "DisplayName", RegistryValue::sz(service.display_name), why));

@@ -14,6 +14,7 @@ constexpr const char* storage_classes[] = {
     "{4d36e967-e325-11ce-bfc1-08002be10318}",
     "{4d36e97b-e325-11ce-bfc1-08002be10318}",
     "{4d36e96a-e325-11ce-bfc1-08002be10318}",
+    "{71a27cdd-812a-11d0-bec7-08002be2092f}",  // volumes: encryption and snapshot filters sit here
 };
 
 std::string lower(std::string text) {

@@ -1,6 +1,6 @@
 #pragma once
-/// Storage class filters that would stop a recovered Windows at boot: the disk, SCSI-adapter and
-/// IDE/ATA classes' UpperFilters and LowerFilters name drivers that load with every device of the
+/// Storage class filters that would stop a recovered Windows at boot: the disk, SCSI-adapter,
+/// IDE/ATA and volume classes' UpperFilters and LowerFilters name drivers that load with every device of the
 /// class. A name whose service is gone or disabled (an old hypervisor's filter such as
 /// Parallels' prl_strg, an uninstalled encryption or antivirus filter) makes every disk fail to
 /// start: 0x7B. Such names are removed; the rest of the list is kept in order.

@@ -42,6 +42,8 @@ CatalogTarget parse_target(const nlohmann::json& entry, const nlohmann::json& cl
         inbox.services = range.at("services").get<std::vector<std::string>>();
         if (inbox.services.empty()) throw Error(ErrorKind::failed, here + ": an inbox range names no service");
         inbox.bind = range.at("bind").get<std::string>();
+        if (std::find(inbox.services.begin(), inbox.services.end(), inbox.bind) == inbox.services.end())
+            throw Error(ErrorKind::failed, here + ": \"bind\" " + inbox.bind + " is not one of the range's services");
         target.inbox.push_back(std::move(inbox));
     }
     return target;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <strings.h>
 
@@ -188,6 +189,7 @@ private:
                 ids.push_back({device.compatible_ids[i], static_cast<std::uint8_t>(std::min<std::size_t>(i + 2, 255))});
         }
         copy_package_files(folder_package, *installation);
+        check_image_path(folder_package, *service);
         for (const std::string& set : control_sets_) {
             const auto edits = install_service(set, *service, package.inf_name, windows_.driver_database);
             edits_.insert(edits_.end(), edits.begin(), edits.end());
@@ -233,6 +235,16 @@ private:
             if (cat.empty()) plan_.notes.push_back("note: " + folder_package.inf_path + " names catalog " + package.version.catalog_file + ", which is not beside it");
             else add_file(cat, staging + "/" + package.version.catalog_file, read_host_file(cat), "staged catalog of " + package.inf_name);
         }
+    }
+
+    /// The service's ImagePath must name a file this plan copies (trap 8: a Windows 11 INF may
+    /// run the driver from the DriverStore while its CopyFiles say System32\drivers).
+    void check_image_path(const FolderPackage& folder_package, const inf::ServiceInstall& service) const {
+        const std::string image = volume_path(windows_.system_root, service.image_path);
+        for (const FileCopyAction& file : plan_.files)
+            if (strcasecmp(file.target.c_str(), image.c_str()) == 0) return;
+        throw Error(ErrorKind::refused, folder_package.inf_path + ": service " + service.name + " would start " + service.image_path +
+                                            ", which the package does not copy; Windows would not find its boot driver (nothing was written)");
     }
 
     void check_architecture(const std::string& source, const std::vector<std::uint8_t>& content) const {
@@ -297,7 +309,10 @@ InoculationPlan plan_inoculation(const system::OfflineHive& system_hive, const s
             for (const FolderPackage& package : planner.packages()) {
                 if (served) break;
                 for (const inf::DeviceModel& model : package.package.devices) {
-                    if (std::find(device.begin(), device.end(), model.hardware_id) == device.end()) continue;
+                    const auto names_device = [&](const std::string& model_id) {
+                        return std::any_of(device.begin(), device.end(), [&](const std::string& id) { return strcasecmp(id.c_str(), model_id.c_str()) == 0; });
+                    };
+                    if (!names_device(model.hardware_id) && std::none_of(model.compatible_ids.begin(), model.compatible_ids.end(), names_device)) continue;
                     planner.add_package_once(package, package.package.inf_name);
                     served = true;
                     break;
@@ -309,9 +324,17 @@ InoculationPlan plan_inoculation(const system::OfflineHive& system_hive, const s
         }
     }
     if (request.drivers && request.targets.empty() && !request.machine_devices) {
+        // Several builds of one package (…/2k12R2/…, …/w10/…) that all fit: the newest DriverVer.
+        std::map<std::string, const FolderPackage*> newest;
+        for (const FolderPackage& package : planner.packages()) {
+            if (!package.package.boot_storage) continue;
+            std::string name = package.package.inf_name;
+            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            const FolderPackage*& best = newest[name];
+            if (!best || lower_version(*best, package)) best = &package;
+        }
         bool any = false;
-        for (const FolderPackage& package : planner.packages())
-            if (package.package.boot_storage) any = planner.add_package_once(package, package.package.inf_name) || any;
+        for (const auto& [name, package] : newest) any = planner.add_package_once(*package, package->package.inf_name) || any;
         if (!any)
             throw Error(ErrorKind::failed, "no boot-storage driver package in " + *request.drivers + " fits " + windows.describe() +
                                                " (nothing was written)");

@@ -45,9 +45,9 @@ std::unique_ptr<NtfsVolume> open_for_editing(int fd, std::uint64_t offset, std::
                                                "--remove-hiberfile to delete hiberfil.sys and lose the saved session (nothing was written)");
     if (options.dry_run) return std::make_unique<NtfsVolume>(fd, offset, size, name, Access::read_only);
     if (!state.hibernated) return std::make_unique<NtfsVolume>(fd, offset, size, name, Access::read_write);
-    auto volume = std::make_unique<NtfsVolume>(fd, offset, size, name, Access::read_write_discarding_hibernation);
-    remove_file(*volume, "/hiberfil.sys");
-    return volume;
+    return std::make_unique<NtfsVolume>(fd, offset, size, name, Access::read_write_discarding_hibernation);
 }
+
+bool discard_hibernation(NtfsVolume& volume) { return remove_file(volume, "/hiberfil.sys"); }
 
 }  // namespace dagda::windows::ntfs

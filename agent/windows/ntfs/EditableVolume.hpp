@@ -5,8 +5,9 @@
 ///  - dirty: Windows did not finish with the volume (a crash, or chkdsk is due); its metadata may
 ///    be inconsistent, and chkdsk at boot could undo edits.
 ///  - hibernated, or shut down with Fast Startup: Windows resumes from hiberfil.sys and
-///    overwrites every edit with its saved state. `remove_hiberfile` deletes hiberfil.sys first
-///    (the saved session is lost; Windows then boots fresh).
+///    overwrites every edit with its saved state. With `remove_hiberfile` the volume is opened
+///    anyway, and discard_hibernation() deletes hiberfil.sys as the first write of the edit, after
+///    the plan was made and printed (the saved session is lost; Windows then boots fresh).
 
 #include "windows/ntfs/NtfsVolume.hpp"
 
@@ -31,9 +32,12 @@ struct EditOptions {
 };
 
 /// Checks the state, refuses (Error{refused}, nothing written) a BitLocker, dirty or hibernated
-/// volume (the last one unless `remove_hiberfile`), then mounts it read-write; with
-/// `remove_hiberfile` it deletes hiberfil.sys. With `dry_run` the volume is mounted read-only.
+/// volume (the last one unless `remove_hiberfile`), then mounts it read-write (read-only with
+/// `dry_run`). Opening writes nothing.
 std::unique_ptr<NtfsVolume> open_for_editing(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name,
                                              const EditOptions& options);
+
+/// Deletes hiberfil.sys; false when there was none. Call it right before the first other write.
+bool discard_hibernation(NtfsVolume& volume);
 
 }  // namespace dagda::windows::ntfs

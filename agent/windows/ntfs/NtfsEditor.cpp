@@ -116,14 +116,58 @@ std::vector<std::uint8_t> read_inode(const NtfsVolume& volume, ntfs_inode* inode
     return content;
 }
 
+struct SiblingSearch {
+    bool directory;
+    MFT_REF found = 0;
+};
+
+// libntfs-3g's C callback: no exception can come out of it. Stops at the first entry of the
+// wanted kind that is not NTFS's own metadata (MFT records below 24 are reserved).
+extern "C" int find_sibling(void* context, const ntfschar*, const int, const int name_type, const s64, const MFT_REF mref,
+                            const unsigned dt_type) {
+    auto* search = static_cast<SiblingSearch*>(context);
+    if (name_type == FILE_NAME_DOS || MREF(mref) < 24) return 0;
+    if ((dt_type == NTFS_DT_DIR) != search->directory) return 0;
+    search->found = mref;
+    return 1;
+}
+
+/// The security id a new entry of `folder` gets: that of an existing sibling of the same kind
+/// (a driver beside the other drivers gets what they have: SYSTEM and TrustedInstaller, users
+/// read-only), else the folder's own. 0 only when neither has one (a volume formatted by mkntfs).
+le32 inherited_security_id(const NtfsVolume& volume, ntfs_inode* folder, bool directory) {
+    SiblingSearch search{directory};
+    s64 position = 0;
+    ntfs_readdir(folder, &position, &search, find_sibling);
+    if (search.found) {
+        const Inode sibling(ntfs_inode_open(volume.handle(), MREF(search.found)));
+        if (sibling && sibling->security_id) return sibling->security_id;
+    }
+    return folder->security_id;
+}
+
+/// Replaces the descriptor libntfs-3g gave a new entry with its folder's own (for volumes whose
+/// folders keep their descriptor in the entry rather than in $Secure, such as mkntfs's root).
+void copy_folder_descriptor(ntfs_inode* folder, ntfs_inode* created) {
+    const Attr from(ntfs_attr_open(folder, AT_SECURITY_DESCRIPTOR, AT_UNNAMED, 0));
+    const Attr to(ntfs_attr_open(created, AT_SECURITY_DESCRIPTOR, AT_UNNAMED, 0));
+    if (!from || !to || from->data_size <= 0 || from->data_size > 65536) return;
+    std::vector<std::uint8_t> descriptor(static_cast<std::size_t>(from->data_size));
+    if (ntfs_attr_pread(from.get(), 0, from->data_size, descriptor.data()) != from->data_size) return;
+    if (ntfs_attr_truncate(to.get(), from->data_size) != 0) return;
+    ntfs_attr_pwrite(to.get(), 0, from->data_size, descriptor.data());
+}
+
 Inode create_child(NtfsVolume& volume, ntfs_inode* folder, const std::string& name, mode_t type, const std::string& where) {
     const NtfsName unicode(name);
     if (!unicode.valid()) throw Error(ErrorKind::failed, volume.name() + ": \"" + name + "\" is not a valid NTFS name");
+    // Never security id 0 where the volume has descriptors: libntfs-3g would then give the new
+    // file "Everyone: full control", and any user could replace a boot-start driver.
+    const le32 security = inherited_security_id(volume, folder, type == S_IFDIR);
     errno = 0;
-    // Security id 0: libntfs-3g gives the new file a descriptor that lets everyone read it, which
-    // is what the kernel and the service control manager need to load a driver.
-    Inode created(ntfs_create(folder, 0, unicode.units(), unicode.length(), type));
+    Inode created(ntfs_create(folder, security, unicode.units(), unicode.length(), type));
     if (!created) throw Error(ErrorKind::failed, volume.name() + ": cannot create " + where + ": " + volume.reason(errno));
+    if (!security) copy_folder_descriptor(folder, created.get());
     return created;
 }
 

@@ -36,7 +36,17 @@ std::string NtfsVolume::reason(int saved_errno) const {
     return saved_errno ? std::strerror(saved_errno) : "not an NTFS volume";
 }
 
-NtfsVolume::~NtfsVolume() { ntfs_umount(volume_, FALSE); }
+NtfsVolume::~NtfsVolume() {
+    if (volume_) ntfs_umount(volume_, FALSE);
+}
+
+void NtfsVolume::close() {
+    if (!volume_) return;
+    errno = 0;
+    const int rc = ntfs_umount(volume_, FALSE);
+    volume_ = nullptr;
+    if (rc != 0) throw Error(ErrorKind::failed, "cannot finish writing " + name_ + ": " + reason(errno));
+}
 
 std::uint32_t NtfsVolume::cluster_size() const { return volume_->cluster_size; }
 

@@ -33,6 +33,10 @@ public:
     NtfsVolume& operator=(const NtfsVolume&) = delete;
     ~NtfsVolume();
 
+    /// Unmounts, writing everything libntfs-3g holds and syncing the device; throws Error{failed}
+    /// when that fails. Call it before reporting an edit done (the destructor cannot report).
+    void close();
+
     std::uint32_t cluster_size() const;
     std::uint64_t cluster_count() const;
     /// $Bitmap: one bit per cluster (LSB first), 1 = in use; exactly cluster_count() bits.

@@ -36,7 +36,10 @@ int range_open(struct ntfs_device* dev, int flags) {
 
 int range_close(struct ntfs_device* dev) {
     NDevClearOpen(dev);
-    return 0;
+    // The last chance to report that writes did not reach the device: sync here, so that
+    // NtfsVolume::close() fails instead of an edit being reported done.
+    const State& s = state_of(dev);
+    return s.writable && s.fd >= 0 ? ::fdatasync(s.fd) : 0;
 }
 
 s64 range_seek(struct ntfs_device* dev, s64 offset, int whence) {

@@ -183,3 +183,12 @@ TEST_CASE("INF errors: undecodable bytes and size limits", "[inf][errors]") {
         CHECK_THROWS_WITH(load_inf(dir.file("absent.inf")), Catch::Contains("absent.inf"));
     }
 }
+
+TEST_CASE("INF: string substitution cannot blow an INF up to gigabytes", "[inf][errors]") {
+    // 200 lines of 1000 `%a%` tokens, `a` a 4000-character string: ~800 MB if expanded whole.
+    std::string text = "[Version]\nSignature=\"$Windows NT$\"\n[Strings]\na=\"" + std::string(4000, 'x') + "\"\n[Big]\n";
+    std::string line;
+    for (int i = 0; i < 1000; ++i) line += (i ? ",%a%" : "%a%");
+    for (int i = 0; i < 200; ++i) text += "k" + std::to_string(i) + "=" + line + "\n";
+    CHECK_THROWS_WITH(dagda::windows::inf::parse_inf_text(text, "bomb.inf"), Catch::Contains("bomb.inf:6:") && Catch::Contains("after string substitution"));
+}

@@ -85,6 +85,15 @@ TEST_CASE("NtfsEditor: folders and files resolve case-insensitively and never ge
     CHECK(ntfscat(image, "/Windows/System32/config/SYSTEM") == "edited hive");
     CHECK(ntfscat(image, "/Windows/System32/Drivers/viostor.sys") == "MZ driver v2");
     CHECK(testing::run("ntfsfix -n " + testing::sh_quote(image) + " >/dev/null 2>&1").exit_code == 0);
+    // New files and folders take the security descriptor of what is already there (here the root
+    // folder's, owned by SYSTEM), never libntfs-3g's default granting Everyone full control, which
+    // would let any user replace a boot driver.
+    for (const char* path : {"/Windows/System32/Drivers/viostor.sys", "/Windows/System32/Drivers", "/Windows"}) {
+        INFO(path);
+        const std::string info = testing::run("ntfsinfo -F " + testing::sh_quote(path) + " " + testing::sh_quote(image)).out;
+        CHECK_THAT(info, Catch::Contains("Owner SID:\t\t S-1-5-18"));
+        CHECK_THAT(info, !Catch::Contains("SID: S-1-1-0"));
+    }
 }
 
 TEST_CASE("NtfsEditor: hibernated, dirty and BitLocker volumes are refused and left unchanged", "[windows][ntfs][edit]") {
@@ -109,8 +118,12 @@ TEST_CASE("NtfsEditor: hibernated, dirty and BitLocker volumes are refused and l
     CHECK_THROWS_WITH(open_for_editing(fd.get(), 0, volume_size, "volume.raw", {false, true}), Catch::Contains("hibernat"));
     CHECK(testing::file_digest(image) == before);
     {
+        // Opening writes nothing: hiberfil.sys goes only when the edit begins.
         const auto volume = open_for_editing(fd.get(), 0, volume_size, "volume.raw", {true, false});
+        CHECK(find_path(*volume, "/hiberfil.sys"));
+        CHECK(discard_hibernation(*volume));
         CHECK_FALSE(find_path(*volume, "/hiberfil.sys"));
+        volume->close();
     }
     CHECK_FALSE(inspect_volume(fd.get(), 0, volume_size, "volume.raw").hibernated);
 

@@ -1,0 +1,120 @@
+#include "app/ConsoleRun.hpp"
+
+#include "core/Units.hpp"
+#include "jobs/JobLock.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace dagda::app {
+
+namespace {
+
+constexpr std::size_t width = 79;
+constexpr std::size_t log_lines = 6;
+
+std::string fit(std::string line) {
+    if (line.size() > width) line = line.substr(0, width - 3) + "...";
+    return line;
+}
+
+/// What the screen shows, filled from job events (the runner's thread) and drawn by the console's.
+struct JobView {
+    std::mutex mutex;
+    std::vector<std::string> names, states;
+    jobs::JobEvent progress;
+    std::deque<std::string> log;
+
+    void on_event(const jobs::JobEvent& e) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        using Kind = jobs::JobEvent::Kind;
+        if (e.kind == Kind::step_progress) progress = e;
+        if (e.step < states.size()) {
+            if (e.kind == Kind::step_started) states[e.step] = "running";
+            if (e.kind == Kind::step_skipped) states[e.step] = "done earlier";
+            if (e.kind == Kind::step_finished) states[e.step] = "done";
+            if (e.kind == Kind::step_failed) states[e.step] = "FAILED";
+        }
+        if (e.kind == Kind::step_said || e.kind == Kind::step_failed) log.push_back(e.name + ": " + e.text);
+        if (log.size() > 500) log.pop_front();
+    }
+
+    std::string draw(bool whole_log) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        std::string out = "Dagda Rescue - recovery running    (c: cancel   l: log)\n\n";
+        if (whole_log) {
+            const std::size_t shown = std::min<std::size_t>(log.size(), 20);
+            for (std::size_t i = log.size() - shown; i < log.size(); ++i) out += fit(log[i]) + "\n";
+            return out;
+        }
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            char line[120];
+            std::snprintf(line, sizeof line, " %2zu. %-24s %s", i + 1, names[i].c_str(), states[i].c_str());
+            out += fit(line) + "\n";
+        }
+        if (progress.total) {
+            const double fraction = static_cast<double>(progress.done) / static_cast<double>(progress.total);
+            std::string bar(40, '.');
+            for (std::size_t i = 0; i < static_cast<std::size_t>(fraction * 40) && i < 40; ++i) bar[i] = '#';
+            char line[160];
+            std::snprintf(line, sizeof line, "\n [%s] %3.0f%%  %s", bar.c_str(), fraction * 100,
+                          progress.total > 65536 ? (human_bytes(progress.done) + " of " + human_bytes(progress.total)).c_str() : "");
+            out += fit(line) + "\n " + fit(progress.text) + "\n";
+        }
+        out += "\n";
+        const std::size_t shown = std::min(log.size(), log_lines);
+        for (std::size_t i = log.size() - shown; i < log.size(); ++i) out += fit(" " + log[i]) + "\n";
+        return out;
+    }
+};
+
+}  // namespace
+
+jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& session) {
+    JobView view;
+    for (const jobs::PlanStep& step : session.plan().steps) {
+        view.names.push_back(step.name);
+        view.states.push_back("waiting");
+    }
+    std::atomic<bool> cancel{false};
+    jobs::JobRunner runner(session.registry(), [&](const jobs::JobEvent& e) { view.on_event(e); }, &cancel);
+    const jobs::JobLock lock(jobs::default_run_folder());
+    jobs::Journal journal(session.default_journal());
+    jobs::JobResult result;
+    std::atomic<bool> done{false};
+    std::string thrown;
+    std::thread worker([&] {
+        try {
+            result = runner.run(session.plan(), journal);
+        } catch (const std::exception& e) {  // the journal of another plan: nothing ran
+            thrown = e.what();
+        }
+        done = true;
+    });
+    terminal.keys(true);
+    bool whole_log = false;
+    while (!done) {
+        terminal.clear();
+        terminal.print(view.draw(whole_log));
+        if (const auto key = terminal.key(300)) {
+            if (*key == 'c' || *key == 'C') cancel = true;
+            if (*key == 'l' || *key == 'L') whole_log = !whole_log;
+        }
+    }
+    worker.join();
+    terminal.keys(false);
+    terminal.clear();
+    terminal.print(view.draw(false));
+    if (!thrown.empty()) terminal.print("\nThe job did not start: " + thrown + "\n");
+    else if (result.succeeded) terminal.print("\nRecovery finished.\n");
+    else if (result.failure)
+        terminal.print("\nStopped at step " + std::to_string(result.failure->step + 1) + " (" + result.failure->name + "): " +
+                       fit(result.failure->message) + "\nRun it again from the menu to resume.\n");
+    terminal.ask("Press Enter to return to the menu ");
+    return result;
+}
+
+}  // namespace dagda::app

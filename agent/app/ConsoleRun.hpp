@@ -1,0 +1,14 @@
+#pragma once
+/// The console's job screen: each step with its state, a progress bar, the last lines the steps
+/// reported; `c` cancels, `l` shows the whole log. Fits 80×24.
+
+#include "app/ConsoleTerminal.hpp"
+#include "app/PlanSession.hpp"
+
+namespace dagda::app {
+
+/// Runs the session's plan with a journal, showing it; returns the result once the operator
+/// has read the summary.
+jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& session);
+
+}  // namespace dagda::app
