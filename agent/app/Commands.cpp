@@ -31,6 +31,8 @@ const std::vector<Command>& all_commands() {
          "run a recovery plan: validate it, print its actions, ask, then run it with a journal (rerun to resume)", run_run},
         {{"plan", "from-archive"}, "ARCHIVE.tib --to DISK [--generation N] [--for NAME]... [-o PLAN.json]",
          "write the plan of a whole-server recovery: layout, every volume, inoculation, boot fix-up", run_plan_from_archive},
+        {{"console"}, "[--search FOLDER]...", "the field engineer's text console (tty or serial, 80x24): pick a backup and a disk, run it",
+         run_console},
         {{"inoculate"}, "VOLUME [--auto] [--for NAME]... [--drivers DIR] [--dry-run]",
          "make a restored Windows boot on new storage hardware: boot drivers and their registry bindings", run_inoculate},
         {{"fixup-boot"}, "DISK (--from-archive ARCHIVE.tib | --old-layout LAYOUT.json) [--dry-run]",

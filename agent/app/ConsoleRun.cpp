@@ -113,7 +113,14 @@ jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& ses
     else if (result.failure)
         terminal.print("\nStopped at step " + std::to_string(result.failure->step + 1) + " (" + result.failure->name + "): " +
                        fit(result.failure->message) + "\nRun it again from the menu to resume.\n");
-    terminal.ask("Press Enter to return to the menu ");
+    while (true) {
+        const auto answer = terminal.ask("l: the whole log, Enter: back to the menu ");
+        if (!answer || answer->empty()) break;
+        if (*answer == "l" || *answer == "L") {
+            terminal.clear();
+            terminal.print(view.draw(true));
+        }
+    }
     return result;
 }
 

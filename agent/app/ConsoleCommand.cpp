@@ -1,0 +1,175 @@
+// dagda console: the field engineer's text console on the first console or a serial line
+// (80×24, VT100). It shows the machine, lets the engineer pick an archive, a generation and a
+// target disk, shows the plan, asks, and runs it with a progress screen.
+
+#include "app/Commands.hpp"
+#include "app/ConsoleRun.hpp"
+#include "app/ConsoleTerminal.hpp"
+#include "app/PlanSession.hpp"
+#include "app/RecoveryPlan.hpp"
+#include "core/Error.hpp"
+#include "core/Units.hpp"
+#include "disk/DiskReport.hpp"
+#include "image/ArchiveChain.hpp"
+#include "inventory/StorageControllers.hpp"
+
+#include <filesystem>
+#include <sstream>
+
+namespace dagda::app {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fit(std::string line) { return line.size() > 79 ? line.substr(0, 76) + "..." : line; }
+
+std::vector<disk::TargetInfo> machine_disks() {
+    std::vector<disk::TargetInfo> disks;
+    for (const std::string& path : disk::list_disks()) {
+        try {
+            disks.push_back(disk::probe_target(path));
+        } catch (const Error&) {
+            // a disk that cannot be read cannot be a target either
+        }
+    }
+    return disks;
+}
+
+/// Backups on mounted media: *.tib up to three folders deep under the search roots.
+std::vector<std::string> archives_under(const std::vector<std::string>& roots) {
+    std::vector<std::string> found;
+    for (const std::string& root : roots) {
+        std::error_code error;
+        for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error), end; it != end && found.size() < 9;
+             it.increment(error)) {
+            if (error) break;
+            if (it.depth() > 3) it.disable_recursion_pending();
+            if (it->is_regular_file(error) && it->path().extension() == ".tib") found.push_back(it->path().string());
+        }
+    }
+    return found;
+}
+
+void show_machine(ConsoleTerminal& t) {
+    std::ostringstream out;
+    out << "Dagda Rescue - field console\n\nDisks of this machine:\n";
+    const auto disks = machine_disks();
+    if (disks.empty()) out << "  (none found)\n";
+    for (const auto& d : disks) out << fit("  " + disk::describe(d)) << "\n";
+    out << "\nStorage controllers:\n";
+    const auto controllers = inventory::storage_controllers();
+    if (controllers.empty()) out << "  (none found)\n";
+    for (std::size_t i = 0; i < controllers.size() && i < 6; ++i)
+        out << fit("  " + controllers[i].where + "  " + (controllers[i].ids.empty() ? "" : controllers[i].ids.front())) << "\n";
+    out << "\n  r) recover a server from a backup\n  q) quit\n\n";
+    t.clear();
+    t.print(out.str());
+}
+
+/// A numbered choice, a typed value, or nullopt to go back.
+std::optional<std::string> choose(ConsoleTerminal& t, const std::string& title, const std::vector<std::string>& options,
+                                  const std::string& prompt) {
+    std::ostringstream out;
+    out << title << "\n";
+    for (std::size_t i = 0; i < options.size(); ++i) out << fit("  " + std::to_string(i + 1) + ") " + options[i]) << "\n";
+    t.print(out.str());
+    const auto answer = t.ask(prompt);
+    if (!answer || answer->empty()) return std::nullopt;
+    if (answer->find_first_not_of("0123456789") == std::string::npos) {
+        const std::size_t n = std::stoul(*answer);
+        if (n >= 1 && n <= options.size()) return options[n - 1];
+    }
+    return answer;
+}
+
+std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string& location) {
+    image::ArchiveChain chain(location);
+    const auto& gens = chain.chain();  // newest first
+    std::vector<std::string> lines, names;
+    for (std::size_t i = gens.size(); i-- > 0;) {
+        const auto& g = gens[i]->generation();
+        lines.push_back(std::to_string(gens.size() - i) + ". " + g.value("created", std::string("?")) + "  host " + g.value("host", std::string("?")) +
+                        (i + 1 == gens.size() ? "  (full)" : "  (incremental)"));
+        names.push_back(gens[i]->name());
+    }
+    std::ostringstream out;
+    out << "\nGenerations of " << location << ":\n";
+    for (const auto& line : lines) out << fit("  " + line) << "\n";
+    t.print(out.str());
+    const auto answer = t.ask("Generation to recover [" + std::to_string(gens.size()) + "]: ");
+    if (!answer) return std::nullopt;
+    if (answer->empty()) return names.back();
+    if (answer->find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    const std::size_t n = std::stoul(*answer);
+    if (n < 1 || n > names.size()) return std::nullopt;
+    return names[n - 1];
+}
+
+void recover(ConsoleTerminal& t, const std::vector<std::string>& roots) {
+    t.clear();
+    const auto archive = choose(t, "Backups found on mounted media (or type a path or http:// URL):", archives_under(roots),
+                                "Backup (number, path or URL; empty to go back): ");
+    if (!archive) return;
+    const auto generation = pick_generation(t, *archive);
+    if (!generation) return;
+    std::vector<std::string> disks;
+    for (const auto& d : machine_disks()) disks.push_back(d.path);
+    const auto target_path = choose(t, "\nTarget disk (everything on it is overwritten):", disks, "Disk (number, or an image file path): ");
+    if (!target_path) return;
+    const auto targets = t.ask("Make Windows boot on (empty: this machine's controllers; or names such as virtio-scsi): ");
+    const auto drivers = t.ask("Folder of out-of-box drivers (empty: none): ");
+    nlohmann::json inoculation{{"auto", true}};
+    if (targets && !targets->empty()) {
+        std::istringstream words(*targets);
+        inoculation = {{"for", nlohmann::json::array()}};
+        for (std::string word; words >> word;) inoculation["for"].push_back(word);
+    }
+    if (drivers && !drivers->empty()) inoculation["drivers"] = *drivers;
+    const nlohmann::json plan = recovery_plan(*generation, disk::probe_target(*target_path), inoculation);
+    PlanSession session(plan.dump(), "console plan");
+    jobs::JobRunner runner(session.registry(), nullptr, nullptr);
+    t.clear();
+    const auto problems = session.problems(runner);
+    if (!problems.empty()) {
+        t.print("The plan cannot run:\n");
+        for (const auto& p : problems) t.print(fit("  - " + p) + "\n");
+        t.ask("Press Enter ");
+        return;
+    }
+    const auto lines = runner.describe(session.plan());
+    t.print("The plan:\n");
+    for (std::size_t i = 0; i < lines.size() && i < 17; ++i) t.print(fit(lines[i]) + "\n");
+    if (lines.size() > 17) t.print("  ... " + std::to_string(lines.size() - 17) + " more lines\n");
+    const auto answer = t.ask("Type yes to overwrite " + *target_path + ": ");
+    if (!answer || *answer != "yes") return;
+    run_on_console(t, session);
+}
+
+}  // namespace
+
+int run_console(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("search", po::value<std::vector<std::string>>()->composing(),
+                          "where to look for backups (default: /media, /mnt, /run/media)");
+    const auto vm = parse_args(args, {"console"}, options, {});
+    if (!vm) return 0;
+    const std::vector<std::string> roots =
+        vm->count("search") ? (*vm)["search"].as<std::vector<std::string>>() : std::vector<std::string>{"/media", "/mnt", "/run/media"};
+    ConsoleTerminal t;
+    while (true) {
+        show_machine(t);
+        const auto answer = t.ask("Choice: ");
+        if (!answer || *answer == "q") return 0;
+        if (*answer != "r") continue;
+        try {
+            recover(t, roots);
+        } catch (const std::exception& e) {  // a wrong path or a refused disk: say it, stay in the console
+            t.print("\n" + fit(std::string("Error: ") + e.what()) + "\n");
+            t.ask("Press Enter ");
+        }
+    }
+}
+
+}  // namespace dagda::app

@@ -1,0 +1,107 @@
+// The field console driven through tmux (an 80×24 pseudo-terminal): keys sent, screen read back,
+// a whole recovery completed through it, the result checked with sfdisk and hivexget.
+
+#include "common/Run.hpp"
+#include "common/TempDir.hpp"
+#include "common/WindowsVolume.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A private tmux server with one 80×24 pane running a command; killed at the end.
+class Tmux {
+public:
+    Tmux(const TempDir& dir, const std::string& command) : socket_(dir.file("tmux.sock")) {
+        const RunResult started = run("tmux -S " + sh_quote(socket_) + " new-session -d -x 80 -y 24 " + sh_quote(command));
+        REQUIRE(started.exit_code == 0);
+    }
+    ~Tmux() { run("tmux -S " + sh_quote(socket_) + " kill-server"); }
+
+    std::string screen() const { return run("tmux -S " + sh_quote(socket_) + " capture-pane -p").out; }
+    void type(const std::string& text) const {
+        run("tmux -S " + sh_quote(socket_) + " send-keys -l " + sh_quote(text));
+        run("tmux -S " + sh_quote(socket_) + " send-keys Enter");
+    }
+    /// Waits until the screen shows `text`; the screen as last seen.
+    std::string wait_for(const std::string& text, int seconds = 30) const {
+        std::string last;
+        for (int i = 0; i < seconds * 10; ++i) {
+            last = screen();
+            if (last.find(text) != std::string::npos) return last;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        FAIL("the console never showed \"" << text << "\"; the screen:\n" << last);
+        return last;
+    }
+
+private:
+    std::string socket_;
+};
+
+}  // namespace
+
+TEST_CASE("console: a whole recovery through the field console on an 80x24 terminal", "[console][integration]") {
+    TempDir dir;
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk") || !have_program("ntfscat")) {
+        WARN("skipped: tmux, hivexregedit, mkntfs, sfdisk, ntfs-3g tools or ../shared/fixtures missing");
+        return;
+    }
+    const std::string source = make_windows_disk(dir, "source.img");
+    fs::create_directories(dir.path() / "media/usb/backups");
+    const std::string archive = dir.file("media/usb/backups/server.tib");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
+    const std::string target = make_image(dir, "target.img", 300ull << 20);
+    fs::create_directories(dir.path() / "drv");
+    fs::copy_file(shared_fixture(dir, "inf/viostor.inx"), dir.path() / "drv/viostor.inx");
+    std::string driver(1024, '\0');
+    driver[0] = 'M', driver[1] = 'Z', driver[0x3C] = '\x80', driver[0x80] = 'P', driver[0x81] = 'E', driver[0x84] = '\x64', driver[0x85] = '\x86';
+    std::ofstream(dir.file("drv/viostor.sys"), std::ios::binary) << driver;
+
+    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
+                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    std::string screen = tmux.wait_for("r) recover a server from a backup");
+    CHECK_THAT(screen, Catch::Contains("Storage controllers:"));
+    tmux.type("r");
+    screen = tmux.wait_for("Backup (number, path or URL");
+    CHECK_THAT(screen, Catch::Contains("1) " + archive));
+    tmux.type("1");
+    tmux.wait_for("Generation to recover [1]");
+    tmux.type("");
+    tmux.wait_for("Target disk");
+    tmux.type(target);
+    tmux.wait_for("Make Windows boot on");
+    tmux.type("virtio-blk");
+    tmux.wait_for("Folder of out-of-box drivers");
+    tmux.type(dir.file("drv"));
+    screen = tmux.wait_for("Type yes to overwrite");
+    CHECK_THAT(screen, Catch::Contains("1. disk.apply_layout") && Catch::Contains("3. windows.inoculate"));
+    CHECK_THAT(screen, Catch::Contains("The plan:"));
+    tmux.type("yes");
+    screen = tmux.wait_for("Recovery finished.", 120);
+    CHECK_THAT(screen, Catch::Contains("windows.inoculate        done") && Catch::Contains("windows.fixup_boot       done"));
+    tmux.type("l");  // the whole log: the last lines the steps reported
+    screen = tmux.wait_for("windows.fixup_boot: ");
+    CHECK_THAT(screen, Catch::Contains("windows.inoculate: set SYSTEM\\ControlSet00"));
+    tmux.type("");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("q");
+    tmux.wait_for("CONSOLE-EXIT=0");
+    // Every line fitted the 80-column terminal.
+    for (std::size_t start = 0, end; (end = screen.find('\n', start)) != std::string::npos; start = end + 1) CHECK(end - start <= 80);
+
+    CHECK_THAT(run("sfdisk --dump " + sh_quote(target)).out, Catch::Contains("label-id: 0x43da9ab1"));
+    const std::string windows = dir.file("windows.raw");
+    REQUIRE(run("dd if=" + sh_quote(target) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    const std::string hive = dir.file("SYSTEM");
+    REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
+    CHECK(run("hivexget " + sh_quote(hive) + " '\\ControlSet001\\Services\\viostor' Start").out == "0\n");
+}
