@@ -260,7 +260,7 @@ TEST_CASE("fixup-boot: the UEFI BCD on the FAT EFI partition and GPT MountedDevi
     CHECK(run("ntfsfix -n " + sh_quote(windows)).exit_code == 0);
 }
 
-TEST_CASE("fixup-boot: a volume that did not move keeps its geometry; a BitLocker one is reported, not skipped silently",
+TEST_CASE("fixup-boot: a volume that did not move keeps its geometry - a BitLocker one is reported, not skipped silently",
           "[windows][boot][integration]") {
     TempDir dir;
     if (!have_program("mkntfs") || !have_program("sfdisk")) {

@@ -322,7 +322,7 @@ TEST_CASE("inoculate: bad drivers, volumes and hives are refused and nothing is 
     }
 }
 
-TEST_CASE("inoculate: an old StartOverride of an out-of-box driver goes; of several builds the newest is used",
+TEST_CASE("inoculate: an old StartOverride of an out-of-box driver goes - of several builds the newest is used",
           "[windows][inoculate][integration]") {
     TempDir dir;
     REQUIRE_WINDOWS_TOOLS(dir);

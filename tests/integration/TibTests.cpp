@@ -148,7 +148,7 @@ TEST_CASE("tib restore: an existing target needs its identity asserted, and must
     CHECK(file_digest(archive) == archive_before);
 }
 
-TEST_CASE("tib: incremental generations hold only changed blocks; each restores exactly", "[image][tib][incremental][integration]") {
+TEST_CASE("tib: incremental generations hold only changed blocks - each restores exactly", "[image][tib][incremental][integration]") {
     TempDir dir;
     const std::string volume = dir.file("vol.raw");
     REQUIRE(run("head -c 6294528 /dev/urandom > " + sh_quote(volume)).exit_code == 0);  // 6 MiB + 3000 bytes

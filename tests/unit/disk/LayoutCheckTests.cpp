@@ -144,7 +144,7 @@ TEST_CASE("Fit: shrinking onto a smaller disk, and refusing when it cannot fit",
     CHECK_THROWS_WITH(fit_layout(source, {1000000, 512}, std::nullopt), Catch::Contains("too small"));
 }
 
-TEST_CASE("Fit: --grow picks the partition; unknown numbers and layouts without data are refused", "[disk][fit]") {
+TEST_CASE("Fit: --grow picks the partition - unknown numbers and layouts without data are refused", "[disk][fit]") {
     const Layout source = fixture("win7-mbr.json");
     const Layout grown_first = fit_layout(source, one_gib, 1u);
     CHECK(grown_first.partitions[0].size > source.partitions[0].size);

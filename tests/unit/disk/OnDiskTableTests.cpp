@@ -31,7 +31,7 @@ TEST_CASE("OnDiskTable: CRC-32 is the IEEE one GPT uses", "[disk][gpt]") {
     CHECK(crc32_of(reinterpret_cast<const std::uint8_t*>(check.data()), check.size()) == 0xCBF43926u);
 }
 
-TEST_CASE("OnDiskTable: GPT header encodes and parses back; a flipped byte is caught", "[disk][gpt]") {
+TEST_CASE("OnDiskTable: GPT header encodes and parses back - a flipped byte is caught", "[disk][gpt]") {
     GptHeader h;
     h.my_lba = 1;
     h.alternate_lba = 4194303;

@@ -88,7 +88,7 @@ std::string error_opening(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("TIB: a volume captured and restored is byte-identical; zero blocks are not stored", "[image][archive]") {
+TEST_CASE("TIB: a volume captured and restored is byte-identical - zero blocks are not stored", "[image][archive]") {
     TempDir dir;
     const std::string source = make_volume(dir);
     const int level = GENERATE(0, 3);

@@ -44,7 +44,7 @@ TEST_CASE("HTTP source: ranges anywhere in a file, across the read-ahead block",
     CHECK_THROWS_WITH(source->read_at(bytes.size() - 10, std::string(20, '\0').data(), 20), Catch::Contains("past the end"));
 }
 
-TEST_CASE("HTTP source: a dropped connection is retried; a server without ranges is refused", "[image][http][net]") {
+TEST_CASE("HTTP source: a dropped connection is retried - a server without ranges is refused", "[image][http][net]") {
     TempDir dir;
     const std::string bytes = random_file(dir, "data.bin", 1 << 20);
     RangeServer server(dir.path());

@@ -41,7 +41,7 @@ std::vector<std::string> fields(const InfFile& inf, const std::string& section, 
 
 }  // namespace
 
-TEST_CASE("INF text: quoted strings keep ';', blanks and doubled quotes", "[inf][syntax]") {
+TEST_CASE("INF text: quoted strings keep semicolons, blanks and doubled quotes", "[inf][syntax]") {
     const InfFile inf = parse_inf_text(version +
                                            "[S]\n"
                                            "a = \"one; two \"\"three\"\" \"  ; a comment\n"

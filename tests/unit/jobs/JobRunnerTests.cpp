@@ -100,7 +100,7 @@ TEST_CASE("JobRunner: steps run in order, events and journal follow, a finished 
     CHECK(world.log.size() == 12);  // nothing ran twice
 }
 
-TEST_CASE("JobRunner: a failed step is a structured error; the rerun resumes at its checkpoint", "[jobs][runner]") {
+TEST_CASE("JobRunner: a failed step is a structured error - the rerun resumes at its checkpoint", "[jobs][runner]") {
     TempDir dir;
     World world;
     world.fail_count_at = 6;
