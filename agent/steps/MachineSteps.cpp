@@ -21,7 +21,8 @@ void add_power_step(jobs::StepRegistry& registry, const std::string& name, const
                   [verb, &command](const nlohmann::json&, jobs::StepContext& context) {
                       // Recorded first: after the reboot the job resumes, finds this step asked
                       // for, and finishes instead of rebooting again.
-                      if (context.saved_state().value("requested", false)) return;
+                      const nlohmann::json& saved = context.saved_state();
+                      if (saved.is_object() && saved.value("requested", false)) return;
                       context.save_state({{"requested", true}});
                       const ProgramResult result = run_program(command);
                       if (result.exit_code != 0)

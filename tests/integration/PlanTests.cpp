@@ -163,3 +163,60 @@ TEST_CASE("run: one job at a time, a cancelled job resumes, a torn journal tail 
     CHECK_THAT(resumed.out, Catch::Contains("Recovery finished"));
     CHECK(run("sfdisk --dump " + sh_quote(r.target)).out.find("label-id: 0x43da9ab1") != std::string::npos);
 }
+
+TEST_CASE("run: files of a later generation, a new identity and a reboot that happens once", "[jobs][plan][integration]") {
+    TempDir dir;
+    REQUIRE_TOOLS(dir);
+    // Monday's backup, then Tuesday's incremental one after Ann saved a document.
+    const std::string source = make_windows_disk(dir, "source.img");
+    const std::string monday = dir.file("monday.tib"), tuesday = dir.file("tuesday.tib");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(monday) + " --progress none").exit_code == 0);
+    const std::string windows = dir.file("source-windows.raw");
+    REQUIRE(run("dd if=" + sh_quote(source) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    REQUIRE(run("mkdir -p " + sh_quote(dir.file("m"))).exit_code == 0);
+    {
+        // Written with ntfs-3g's own ntfscp into a folder the volume already has.
+        std::ofstream(dir.file("report.txt")) << "Tuesday's quarterly report\n";
+        REQUIRE(run("ntfscp -f " + sh_quote(windows) + " " + sh_quote(dir.file("report.txt")) + " /Windows/report.txt >/dev/null 2>&1").exit_code == 0);
+    }
+    REQUIRE(run("dd if=" + sh_quote(windows) + " of=" + sh_quote(source) + " bs=512 seek=133120 conv=notrunc status=none").exit_code == 0);
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(tuesday) + " --base " + sh_quote(monday) +
+                " --progress none").exit_code == 0);
+
+    const std::string target = make_image(dir, "target.img", 300ull << 20);
+    const std::string marker = dir.file("reboots");
+    const std::string reboot = dir.file("reboot.sh");
+    // A reboot that takes the agent down with it, as a real one does before the step is recorded done.
+    std::ofstream(reboot) << "#!/bin/sh\necho rebooted >> " << marker << "\nkill -9 $PPID\n";
+    fs::permissions(reboot, fs::perms::owner_all);
+    const json plan{{"dagda_plan", 1},
+                    {"disks", {{"t", {{"path", target}}}}},
+                    {"steps",
+                     {{{"step", "disk.apply_layout"}, {"disk", "t"}, {"layout", {{"archive", monday}}}},
+                      {{"step", "image.restore"}, {"disk", "t"}, {"archive", monday}},
+                      {{"step", "windows.restore_files"}, {"disk", "t"}, {"archive", tuesday}, {"volume", 2}, {"paths", {"/Windows/report.txt"}}},
+                      {{"step", "windows.set_identity"}, {"disk", "t"}, {"computer_name", "SRV01-TEST"}},
+                      {{"step", "machine.reboot"}}}}};
+    std::ofstream(dir.file("plan.json")) << plan.dump(2);
+    const std::string command = "DAGDA_REBOOT_COMMAND=" + sh_quote(reboot) + " DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() +
+                                " run " + sh_quote(dir.file("plan.json")) + " --journal " + sh_quote(dir.file("j")) + " --yes";
+    const RunResult first = run(command);
+    INFO(first.out << first.err);
+    REQUIRE(first.exit_code == 128 + 9);  // gone with the "reboot"
+    CHECK(file_bytes(marker) == "rebooted\n");
+    // After the "reboot" the job resumes: the journal says the reboot was asked for, so it is
+    // not asked again, and the job ends.
+    const RunResult resumed = run(command);
+    INFO(resumed.out << resumed.err);
+    CHECK(resumed.exit_code == 0);
+    CHECK_THAT(resumed.out, Catch::Contains("Recovery finished"));
+    CHECK(file_bytes(marker) == "rebooted\n");
+
+    const std::string restored = dir.file("restored-windows.raw");
+    REQUIRE(run("dd if=" + sh_quote(target) + " of=" + sh_quote(restored) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    CHECK(run("ntfscat " + sh_quote(restored) + " /Windows/report.txt").out == "Tuesday's quarterly report\n");
+    CHECK(run("ntfsfix -n " + sh_quote(restored)).exit_code == 0);
+    const std::string hive = dir.file("SYSTEM");
+    REQUIRE(run("ntfscat " + sh_quote(restored) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
+    CHECK(hivexget(hive, "\\ControlSet001\\Control\\ComputerName\\ComputerName", "ComputerName") == "SRV01-TEST\n");
+}
