@@ -15,11 +15,13 @@ namespace dagda::testing {
 class RangeServer {
 public:
     explicit RangeServer(std::filesystem::path folder);
+    /// The same over TLS with this certificate and key (PEM files): url() says https.
+    RangeServer(std::filesystem::path folder, const std::string& certificate, const std::string& key);
     RangeServer(const RangeServer&) = delete;
     RangeServer& operator=(const RangeServer&) = delete;
     ~RangeServer();
 
-    /// "http://127.0.0.1:PORT/" + name.
+    /// "http://127.0.0.1:PORT/" + name (https:// over TLS).
     std::string url(const std::string& name) const;
 
     /// The next `count` GET responses send only half their body, then close the connection.
@@ -32,6 +34,10 @@ public:
     int requests() const { return requests_; }
 
 private:
+    void start();
+    template <typename Stream>
+    void serve(Stream& stream);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::atomic<int> drops_{0};

@@ -8,10 +8,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 using namespace dagda::testing;
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
@@ -334,4 +336,41 @@ TEST_CASE("tib extract: a folder tree of a Windows-made volume", "[image][tib][n
     if (have_program("ntfscat"))
         CHECK(file_bytes(out + "/System32/config/syslog") ==
               run("ntfscat " + sh_quote(volume) + " /Windows/System32/config/syslog").out);
+}
+
+TEST_CASE("tib: restore from an https server, trusted through the system's CA store, refused when its certificate is not",
+          "[image][tib][http][net][tls][integration]") {
+    TempDir dir;
+    const std::string volume = shared_fixture(dir, "disks/ntfs-volume.img.xz");
+    REQUIRE_FIXTURE(volume);
+    if (!have_program("openssl")) {
+        WARN("skipped: openssl missing");
+        return;
+    }
+    // A certificate for 127.0.0.1, made for this test; trusted only where SSL_CERT_FILE names it.
+    REQUIRE(run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                sh_quote(dir.file("key.pem")) + " -out " + sh_quote(dir.file("cert.pem")) + " 2>/dev/null")
+                .exit_code == 0);
+    fs::create_directories(dir.path() / "served");
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("served/v.tib"))).exit_code == 0);
+    RangeServer server(dir.path() / "served", dir.file("cert.pem"), dir.file("key.pem"));
+    const std::string url = server.url("v.tib");
+    REQUIRE(url.rfind("https://", 0) == 0);
+
+    const std::string untrusted = make_image(dir, "untrusted.raw", fs::file_size(volume));
+    const std::string before = file_digest(untrusted);
+    const RunResult refused = run("SSL_CERT_FILE=/nonexistent " + dagda_command() + " tib restore " + sh_quote(url) + " " + sh_quote(untrusted) +
+                                  " --yes --progress none");
+    CHECK(refused.exit_code != 0);
+    CHECK_THAT(refused.err, Catch::Contains("certificate"));
+    CHECK(file_digest(untrusted) == before);
+
+    const std::string target = make_image(dir, "target.raw", fs::file_size(volume));
+    const RunResult restored = run("SSL_CERT_FILE=" + sh_quote(dir.file("cert.pem")) + " " + dagda_command() + " tib restore " + sh_quote(url) +
+                                   " " + sh_quote(target) + " --yes --verify --progress none");
+    INFO(restored.err);
+    REQUIRE(restored.exit_code == 0);
+    CHECK(server.requests() > 0);
+    CHECK(file_range(target, 0, 8192) == file_range(volume, 0, 8192));
+    if (have_program("ntfsfix")) CHECK(run("ntfsfix -n " + sh_quote(target)).exit_code == 0);
 }
