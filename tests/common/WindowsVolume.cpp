@@ -137,6 +137,26 @@ std::string make_windows_disk(const TempDir& dir, const std::string& name) {
     return disk;
 }
 
+std::string pe_driver(std::uint16_t machine) {
+    std::string image(1024, '\0');
+    image[0] = 'M';
+    image[1] = 'Z';
+    image[0x3C] = '\x80';
+    image.replace(0x80, 4, std::string("PE\0\0", 4));
+    image[0x84] = static_cast<char>(machine & 0xFF);
+    image[0x85] = static_cast<char>(machine >> 8);
+    return image;
+}
+
+std::string viostor_driver_folder(const TempDir& dir) {
+    const std::filesystem::path folder = dir.path() / "drv";
+    std::filesystem::create_directories(folder);
+    std::filesystem::copy_file(shared_fixture(dir, "inf/viostor.inx"), folder / "viostor.inx",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::ofstream(folder / "viostor.sys", std::ios::binary) << pe_driver(0x8664);
+    return folder.string();
+}
+
 bool windows_tools_present(const TempDir& dir) {
     return have_program("hivexregedit") && have_program("mkntfs") && !shared_fixture(dir, "hives/minimal-hive").empty();
 }

@@ -44,6 +44,13 @@ std::string windows2012r2_software_hive(const TempDir& dir);
 /// MountedDevices naming both partitions of this disk. Empty when a tool or fixture is missing.
 std::string make_windows_disk(const TempDir& dir, const std::string& name);
 
+/// Bytes with a PE header for `machine` (0x8664 amd64, 0x14c x86): a stand-in for a .sys.
+std::string pe_driver(std::uint16_t machine);
+
+/// A folder `drv` holding virtio-win's viostor.inx (../shared) and an amd64 viostor.sys: the
+/// package inoculation for virtio-blk uses. Returns its path.
+std::string viostor_driver_folder(const TempDir& dir);
+
 /// True when hivexregedit, mkntfs and the shared fixtures are all here (tests skip otherwise).
 bool windows_tools_present(const TempDir& dir);
 

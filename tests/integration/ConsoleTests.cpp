@@ -60,11 +60,7 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     const std::string archive = dir.file("media/usb/backups/server.tib");
     REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
     const std::string target = make_image(dir, "target.img", 300ull << 20);
-    fs::create_directories(dir.path() / "drv");
-    fs::copy_file(shared_fixture(dir, "inf/viostor.inx"), dir.path() / "drv/viostor.inx");
-    std::string driver(1024, '\0');
-    driver[0] = 'M', driver[1] = 'Z', driver[0x3C] = '\x80', driver[0x80] = 'P', driver[0x81] = 'E', driver[0x84] = '\x64', driver[0x85] = '\x86';
-    std::ofstream(dir.file("drv/viostor.sys"), std::ios::binary) << driver;
+    const std::string drivers = viostor_driver_folder(dir);
 
     const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
                              sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
@@ -81,7 +77,7 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     tmux.wait_for("Make Windows boot on");
     tmux.type("virtio-blk");
     tmux.wait_for("Folder of out-of-box drivers");
-    tmux.type(dir.file("drv"));
+    tmux.type(drivers);
     screen = tmux.wait_for("Type yes to overwrite");
     CHECK_THAT(screen, Catch::Contains("1. disk.apply_layout") && Catch::Contains("3. windows.inoculate"));
     CHECK_THAT(screen, Catch::Contains("The plan:"));

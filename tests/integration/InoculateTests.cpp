@@ -16,18 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A file with a PE header for `machine` (0x8664 amd64, 0x14c x86): what pe_architecture reads.
-std::string fake_driver(std::uint16_t machine) {
-    std::string image(1024, '\0');
-    image[0] = 'M';
-    image[1] = 'Z';
-    image[0x3C] = '\x80';
-    image.replace(0x80, 4, std::string("PE\0\0", 4));
-    image[0x84] = static_cast<char>(machine & 0xFF);
-    image[0x85] = static_cast<char>(machine >> 8);
-    return image;
-}
-
 void put(const fs::path& path, const std::string& content) {
     fs::create_directories(path.parent_path());
     std::ofstream(path, std::ios::binary) << content;
@@ -53,13 +41,13 @@ std::string driver_folder(const TempDir& dir, std::uint16_t viostor_machine = 0x
     const fs::path drv = dir.path() / "drv";
     fs::create_directories(drv / "virtio/vioscsi/2k12R2/amd64");
     fs::copy_file(shared_fixture(dir, "inf/vioscsi.inx"), drv / "virtio/vioscsi/2k12R2/amd64/vioscsi.inx");
-    put(drv / "virtio/vioscsi/2k12R2/amd64/VIOSCSI.SYS", fake_driver(0x8664));  // found whatever its case
+    put(drv / "virtio/vioscsi/2k12R2/amd64/VIOSCSI.SYS", pe_driver(0x8664));  // found whatever its case
     put(drv / "virtio/vioscsi/2k12R2/amd64/vioscsi.cat", "catalog");
     fs::create_directories(drv / "virtio/viostor/w7/amd64");
     fs::copy_file(shared_fixture(dir, "inf/viostor.inx"), drv / "virtio/viostor/w7/amd64/viostor.inx");
-    put(drv / "virtio/viostor/w7/amd64/viostor.sys", fake_driver(viostor_machine));
+    put(drv / "virtio/viostor/w7/amd64/viostor.sys", pe_driver(viostor_machine));
     put(drv / "vmware/pvscsi/win8/amd64/pvscsi.inf", pvscsi_inf);
-    put(drv / "vmware/pvscsi/win8/amd64/pvscsi.sys", fake_driver(0x8664));
+    put(drv / "vmware/pvscsi/win8/amd64/pvscsi.sys", pe_driver(0x8664));
     return drv.string();
 }
 
@@ -152,8 +140,8 @@ TEST_CASE("inoculate: the real Windows 8.1 SYSTEM hive, for virtio-scsi and PVSC
     CHECK(hivexget(hive, "\\DriverDatabase\\DeviceIds\\PCI\\VEN_1000&DEV_0054") ==
           hivexget(before, "\\DriverDatabase\\DeviceIds\\PCI\\VEN_1000&DEV_0054"));
     // The files, the staged package, the saved hive marked clean, the volume sound.
-    CHECK(run("ntfscat " + sh_quote(partition) + " /Windows/System32/drivers/vioscsi.sys").out == fake_driver(0x8664));
-    CHECK(run("ntfscat " + sh_quote(partition) + " /Windows/System32/drivers/pvscsi.sys").out == fake_driver(0x8664));
+    CHECK(run("ntfscat " + sh_quote(partition) + " /Windows/System32/drivers/vioscsi.sys").out == pe_driver(0x8664));
+    CHECK(run("ntfscat " + sh_quote(partition) + " /Windows/System32/drivers/pvscsi.sys").out == pe_driver(0x8664));
     CHECK_THAT(run("ntfscat " + sh_quote(partition) + " /Windows/System32/DriverStore/FileRepository/" + label + "/vioscsi.inf").out,
                Catch::Contains("PCI\\VEN_1AF4&DEV_1004&SUBSYS_00081AF4&REV_00"));
     CHECK_THAT(run("ntfsls -p /Windows/System32/config " + sh_quote(partition)).out, !Catch::Contains("dagda-backup"));
@@ -219,7 +207,7 @@ TEST_CASE("inoculate: Windows 7 through CriticalDeviceDatabase: in-box AHCI, vir
     const std::string disk_class = "\\ControlSet001\\Control\\Class\\{4D36E967-E325-11CE-BFC1-08002BE10318}";
     CHECK(hivexget(hive, disk_class, "LowerFilters") == "PartMgr\n\n");
     CHECK(hivexget(hive, disk_class, "UpperFilters") == "PartMgr\n\n");
-    CHECK(run("ntfscat " + sh_quote(volume) + " /Windows/System32/drivers/viostor.sys").out == fake_driver(0x8664));
+    CHECK(run("ntfscat " + sh_quote(volume) + " /Windows/System32/drivers/viostor.sys").out == pe_driver(0x8664));
     CHECK(run("ntfsfix -n " + sh_quote(volume)).exit_code == 0);
     CHECK_THAT(result.out, Catch::Contains("set SYSTEM\\ControlSet001\\Services\\msahci Start = REG_DWORD 0x00000000 (0)") &&
                                Catch::Contains("(was REG_DWORD 0x00000003 (3))"));
@@ -340,9 +328,9 @@ TEST_CASE("inoculate: an old StartOverride of an out-of-box driver goes - of sev
     std::string old_inf = pvscsi_inf;
     old_inf.replace(old_inf.find("03/15/2019,1.3.15.0"), 19, "01/01/2010,1.0.0.0");
     put(drivers / "a-old/pvscsi.inf", old_inf);
-    put(drivers / "a-old/pvscsi.sys", fake_driver(0x8664) + "old");
+    put(drivers / "a-old/pvscsi.sys", pe_driver(0x8664) + "old");
     put(drivers / "b-new/pvscsi.inf", pvscsi_inf);
-    put(drivers / "b-new/pvscsi.sys", fake_driver(0x8664) + "new");
+    put(drivers / "b-new/pvscsi.sys", pe_driver(0x8664) + "new");
 
     const RunResult result = inoculate(volume, "--drivers " + sh_quote(drivers.string()) + " --yes");
     INFO(result.out << result.err);
@@ -350,7 +338,7 @@ TEST_CASE("inoculate: an old StartOverride of an out-of-box driver goes - of sev
     const std::string hive = system_hive_of(dir, volume, "SYSTEM");
     CHECK(hivexget(hive, "\\ControlSet001\\Services\\pvscsi", "Start") == "0\n");
     CHECK_FALSE(has_key(hive, "\\ControlSet001\\Services\\pvscsi\\StartOverride"));
-    CHECK(run("ntfscat " + sh_quote(volume) + " /Windows/System32/drivers/pvscsi.sys").out == fake_driver(0x8664) + "new");
+    CHECK(run("ntfscat " + sh_quote(volume) + " /Windows/System32/drivers/pvscsi.sys").out == pe_driver(0x8664) + "new");
     CHECK_THAT(hivexget(hive, "\\DriverDatabase\\DriverPackages\\pvscsi.inf_amd64_0000000000000000"),
                Catch::Contains("0f,00,03,00,01,00"));  // version 1.3.15.0, not 1.0.0.0
 }

@@ -24,15 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string driver_folder(const TempDir& dir) {
-    fs::create_directories(dir.path() / "drv");
-    fs::copy_file(shared_fixture(dir, "inf/viostor.inx"), dir.path() / "drv/viostor.inx");
-    std::string driver(1024, '\0');
-    driver[0] = 'M', driver[1] = 'Z', driver[0x3C] = '\x80', driver[0x80] = 'P', driver[0x81] = 'E', driver[0x84] = '\x64', driver[0x85] = '\x86';
-    std::ofstream(dir.file("drv/viostor.sys"), std::ios::binary) << driver;
-    return dir.file("drv");
-}
-
 /// A plan for a fresh target image `name`: the whole recovery plus a renamed clone.
 std::string plan_for(const TempDir& dir, const std::string& archive, const std::string& drivers, const std::string& name) {
     const std::string target = make_image(dir, name, 300ull << 20);
@@ -73,7 +64,7 @@ TEST_CASE("run: killed with SIGKILL at 24 points across the plan, the disk ends 
     const std::string source = make_windows_disk(dir, "source.img");
     const std::string archive = dir.file("server.tib");
     REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
-    const std::string drivers = driver_folder(dir);
+    const std::string drivers = viostor_driver_folder(dir);
     const std::vector<std::string> environment{"LD_PRELOAD=" + faketime, "FAKETIME=2026-01-01 00:00:00", "DONT_FAKE_MONOTONIC=1",
                                                "DAGDA_RUN_DIR=" + dir.file("run")};
 

@@ -35,14 +35,10 @@ Recovery prepare(const TempDir& dir) {
     r.archive = dir.file("server.tib");
     REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(r.archive) + " --progress none").exit_code == 0);
     r.target = make_image(dir, "target.img", 300ull << 20);
-    fs::create_directories(dir.path() / "drv");
-    fs::copy_file(shared_fixture(dir, "inf/viostor.inx"), dir.path() / "drv/viostor.inx");
-    std::string driver(1024, '\0');
-    driver[0] = 'M', driver[1] = 'Z', driver[0x3C] = '\x80', driver[0x80] = 'P', driver[0x81] = 'E', driver[0x84] = '\x64', driver[0x85] = '\x86';
-    std::ofstream(dir.file("drv/viostor.sys"), std::ios::binary) << driver;
+    const std::string drivers = viostor_driver_folder(dir);
     r.plan = dir.file("plan.json");
     const RunResult planned = run(dagda_command() + " plan from-archive " + sh_quote(r.archive) + " --to " + sh_quote(r.target) +
-                                  " --for virtio-blk --drivers " + sh_quote(dir.file("drv")) + " -o " + sh_quote(r.plan));
+                                  " --for virtio-blk --drivers " + sh_quote(drivers) + " -o " + sh_quote(r.plan));
     INFO(planned.err);
     REQUIRE(planned.exit_code == 0);
     r.journal = dir.file("job.journal");
