@@ -91,7 +91,12 @@ void add_inoculate(jobs::StepRegistry& registry, StepEnvironment& env) {
                       for (const auto& driver : plan.drivers) context.say("driver " + driver.describe());
                       for (const auto& note : plan.notes) context.say(note);
                       if (hibernated && ntfs::discard_hibernation(*volume)) context.say("deleted /hiberfil.sys");
-                      inoculate::apply_inoculation(*volume, hive, plan, [&](const std::string& line) { context.say(line); });
+                      const std::uint64_t total = plan.files.size() + plan.system_edits.size();
+                      std::uint64_t done = 0;
+                      inoculate::apply_inoculation(*volume, hive, plan, [&](const std::string& line) {
+                          context.say(line);
+                          context.progress(++done, total, line);
+                      });
                       volume->close();
                   },
                   [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
@@ -153,7 +158,13 @@ void add_fixup_boot(jobs::StepRegistry& registry, StepEnvironment& env) {
                       const UniqueFd fd = UniqueFd::open(now.path, O_RDWR);
                       const auto plan = boot::plan_boot_fixup(fd.get(), now.path, *after, move);
                       for (const auto& note : plan.notes) context.say(note);
-                      boot::apply_boot_fixup(fd.get(), now.path, *after, plan, [&](const std::string& line) { context.say(line); });
+                      std::uint64_t total = 0, done = 0;
+                      for (const auto& fix : plan.sectors) total += fix.changes.size();
+                      for (const auto& fix : plan.hives) total += fix.edits.size();
+                      boot::apply_boot_fixup(fd.get(), now.path, *after, plan, [&](const std::string& line) {
+                          context.say(line);
+                          context.progress(++done, total, line);
+                      });
                       if (::fdatasync(fd.get()) != 0) throw_errno("cannot flush " + now.path);
                   },
                   [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
