@@ -107,7 +107,7 @@ std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string
     return names[n - 1];
 }
 
-void recover(ConsoleTerminal& t, const std::vector<std::string>& roots) {
+void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const std::string& journal_folder) {
     t.clear();
     const auto archive = choose(t, "Backups found on mounted media (or type a path or http:// URL):", archives_under(roots),
                                 "Backup (number, path or URL; empty to go back): ");
@@ -144,7 +144,7 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots) {
     if (lines.size() > 17) t.print("  ... " + std::to_string(lines.size() - 17) + " more lines\n");
     const auto answer = t.ask("Type yes to overwrite " + *target_path + ": ");
     if (!answer || *answer != "yes") return;
-    run_on_console(t, session);
+    run_on_console(t, session, journal_folder);
 }
 
 }  // namespace
@@ -152,7 +152,9 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots) {
 int run_console(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("search", po::value<std::vector<std::string>>()->composing(),
-                          "where to look for backups (default: /media, /mnt, /run/media)");
+                          "where to look for backups (default: /media, /mnt, /run/media)")(
+        "journal-dir", po::value<std::string>()->default_value(""),
+        "where job journals go: a USB stick lets a job resume after a reboot (default: $DAGDA_RUN_DIR or /run/dagda)");
     const auto vm = parse_args(args, {"console"}, options, {});
     if (!vm) return 0;
     const std::vector<std::string> roots =
@@ -164,7 +166,7 @@ int run_console(const std::vector<std::string>& args) {
         if (!answer || *answer == "q") return 0;
         if (*answer != "r") continue;
         try {
-            recover(t, roots);
+            recover(t, roots, (*vm)["journal-dir"].as<std::string>());
         } catch (const std::exception& e) {  // a wrong path or a refused disk: say it, stay in the console
             t.print("\n" + fit(std::string("Error: ") + e.what()) + "\n");
             t.ask("Press Enter ");

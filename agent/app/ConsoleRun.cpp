@@ -4,6 +4,7 @@
 #include "jobs/JobLock.hpp"
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <mutex>
@@ -71,9 +72,15 @@ struct JobView {
     }
 };
 
+std::atomic<bool>* interrupt_target = nullptr;
+
+extern "C" void cancel_on_interrupt(int) {
+    if (interrupt_target) interrupt_target->store(true);
+}
+
 }  // namespace
 
-jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& session) {
+jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& session, const std::string& journal_folder) {
     JobView view;
     for (const jobs::PlanStep& step : session.plan().steps) {
         view.names.push_back(step.name);
@@ -82,14 +89,20 @@ jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& ses
     std::atomic<bool> cancel{false};
     jobs::JobRunner runner(session.registry(), [&](const jobs::JobEvent& e) { view.on_event(e); }, &cancel);
     const jobs::JobLock lock(jobs::default_run_folder());
-    jobs::Journal journal(session.default_journal());
+    jobs::Journal journal(session.default_journal(journal_folder));
+    // Ctrl-C cancels the job like `c` does, and the terminal gets its settings back.
+    interrupt_target = &cancel;
+    struct sigaction action {}, previous {};
+    action.sa_handler = cancel_on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous);
     jobs::JobResult result;
     std::atomic<bool> done{false};
     std::string thrown;
     std::thread worker([&] {
         try {
             result = runner.run(session.plan(), journal);
-        } catch (const std::exception& e) {  // the journal of another plan: nothing ran
+        } catch (const std::exception& e) {  // the journal of another plan, or the journal failing
             thrown = e.what();
         }
         done = true;
@@ -105,10 +118,12 @@ jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& ses
         }
     }
     worker.join();
+    sigaction(SIGINT, &previous, nullptr);
+    interrupt_target = nullptr;
     terminal.keys(false);
     terminal.clear();
     terminal.print(view.draw(false));
-    if (!thrown.empty()) terminal.print("\nThe job did not start: " + thrown + "\n");
+    if (!thrown.empty()) terminal.print("\nThe job stopped: " + fit(thrown) + "\n");
     else if (result.succeeded) terminal.print("\nRecovery finished.\n");
     else if (result.failure)
         terminal.print("\nStopped at step " + std::to_string(result.failure->step + 1) + " (" + result.failure->name + "): " +

@@ -9,6 +9,7 @@ namespace dagda::app {
 
 /// Runs the session's plan with a journal, showing it; returns the result once the operator
 /// has read the summary.
-jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& session);
+/// The journal goes to `journal_folder` (a USB stick, so a reboot can resume; "" is the run folder).
+jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& session, const std::string& journal_folder);
 
 }  // namespace dagda::app

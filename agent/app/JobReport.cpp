@@ -31,7 +31,7 @@ void JobReport::progress_line(const JobEvent& event) {
 void JobReport::on_event(const JobEvent& event) {
     if (style_ == Style::none) return;
     if (style_ == Style::json) {
-        out_ << event.to_json().dump() << "\n" << std::flush;
+        out_ << event.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n" << std::flush;
         return;
     }
     if (line_open_ && event.kind != JobEvent::Kind::step_progress) {

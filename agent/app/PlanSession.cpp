@@ -65,12 +65,12 @@ void PlanSession::require_valid(const jobs::JobRunner& runner) const {
     throw Error(ErrorKind::refused, text);
 }
 
-std::string PlanSession::default_journal() const {
+std::string PlanSession::default_journal(const std::string& folder) const {
     const std::string document = plan_.document.dump();
     const auto crc = ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(document.data()), static_cast<uInt>(document.size()));
     char name[64];
     std::snprintf(name, sizeof name, "/journal-%08lx.dagda", static_cast<unsigned long>(crc));
-    return jobs::default_run_folder() + name;
+    return (folder.empty() ? jobs::default_run_folder() : folder) + name;
 }
 
 }  // namespace dagda::app

@@ -26,8 +26,9 @@ public:
     std::vector<std::string> problems(const jobs::JobRunner& runner) const;
     /// Throws Error{refused} listing every problem, if there are any.
     void require_valid(const jobs::JobRunner& runner) const;
-    /// <run folder>/journal-<digest of the plan>.dagda: the same plan resumes by default.
-    std::string default_journal() const;
+    /// <folder>/journal-<digest of the plan>.dagda (the run folder by default): the same plan
+    /// resumes by default.
+    std::string default_journal(const std::string& folder = "") const;
 
 private:
     std::vector<std::string> problems_;

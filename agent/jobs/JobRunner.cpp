@@ -179,12 +179,18 @@ JobResult JobRunner::run(const Plan& plan, Journal& journal) {
         // Undo an in-place edit cut short: redo the checkpoint step that wrote what it edits.
         const PlanStep& cut = plan.steps[*state.interrupted];
         const std::string target = spec(cut).writes ? spec(cut).writes(cut.args) : "";
-        for (std::size_t i = *state.interrupted; i-- > 0;) {
+        // The earliest such step: several restores may have written parts of the same disk.
+        std::optional<std::size_t> from;
+        for (std::size_t i = 0; i < *state.interrupted; ++i) {
             const StepSpec& earlier = spec(plan.steps[i]);
-            if (earlier.resume != Resume::checkpoint || !earlier.writes || earlier.writes(plan.steps[i].args) != target) continue;
-            journal.append({{"type", "rollback"}, {"step", i}});
+            if (earlier.resume == Resume::checkpoint && earlier.writes && earlier.writes(plan.steps[i].args) == target) {
+                from = i;
+                break;
+            }
+        }
+        if (from) {
+            journal.append({{"type", "rollback"}, {"step", *from}});
             state = replay(read_journal(journal.path()).records, plan.steps.size());
-            break;
         }
     }
     for (const PlanStep& step : plan.steps) {
@@ -194,6 +200,13 @@ JobResult JobRunner::run(const Plan& plan, Journal& journal) {
             continue;
         }
         const Clock::time_point start = Clock::now();
+        if (cancel_ && cancel_->load()) {
+            // Cancelled between steps: this one did not start, so a rerun need not undo anything.
+            StepFailure failure{"cancelled", step.index, step.name, "cancelled before " + Plan::label(step), nlohmann::json::object()};
+            emit({JobEvent::Kind::step_failed, step.index, step.name, 0, 0, 0, failure.message, 0});
+            result.failure = std::move(failure);
+            return result;
+        }
         journal.append({{"type", "step_started"}, {"step", step.index}});
         emit({JobEvent::Kind::step_started, step.index, step.name, 0, 0, 0, "", 0});
         try {

@@ -43,7 +43,12 @@ std::vector<std::uint8_t> read_all(int fd, const std::string& path) {
 JournalContents parse(const std::vector<std::uint8_t>& bytes, const std::string& path) {
     JournalContents contents;
     if (bytes.empty()) return contents;
-    if (bytes.size() < header_size) {  // a header cut short: nothing was ever recorded
+    if (bytes.size() < header_size) {
+        // A header cut short (nothing was ever recorded) starts like one; anything else is
+        // somebody's file, not ours to overwrite.
+        const std::size_t compared = std::min(bytes.size(), magic.size());
+        if (!std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(compared), magic.begin()))
+            throw Error(ErrorKind::failed, path + " is not a dagda job journal (no DAGDAJNL magic); refusing to overwrite it");
         contents.ignored_bytes = bytes.size();
         return contents;
     }
@@ -96,7 +101,8 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
 }
 
 void Journal::append(const nlohmann::json& record) {
-    const std::string payload = record.dump();
+    // Replace invalid UTF-8 (a file name from a damaged volume) rather than fail to record.
+    const std::string payload = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (payload.size() > largest_record) throw Error(ErrorKind::failed, "a journal record of " + std::to_string(payload.size()) + " bytes is too large");
     std::vector<std::uint8_t> frame(frame_size + payload.size());
     store_le<std::uint32_t>(frame.data(), static_cast<std::uint32_t>(payload.size()));

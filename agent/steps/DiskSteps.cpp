@@ -75,7 +75,9 @@ void add_disk_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
                   [&env](const nlohmann::json& json) {
                       ApplyLayout step(json);
                       if (!step.problems.empty()) return step.problems;
-                      step.plan(env);  // throws with the reason when the layout does not fit
+                      // Throws with the reason when the layout does not fit; later steps are
+                      // checked against the table it will write.
+                      env.planned_layouts[step.disk] = step.plan(env).layout;
                       return std::vector<std::string>{};
                   },
                   [&env](const nlohmann::json& json) {

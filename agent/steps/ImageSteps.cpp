@@ -55,14 +55,20 @@ struct Restore {
                 throw Error(ErrorKind::usage, "each of \"volumes\" must be {\"volume\": N, \"partition\": P}");
             out.push_back({pair["volume"].get<std::uint32_t>(), pair["partition"].get<unsigned>()});
             newest.volume(out.back().volume);  // throws naming the archive when it has no such volume
+            for (std::size_t i = 0; i + 1 < out.size(); ++i)
+                if (out[i].volume == out.back().volume || out[i].partition == out.back().partition)
+                    throw Error(ErrorKind::usage, "\"volumes\" names volume " + std::to_string(out.back().volume) + " or partition " +
+                                                      std::to_string(out.back().partition) + " twice");
         }
         return out;
     }
 };
 
-/// The layout the disk will have when this step runs: its table now, or, on a blank disk, the
-/// archive's layout fitted as disk.apply_layout would write it.
-disk::Layout expected_layout(const disk::TargetInfo& target, const image::TibArchive& archive) {
+/// The layout the disk will have when this step runs: what an earlier disk.apply_layout of the
+/// plan writes, else its table now, else (a blank disk) the archive's layout fitted.
+disk::Layout expected_layout(const StepEnvironment& env, const std::string& name, const disk::TargetInfo& target,
+                             const image::TibArchive& archive) {
+    if (const auto planned = env.planned_layouts.find(name); planned != env.planned_layouts.end()) return planned->second;
     if (auto layout = disk::read_layout(target)) return *layout;
     if (!archive.layout()) throw Error(ErrorKind::failed, target.path + " has no partition table, and " + archive.name() + " holds no layout");
     disk::PlanOptions options;
@@ -82,7 +88,7 @@ std::vector<std::string> validate(const StepEnvironment& env, const nlohmann::js
     std::vector<std::string> problems;
     image::ArchiveChain chain(step.archive);  // readable, chain complete
     const disk::TargetInfo& target = env.disks->get(step.disk).target;
-    const disk::Layout layout = expected_layout(target, chain.newest());
+    const disk::Layout layout = expected_layout(env, step.disk, target, chain.newest());
     for (const VolumeTarget& t : step.targets(chain.newest())) {
         const std::uint64_t size = chain.newest().volume(t.volume).volume_size;
         const disk::PartitionSpec& part = partition_of(layout, t.partition, target.path);

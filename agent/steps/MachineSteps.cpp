@@ -5,9 +5,22 @@
 #include "steps/StepArgs.hpp"
 #include "steps/Steps.hpp"
 
+#include <cstdlib>
+#include <fstream>
+
 namespace dagda::steps {
 
 namespace {
+
+/// This boot's id (Linux: /proc/sys/kernel/random/boot_id; $DAGDA_BOOT_ID_FILE names another
+/// file, for the live image's tests): a reboot is known to have happened when it changed.
+std::string boot_id() {
+    const char* file = std::getenv("DAGDA_BOOT_ID_FILE");
+    std::ifstream in(file && *file ? file : "/proc/sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    return id;
+}
 
 void add_power_step(jobs::StepRegistry& registry, const std::string& name, const std::string& verb,
                     const std::vector<std::string>& command) {
@@ -19,15 +32,19 @@ void add_power_step(jobs::StepRegistry& registry, const std::string& name, const
                       return std::vector<std::string>{verb + " the machine (" + line + ")"};
                   },
                   [verb, &command](const nlohmann::json&, jobs::StepContext& context) {
-                      // Recorded first: after the reboot the job resumes, finds this step asked
-                      // for, and finishes instead of rebooting again.
+                      // Recorded first, with this boot's id: after the reboot the job resumes,
+                      // sees another boot, and finishes instead of rebooting again. In the same
+                      // boot the request did not take effect, so it is made again.
                       const nlohmann::json& saved = context.saved_state();
-                      if (saved.is_object() && saved.value("requested", false)) return;
-                      context.save_state({{"requested", true}});
+                      const std::string now = boot_id();
+                      if (saved.is_object() && saved.value("requested", false) && saved.value("boot_id", std::string()) != now) return;
+                      context.save_state({{"requested", true}, {"boot_id", now}});
                       const ProgramResult result = run_program(command);
-                      if (result.exit_code != 0)
+                      if (result.exit_code != 0) {
+                          context.save_state({{"requested", false}});
                           throw Error(ErrorKind::failed, verb + " failed (" + command.front() + " exited with " +
                                                              std::to_string(result.exit_code) + "): " + result.err);
+                      }
                       context.say(verb + " requested");
                   },
                   [](const nlohmann::json&) { return std::string("machine"); }});

@@ -98,6 +98,8 @@ PlanDisks::PlanDisks(const nlohmann::json& disks, std::vector<std::string>& prob
                     continue;
                 }
                 disk.target = std::move(found.front());
+                // Named by by-path alone: its size, as found now, is asserted at every write too.
+                if (!disk.expected.size_bytes && !disk.expected.serial && !disk.expected.wwn) disk.expected.size_bytes = disk.target.size_bytes;
             }
         } catch (const Error& error) {
             problems.push_back("disk \"" + name + "\": " + error.what());

@@ -2,10 +2,12 @@
 /// The recovery steps (docs/plan.md), registered as data for the job runner: each adapts one
 /// domain module to jobs::StepSpec and holds no recovery logic of its own.
 
+#include "disk/Layout.hpp"
 #include "jobs/Step.hpp"
 #include "steps/PlanDisks.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +22,9 @@ struct StepEnvironment {
     std::vector<std::string> reboot_command{"reboot"};
     std::vector<std::string> poweroff_command{"poweroff"};
     unsigned threads = 2;
+    /// Filled while a plan is validated, step by step: the table each disk will have when a
+    /// later step runs (set by disk.apply_layout), so that a restore is checked against it.
+    std::map<std::string, disk::Layout> planned_layouts;
 };
 
 /// Every step: disk.apply_layout, image.restore, windows.inoculate, windows.fixup_boot,

@@ -77,15 +77,16 @@ void run_restore_files(const StepEnvironment& env, const RestoreFiles& step, job
                                 reader.size(), step.archive + " volume " + std::to_string(number));
     WindowsTarget target(env.disks->get(step.disk), step.partition);
     const auto to = ntfs::open_for_editing(target.fd.get(), target.range.offset, target.range.size, target.range.name, {});
-    std::uint64_t files = 0;
+    std::uint64_t files = 0, done = 0;
     for (const std::string& path : step.paths) {
         context.check_cancel();
+        context.progress(done++, step.paths.size(), "restoring " + path);
         files += ntfs::copy_between_volumes(from, path, *to, path, largest_file, [&](const std::string& copied) {
             context.say("restored " + copied + " from " + step.archive);
             context.check_cancel();
         });
-        context.progress(files, 0, "restoring " + path);
     }
+    context.progress(step.paths.size(), step.paths.size(), "restored " + std::to_string(files) + " files");
     to->close();
 }
 

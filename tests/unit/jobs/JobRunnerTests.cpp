@@ -147,6 +147,48 @@ TEST_CASE("JobRunner: an interrupted in-place edit is redone from the step that 
     CHECK(world.log.back() == "edit");
 }
 
+TEST_CASE("JobRunner: the rollback goes back to the first restore of the disk, and a cancel between steps undoes nothing",
+          "[jobs][runner]") {
+    TempDir dir;
+    World world;
+    world.fail_edit = true;
+    const StepRegistry registry = registry_for(world);
+    const Plan plan = plan_of(R"({"dagda_plan": 1, "steps": [{"step": "test.count"}, {"step": "test.count"}, {"step": "test.edit"}]})");
+    {
+        JobRunner runner(registry, nullptr, nullptr);
+        Journal journal(dir.file("j"));
+        CHECK(runner.run(plan, journal).failure);
+    }
+    world.log.clear();
+    {
+        JobRunner runner(registry, nullptr, nullptr);
+        Journal journal(dir.file("j"));
+        CHECK(runner.run(plan, journal).succeeded);
+    }
+    CHECK(world.log.size() == 21);  // both restores (count 0..9 twice) again, then the edit
+
+    // Cancelled after step 1 finished: step 2 never starts, and the rerun goes on from step 2.
+    World second;
+    const StepRegistry other = registry_for(second);
+    std::atomic<bool> cancel{false};
+    JobRunner cancelling(other, [&](const JobEvent& e) {
+        if (e.kind == JobEvent::Kind::step_finished && e.step == 1) cancel = true;
+    }, &cancel);
+    {
+        Journal journal(dir.file("k"));
+        const JobResult result = cancelling.run(plan, journal);
+        REQUIRE(result.failure);
+        CHECK(result.failure->kind == "cancelled");
+        CHECK(result.failure->step == 2);
+    }
+    for (const auto& record : read_journal(dir.file("k")).records) CHECK_FALSE((record.value("type", "") == "step_started" && record.value("step", 0) == 2));
+    second.log.clear();
+    JobRunner runner(other, nullptr, nullptr);
+    Journal journal(dir.file("k"));
+    CHECK(runner.run(plan, journal).succeeded);
+    CHECK(second.log == std::vector<std::string>{"edit"});  // no restore redone
+}
+
 TEST_CASE("JobRunner: cancel, a journal of another plan, and every problem of a bad plan", "[jobs][runner]") {
     TempDir dir;
     World world;

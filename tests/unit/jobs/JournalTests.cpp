@@ -90,4 +90,9 @@ TEST_CASE("Journal: a file that is not a journal is refused, not overwritten", "
     std::ofstream(path) << "this is somebody's file, not a journal\n";
     CHECK_THROWS_WITH(Journal(path), Catch::Contains("not a dagda job journal"));
     CHECK(std::filesystem::file_size(path) == 39);
+    // Shorter than a journal's header, and still not one.
+    const std::string notes = dir.file("notes.txt");
+    std::ofstream(notes) << "my notes\n";
+    CHECK_THROWS_WITH(Journal(notes), Catch::Contains("not a dagda job journal"));
+    CHECK(std::filesystem::file_size(notes) == 9);
 }
