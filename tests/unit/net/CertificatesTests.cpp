@@ -1,0 +1,55 @@
+// The controller's own CA and certificate, checked with the openssl tool, and certificate pins.
+
+#include "net/Certificates.hpp"
+
+#include "common/Run.hpp"
+#include "common/TempDir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sys/stat.h>
+
+using namespace dagda;
+using dagda::testing::TempDir;
+namespace testing = dagda::testing;
+
+TEST_CASE("Certificates: a CA and a controller certificate openssl verifies, kept across restarts", "[net][tls]") {
+    TempDir dir;
+    if (!testing::have_program("openssl")) {
+        WARN("skipped: openssl missing");
+        return;
+    }
+    const std::string folder = dir.file("tls");
+    const net::CertificateFiles files = net::ensure_controller_certificates(folder, {"DNS:controller.lan", "IP:127.0.0.1", "IP:10.0.2.2"});
+    const auto verified = testing::run("openssl verify -CAfile " + testing::sh_quote(files.ca_certificate) + " " +
+                                       testing::sh_quote(files.server_certificate));
+    INFO(verified.err);
+    CHECK(verified.exit_code == 0);
+    const std::string text = testing::run("openssl x509 -noout -text -in " + testing::sh_quote(files.server_certificate)).out;
+    CHECK_THAT(text, Catch::Contains("DNS:controller.lan") && Catch::Contains("IP Address:10.0.2.2") && Catch::Contains("TLS Web Server Authentication"));
+    CHECK_THAT(testing::run("openssl x509 -noout -text -in " + testing::sh_quote(files.ca_certificate)).out, Catch::Contains("CA:TRUE"));
+    struct stat key {};
+    REQUIRE(::stat(files.server_key.c_str(), &key) == 0);
+    CHECK((key.st_mode & 0777) == 0600);
+
+    // The pin is what openssl calls the SHA-256 fingerprint.
+    const std::string printed = testing::run("openssl x509 -noout -fingerprint -sha256 -in " + testing::sh_quote(files.server_certificate)).out;
+    const std::string pin = net::certificate_pin(files.server_certificate);
+    CHECK(printed == "sha256 Fingerprint=" + pin + "\n");
+    // A restart keeps the certificates, so agents keep their pin.
+    net::ensure_controller_certificates(folder, {"IP:127.0.0.1"});
+    CHECK(net::certificate_pin(files.server_certificate) == pin);
+    CHECK_THROWS(net::certificate_pin(files.server_key));
+}
+
+TEST_CASE("Certificates: pins are read as people write them", "[net][tls]") {
+    std::string colons;
+    for (int i = 0; i < 32; ++i) colons += (i ? ":" : "") + std::string("ab");
+    std::string upper = colons;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK(net::normalised_pin(colons) == upper);
+    CHECK(net::normalised_pin(std::string(64, 'f')) == net::normalised_pin(std::string(64, 'F')));
+    CHECK(net::normalised_pin("ab:cd").empty());
+    CHECK(net::normalised_pin(std::string(64, 'g')).empty());
+}
