@@ -1,0 +1,132 @@
+#include "controller/Store.hpp"
+
+#include "core/Error.hpp"
+#include "protocol/Proof.hpp"
+
+namespace dagda::controller {
+
+namespace {
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS enrolments (
+  name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
+CREATE TABLE IF NOT EXISTS agents (
+  id TEXT PRIMARY KEY, enrolment TEXT NOT NULL UNIQUE REFERENCES enrolments(name), machine_id TEXT NOT NULL,
+  boot_id TEXT NOT NULL, agent_version TEXT NOT NULL, inventory TEXT NOT NULL, last_seen INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY, agent_id TEXT NOT NULL REFERENCES agents(id), plan TEXT NOT NULL, state TEXT NOT NULL,
+  created INTEGER NOT NULL, updated INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS events (
+  job TEXT NOT NULL REFERENCES jobs(id), seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (job, seq));
+PRAGMA user_version = 1;
+)sql";
+
+[[noreturn]] void unauthorized(const std::string& why) { throw Error(ErrorKind::refused, "unauthorized: " + why); }
+
+JobRecord read_job(const Statement& row) {
+    return {row.text(0), row.text(1), row.text(3), nlohmann::json::parse(row.text(2)), row.number(4), row.number(5), row.number(6)};
+}
+
+constexpr const char* job_columns = "id, agent_id, plan, state, created, updated, acked";
+
+}  // namespace
+
+Store::Store(const std::string& path) : db_(path) {
+    Statement version(db_, "PRAGMA user_version");
+    version.step();
+    if (version.number(0) > 1) throw Error(ErrorKind::failed, path + " was written by a newer controller (schema " + std::to_string(version.number(0)) + ")");
+    db_.execute(schema);
+}
+
+std::string Store::enrol(const std::string& name) {
+    if (name.empty() || name.size() > 128) throw Error(ErrorKind::usage, "an enrolment name is 1 to 128 characters");
+    const std::string token = protocol::random_nonce();
+    Statement insert(db_, "INSERT OR IGNORE INTO enrolments (name, token) VALUES (?, ?)");
+    if (insert.bind(1, name).bind(2, token).run() == 0) throw Error(ErrorKind::refused, "the enrolment \"" + name + "\" exists already");
+    return token;
+}
+
+std::string Store::admit(const std::string& enrolment, const std::string& proof, const std::string& nonce, const std::string& machine_id,
+                         const std::string& boot_id, const std::string& agent_version, const nlohmann::json& inventory, std::int64_t now) {
+    Transaction transaction(db_);
+    Statement find(db_, "SELECT token, machine_id FROM enrolments WHERE name = ?");
+    if (!find.bind(1, enrolment).step()) unauthorized("no enrolment \"" + enrolment.substr(0, 128) + "\"");
+    if (!protocol::same_proof(proof, protocol::token_proof(find.text(0), nonce))) unauthorized("the proof does not match the enrolment's token");
+    const auto bound = find.optional_text(1);
+    if (bound && *bound != machine_id) unauthorized("the token of \"" + enrolment + "\" belongs to another machine");
+    if (!bound) Statement(db_, "UPDATE enrolments SET machine_id = ? WHERE name = ?").bind(1, machine_id).bind(2, enrolment).run();
+    const std::string id = "agent-" + enrolment;
+    Statement upsert(db_, "INSERT INTO agents (id, enrolment, machine_id, boot_id, agent_version, inventory, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                          "ON CONFLICT(id) DO UPDATE SET boot_id = excluded.boot_id, agent_version = excluded.agent_version, "
+                          "inventory = excluded.inventory, last_seen = excluded.last_seen");
+    upsert.bind(1, id).bind(2, enrolment).bind(3, machine_id).bind(4, boot_id).bind(5, agent_version).bind(6, inventory.dump()).bind(7, now).run();
+    transaction.commit();
+    return id;
+}
+
+std::vector<AgentRecord> Store::agents() {
+    std::vector<AgentRecord> out;
+    Statement rows(db_, "SELECT id, enrolment, machine_id, boot_id, agent_version, inventory, last_seen FROM agents ORDER BY id");
+    while (rows.step())
+        out.push_back({rows.text(0), rows.text(1), rows.text(2), rows.text(3), rows.text(4), nlohmann::json::parse(rows.text(5)), rows.number(6)});
+    return out;
+}
+
+std::optional<AgentRecord> Store::agent(const std::string& id) {
+    for (AgentRecord& a : agents())
+        if (a.id == id) return std::move(a);
+    return std::nullopt;
+}
+
+std::string Store::submit_job(const std::string& agent_id, const nlohmann::json& plan, std::int64_t now) {
+    Transaction transaction(db_);
+    Statement exists(db_, "SELECT 1 FROM agents WHERE id = ?");
+    if (!exists.bind(1, agent_id).step()) throw Error(ErrorKind::usage, "no agent \"" + agent_id + "\"");
+    Statement count(db_, "SELECT COUNT(*) FROM jobs");
+    count.step();
+    const std::string id = "job-" + std::to_string(count.number(0) + 1);
+    Statement(db_, "INSERT INTO jobs (id, agent_id, plan, state, created, updated) VALUES (?, ?, ?, 'queued', ?, ?)")
+        .bind(1, id).bind(2, agent_id).bind(3, plan.dump()).bind(4, now).bind(5, now).run();
+    transaction.commit();
+    return id;
+}
+
+std::optional<JobRecord> Store::job(const std::string& id) {
+    Statement row(db_, std::string("SELECT ") + job_columns + " FROM jobs WHERE id = ?");
+    if (!row.bind(1, id).step()) return std::nullopt;
+    return read_job(row);
+}
+
+std::optional<JobRecord> Store::unfinished_job(const std::string& agent_id) {
+    Statement row(db_, std::string("SELECT ") + job_columns +
+                           " FROM jobs WHERE agent_id = ? AND state IN ('queued', 'offered', 'running') ORDER BY created, id LIMIT 1");
+    if (!row.bind(1, agent_id).step()) return std::nullopt;
+    return read_job(row);
+}
+
+void Store::set_job_state(const std::string& job, const std::string& state, std::int64_t now) {
+    if (Statement(db_, "UPDATE jobs SET state = ?, updated = ? WHERE id = ?").bind(1, state).bind(2, now).bind(3, job).run() == 0)
+        throw Error(ErrorKind::usage, "no job \"" + job + "\"");
+}
+
+bool Store::add_event(const std::string& job, std::int64_t seq, const nlohmann::json& event) {
+    Transaction transaction(db_);
+    const bool added = Statement(db_, "INSERT OR IGNORE INTO events (job, seq, event) VALUES (?, ?, ?)").bind(1, job).bind(2, seq).bind(3, event.dump()).run() > 0;
+    // Advance the contiguous acknowledgement past every event now held.
+    Statement(db_, "UPDATE jobs SET acked = (WITH RECURSIVE held(n) AS (SELECT acked FROM jobs WHERE id = ?1 UNION ALL "
+                   "SELECT n + 1 FROM held WHERE EXISTS (SELECT 1 FROM events WHERE job = ?1 AND seq = n + 1)) SELECT MAX(n) FROM held) "
+                   "WHERE id = ?1")
+        .bind(1, job).run();
+    transaction.commit();
+    return added;
+}
+
+std::vector<std::pair<std::int64_t, nlohmann::json>> Store::events(const std::string& job, std::int64_t after) {
+    std::vector<std::pair<std::int64_t, nlohmann::json>> out;
+    Statement rows(db_, "SELECT seq, event FROM events WHERE job = ? AND seq > ? ORDER BY seq");
+    rows.bind(1, job).bind(2, after);
+    while (rows.step()) out.emplace_back(rows.number(0), nlohmann::json::parse(rows.text(1)));
+    return out;
+}
+
+}  // namespace dagda::controller
