@@ -1,5 +1,6 @@
 #include "app/Commands.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace dagda::app {
@@ -55,10 +56,16 @@ std::string main_help() {
     std::ostringstream out;
     out << "Usage: dagda COMMAND [ARGS] [--json]\n"
            "Dagda Rescue agent: brings a server's disks back on new hardware.\n\nCommands:\n";
-    for (const auto& command : all_commands()) {
+    const auto name_of = [](const Command& command) {
         std::string name;
         for (const auto& word : command.words) name += (name.empty() ? "" : " ") + word;
-        out << "  " << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ') << command.summary << "\n";
+        return name;
+    };
+    std::size_t width = 0;
+    for (const auto& command : all_commands()) width = std::max(width, name_of(command).size());
+    for (const auto& command : all_commands()) {
+        const std::string name = name_of(command);
+        out << "  " << name << std::string(width + 2 - name.size(), ' ') << command.summary << "\n";
     }
     out << "\nEvery command takes --help. --json prints machine-readable output on stdout\n"
            "(errors too, as {\"error\": {\"kind\", \"message\"}}).\n\n"
