@@ -7,6 +7,7 @@
 #include "app/PlanSession.hpp"
 #include "core/Error.hpp"
 #include "jobs/JobLock.hpp"
+#include "steps/Steps.hpp"
 
 #include <unistd.h>
 
@@ -32,6 +33,28 @@ void install_cancel_handlers() {
     sigaction(SIGTERM, &action, nullptr);
 }
 
+const char* resume_text(jobs::Resume resume) {
+    switch (resume) {
+        case jobs::Resume::rerun: return "runs again from the start";
+        case jobs::Resume::checkpoint: return "continues from its journal checkpoint";
+        case jobs::Resume::rebuild: return "redone from a fresh restore of its disk";
+    }
+    return "?";
+}
+
+/// `dagda run --list-steps`: every step with its arguments, from the registry itself.
+void list_steps() {
+    steps::StepEnvironment environment;
+    const jobs::StepRegistry registry = steps::recovery_steps(environment);
+    for (const std::string& name : registry.names()) {
+        const jobs::StepSpec& spec = *registry.find(name);
+        std::cout << name << ": " << spec.summary << "\n  interrupted: " << resume_text(spec.resume) << "\n";
+        for (const jobs::ArgumentSpec& argument : spec.arguments)
+            std::cout << "  " << argument.name << " (" << argument.kind << (argument.required ? ", required" : "") << "): " << argument.meaning
+                      << "\n";
+    }
+}
+
 bool confirmed_by_operator() {
     if (!::isatty(STDIN_FILENO)) return false;
     std::cout << "Type yes to run this plan and overwrite the disks above: " << std::flush;
@@ -44,7 +67,8 @@ bool confirmed_by_operator() {
 
 int run_run(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("plan", po::value<std::string>()->required(), "the plan (JSON, docs/plan.md)")(
+    options.add_options()("plan", po::value<std::string>(), "the plan (JSON, docs/plan.md)")(
+        "list-steps", "list the steps a plan may use, with their arguments, and stop")(
         "dry-run", "validate and print the plan's actions; nothing is written")("yes", "do not ask before writing")(
         "journal", po::value<std::string>(), "the job journal (default: one per plan in $DAGDA_RUN_DIR or /run/dagda)")(
         "progress", po::value<std::string>()->default_value("text"), "text, json (one event per line) or none");
@@ -52,6 +76,11 @@ int run_run(const std::vector<std::string>& args) {
     positional.add("plan", 1);
     const auto vm = parse_args(args, {"run"}, options, positional);
     if (!vm) return 0;
+    if (vm->count("list-steps")) {
+        list_steps();
+        return 0;
+    }
+    if (!vm->count("plan")) throw po::error("name the plan: dagda run PLAN.json");
     const std::string mode = (*vm)["progress"].as<std::string>();
     if (mode != "text" && mode != "json" && mode != "none") throw po::error("--progress must be text, json or none");
     const JobReport::Style style = mode == "json" ? JobReport::Style::json : mode == "none" ? JobReport::Style::none : JobReport::Style::text;

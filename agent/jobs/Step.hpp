@@ -39,6 +39,15 @@ enum class Resume {
     rebuild,
 };
 
+/// One argument a step takes: its schema as data, for the plan printout's help
+/// (`dagda run --list-steps`) and the check that a plan names no other key.
+struct ArgumentSpec {
+    std::string name;      ///< "archive"
+    std::string kind;      ///< "path or URL", "disk name", "true/false", "[{volume, partition}]"
+    bool required = false;
+    std::string meaning;
+};
+
 struct StepSpec {
     std::string name;     ///< "image.restore"
     std::string summary;  ///< for `dagda run --help` and docs
@@ -50,6 +59,8 @@ struct StepSpec {
     std::function<void(const nlohmann::json& args, StepContext& context)> run;
     /// What it writes ("disk:system"), so a rebuild step finds the checkpoint step to redo.
     std::function<std::string(const nlohmann::json& args)> writes;
+    /// Its arguments; a plan naming another key for it is refused.
+    std::vector<ArgumentSpec> arguments;
 };
 
 class StepRegistry {

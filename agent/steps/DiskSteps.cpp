@@ -36,6 +36,13 @@ disk::Layout load_layout(const nlohmann::json& source) {
     return disk::parse_layout_json(source.dump());
 }
 
+const std::vector<jobs::ArgumentSpec> apply_layout_arguments{
+    {"disk", "disk name", true, "the plan's disk"},
+    {"layout", "{\"archive\": TIB} | {\"file\": PATH} | sfdisk JSON", true, "the table to write"},
+    {"fit", "true/false", false, "fit it to the disk's size (default true)"},
+    {"grow", "partition number", false, "the partition that takes the difference"},
+};
+
 struct ApplyLayout {
     std::string disk;
     nlohmann::json layout;
@@ -44,7 +51,7 @@ struct ApplyLayout {
     std::vector<std::string> problems;
 
     explicit ApplyLayout(const nlohmann::json& json) {
-        StepArgs args(json, {"disk", "layout", "fit", "grow"});
+        StepArgs args(json, apply_layout_arguments);
         disk = args.text("disk");
         layout = args.raw("layout");
         if (layout.is_null()) args.problem("\"layout\" is missing");
@@ -98,7 +105,7 @@ void add_disk_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
                           context.progress(++done, plan.actions.size(), action.doing_text());
                       });
                   },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, apply_layout_arguments});
 }
 
 jobs::StepRegistry recovery_steps(StepEnvironment& environment) {

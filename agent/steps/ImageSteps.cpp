@@ -25,6 +25,13 @@ struct VolumeTarget {
     unsigned partition = 0;
 };
 
+const std::vector<jobs::ArgumentSpec> restore_arguments{
+    {"disk", "disk name", true, "the plan's disk"},
+    {"archive", "path or http(s) URL", true, "the TIB generation to restore"},
+    {"volumes", "\"all\" | [{\"volume\": N, \"partition\": P}]", false, "what goes where (default: each volume onto its partition)"},
+    {"verify", "true/false", false, "read every volume back against the archive (default false)"},
+};
+
 struct Restore {
     std::string disk, archive;
     nlohmann::json volumes;  ///< "all" or [{"volume": n, "partition": p}]
@@ -32,7 +39,7 @@ struct Restore {
     std::vector<std::string> problems;
 
     explicit Restore(const nlohmann::json& json) {
-        StepArgs args(json, {"disk", "archive", "volumes", "verify"});
+        StepArgs args(json, restore_arguments);
         disk = args.text("disk");
         archive = args.text("archive");
         volumes = args.raw("volumes").is_null() ? nlohmann::json("all") : args.raw("volumes");
@@ -173,7 +180,7 @@ void add_image_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
                   jobs::Resume::checkpoint, [&env](const nlohmann::json& args) { return validate(env, args); },
                   [&env](const nlohmann::json& args) { return describe(env, args); },
                   [&env](const nlohmann::json& args, jobs::StepContext& context) { run(env, args, context); },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, restore_arguments});
 }
 
 }  // namespace dagda::steps

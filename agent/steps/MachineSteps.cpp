@@ -25,7 +25,7 @@ std::string boot_id() {
 void add_power_step(jobs::StepRegistry& registry, const std::string& name, const std::string& verb,
                     const std::vector<std::string>& command) {
     registry.add({name, verb + " the machine when the recovery is done", jobs::Resume::checkpoint,
-                  [](const nlohmann::json& json) { return StepArgs(json, {}).problems(); },
+                  [](const nlohmann::json& json) { return StepArgs(json, std::vector<jobs::ArgumentSpec>{}).problems(); },
                   [verb, &command](const nlohmann::json&) {
                       std::string line;
                       for (const std::string& word : command) line += (line.empty() ? "" : " ") + word;
@@ -47,7 +47,7 @@ void add_power_step(jobs::StepRegistry& registry, const std::string& name, const
                       }
                       context.say(verb + " requested");
                   },
-                  [](const nlohmann::json&) { return std::string("machine"); }});
+                  [](const nlohmann::json&) { return std::string("machine"); }, std::vector<jobs::ArgumentSpec>{}});
 }
 
 }  // namespace

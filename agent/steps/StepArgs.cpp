@@ -15,6 +15,16 @@ StepArgs::StepArgs(const nlohmann::json& args, std::vector<std::string> known) :
         if (std::find(known.begin(), known.end(), key) == known.end()) problems_.push_back("unknown argument \"" + key + "\"");
 }
 
+namespace {
+std::vector<std::string> names_of(const std::vector<jobs::ArgumentSpec>& known) {
+    std::vector<std::string> names;
+    for (const auto& argument : known) names.push_back(argument.name);
+    return names;
+}
+}  // namespace
+
+StepArgs::StepArgs(const nlohmann::json& args, const std::vector<jobs::ArgumentSpec>& known) : StepArgs(args, names_of(known)) {}
+
 const nlohmann::json& StepArgs::raw(const std::string& key) const {
     static const nlohmann::json null;
     return args_.is_object() && args_.contains(key) ? args_.at(key) : null;

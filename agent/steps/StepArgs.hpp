@@ -2,6 +2,8 @@
 /// Reading a step's JSON arguments strictly: every key known, every value of its type, and every
 /// problem collected (a plan is refused with all of them listed, not the first).
 
+#include "jobs/Step.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -15,6 +17,8 @@ class StepArgs {
 public:
     /// `known` lists every key the step takes; others are problems.
     StepArgs(const nlohmann::json& args, std::vector<std::string> known);
+    /// The same from the step's argument schema.
+    StepArgs(const nlohmann::json& args, const std::vector<jobs::ArgumentSpec>& known);
 
     std::string text(const std::string& key);                  ///< required string
     std::optional<std::string> optional_text(const std::string& key);

@@ -20,6 +20,21 @@ using namespace dagda::windows;
 
 std::string disk_key(const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }
 
+const std::vector<jobs::ArgumentSpec> set_identity_arguments{
+    {"disk", "disk name", true, "the plan's disk"},
+    {"partition", "number", false, "the partition holding Windows (default: the one that does)"},
+    {"computer_name", "name (at most 15 characters)", true, "the clone's computer and host name"},
+    {"dhcp_all_nics", "true/false", false, "move NICs with static IPv4 addresses to DHCP (default false)"},
+};
+
+const std::vector<jobs::ArgumentSpec> restore_files_arguments{
+    {"disk", "disk name", true, "the plan's disk"},
+    {"partition", "number", false, "the partition holding Windows (default: the one that does)"},
+    {"archive", "path or URL", true, "the later generation the files come from"},
+    {"volume", "number", false, "its NTFS volume (default: the only one)"},
+    {"paths", "[paths]", true, "files or folders, copied to the same path"},
+};
+
 struct SetIdentity {
     std::string disk;
     std::optional<unsigned> partition;
@@ -27,7 +42,7 @@ struct SetIdentity {
     std::vector<std::string> problems;
 
     explicit SetIdentity(const nlohmann::json& json) {
-        StepArgs args(json, {"disk", "partition", "computer_name", "dhcp_all_nics"});
+        StepArgs args(json, set_identity_arguments);
         disk = args.text("disk");
         partition = args.optional_number("partition");
         identity.computer_name = args.text("computer_name");
@@ -43,7 +58,7 @@ struct RestoreFiles {
     std::vector<std::string> problems;
 
     explicit RestoreFiles(const nlohmann::json& json) {
-        StepArgs args(json, {"disk", "partition", "archive", "volume", "paths"});
+        StepArgs args(json, restore_files_arguments);
         disk = args.text("disk");
         partition = args.optional_number("partition");
         archive = args.text("archive");
@@ -121,7 +136,7 @@ void add_windows_identity_steps(jobs::StepRegistry& registry, StepEnvironment& e
                       volume->close();
                       for (const auto& edit : edits) context.say(edit.describe("SYSTEM"));
                   },
-                  disk_key});
+                  disk_key, set_identity_arguments});
     registry.add({"windows.restore_files", "copy files or folders of a later generation into the recovered Windows", jobs::Resume::rebuild,
                   [&env](const nlohmann::json& json) {
                       const RestoreFiles step(json);
@@ -144,7 +159,7 @@ void add_windows_identity_steps(jobs::StepRegistry& registry, StepEnvironment& e
                       require_no_problems(step.problems);
                       run_restore_files(env, step, context);
                   },
-                  disk_key});
+                  disk_key, restore_files_arguments});
 }
 
 }  // namespace dagda::steps

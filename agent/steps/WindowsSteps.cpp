@@ -32,6 +32,23 @@ std::string on_disk(const StepEnvironment& env, const std::string& disk, std::op
 
 // --- windows.inoculate -----------------------------------------------------------------------
 
+const std::vector<jobs::ArgumentSpec> inoculate_arguments{
+    {"disk", "disk name", true, "the plan's disk"},
+    {"partition", "number", false, "the partition holding Windows (default: the one that does)"},
+    {"auto", "true/false", false, "prepare for this machine's storage controllers"},
+    {"for", "[catalog names]", false, "prepare for these targets (vmware-pvscsi, virtio-scsi, ahci, ...)"},
+    {"drivers", "folder", false, "vendor driver packages (INF, SYS, CAT)"},
+    {"disable", "[service names]", false, "services to set to Start=4 (the source's replication agent)"},
+    {"catalog", "file", false, "a driver catalog instead of the built-in one"},
+    {"remove_hiberfile", "true/false", false, "delete hiberfil.sys of a hibernated Windows"},
+};
+
+const std::vector<jobs::ArgumentSpec> fixup_boot_arguments{
+    {"disk", "disk name", true, "the plan's disk"},
+    {"archive", "path or URL", false, "the generation restored: its layout names the old disk"},
+    {"old_layout", "file", false, "the old disk's layout as sfdisk JSON, instead of archive"},
+};
+
 struct Inoculate {
     std::string disk;
     std::optional<unsigned> partition;
@@ -41,7 +58,7 @@ struct Inoculate {
     std::vector<std::string> problems;
 
     explicit Inoculate(const nlohmann::json& json) {
-        StepArgs args(json, {"disk", "partition", "auto", "for", "drivers", "disable", "catalog", "remove_hiberfile"});
+        StepArgs args(json, inoculate_arguments);
         disk = args.text("disk");
         partition = args.optional_number("partition");
         automatic = args.flag("auto", false);
@@ -99,7 +116,7 @@ void add_inoculate(jobs::StepRegistry& registry, StepEnvironment& env) {
                       });
                       volume->close();
                   },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, inoculate_arguments});
 }
 
 // --- windows.fixup_boot ----------------------------------------------------------------------
@@ -110,7 +127,7 @@ struct FixupBoot {
     std::vector<std::string> problems;
 
     explicit FixupBoot(const nlohmann::json& json) {
-        StepArgs args(json, {"disk", "archive", "old_layout"});
+        StepArgs args(json, fixup_boot_arguments);
         disk = args.text("disk");
         archive = args.optional_text("archive");
         old_layout = args.optional_text("old_layout");
@@ -167,7 +184,7 @@ void add_fixup_boot(jobs::StepRegistry& registry, StepEnvironment& env) {
                       });
                       if (::fdatasync(fd.get()) != 0) throw_errno("cannot flush " + now.path);
                   },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, fixup_boot_arguments});
 }
 
 }  // namespace

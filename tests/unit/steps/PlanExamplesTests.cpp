@@ -63,3 +63,22 @@ TEST_CASE("docs/plan.md: every example is a plan the agent accepts", "[steps][pl
         }
     }
 }
+
+TEST_CASE("docs/plan.md: the steps table names every registered step and every argument it takes", "[steps][plan][docs]") {
+    std::ifstream in(std::string(DAGDA_SOURCE_DIR) + "/docs/plan.md");
+    const std::string doc{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    steps::StepEnvironment environment;
+    const jobs::StepRegistry registry = steps::recovery_steps(environment);
+    for (const std::string& name : registry.names()) {
+        INFO(name);
+        const std::size_t row = doc.find("| `" + name + "`");
+        const std::size_t shared_row = doc.find("`" + name + "`");
+        REQUIRE((row != std::string::npos || shared_row != std::string::npos));
+        const std::size_t start = row != std::string::npos ? row : doc.rfind("\n|", shared_row);
+        const std::string line = doc.substr(start, doc.find('\n', start + 1) - start);
+        for (const jobs::ArgumentSpec& argument : registry.find(name)->arguments) {
+            INFO(argument.name);
+            CHECK(line.find("`" + argument.name + "`") != std::string::npos);
+        }
+    }
+}
