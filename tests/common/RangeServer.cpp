@@ -112,6 +112,7 @@ void RangeServer::serve(Stream& stream) {
             continue;
         }
         ++requests_;
+        if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
         if (fail_after_ == 0) {
             response.result(http::status::service_unavailable);
             response.prepare_payload();

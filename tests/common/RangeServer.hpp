@@ -5,6 +5,7 @@
 /// It runs on its own threads and stops in its destructor.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -30,6 +31,8 @@ public:
     void ignore_ranges(bool on) { ignore_ranges_ = on; }
     /// After `count` more GET requests, every GET is answered 503 (a server going down); -1: never.
     void fail_after(int count) { fail_after_ = count; }
+    /// Every GET waits this long before it is answered (a slow link); 0: no wait.
+    void delay(std::chrono::milliseconds wait) { delay_ms_ = static_cast<int>(wait.count()); }
     /// Number of GET requests served so far.
     int requests() const { return requests_; }
 
@@ -44,6 +47,7 @@ private:
     std::atomic<bool> ignore_ranges_{false};
     std::atomic<int> requests_{0};
     std::atomic<int> fail_after_{-1};
+    std::atomic<int> delay_ms_{0};
 };
 
 }  // namespace dagda::testing

@@ -1,6 +1,7 @@
 // The field console driven through tmux (an 80×24 pseudo-terminal): keys sent, screen read back,
 // a whole recovery completed through it, the result checked with sfdisk and hivexget.
 
+#include "common/RangeServer.hpp"
 #include "common/Run.hpp"
 #include "common/TempDir.hpp"
 #include "common/WindowsVolume.hpp"
@@ -27,6 +28,8 @@ public:
     ~Tmux() { run("tmux -S " + sh_quote(socket_) + " kill-server"); }
 
     std::string screen() const { return run("tmux -S " + sh_quote(socket_) + " capture-pane -p").out; }
+    /// One key, no Enter (the job screen reads single keys).
+    void key(const std::string& keys) const { run("tmux -S " + sh_quote(socket_) + " send-keys -l " + sh_quote(keys)); }
     void type(const std::string& text) const {
         run("tmux -S " + sh_quote(socket_) + " send-keys -l " + sh_quote(text));
         run("tmux -S " + sh_quote(socket_) + " send-keys Enter");
@@ -100,4 +103,47 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     const std::string hive = dir.file("SYSTEM");
     REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
     CHECK(run("hivexget " + sh_quote(hive) + " '\\ControlSet001\\Services\\viostor' Start").out == "0\n");
+}
+
+TEST_CASE("console: c cancels a running recovery, which says so and can be run again", "[console][integration]") {
+    TempDir dir;
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk")) {
+        WARN("skipped: tmux, hivexregedit, mkntfs, sfdisk or ../shared/fixtures missing");
+        return;
+    }
+    const std::string source = make_windows_disk(dir, "source.img");
+    fs::create_directories(dir.path() / "served");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("served/server.tib")) +
+                " --progress none").exit_code == 0);
+    // A slow archive server: the restore takes long enough to be cancelled.
+    RangeServer server(dir.path() / "served");
+    server.delay(std::chrono::milliseconds(400));
+    const std::string target = make_image(dir, "target.img", 300ull << 20);
+    const std::string drivers = viostor_driver_folder(dir);
+    fs::create_directories(dir.path() / "media");
+    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
+                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("r");
+    tmux.wait_for("Backup (number, path or URL");
+    tmux.type(server.url("server.tib"));
+    tmux.wait_for("Generation to recover [1]", 60);
+    tmux.type("");
+    tmux.wait_for("Target disk");
+    tmux.type(target);
+    tmux.wait_for("Make Windows boot on");
+    tmux.type("virtio-blk");
+    tmux.wait_for("Folder of out-of-box drivers");
+    tmux.type(drivers);
+    tmux.wait_for("Type yes to overwrite", 60);
+    tmux.type("yes");
+    tmux.wait_for("image.restore            running", 60);
+    tmux.key("c");
+    const std::string screen = tmux.wait_for("Run it again from the menu to resume.", 60);
+    CHECK_THAT(screen, Catch::Contains("cancelled"));
+    CHECK_THAT(screen, Catch::Contains("disk.apply_layout        done"));
+    tmux.type("");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("q");
+    tmux.wait_for("CONSOLE-EXIT=0");
 }
