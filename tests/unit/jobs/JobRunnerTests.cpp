@@ -35,7 +35,7 @@ StepRegistry registry_for(World& world) {
                       world.log.push_back(args.at("word").get<std::string>());
                       context.say("wrote " + args.at("word").get<std::string>());
                   },
-                  [](const json&) { return std::string("disk:x"); }});
+                  [](const json&) { return std::string("disk:x"); }, std::vector<ArgumentSpec>{}});
     registry.add({"test.count", "counts to ten with a checkpoint per item", Resume::checkpoint, [](const json&) { return std::vector<std::string>{}; },
                   [](const json&) { return std::vector<std::string>{"Count to 10"}; },
                   [&world](const json&, StepContext& context) {
@@ -50,7 +50,7 @@ StepRegistry registry_for(World& world) {
                           context.save_state({{"next", next + 1}});
                       }
                   },
-                  [](const json&) { return std::string("disk:x"); }});
+                  [](const json&) { return std::string("disk:x"); }, std::vector<ArgumentSpec>{}});
     registry.add({"test.edit", "edits what test.count wrote", Resume::rebuild, [](const json&) { return std::vector<std::string>{}; },
                   [](const json&) { return std::vector<std::string>{"Edit"}; },
                   [&world](const json&, StepContext&) {
@@ -60,7 +60,7 @@ StepRegistry registry_for(World& world) {
                           throw std::runtime_error("killed half way");  // not a dagda::Error: still caught once
                       }
                   },
-                  [](const json&) { return std::string("disk:x"); }});
+                  [](const json&) { return std::string("disk:x"); }, std::vector<ArgumentSpec>{}});
     return registry;
 }
 
