@@ -22,7 +22,14 @@ namespace {
 class Tmux {
 public:
     Tmux(const TempDir& dir, const std::string& command) : socket_(dir.file("tmux.sock")) {
-        const RunResult started = run("tmux -S " + sh_quote(socket_) + " new-session -d -x 80 -y 24 " + sh_quote(command));
+        // A tmux server starting while another test's stops has been seen to fail once: try again.
+        RunResult started;
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            started = run("tmux -S " + sh_quote(socket_) + " new-session -d -x 80 -y 24 " + sh_quote(command));
+            if (started.exit_code == 0) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        INFO("tmux: " << started.err);
         REQUIRE(started.exit_code == 0);
     }
     ~Tmux() { run("tmux -S " + sh_quote(socket_) + " kill-server"); }
@@ -61,7 +68,9 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     const std::string source = make_windows_disk(dir, "source.img");
     fs::create_directories(dir.path() / "media/usb/backups");
     const std::string archive = dir.file("media/usb/backups/server.tib");
-    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
+    const RunResult captured = run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none");
+    INFO(captured.err);
+    REQUIRE(captured.exit_code == 0);
     const std::string target = make_image(dir, "target.img", 300ull << 20);
     const std::string drivers = viostor_driver_folder(dir);
 
