@@ -184,6 +184,14 @@ TEST_CASE("run: files of a later generation, a new identity and a reboot that ha
     REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(tuesday) + " --base " + sh_quote(monday) +
                 " --progress none").exit_code == 0);
 
+    // plan from-archive picks a generation of the chain by its number (1 = the full backup).
+    const std::string picked = dir.file("picked.json");
+    REQUIRE(run(dagda_command() + " plan from-archive " + sh_quote(tuesday) + " --generation 1 --to " + sh_quote(source) + " --for ahci -o " +
+                sh_quote(picked)).exit_code == 0);
+    CHECK(json::parse(file_bytes(picked))["steps"][1]["archive"] == fs::absolute(monday).string());
+    CHECK(run(dagda_command() + " plan from-archive " + sh_quote(tuesday) + " --generation 3 --to " + sh_quote(source)).exit_code == 2);
+    CHECK_THAT(run(dagda_command() + " run --list-steps").out, Catch::Contains("windows.restore_files: ") && Catch::Contains("paths ([paths], required)"));
+
     const std::string target = make_image(dir, "target.img", 300ull << 20);
     const std::string marker = dir.file("reboots");
     const std::string reboot = dir.file("reboot.sh");
