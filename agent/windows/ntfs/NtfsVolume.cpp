@@ -26,7 +26,15 @@ void NtfsVolume::mount(Access access) {
                                                                                       : NTFS_MNT_NONE;
     errno = 0;
     volume_ = ntfs_device_mount(device_->handle(), flags);
-    if (!volume_) throw Error(ErrorKind::failed, "libntfs-3g cannot open NTFS on " + name_ + ": " + reason(errno));
+    if (!volume_) {
+        const int saved = errno;
+        // libntfs-3g refuses to write a volume whose $LogFile still holds transactions: Windows
+        // did not shut down fully (a crash, or Fast Startup).
+        if (saved == EOPNOTSUPP && access != Access::read_only)
+            throw Error(ErrorKind::refused, name_ + " holds unfinished NTFS transactions: Windows did not shut down fully (a crash, or "
+                                                    "Fast Startup). Boot it and shut it down fully, then try again (nothing was written)");
+        throw Error(ErrorKind::failed, "libntfs-3g cannot open NTFS on " + name_ + ": " + reason(saved));
+    }
     // The device stays ours to read last_error() from; libntfs-3g frees it in ntfs_umount.
     device_->release();
 }
