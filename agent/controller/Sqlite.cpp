@@ -3,6 +3,7 @@
 #include "core/Error.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 namespace dagda::controller {
 
@@ -15,7 +16,12 @@ namespace {
 }  // namespace
 
 Database::Database(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    // The database holds enrolment tokens: readable by the controller only, and so are the -wal
+    // and -shm files SQLite makes beside it.
+    const mode_t previous = ::umask(077);
+    const int opened = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    ::umask(previous);
+    if (opened != SQLITE_OK) {
         const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
         db_ = nullptr;

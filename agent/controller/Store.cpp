@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS events (
 PRAGMA user_version = 1;
 )sql";
 
+/// The peer is told only "unauthorized" (the message's code); the reason stays in the
+/// controller's own log and tests, so a refusal does not tell which enrolments exist.
 [[noreturn]] void unauthorized(const std::string& why) { throw Error(ErrorKind::refused, "unauthorized: " + why); }
 
 JobRecord read_job(const Statement& row) {

@@ -1,36 +1,53 @@
 #include "jobs/Outbox.hpp"
 
+#include "core/Error.hpp"
+
 #include <algorithm>
 
 namespace dagda::jobs {
 
 Outbox::Outbox(const std::string& path) : file_(path) {
     for (const nlohmann::json& record : file_.opened().records) {
+        const std::string job = record.value("job", std::string());
+        JobState& state = jobs_[job];
         if (record.contains("seq") && record.contains("event")) {
             const std::uint64_t seq = record["seq"].get<std::uint64_t>();
-            pending_.emplace_back(seq, record["event"]);
-            next_ = std::max(next_, seq + 1);
+            pending_.push_back({job, seq, record["event"]});
+            state.next = std::max(state.next, seq + 1);
         } else if (record.contains("acked")) {
-            acked_ = std::max(acked_, record["acked"].get<std::uint64_t>());
+            state.acked = std::max(state.acked, record["acked"].get<std::uint64_t>());
         }
     }
-    std::erase_if(pending_, [this](const auto& entry) { return entry.first <= acked_; });
+    std::erase_if(pending_, [this](const PendingEvent& e) { return e.seq <= jobs_[e.job].acked; });
 }
 
-std::uint64_t Outbox::add(const nlohmann::json& event) {
-    const std::uint64_t seq = next_++;
-    file_.append({{"seq", seq}, {"event", event}});
-    pending_.emplace_back(seq, event);
+std::uint64_t Outbox::add(const std::string& job, const nlohmann::json& event) {
+    const std::string text = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (text.size() > largest_event)
+        throw Error(ErrorKind::failed, "an event of " + std::to_string(text.size()) + " bytes is too large to send to the controller");
+    JobState& state = jobs_[job];
+    const std::uint64_t seq = state.next;
+    file_.append({{"job", job}, {"seq", seq}, {"event", event}});
+    ++state.next;  // only once it is recorded: a number is never skipped
+    pending_.push_back({job, seq, event});
     return seq;
 }
 
-void Outbox::acknowledge(std::uint64_t upto) {
-    if (upto <= acked_) return;
-    acked_ = std::min(upto, next_ - 1);  // never past what was sent
-    file_.append({{"acked", acked_}});
-    std::erase_if(pending_, [this](const auto& entry) { return entry.first <= acked_; });
+bool Outbox::acknowledge(const std::string& job, std::uint64_t upto) {
+    JobState& state = jobs_[job];
+    if (upto >= state.next) return false;
+    if (upto <= state.acked) return true;
+    file_.append({{"job", job}, {"acked", upto}});
+    state.acked = upto;
+    std::erase_if(pending_, [&](const PendingEvent& e) { return e.job == job && e.seq <= upto; });
+    return true;
 }
 
-std::vector<std::pair<std::uint64_t, nlohmann::json>> Outbox::pending() const { return pending_; }
+std::vector<PendingEvent> Outbox::pending() const { return pending_; }
+
+std::uint64_t Outbox::acknowledged(const std::string& job) const {
+    const auto it = jobs_.find(job);
+    return it == jobs_.end() ? 0 : it->second.acked;
+}
 
 }  // namespace dagda::jobs

@@ -8,7 +8,9 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -59,15 +61,25 @@ Certificate new_certificate(EVP_PKEY* key, const std::string& common_name, long 
     return certificate;
 }
 
+/// Writes a certificate or a private key to `path` atomically: a new file (0600, never through a
+/// symlink, never an existing file) under a temporary name, synced, then renamed into place. A
+/// crash leaves the old set or no file, never a file cut short.
 void write_pem(const std::string& path, X509* certificate, EVP_PKEY* key) {
-    Bio out(BIO_new_file(path.c_str(), "w"));
-    if (!out) fail("cannot write " + path);
-    if (key) {
-        ::chmod(path.c_str(), 0600);  // a private key: the controller's only
-        if (!PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr)) fail("cannot write " + path);
-    } else if (!PEM_write_bio_X509(out.get(), certificate)) {
-        fail("cannot write " + path);
+    const std::string temporary = path + ".new";
+    ::unlink(temporary.c_str());
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) fail("cannot create " + temporary);
+    {
+        Bio out(BIO_new_fd(fd, BIO_CLOSE));
+        if (!out) {
+            ::close(fd);
+            fail("cannot write " + temporary);
+        }
+        const bool written = key ? PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1
+                                 : PEM_write_bio_X509(out.get(), certificate) == 1;
+        if (!written || BIO_flush(out.get()) != 1 || ::fsync(fd) != 0) fail("cannot write " + temporary);
     }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) fail("cannot put " + path + " in place");
 }
 
 Certificate read_certificate(const std::string& path) {
@@ -80,7 +92,12 @@ Certificate read_certificate(const std::string& path) {
 }  // namespace
 
 CertificateFiles ensure_controller_certificates(const std::string& folder, const std::vector<std::string>& subject_alt_names) {
+    if (subject_alt_names.empty()) fail("the controller's certificate needs at least one name or address (DNS:… or IP:…)");
+    for (const std::string& name : subject_alt_names)
+        if (name.find(',') != std::string::npos || (name.rfind("DNS:", 0) != 0 && name.rfind("IP:", 0) != 0))
+            fail("\"" + name + "\" is not DNS:name or IP:address");
     std::filesystem::create_directories(folder);
+    ::chmod(folder.c_str(), 0700);  // the keys live here
     const CertificateFiles files{folder + "/ca.pem", folder + "/controller.pem", folder + "/controller.key"};
     if (std::filesystem::exists(files.ca_certificate) && std::filesystem::exists(files.server_certificate) &&
         std::filesystem::exists(files.server_key))
@@ -98,11 +115,16 @@ CertificateFiles ensure_controller_certificates(const std::string& folder, const
     X509_set_issuer_name(server.get(), X509_get_subject_name(ca.get()));
     add_extension(server.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
     add_extension(server.get(), ca.get(), NID_ext_key_usage, "serverAuth");
+    add_extension(server.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
+    add_extension(server.get(), ca.get(), NID_authority_key_identifier, "keyid");
     std::string names;
     for (const std::string& name : subject_alt_names) names += (names.empty() ? "" : ",") + name;
     if (!names.empty()) add_extension(server.get(), ca.get(), NID_subject_alt_name, names);
     if (!X509_sign(server.get(), ca_key.get(), EVP_sha256())) fail("cannot sign the controller's certificate");
 
+    // The CA's key is kept (0600) to issue the next server certificate without changing the CA
+    // agents were given.
+    write_pem(folder + "/ca.key", nullptr, ca_key.get());
     write_pem(files.server_key, nullptr, key.get());
     write_pem(files.server_certificate, server.get(), nullptr);
     write_pem(files.ca_certificate, ca.get(), nullptr);  // last: its presence says the set is complete

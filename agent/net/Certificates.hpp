@@ -14,9 +14,12 @@ struct CertificateFiles {
     std::string server_key;          ///< PEM, private (mode 0600)
 };
 
-/// Makes, in `folder`, a CA (EC P-256, 10 years) and a server certificate (EC P-256, 2 years)
-/// for the names and addresses in `subject_alt_names` ("DNS:controller.lan", "IP:10.0.2.2"),
-/// unless they exist already (a restart keeps them, so agents keep their pin). Returns the files.
+/// Makes, in `folder` (0700), a CA (EC P-256, 10 years; its key kept in ca.key, 0600) and a
+/// server certificate (EC P-256, 2 years) for the names and addresses in `subject_alt_names`
+/// ("DNS:controller.lan", "IP:10.0.2.2"; at least one), unless they exist already (a restart
+/// keeps them, so agents keep their pin). Every file is written atomically. Returns the files.
+/// Not yet done: renewing the server certificate before it expires (its pin then changes; agents
+/// given the CA keep working).
 CertificateFiles ensure_controller_certificates(const std::string& folder, const std::vector<std::string>& subject_alt_names);
 
 /// The pin of a PEM certificate file: "AB:CD:…" (32 pairs). Throws Error{failed} when the file

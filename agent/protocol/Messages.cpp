@@ -82,23 +82,50 @@ const std::vector<MessageSpec>& message_specs() {
         {"challenge", Sender::controller, {{"nonce", FieldKind::hex64}}},
         {"hello", Sender::agent,
          {{"agent_version", FieldKind::text}, {"boot_id", FieldKind::text}, {"enrolment", FieldKind::text}, {"proof", FieldKind::hex64},
-          {"inventory", FieldKind::object}, {"acked", FieldKind::count}}},
-        {"welcome", Sender::controller, {{"agent_id", FieldKind::text}, {"heartbeat_seconds", FieldKind::seconds}, {"acked", FieldKind::count}}},
+          {"inventory", FieldKind::object}}},
+        {"welcome", Sender::controller, {{"agent_id", FieldKind::text}, {"heartbeat_seconds", FieldKind::seconds}, {"acked", FieldKind::object}}},
         {"heartbeat", Sender::agent, {{"job", FieldKind::text_or_null}}},
         {"job_offer", Sender::controller, {{"job", FieldKind::text}, {"plan", FieldKind::object}}},
         {"job_accept", Sender::agent, {{"job", FieldKind::text}}},
         {"job_refuse", Sender::agent, {{"job", FieldKind::text}, {"reason", FieldKind::refuse_reason}, {"problems", FieldKind::texts}}},
         {"cancel", Sender::controller, {{"job", FieldKind::text}}},
         {"event", Sender::agent, {{"seq", FieldKind::sequence}, {"job", FieldKind::text}, {"event", FieldKind::object}}},
-        {"event_ack", Sender::controller, {{"upto", FieldKind::count}}},
+        {"event_ack", Sender::controller, {{"job", FieldKind::text}, {"upto", FieldKind::count}}},
         {"log", Sender::agent, {{"level", FieldKind::level}, {"text", FieldKind::any_text}}},
         {"error", Sender::either, {{"code", FieldKind::error_code}, {"message", FieldKind::any_text}}},
     };
     return specs;
 }
 
+namespace {
+
+/// The deepest nesting of arrays and objects in `frame`, strings skipped. nlohmann parses any
+/// depth, but copying, comparing and printing the result recurse: a deep frame would overflow
+/// the stack of whoever handles it.
+std::size_t nesting(std::string_view frame) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < frame.size(); ++i) {
+        const char c = frame[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+}  // namespace
+
 Message decode(std::string_view frame) {
     if (frame.size() > largest_hello) throw ProtocolError("too_large", "a frame of " + std::to_string(frame.size()) + " bytes is too large");
+    if (nesting(frame) > deepest_nesting) throw ProtocolError("malformed", "the frame nests deeper than " + std::to_string(deepest_nesting) + " levels");
     nlohmann::json doc = nlohmann::json::parse(frame.begin(), frame.end(), nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) throw ProtocolError("malformed", "the frame is not one JSON object");
     if (!doc.contains("v") || !doc["v"].is_number_integer()) throw ProtocolError("malformed", "\"v\" is missing");

@@ -17,6 +17,7 @@ namespace dagda::protocol {
 inline constexpr int version = 1;
 inline constexpr std::size_t largest_frame = 1u << 20;  ///< every message but hello
 inline constexpr std::size_t largest_hello = 4u << 20;  ///< hello carries the inventory
+inline constexpr std::size_t deepest_nesting = 64;       ///< arrays and objects inside each other
 
 /// A frame that is refused; `code` is the `error` message's code (malformed, unknown_type,
 /// too_large, version).

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 using namespace dagda;
 using dagda::controller::Store;
 using dagda::testing::TempDir;
@@ -50,6 +52,10 @@ TEST_CASE("Store: an enrolled agent is admitted, others are refused", "[controll
     CHECK_THAT(refusal([&] { store.admit("srv01", proof, protocol::random_nonce(), "machine-A", "b", "v", {}, 1); }),
                Catch::Contains("proof does not match"));
     REQUIRE(store.agents().size() == 1);
+    // The database holds the tokens: the controller's alone.
+    struct stat file {};
+    REQUIRE(::stat(dir.file("controller.db").c_str(), &file) == 0);
+    CHECK((file.st_mode & 0777) == 0600);
     CHECK(store.agents().front().inventory["machine"]["hostname"] == "rescue");
 }
 

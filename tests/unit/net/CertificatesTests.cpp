@@ -22,7 +22,7 @@ TEST_CASE("Certificates: a CA and a controller certificate openssl verifies, kep
     }
     const std::string folder = dir.file("tls");
     const net::CertificateFiles files = net::ensure_controller_certificates(folder, {"DNS:controller.lan", "IP:127.0.0.1", "IP:10.0.2.2"});
-    const auto verified = testing::run("openssl verify -CAfile " + testing::sh_quote(files.ca_certificate) + " " +
+    const auto verified = testing::run("openssl verify -purpose sslserver -CAfile " + testing::sh_quote(files.ca_certificate) + " " +
                                        testing::sh_quote(files.server_certificate));
     INFO(verified.err);
     CHECK(verified.exit_code == 0);
@@ -32,6 +32,11 @@ TEST_CASE("Certificates: a CA and a controller certificate openssl verifies, kep
     struct stat key {};
     REQUIRE(::stat(files.server_key.c_str(), &key) == 0);
     CHECK((key.st_mode & 0777) == 0600);
+    REQUIRE(::stat((folder + "/ca.key").c_str(), &key) == 0);  // kept to issue the next certificate
+    CHECK((key.st_mode & 0777) == 0600);
+    REQUIRE(::stat(folder.c_str(), &key) == 0);
+    CHECK((key.st_mode & 0777) == 0700);
+    CHECK_FALSE(std::filesystem::exists(files.server_key + ".new"));
 
     // The pin is what openssl calls the SHA-256 fingerprint.
     const std::string printed = testing::run("openssl x509 -noout -fingerprint -sha256 -in " + testing::sh_quote(files.server_certificate)).out;
@@ -41,6 +46,8 @@ TEST_CASE("Certificates: a CA and a controller certificate openssl verifies, kep
     net::ensure_controller_certificates(folder, {"IP:127.0.0.1"});
     CHECK(net::certificate_pin(files.server_certificate) == pin);
     CHECK_THROWS(net::certificate_pin(files.server_key));
+    CHECK_THROWS(net::ensure_controller_certificates(dir.file("none"), {}));
+    CHECK_THROWS(net::ensure_controller_certificates(dir.file("comma"), {"DNS:a.lan,email:x@y"}));
 }
 
 TEST_CASE("Certificates: pins are read as people write them", "[net][tls]") {

@@ -70,9 +70,18 @@ TEST_CASE("Protocol: bad frames are refused with the code to answer", "[protocol
     CHECK(refused_code(big) == "too_large");
     const std::string huge(largest_hello + 1, ' ');
     CHECK(refused_code(huge) == "too_large");
+    // Deep nesting in a small frame: refused before anything recursive touches it.
+    const std::string deep = "{\"v\":1,\"type\":\"event\",\"seq\":1,\"job\":\"j\",\"event\":{\"x\":" + std::string(200000, '[') +
+                             std::string(200000, ']') + "}}";
+    CHECK(refused_code(deep) == "malformed");
+    const std::string nested_ok = "{\"v\":1,\"type\":\"event\",\"seq\":1,\"job\":\"j\",\"event\":{\"x\":" + std::string(60, '[') +
+                                  std::string(60, ']') + "}}";
+    CHECK(refused_code(nested_ok) == "accepted");
+    CHECK(refused_code("{\"v\":1,\"type\":\"log\",\"level\":\"info\",\"text\":\"[[[[[[[[" + std::string(100, '{') + "\"}") == "accepted");
     // The answer to a refused frame is itself a valid message.
     try {
         decode("{\"v\":1,\"type\":\"reboot_now\"}");
+        FAIL("an unknown type was accepted");
     } catch (const ProtocolError& error) {
         const Message answer = decode(encode(error_message(error)));
         CHECK(answer.fields["code"] == "unknown_type");
