@@ -57,6 +57,20 @@ private:
     std::string socket_;
 };
 
+/// Answers the recovery questions after the backup was chosen: the newest generation, the
+/// target, virtio-blk and the drivers; returns the screen that asks for "yes".
+std::string answer_recovery_questions(const Tmux& tmux, const std::string& target, const std::string& drivers) {
+    tmux.wait_for("Generation to recover [1]", 60);
+    tmux.type("");
+    tmux.wait_for("Target disk");
+    tmux.type(target);
+    tmux.wait_for("Make Windows boot on");
+    tmux.type("virtio-blk");
+    tmux.wait_for("Folder of out-of-box drivers");
+    tmux.type(drivers);
+    return tmux.wait_for("Type yes to overwrite", 60);
+}
+
 }  // namespace
 
 TEST_CASE("console: a whole recovery through the field console on an 80x24 terminal", "[console][integration]") {
@@ -82,15 +96,7 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     screen = tmux.wait_for("Backup (number, path or URL");
     CHECK_THAT(screen, Catch::Contains("1) " + archive));
     tmux.type("1");
-    tmux.wait_for("Generation to recover [1]");
-    tmux.type("");
-    tmux.wait_for("Target disk");
-    tmux.type(target);
-    tmux.wait_for("Make Windows boot on");
-    tmux.type("virtio-blk");
-    tmux.wait_for("Folder of out-of-box drivers");
-    tmux.type(drivers);
-    screen = tmux.wait_for("Type yes to overwrite");
+    screen = answer_recovery_questions(tmux, target, drivers);
     CHECK_THAT(screen, Catch::Contains("1. disk.apply_layout") && Catch::Contains("3. windows.inoculate"));
     CHECK_THAT(screen, Catch::Contains("The plan:"));
     tmux.type("yes");
@@ -136,15 +142,7 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
     tmux.type("r");
     tmux.wait_for("Backup (number, path or URL");
     tmux.type(server.url("server.tib"));
-    tmux.wait_for("Generation to recover [1]", 60);
-    tmux.type("");
-    tmux.wait_for("Target disk");
-    tmux.type(target);
-    tmux.wait_for("Make Windows boot on");
-    tmux.type("virtio-blk");
-    tmux.wait_for("Folder of out-of-box drivers");
-    tmux.type(drivers);
-    tmux.wait_for("Type yes to overwrite", 60);
+    answer_recovery_questions(tmux, target, drivers);
     tmux.type("yes");
     tmux.wait_for("image.restore            running", 60);
     tmux.key("c");
