@@ -20,18 +20,18 @@ RegRoot parse_root(const InfFile& inf, const InfLine& line) {
 }
 
 // REG_* type of the flags, or nullopt for a combination the documentation does not define.
-std::optional<std::uint32_t> value_type(std::uint32_t flags) {
+std::optional<ValueType> value_type(std::uint32_t flags) {
     const std::uint32_t high = (flags & type_mask) >> 16;
     if ((flags & 1) == 0) {
-        if (high == 0) return reg_type::sz;
-        if (high == 1) return reg_type::multi_sz;
-        if (high == 2) return reg_type::expand_sz;
+        if (high == 0) return ValueType::sz;
+        if (high == 1) return ValueType::multi_sz;
+        if (high == 2) return ValueType::expand_sz;
         return std::nullopt;
     }
-    if (high == 0) return reg_type::binary;
-    if (high == 1) return reg_type::dword;
-    if (high == 2) return reg_type::none;
-    return high;  // FLG_ADDREG_BINVALUETYPE: the high word is the type, the data is bytes
+    if (high == 0) return ValueType::binary;
+    if (high == 1) return ValueType::dword;
+    if (high == 2) return ValueType::none;
+    return static_cast<ValueType>(high);  // FLG_ADDREG_BINVALUETYPE: the high word is the type, the data is bytes
 }
 
 std::vector<std::uint8_t> parse_bytes(const InfFile& inf, const InfLine& line) {
@@ -84,17 +84,17 @@ RegEntry read_entry(const InfFile& inf, const InfSection& section, const InfLine
         entry.flags = *value;
     }
     entry.key_only = (entry.flags & (addreg_flag::keyonly | addreg_flag::keyonly_common)) != 0;
-    const std::optional<std::uint32_t> type = value_type(entry.flags);
+    const std::optional<ValueType> type = value_type(entry.flags);
     if (!type) throw inf.error(line.line, "AddReg flags " + flags + " name no known value type");
     entry.type = *type;
     if (entry.key_only) return entry;
-    if (entry.type == reg_type::sz || entry.type == reg_type::expand_sz) {
+    if (entry.type == ValueType::sz || entry.type == ValueType::expand_sz) {
         entry.strings.push_back(InfFile::optional(line, 4));
-    } else if (entry.type == reg_type::multi_sz) {
+    } else if (entry.type == ValueType::multi_sz) {
         for (std::size_t i = 4; i < line.fields.size(); ++i) {
             if (!line.fields[i].empty()) entry.strings.push_back(line.fields[i]);  // REG_MULTI_SZ has no empty members
         }
-    } else if (entry.type == reg_type::dword) {
+    } else if (entry.type == ValueType::dword) {
         entry.dword = parse_dword(inf, line);
     } else {
         entry.bytes = parse_bytes(inf, line);

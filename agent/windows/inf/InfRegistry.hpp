@@ -3,6 +3,7 @@
 /// typed registry values (INF AddReg directive, learn.microsoft.com).
 
 #include "windows/inf/InfFile.hpp"
+#include "windows/registry/ValueType.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,16 +19,8 @@ enum class RegRoot { hkcr, hkcu, hklm, hku, hkr };
 /// "HKCR", "HKCU", "HKLM", "HKU" or "HKR".
 const char* to_string(RegRoot root) noexcept;
 
-/// Registry value types (winnt.h REG_*), as hivex numbers them too.
-namespace reg_type {
-inline constexpr std::uint32_t none = 0;
-inline constexpr std::uint32_t sz = 1;
-inline constexpr std::uint32_t expand_sz = 2;
-inline constexpr std::uint32_t binary = 3;
-inline constexpr std::uint32_t dword = 4;
-inline constexpr std::uint32_t multi_sz = 7;
-inline constexpr std::uint32_t qword = 11;
-}  // namespace reg_type
+/// REG_* numbers, shared with the hive editor.
+using ValueType = registry::ValueType;
 
 /// AddReg flag bits other than the type (FLG_ADDREG_*).
 namespace addreg_flag {
@@ -46,7 +39,7 @@ struct RegEntry {
     std::string value_name;             ///< "" for the key's default value
     std::uint32_t flags = 0;            ///< all FLG_ADDREG_* bits as written
     bool key_only = false;              ///< keyonly / keyonly_common: no value is written
-    std::uint32_t type = reg_type::sz;  ///< REG_* number (BINVALUETYPE lines carry their own)
+    ValueType type = ValueType::sz;     ///< REG_* type (BINVALUETYPE lines carry their own number)
     std::vector<std::string> strings;   ///< SZ and EXPAND_SZ: one string; MULTI_SZ: the members
     std::uint32_t dword = 0;            ///< DWORD (written as a number or as four bytes)
     std::vector<std::uint8_t> bytes;    ///< BINARY, NONE and other binary-written types

@@ -37,11 +37,11 @@ std::string hkr_key(const std::string& base, const std::string& subkey) { return
 std::optional<RegistryValue> add_reg_value(const inf::RegEntry& entry) {
     if (entry.key_only) return std::nullopt;
     switch (entry.type) {
-        case inf::reg_type::sz: return RegistryValue::sz(entry.strings.empty() ? "" : entry.strings.front());
-        case inf::reg_type::expand_sz: return RegistryValue::expand_sz(entry.strings.empty() ? "" : entry.strings.front());
-        case inf::reg_type::multi_sz: return RegistryValue::multi_sz(entry.strings);
-        case inf::reg_type::dword: return RegistryValue::dword(entry.dword);
-        default: return RegistryValue{static_cast<registry::ValueType>(entry.type), entry.bytes};
+        case registry::ValueType::sz: return RegistryValue::sz(entry.strings.empty() ? "" : entry.strings.front());
+        case registry::ValueType::expand_sz: return RegistryValue::expand_sz(entry.strings.empty() ? "" : entry.strings.front());
+        case registry::ValueType::multi_sz: return RegistryValue::multi_sz(entry.strings);
+        case registry::ValueType::dword: return RegistryValue::dword(entry.dword);
+        default: return RegistryValue{entry.type, entry.bytes};
     }
 }
 

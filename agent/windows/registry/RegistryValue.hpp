@@ -3,28 +3,14 @@
 /// terminating NUL, MULTI_SZ is each string NUL-terminated plus one more NUL, DWORD and QWORD are
 /// little-endian.
 
+#include "windows/registry/ValueType.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace dagda::windows::registry {
-
-/// The registry value types (winnt.h numbering, as hivex uses it).
-enum class ValueType : std::uint32_t {
-    none = 0,
-    sz = 1,
-    expand_sz = 2,
-    binary = 3,
-    dword = 4,
-    dword_big_endian = 5,
-    link = 6,
-    multi_sz = 7,
-    resource_list = 8,
-    full_resource_descriptor = 9,
-    resource_requirements_list = 10,
-    qword = 11,
-};
 
 /// "REG_SZ", "REG_DWORD", … for messages and reports.
 std::string type_name(ValueType type);

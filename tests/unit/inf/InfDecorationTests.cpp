@@ -217,16 +217,16 @@ M = "M"
     REQUIRE(values.size() == 6);
     CHECK(values[0].root == RegRoot::hklm);
     CHECK(std::string(to_string(values[0].root)) == "HKLM");
-    CHECK(values[0].type == reg_type::multi_sz);
+    CHECK(values[0].type == ValueType::multi_sz);
     CHECK(values[0].strings == std::vector<std::string>{"a", "b"});
-    CHECK(values[1].type == reg_type::binary);
+    CHECK(values[1].type == ValueType::binary);
     CHECK(values[1].bytes == std::vector<std::uint8_t>{0x01, 0xFF, 0x10});
-    CHECK(values[2].type == reg_type::qword);
+    CHECK(values[2].type == ValueType::qword);
     CHECK(values[2].bytes == std::vector<std::uint8_t>{1, 0, 0, 0, 0, 0, 0, 0});
-    CHECK(values[3].type == reg_type::dword);
+    CHECK(values[3].type == ValueType::dword);
     CHECK(values[3].dword == 0x0201);
-    CHECK(values[4].type == reg_type::none);
+    CHECK(values[4].type == ValueType::none);
     CHECK(values[4].bytes.empty());
-    CHECK(values[5].type == reg_type::sz);
+    CHECK(values[5].type == ValueType::sz);
     CHECK(values[5].strings == std::vector<std::string>{""});
 }

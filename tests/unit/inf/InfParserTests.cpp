@@ -102,7 +102,7 @@ TEST_CASE("INF fixtures: viostor.inx stamped for Windows 10 amd64", "[inf]") {
     CHECK(entry_named(service.add_reg, "5").subkey == "Parameters\\PnpInterface");
     CHECK(service.event_log_section == "scsi_EventLog_Inst");
     const RegEntry& message_file = entry_named(service.event_log_add_reg, "EventMessageFile");
-    CHECK(message_file.type == reg_type::expand_sz);
+    CHECK(message_file.type == ValueType::expand_sz);
     CHECK(message_file.strings == std::vector<std::string>{"%SystemRoot%\\System32\\IoLogMsg.dll"});
     CHECK(entry_named(service.event_log_add_reg, "TypesSupported").dword == 7);
 
@@ -120,7 +120,7 @@ TEST_CASE("INF fixtures: viostor.inx stamped for Windows 10 amd64", "[inf]") {
     CHECK(install.hw_add_reg[0].subkey == "Interrupt Management");
     CHECK(entry_named(install.hw_add_reg, "MSISupported").dword == 1);
     CHECK(entry_named(install.hw_add_reg, "MessageNumberLimit").dword == 257);
-    CHECK(entry_named(install.hw_add_reg, "MessageNumberLimit").type == reg_type::dword);
+    CHECK(entry_named(install.hw_add_reg, "MessageNumberLimit").type == ValueType::dword);
 }
 
 TEST_CASE("INF fixtures: viostor.inx runs from the DriverStore on Windows 11", "[inf]") {
@@ -289,7 +289,7 @@ TEST_CASE("INF fixtures: netvadapter.inf is UTF-16LE with a BOM", "[inf]") {
     CHECK(values.size() == 54);
     CHECK(values[1].subkey == "Ndi");
     CHECK(values[1].value_name == "Service");
-    CHECK(values[1].type == reg_type::sz);
+    CHECK(values[1].type == ValueType::sz);
     CHECK(values[1].strings == std::vector<std::string>{"netvadapter"});
     CHECK(entry_named(values, "1").strings == std::vector<std::string>{"Enabled"});
 }
