@@ -128,7 +128,7 @@ int run_tib_capture(const std::vector<std::string>& args) {
         "base", po::value<std::string>(), "write an incremental generation on top of this archive (keep them in one folder)")(
         "level", po::value<int>()->default_value(3), "zstd level, 1-19 (0: store uncompressed)")(
         "threads", po::value<unsigned>()->default_value(2), "compression threads")(
-        "window", po::value<std::uint64_t>()->default_value(1 << 20), "window size in bytes: a power of two, 64 KiB to 64 MiB")(
+        "window", po::value<std::uint64_t>()->default_value(image::format::default_window_size), "window size in bytes: a power of two, 64 KiB to 64 MiB")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "json", "print the result as JSON");
     po::positional_options_description positional;

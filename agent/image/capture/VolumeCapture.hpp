@@ -23,7 +23,7 @@ struct VolumeRange {
 
 struct CaptureOptions {
     int level = 3;                        ///< zstd level; 0 stores chunks uncompressed
-    std::uint64_t window_size = 1 << 20;  ///< bytes per window (tib-format.md §1)
+    std::uint64_t window_size = format::default_window_size;  ///< bytes per window (tib-format.md §1)
     unsigned threads = 2;
 };
 

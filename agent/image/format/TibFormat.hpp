@@ -31,6 +31,11 @@ inline constexpr std::uint32_t min_block_size = 512;
 inline constexpr std::uint32_t max_block_size = 65536;
 inline constexpr std::uint64_t min_window_size = 65536;
 inline constexpr std::uint64_t max_window_size = 67108864;
+/// The capture default. 4 MiB rather than 1 MiB: independently compressed windows lose about 0.4%
+/// of the archive size at 1 MiB against one stream (the bench volume: 1330.4 vs 1325.2 MB at level 3),
+/// 4 MiB windows plus zstd's block splitter win it back (1322.0 MB), and capture is faster with fewer
+/// windows. A restore holds a few windows per thread: about 35 MiB peak at 4 MiB.
+inline constexpr std::uint64_t default_window_size = 4 << 20;
 inline constexpr std::size_t volume_fixed_size = 64;
 // §6
 inline constexpr std::size_t index_section_header_size = 16;
@@ -80,7 +85,7 @@ struct VolumeInfo {
     std::uint32_t number = 0;
     std::uint32_t block_size = 4096;
     std::uint64_t volume_size = 0;
-    std::uint64_t window_size = 1 << 20;
+    std::uint64_t window_size = default_window_size;
     std::uint64_t used_blocks = 0;
     std::uint64_t first_sector = 0;
     std::string filesystem;              ///< at most 16 ASCII characters

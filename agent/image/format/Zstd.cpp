@@ -2,6 +2,7 @@
 
 #include "core/Error.hpp"
 
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_useBlockSplitter
 #include <zstd.h>
 
 namespace dagda::image::format {
@@ -13,6 +14,12 @@ ZstdCompressor::ZstdCompressor(int level) : context_(ZSTD_createCCtx()), level_(
         ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_));
         throw Error(ErrorKind::usage, "zstd level " + std::to_string(level) + " is not valid: " + ZSTD_getErrorName(rc));
     }
+    // Independent windows cost some ratio against one long stream; the block splitter (off by default
+    // below level 16) picks better entropy-block boundaries inside a window and wins that back, for
+    // about a third more compression CPU. It changes only the encoder's choices: any zstd decoder
+    // reads the frames. A libzstd without it (before 1.5.1) refuses the parameter; the frames are
+    // then merely a little larger, so that refusal is not an error.
+    ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(context_), ZSTD_c_useBlockSplitter, ZSTD_ps_enable);
 }
 
 ZstdCompressor::~ZstdCompressor() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_)); }

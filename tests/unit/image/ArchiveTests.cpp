@@ -53,6 +53,7 @@ std::string capture(const TempDir& dir, const std::string& source, int level = 3
     TibWriter writer(out, header, generation);
     CaptureOptions options;
     options.level = level;
+    options.window_size = 1 << 20;  // the volumes here are laid out in MiB windows (the default is larger)
     VolumeSpec spec;
     spec.filesystem = "test";
     const VolumeIndex index = capture_volume(writer, {fd.get(), 0, size, source}, spec, options, nullptr);
