@@ -38,6 +38,12 @@ const std::vector<Command>& all_commands() {
          "make a restored Windows boot on new storage hardware: boot drivers and their registry bindings", run_inoculate},
         {{"fixup-boot"}, "DISK (--from-archive ARCHIVE.tib | --old-layout LAYOUT.json) [--dry-run]",
          "after a restore onto another disk: NTFS boot sectors, MountedDevices and BCD rewritten for it", run_fixup_boot},
+        {{"agent"}, "--controller wss://HOST:PORT (--pin PIN | --ca FILE) --enrolment NAME --token-file FILE [--settings /proc/cmdline]",
+         "the live image's agent: dial the controller, prove this machine, run the plans it sends", run_agent},
+        {{"controller"}, "[--state-dir DIR] [--listen ADDRESS] [--port N] [--archives DIR]",
+         "the reference controller: HTTPS API, agents over WSS, recovery files; state in SQLite", run_controller},
+        {{"ctl"}, "SUBCOMMAND [ARGS] --controller https://HOST:PORT (--pin PIN | --ca FILE) [--token-file FILE]",
+         "the operator's client of a controller: enrol machines, list agents, submit, watch and cancel jobs", run_ctl},
     };
     return commands;
 }

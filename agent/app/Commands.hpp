@@ -45,6 +45,9 @@ int run_run(const std::vector<std::string>& args);
 int run_console(const std::vector<std::string>& args);
 int run_plan_from_archive(const std::vector<std::string>& args);
 int run_fixup_boot(const std::vector<std::string>& args);
+int run_ctl(const std::vector<std::string>& args);
+int run_agent(const std::vector<std::string>& args);
+int run_controller(const std::vector<std::string>& args);
 
 /// "Usage: dagda disk apply TARGET LAYOUT.json [options]" for a command's --help.
 std::string usage_line(const std::vector<std::string>& words);

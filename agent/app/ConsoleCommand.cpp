@@ -5,8 +5,8 @@
 #include "app/Commands.hpp"
 #include "app/ConsoleRun.hpp"
 #include "app/ConsoleTerminal.hpp"
+#include "app/LocalRecoveryPlan.hpp"
 #include "app/PlanSession.hpp"
-#include "app/RecoveryPlan.hpp"
 #include "core/Error.hpp"
 #include "core/Units.hpp"
 #include "disk/DiskReport.hpp"
@@ -127,7 +127,7 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const st
         for (std::string word; words >> word;) inoculation["for"].push_back(word);
     }
     if (drivers && !drivers->empty()) inoculation["drivers"] = *drivers;
-    const nlohmann::json plan = recovery_plan(*generation, disk::probe_target(*target_path), inoculation);
+    const nlohmann::json plan = local_recovery_plan(*generation, disk::probe_target(*target_path), inoculation);
     PlanSession session(plan.dump(), "console plan");
     jobs::JobRunner runner(session.registry(), nullptr, nullptr);
     t.clear();

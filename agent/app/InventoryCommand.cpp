@@ -1,6 +1,7 @@
 // dagda inventory: what an operator and the controller need to pick targets and drivers.
 
 #include "app/Commands.hpp"
+#include "app/MachineInventory.hpp"
 #include "core/Error.hpp"
 #include "core/Units.hpp"
 #include "disk/DiskReport.hpp"
@@ -66,6 +67,10 @@ void print_text(const json& inv) {
 
 }  // namespace
 
+json machine_inventory(const std::vector<std::string>& disks) {
+    return {{"machine", inventory::read_machine()}, {"disks", collect_disks(disks)}, {"pci", inventory::read_pci()}, {"network", inventory::read_network()}};
+}
+
 int run_inventory(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("json", "print JSON")(
@@ -74,10 +79,7 @@ int run_inventory(const std::vector<std::string>& args) {
     const auto vm = parse_args(args, {"inventory"}, options, {});
     if (!vm) return 0;
     const auto named = vm->count("disk") ? (*vm)["disk"].as<std::vector<std::string>>() : std::vector<std::string>{};
-    json inventory{{"machine", inventory::read_machine()},
-                   {"disks", collect_disks(named)},
-                   {"pci", inventory::read_pci()},
-                   {"network", inventory::read_network()}};
+    const json inventory = machine_inventory(named);
     if (vm->count("json")) std::cout << inventory.dump(2) << "\n";
     else print_text(inventory);
     return 0;

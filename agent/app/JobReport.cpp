@@ -18,9 +18,11 @@ void JobReport::progress_line(const JobEvent& event) {
     std::string bar(20, '.');
     for (std::size_t i = 0; i < static_cast<std::size_t>(fraction * 20) && i < 20; ++i) bar[i] = '#';
     char line[200];
+    // The time left at the step's own average rate (the agent measures it since the step began).
+    const double eta = event.rate > 0 && event.done < event.total ? static_cast<double>(event.total - event.done) / event.rate : 0;
     if (bytes)
-        std::snprintf(line, sizeof line, "\r    [%s] %3.0f%% %s of %s, %.1f MB/s ", bar.c_str(), fraction * 100, human_bytes(event.done).c_str(),
-                      human_bytes(event.total).c_str(), event.rate / 1e6);
+        std::snprintf(line, sizeof line, "\r    [%s] %3.0f%% %s of %s, %.1f MB/s, ETA %.0f s ", bar.c_str(), fraction * 100,
+                      human_bytes(event.done).c_str(), human_bytes(event.total).c_str(), event.rate / 1e6, eta);
     else
         std::snprintf(line, sizeof line, "\r    [%s] %llu of %llu ", bar.c_str(), static_cast<unsigned long long>(event.done),
                       static_cast<unsigned long long>(event.total));

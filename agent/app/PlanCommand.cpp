@@ -3,14 +3,11 @@
 // inoculated for this machine's controllers, and the boot fixed up for the new disk.
 
 #include "app/Commands.hpp"
-#include "app/RecoveryPlan.hpp"
+#include "app/LocalRecoveryPlan.hpp"
 #include "core/Error.hpp"
 #include "disk/Target.hpp"
-#include "image/ArchiveChain.hpp"
-#include "image/VolumeReader.hpp"
+#include "recovery/RecoveryPlan.hpp"
 #include "steps/PlanDisks.hpp"
-#include "windows/ntfs/NtfsVolume.hpp"
-#include "windows/system/WindowsInstall.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,58 +19,8 @@ namespace dagda::app {
 
 namespace po = boost::program_options;
 
-namespace {
-
-/// The file of generation `number` (1 = the full backup the chain starts with) of the chain that
-/// ends at `location`.
-std::string generation_location(const std::string& location, std::optional<unsigned> number) {
-    image::ArchiveChain chain(location);
-    const std::size_t count = chain.chain().size();
-    if (!number) return location;
-    if (*number < 1 || *number > count)
-        throw Error(ErrorKind::usage, location + " is generation " + std::to_string(count) + " of its chain; --generation must be 1 to " +
-                                          std::to_string(count));
-    return chain.chain()[count - *number]->name();  // the chain is newest first
-}
-
-/// Whether NTFS volume `number` of the archive holds a Windows (read through the archive).
-bool holds_windows(const image::ArchiveChain& chain, std::uint32_t number) {
-    image::VolumeReader reader(chain.chain(), number);
-    try {
-        const windows::ntfs::NtfsVolume volume([&reader](std::uint64_t offset, void* buffer, std::size_t length) { reader.read(offset, buffer, length); },
-                                               reader.size(), "volume " + std::to_string(number));
-        windows::system::find_system_root(volume);
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
-
-}  // namespace
-
-nlohmann::json recovery_plan(const std::string& archive, const disk::TargetInfo& target, const nlohmann::json& inoculation) {
-    image::ArchiveChain chain(archive);
-    if (!chain.newest().layout()) throw Error(ErrorKind::failed, archive + " holds a volume, not a disk; a whole-disk plan needs a disk backup");
-    bool ntfs = false, windows = false;
-    for (const auto& volume : chain.newest().volumes()) {
-        if (volume.filesystem != "ntfs") continue;
-        ntfs = true;
-        windows = windows || holds_windows(chain, volume.number);
-    }
-    nlohmann::json steps = nlohmann::json::array();
-    steps.push_back({{"step", "disk.apply_layout"}, {"disk", "target"}, {"layout", {{"archive", archive}}}, {"fit", true}});
-    steps.push_back({{"step", "image.restore"}, {"disk", "target"}, {"archive", archive}, {"volumes", "all"}});
-    if (windows) {
-        nlohmann::json inoculate{{"step", "windows.inoculate"}, {"disk", "target"}};
-        inoculate.update(inoculation);
-        steps.push_back(inoculate);
-    }
-    // NTFS boot sectors name where their volume starts, Windows or not.
-    if (ntfs) steps.push_back({{"step", "windows.fixup_boot"}, {"disk", "target"}, {"archive", archive}});
-    return {{"dagda_plan", 1},
-            {"name", "recover " + archive + " onto " + disk::describe(target)},
-            {"disks", {{"target", steps::identity_of(target)}}},
-            {"steps", steps}};
+nlohmann::json local_recovery_plan(const std::string& archive, const disk::TargetInfo& target, const nlohmann::json& inoculation) {
+    return recovery::recovery_plan({archive, archive}, {steps::identity_of(target), disk::describe(target)}, inoculation);
 }
 
 int run_plan_from_archive(const std::vector<std::string>& args) {
@@ -89,14 +36,14 @@ int run_plan_from_archive(const std::vector<std::string>& args) {
     const auto vm = parse_args(args, {"plan", "from-archive"}, options, positional);
     if (!vm) return 0;
     const std::optional<unsigned> generation = vm->count("generation") ? std::optional((*vm)["generation"].as<unsigned>()) : std::nullopt;
-    std::string archive = generation_location((*vm)["archive"].as<std::string>(), generation);
+    std::string archive = recovery::generation_location((*vm)["archive"].as<std::string>(), generation);
     if (archive.find("://") == std::string::npos) archive = std::filesystem::absolute(archive).lexically_normal().string();
     const disk::TargetInfo target = disk::probe_target((*vm)["to"].as<std::string>());
     nlohmann::json inoculation = nlohmann::json::object();
     if (vm->count("for")) inoculation["for"] = (*vm)["for"].as<std::vector<std::string>>();
     else inoculation["auto"] = true;
     if (vm->count("drivers")) inoculation["drivers"] = (*vm)["drivers"].as<std::string>();
-    const std::string text = recovery_plan(archive, target, inoculation).dump(2) + "\n";
+    const std::string text = local_recovery_plan(archive, target, inoculation).dump(2) + "\n";
     if (!vm->count("output")) {
         std::cout << text;
         return 0;

@@ -3,11 +3,16 @@
 #include "core/Error.hpp"
 #include "protocol/Proof.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace dagda::controller {
 
 namespace {
 
-constexpr const char* schema = R"sql(
+// Version 1: the first tables. Version 2 adds jobs.reason (why a job was refused, cancelled or
+// failed). A database is brought up to the current version when opened, in one transaction.
+constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
 CREATE TABLE IF NOT EXISTS agents (
@@ -18,26 +23,36 @@ CREATE TABLE IF NOT EXISTS jobs (
   created INTEGER NOT NULL, updated INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS events (
   job TEXT NOT NULL REFERENCES jobs(id), seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (job, seq));
-PRAGMA user_version = 1;
 )sql";
+constexpr const char* migration_v2 = "ALTER TABLE jobs ADD COLUMN reason TEXT;";
+constexpr std::int64_t schema_version = 2;
 
 /// The peer is told only "unauthorized" (the message's code); the reason stays in the
 /// controller's own log and tests, so a refusal does not tell which enrolments exist.
 [[noreturn]] void unauthorized(const std::string& why) { throw Error(ErrorKind::refused, "unauthorized: " + why); }
 
 JobRecord read_job(const Statement& row) {
-    return {row.text(0), row.text(1), row.text(3), nlohmann::json::parse(row.text(2)), row.number(4), row.number(5), row.number(6)};
+    return {row.text(0), row.text(1), row.text(3), nlohmann::json::parse(row.text(2)), row.number(4), row.number(5), row.number(6), row.text(7)};
 }
 
-constexpr const char* job_columns = "id, agent_id, plan, state, created, updated, acked";
+constexpr const char* job_columns = "id, agent_id, plan, state, created, updated, acked, reason";
 
 }  // namespace
 
 Store::Store(const std::string& path) : db_(path) {
-    Statement version(db_, "PRAGMA user_version");
-    version.step();
-    if (version.number(0) > 1) throw Error(ErrorKind::failed, path + " was written by a newer controller (schema " + std::to_string(version.number(0)) + ")");
-    db_.execute(schema);
+    std::int64_t version = 0;
+    {
+        Statement read(db_, "PRAGMA user_version");
+        read.step();
+        version = read.number(0);
+    }
+    if (version > schema_version) throw Error(ErrorKind::failed, path + " was written by a newer controller (schema " + std::to_string(version) + ")");
+    if (version == schema_version) return;
+    Transaction transaction(db_);
+    if (version < 1) db_.execute(schema_v1);
+    if (version < 2) db_.execute(migration_v2);
+    db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
+    transaction.commit();
 }
 
 std::string Store::enrol(const std::string& name) {
@@ -106,9 +121,23 @@ std::optional<JobRecord> Store::unfinished_job(const std::string& agent_id) {
     return read_job(row);
 }
 
-void Store::set_job_state(const std::string& job, const std::string& state, std::int64_t now) {
-    if (Statement(db_, "UPDATE jobs SET state = ?, updated = ? WHERE id = ?").bind(1, state).bind(2, now).bind(3, job).run() == 0)
-        throw Error(ErrorKind::usage, "no job \"" + job + "\"");
+std::vector<JobRecord> Store::jobs(const std::optional<std::string>& agent_id, std::size_t limit) {
+    std::vector<JobRecord> out;
+    // rowid is the order of submission, which the ids ("job-9" < "job-10") do not sort by as text.
+    Statement rows(db_, std::string("SELECT ") + job_columns + " FROM jobs WHERE ?1 IS NULL OR agent_id = ?1 ORDER BY rowid DESC LIMIT ?2");
+    if (agent_id) rows.bind(1, *agent_id);
+    else rows.bind_null(1);
+    rows.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    while (rows.step()) out.push_back(read_job(rows));
+    return out;
+}
+
+void Store::set_job_state(const std::string& job, const std::string& state, std::int64_t now, const std::string& reason) {
+    Statement update(db_, "UPDATE jobs SET state = ?, updated = ?, reason = ? WHERE id = ?");
+    update.bind(1, state).bind(2, now);
+    if (reason.empty()) update.bind_null(3);
+    else update.bind(3, reason);
+    if (update.bind(4, job).run() == 0) throw Error(ErrorKind::usage, "no job \"" + job + "\"");
 }
 
 bool Store::add_event(const std::string& job, std::int64_t seq, const nlohmann::json& event) {
@@ -123,10 +152,10 @@ bool Store::add_event(const std::string& job, std::int64_t seq, const nlohmann::
     return added;
 }
 
-std::vector<std::pair<std::int64_t, nlohmann::json>> Store::events(const std::string& job, std::int64_t after) {
+std::vector<std::pair<std::int64_t, nlohmann::json>> Store::events(const std::string& job, std::int64_t after, std::size_t limit) {
     std::vector<std::pair<std::int64_t, nlohmann::json>> out;
-    Statement rows(db_, "SELECT seq, event FROM events WHERE job = ? AND seq > ? ORDER BY seq");
-    rows.bind(1, job).bind(2, after);
+    Statement rows(db_, "SELECT seq, event FROM events WHERE job = ? AND seq > ? ORDER BY seq LIMIT ?");
+    rows.bind(1, job).bind(2, after).bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
     while (rows.step()) out.emplace_back(rows.number(0), nlohmann::json::parse(rows.text(1)));
     return out;
 }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,15 +22,17 @@ struct AgentRecord {
 };
 
 struct JobRecord {
-    std::string id, agent_id, state;  ///< state: queued, offered, running, succeeded, failed, cancelled
+    std::string id, agent_id, state;  ///< state: queued, offered, running, succeeded, failed, cancelled, refused
     nlohmann::json plan;
     std::int64_t created = 0, updated = 0;
     std::int64_t acked = 0;           ///< every event 1..acked is held
+    std::string reason;               ///< why it reached its state (a refusal's problems, a cancel); "" when none was given
 };
 
 class Store {
 public:
-    /// Opens or creates the database at `path` (schema version 1).
+    /// Opens or creates the database at `path` (schema version 2; a version 1 database is
+    /// migrated). Throws Error{failed} for a database of a newer controller.
     explicit Store(const std::string& path);
 
     /// A new enrolment named `name` (a machine's name for the operator) and its fresh token, to
@@ -49,12 +52,17 @@ public:
     std::optional<JobRecord> job(const std::string& id);
     /// The agent's job still to run or running (to offer again after a reconnect or restart).
     std::optional<JobRecord> unfinished_job(const std::string& agent_id);
-    void set_job_state(const std::string& job, const std::string& state, std::int64_t now);
+    /// Jobs newest first (in the order they were submitted), at most `limit`; only those of
+    /// `agent_id` when given.
+    std::vector<JobRecord> jobs(const std::optional<std::string>& agent_id, std::size_t limit);
+    /// Sets a job's state and why (`reason`, "" for none; replaces the previous reason).
+    void set_job_state(const std::string& job, const std::string& state, std::int64_t now, const std::string& reason = "");
 
     /// Stores event `seq` of `job`; false when it was already held (a resend after a reconnect).
     bool add_event(const std::string& job, std::int64_t seq, const nlohmann::json& event);
-    /// The job's events after `seq`, in order.
-    std::vector<std::pair<std::int64_t, nlohmann::json>> events(const std::string& job, std::int64_t after);
+    /// The job's events after `seq`, in order, at most `limit` of them.
+    std::vector<std::pair<std::int64_t, nlohmann::json>> events(const std::string& job, std::int64_t after,
+                                                                std::size_t limit = SIZE_MAX);
 
 private:
     Database db_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <climits>
 #include <fstream>
@@ -92,6 +93,10 @@ Machine read_machine(const std::filesystem::path& sys_root, const std::filesyste
     machine.memory_bytes = read_mem_total(proc_root / "meminfo");
     machine.hostname = host_name();
     machine.kernel_release = kernel_release();
+    if (auto uuid = sysfs::read_attr(sys_root / "class" / "dmi" / "id" / "product_uuid"); uuid && !uuid->empty()) {
+        std::transform(uuid->begin(), uuid->end(), uuid->begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        machine.product_uuid = std::move(*uuid);
+    }
     return machine;
 }
 
@@ -102,6 +107,7 @@ void to_json(nlohmann::json& out, const Machine& machine) {
         {"memory_bytes", machine.memory_bytes ? nlohmann::json(*machine.memory_bytes) : nlohmann::json(nullptr)},
         {"hostname", machine.hostname},
         {"kernel_release", machine.kernel_release},
+        {"product_uuid", machine.product_uuid ? nlohmann::json(*machine.product_uuid) : nlohmann::json(nullptr)},
     };
 }
 

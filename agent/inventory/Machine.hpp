@@ -29,6 +29,9 @@ struct Machine {
     std::optional<std::uint64_t> memory_bytes;   ///< `MemTotal` in bytes; nullopt when meminfo is unreadable
     std::string hostname;                        ///< gethostname()
     std::string kernel_release;                  ///< uname().release, e.g. "6.1.0-18-amd64"
+    /// SMBIOS system UUID (`<sys>/class/dmi/id/product_uuid`, lower case; root only), the
+    /// identity that survives a reboot into the live image; nullopt when absent or unreadable.
+    std::optional<std::string> product_uuid;
 };
 
 /// Number of `processor` entries in a cpuinfo file, or nullopt when the file is unreadable or

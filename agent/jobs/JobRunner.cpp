@@ -113,6 +113,37 @@ nlohmann::json JobEvent::to_json() const {
     return out;
 }
 
+std::optional<JobEvent> JobEvent::from_json(const nlohmann::json& event) {
+    if (!event.is_object() || !event.contains("event") || !event["event"].is_string()) return std::nullopt;
+    JobEvent out;
+    const std::string kind = event["event"].get<std::string>();
+    bool known = false;
+    for (const Kind k : {Kind::job_started, Kind::job_resumed, Kind::step_started, Kind::step_progress, Kind::step_said, Kind::step_skipped,
+                         Kind::step_finished, Kind::step_failed, Kind::job_finished})
+        if (kind == to_string(k)) {
+            out.kind = k;
+            known = true;
+        }
+    if (!known) return std::nullopt;
+    const auto number = [&event](const char* key) -> const nlohmann::json* {
+        const auto found = event.find(key);
+        return found != event.end() && found->is_number() ? &*found : nullptr;
+    };
+    const auto text = [&event](const char* key) {
+        const auto found = event.find(key);
+        return found != event.end() && found->is_string() ? found->get<std::string>() : std::string();
+    };
+    if (const auto* step = number("step"); step && step->is_number_unsigned() && step->get<std::uint64_t>() >= 1)
+        out.step = static_cast<std::size_t>(step->get<std::uint64_t>() - 1);  // written 1-based
+    if (const auto* done = number("done"); done && done->is_number_unsigned()) out.done = done->get<std::uint64_t>();
+    if (const auto* total = number("total"); total && total->is_number_unsigned()) out.total = total->get<std::uint64_t>();
+    if (const auto* rate = number("rate")) out.rate = rate->get<double>();
+    if (const auto* seconds = number("seconds")) out.seconds = seconds->get<double>();
+    out.name = text("name");
+    out.text = text("text");
+    return out;
+}
+
 nlohmann::json StepFailure::to_json() const {
     return {{"kind", kind}, {"step", step + 1}, {"name", name}, {"message", message}, {"details", details}};
 }

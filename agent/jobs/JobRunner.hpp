@@ -30,6 +30,10 @@ struct JobEvent {
 
     /// One JSON object ({"event": "step_progress", …}): the agent's machine-readable stream.
     nlohmann::json to_json() const;
+    /// The event to_json() wrote, read back (what `dagda ctl watch` gets from the controller);
+    /// nullopt for another kind of object (a "summary") or one that is not an event. Missing or
+    /// mistyped keys read as empty: the text came over the network.
+    static std::optional<JobEvent> from_json(const nlohmann::json& event);
 };
 
 const char* to_string(JobEvent::Kind kind) noexcept;

@@ -18,15 +18,20 @@ bool one_of(const nlohmann::json& v, std::initializer_list<const char*> names) {
     return std::any_of(names.begin(), names.end(), [&](const char* n) { return s == n; });
 }
 
+/// An integer >= 0, whether it was parsed (unsigned) or built from a signed C++ integer.
+bool whole_number(const nlohmann::json& v) {
+    return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+}
+
 bool fits(const nlohmann::json& v, FieldKind kind) {
     switch (kind) {
         case FieldKind::text: return v.is_string() && !v.get_ref<const std::string&>().empty();
         case FieldKind::any_text: return v.is_string();
         case FieldKind::hex64: return is_hex64(v);
         case FieldKind::object: return v.is_object();
-        case FieldKind::count: return v.is_number_unsigned();
-        case FieldKind::sequence: return v.is_number_unsigned() && v.get<std::uint64_t>() >= 1;
-        case FieldKind::seconds: return v.is_number_unsigned() && v.get<std::uint64_t>() >= 1 && v.get<std::uint64_t>() <= 3600;
+        case FieldKind::count: return whole_number(v);
+        case FieldKind::sequence: return whole_number(v) && v.get<std::uint64_t>() >= 1;
+        case FieldKind::seconds: return whole_number(v) && v.get<std::uint64_t>() >= 1 && v.get<std::uint64_t>() <= 3600;
         case FieldKind::text_or_null: return v.is_null() || v.is_string();
         case FieldKind::texts: return v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
         case FieldKind::level: return one_of(v, {"debug", "info", "warn", "error"});

@@ -1,0 +1,141 @@
+#include "app/AgentJobs.hpp"
+
+#include "app/PlanSession.hpp"
+#include "core/Error.hpp"
+#include "jobs/JobLock.hpp"
+#include "jobs/JobRunner.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace dagda::app {
+
+namespace {
+
+/// Job ids name files here; the controller makes them, but the agent does not trust it that far.
+bool usable_job_id(const std::string& id) {
+    if (id.empty() || id.size() > 64 || id.front() == '.') return false;
+    for (const char c : id)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+    return true;
+}
+
+nlohmann::json problems_json(const std::vector<std::string>& problems) { return problems; }
+
+}  // namespace
+
+AgentJobs::AgentJobs(std::string state_dir)
+    : state_dir_((std::filesystem::create_directories(state_dir + "/jobs"), std::move(state_dir))), outbox_(state_dir_ + "/outbox.dagda") {}
+
+AgentJobs::~AgentJobs() {
+    cancel_ = true;
+    if (worker_.joinable()) worker_.join();
+}
+
+std::string AgentJobs::finished_mark(const std::string& job) const { return state_dir_ + "/jobs/" + job + ".finished"; }
+
+std::optional<std::string> AgentJobs::current_job() {
+    std::lock_guard lock(mutex_);
+    return current_;
+}
+
+void AgentJobs::cancel_requested(const std::string& job) {
+    std::lock_guard lock(mutex_);
+    if (current_ == job) cancel_ = true;
+}
+
+void AgentJobs::events_acknowledged(const std::string& job, std::uint64_t upto) {
+    std::lock_guard lock(mutex_);
+    auto& known = acks_[job];
+    known = std::max(known, upto);
+}
+
+void AgentJobs::job_offered(const std::string& job, const nlohmann::json& plan) {
+    std::lock_guard lock(mutex_);
+    if (current_) {
+        // The controller offers the job it believes unfinished after every reconnect.
+        if (*current_ == job) link_->send({"job_accept", {{"job", job}}});
+        else link_->send({"job_refuse", {{"job", job}, {"reason", "busy"}, {"problems", problems_json({"running " + *current_})}}});
+        return;
+    }
+    if (!usable_job_id(job)) {
+        link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems_json({"the job id is not a plain name"})}}});
+        return;
+    }
+    if (std::filesystem::exists(finished_mark(job))) {
+        // Finished before a restart; its result is in the outbox, resent until acknowledged.
+        link_->send({"job_accept", {{"job", job}}});
+        return;
+    }
+    if (worker_.joinable()) worker_.join();  // the previous job's thread has ended (current_ is empty)
+    current_ = job;
+    cancel_ = false;
+    worker_ = std::thread([this, job, plan] { run_job(job, plan); });
+}
+
+void AgentJobs::record(const std::string& job, const nlohmann::json& event) {
+    std::map<std::string, std::uint64_t> acks;
+    {
+        std::lock_guard lock(mutex_);
+        acks.swap(acks_);
+    }
+    for (const auto& [acked_job, upto] : acks) outbox_.acknowledge(acked_job, upto);
+    const std::uint64_t seq = outbox_.add(job, event);
+    link_->send_event({job, seq, event});
+}
+
+void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
+    nlohmann::json result{{"event", "job_result"}, {"outcome", "failed"}};
+    bool accepted = false;
+    try {
+        PlanSession session(plan.dump(), "job " + job);
+        // Progress is recorded at most once a second per step: each record is an fsync.
+        std::map<std::size_t, std::chrono::steady_clock::time_point> last_progress;
+        jobs::JobRunner runner(session.registry(), [&](const jobs::JobEvent& event) {
+            if (event.kind == jobs::JobEvent::Kind::step_progress && event.done < event.total) {
+                const auto now = std::chrono::steady_clock::now();
+                auto& last = last_progress[event.step];
+                if (now - last < std::chrono::seconds(1)) return;
+                last = now;
+            }
+            record(job, event.to_json());
+        }, &cancel_);
+        const std::vector<std::string> problems = session.problems(runner);
+        if (!problems.empty()) {
+            for (const auto& problem : problems) std::cerr << "dagda agent: job " << job << ": " << problem << "\n";
+            link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems}}});
+        } else {
+            const jobs::JobLock lock(jobs::default_run_folder());
+            link_->send({"job_accept", {{"job", job}}});
+            accepted = true;
+            jobs::Journal journal(state_dir_ + "/jobs/" + job + ".journal");
+            const jobs::JobResult outcome = runner.run(session.plan(), journal);
+            result["outcome"] = outcome.succeeded ? "succeeded" : outcome.failure && outcome.failure->kind == "cancelled" ? "cancelled" : "failed";
+            if (outcome.failure) result["failure"] = outcome.failure->to_json();
+        }
+    } catch (const Error& e) {
+        // Busy (another dagda run holds the machine) or the plan could not be read at all.
+        const bool busy = e.kind() == ErrorKind::refused && std::string(e.what()).find("busy") != std::string::npos;
+        std::cerr << "dagda agent: job " << job << ": " << e.what() << "\n";
+        if (!accepted) link_->send({"job_refuse", {{"job", job}, {"reason", busy ? "busy" : "invalid"}, {"problems", problems_json({e.what()})}}});
+        else result["failure"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
+    } catch (const std::exception& e) {
+        // The worker thread's own boundary: nothing escapes a thread (it would end the agent).
+        std::cerr << "dagda agent: job " << job << ": " << e.what() << "\n";
+        if (!accepted) link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems_json({e.what()})}}});
+        else result["failure"] = {{"kind", "failed"}, {"message", e.what()}};
+    }
+    if (accepted) {
+        try {
+            record(job, result);
+            std::ofstream(finished_mark(job)) << result.dump() << "\n";
+        } catch (const Error& e) {
+            std::cerr << "dagda agent: job " << job << ": cannot record its result: " << e.what() << "\n";
+        }
+    }
+    std::lock_guard lock(mutex_);
+    current_.reset();
+}
+
+}  // namespace dagda::app

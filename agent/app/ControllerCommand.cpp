@@ -1,0 +1,51 @@
+// dagda controller: the reference controller (docs/api.md, docs/protocol.md). Runs until SIGINT
+// or SIGTERM; everything it knows is in --state-dir, so a restart picks up where it stopped.
+
+#include "app/Commands.hpp"
+#include "controller/ControllerServer.hpp"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <iostream>
+
+namespace dagda::app {
+
+namespace po = boost::program_options;
+
+int run_controller(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("state-dir", po::value<std::string>()->default_value("/var/lib/dagda-controller"), "database, certificates, tokens")(
+        "listen", po::value<std::string>()->default_value("127.0.0.1"), "the address to listen on")(
+        "port", po::value<unsigned short>()->default_value(8443), "the HTTPS and WSS port (0: any free port)")(
+        "name", po::value<std::vector<std::string>>()->composing(), "a name in a new certificate: DNS:controller.lan or IP:10.0.2.2 (repeatable)")(
+        "archives", po::value<std::string>(), "the folder of TIB archives to serve to agents")(
+        "public-url", po::value<std::string>(), "how agents reach this controller (default https://LISTEN:PORT)")(
+        "heartbeat-seconds", po::value<int>()->default_value(10), "how often agents send a heartbeat (1-3600)");
+    const auto vm = parse_args(args, {"controller"}, options, {});
+    if (!vm) return 0;
+    controller::ControllerSettings settings;
+    settings.state_dir = (*vm)["state-dir"].as<std::string>();
+    settings.listen_address = (*vm)["listen"].as<std::string>();
+    settings.port = (*vm)["port"].as<unsigned short>();
+    if (vm->count("name")) settings.names = (*vm)["name"].as<std::vector<std::string>>();
+    if (vm->count("archives")) settings.archives_dir = (*vm)["archives"].as<std::string>();
+    if (vm->count("public-url")) settings.public_url = (*vm)["public-url"].as<std::string>();
+    settings.heartbeat_seconds = (*vm)["heartbeat-seconds"].as<int>();
+    if (settings.heartbeat_seconds < 1 || settings.heartbeat_seconds > 3600) throw po::error("--heartbeat-seconds must be 1 to 3600");
+
+    boost::asio::io_context io;
+    controller::ControllerServer server(io, settings);
+    boost::asio::signal_set stop(io, SIGINT, SIGTERM);
+    stop.async_wait([&io](const boost::system::error_code&, int) { io.stop(); });
+    server.start();
+    // Tests and scripts read these lines; the pin is what agents need (dagda.pin=).
+    std::cout << "certificate pin: " << server.pin() << "\n"
+              << "CA certificate: " << server.ca_file() << "\n"
+              << "operator token: " << server.operator_token_file() << "\n"
+              << "listening on https://" << settings.listen_address << ":" << server.port() << " (agents: wss://…/agent)\n"
+              << std::flush;
+    io.run();
+    return 0;
+}
+
+}  // namespace dagda::app

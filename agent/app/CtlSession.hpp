@@ -1,0 +1,37 @@
+#pragma once
+/// What the `dagda ctl` subcommands share: the connection options every one takes, the client
+/// they make from them (CtlSession.cpp), and the views of a job (CtlJobView.cpp).
+
+#include "app/ControllerClient.hpp"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+namespace dagda::app {
+
+/// --controller, --pin, --ca and --token-file, each defaulting to its environment variable
+/// (DAGDA_CTL_CONTROLLER, DAGDA_CTL_PIN, DAGDA_CTL_CA, DAGDA_CTL_TOKEN_FILE).
+boost::program_options::options_description ctl_connection_options();
+
+/// The client the connection options describe. Throws Error{usage} for a missing controller,
+/// trust or token, Error{failed} for a token file that cannot be read.
+std::unique_ptr<ControllerClient> ctl_client(const boost::program_options::variables_map& vm);
+
+/// Refuses (Error{usage}) an id that is not 1-128 characters of A-Z a-z 0-9 . _ - (what the
+/// controller gives out), so an id can go into a URL path as it is.
+const std::string& checked_id(const std::string& id, const char* what);
+
+/// "2026-11-27 22:40:01 UTC" for a controller time (Unix seconds).
+std::string controller_time(std::int64_t seconds);
+
+/// `dagda ctl job`: a job's state, reason, times and plan steps, as text.
+void print_job(const nlohmann::json& job);
+
+/// `dagda ctl watch`: follows a job's events until it ends, drawing each step's progress.
+/// Returns the exit code: 0 succeeded, 1 failed, 3 refused, 4 cancelled.
+int watch_job(ControllerClient& client, const std::string& job);
+
+}  // namespace dagda::app

@@ -1,0 +1,78 @@
+#pragma once
+/// The controller's REST API (docs/api.md) as a function from a request to a response: no socket
+/// here. The server (ControllerServer) parses HTTP, calls handle(), and writes the answer; the
+/// hooks tell the server what the API changed that a connected agent must hear (a job to offer,
+/// a cancel). Every /api/ request needs the operator's token (Authorization: Bearer …).
+/// Called on the controller's one I/O thread only: Store is not shared between threads.
+
+#include "controller/Store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dagda::controller {
+
+struct ApiRequest {
+    std::string method;         ///< GET, POST, …
+    std::string target;         ///< path and query, as sent: "/api/jobs/job-3/events?after=4"
+    std::string authorization;  ///< the Authorization header's value, or ""
+    std::string body;           ///< JSON for POST, or ""
+};
+
+struct ApiResponse {
+    int status = 200;
+    nlohmann::json body = nlohmann::json::object();  ///< errors: {"error": CODE, "message": TEXT}
+    std::string allow;                               ///< 405 only: the Allow header's value ("GET, POST")
+};
+
+/// What the API tells the server that owns the agents' connections.
+class ApiHooks {
+public:
+    virtual ~ApiHooks() = default;
+    virtual bool agent_connected(const std::string& agent_id) = 0;
+    /// A job was queued for `agent_id`: offer it when that agent is connected and idle.
+    virtual void job_submitted(const std::string& agent_id, const std::string& job_id) = 0;
+    /// The operator cancelled a job that an agent holds (state offered or running).
+    virtual void job_cancel_requested(const std::string& agent_id, const std::string& job_id) = 0;
+};
+
+struct ApiSettings {
+    std::string operator_token;  ///< the bearer token /api/ requests must carry
+    std::string archives_dir;    ///< TIB archives served under /files/; "" when none
+    std::string archives_url;    ///< how an agent reaches that folder: "https://HOST:PORT/files/KEY"
+};
+
+class Api {
+public:
+    Api(Store& store, ApiHooks& hooks, ApiSettings settings);
+    /// Never throws for a request's content: a bad request is a 4xx response naming what is wrong.
+    ApiResponse handle(const ApiRequest& request, std::int64_t now);
+
+private:
+    using Query = std::map<std::string, std::string>;
+
+    ApiResponse route(const ApiRequest& request, const std::vector<std::string>& path, const Query& query, std::int64_t now);
+    ApiResponse enrol(const nlohmann::json& body);
+    ApiResponse list_agents();
+    ApiResponse show_agent(const std::string& id);
+    nlohmann::json agent_json(const AgentRecord& agent);
+    // ApiJobs.cpp
+    ApiResponse submit_job(const nlohmann::json& body, std::int64_t now);
+    ApiResponse list_jobs(const Query& query);
+    ApiResponse show_job(const std::string& id);
+    ApiResponse job_events(const std::string& id, const Query& query);
+    ApiResponse cancel_job(const std::string& id, std::int64_t now);
+    JobRecord existing_job(const std::string& id);
+    // ApiRecover.cpp
+    nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover);
+
+    Store& store_;
+    ApiHooks& hooks_;
+    ApiSettings settings_;
+};
+
+}  // namespace dagda::controller

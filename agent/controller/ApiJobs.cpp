@@ -1,0 +1,125 @@
+// The jobs of the REST API: submitting a plan (given, or made from an archive by ApiRecover.cpp),
+// listing and reading jobs, their events, and cancelling. The agent validates a plan fully when
+// it is offered; here a plan is only checked far enough that it can be offered at all.
+
+#include "controller/Api.hpp"
+
+#include "controller/ApiError.hpp"
+#include "protocol/Messages.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace dagda::controller {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t events_per_answer = 1000;  // docs/api.md: a watcher asks again for the rest
+constexpr std::size_t jobs_per_answer = 1000;
+// A job_offer frame holds the plan plus an envelope of well under this many bytes.
+constexpr std::size_t offer_envelope = 256;
+
+const std::set<std::string> finished_states{"succeeded", "failed", "cancelled", "refused"};
+
+/// The summary of a job in a listing: everything but the plan.
+json job_summary(const JobRecord& job) {
+    return {{"id", job.id},
+            {"agent", job.agent_id},
+            {"state", job.state},
+            {"created", job.created},
+            {"updated", job.updated},
+            {"acked", job.acked},
+            {"reason", job.reason.empty() ? json(nullptr) : json(job.reason)}};
+}
+
+/// The least a plan needs to be offered: docs/plan.md's version and a list of steps, and a size
+/// that fits the protocol's frame. The agent checks the rest, with every problem listed.
+void check_plan_shape(const json& plan) {
+    if (!plan.is_object()) bad_request("\"plan\" must be a JSON object (docs/plan.md)");
+    if (!plan.contains("dagda_plan") || !plan["dagda_plan"].is_number_integer() || plan["dagda_plan"].get<std::int64_t>() != 1)
+        bad_request("the plan must have \"dagda_plan\": 1");
+    if (!plan.contains("steps") || !plan["steps"].is_array()) bad_request("the plan must have \"steps\" (an array)");
+    const std::size_t size = plan.dump().size();
+    if (size + offer_envelope > protocol::largest_frame)
+        throw ApiError(413, "too_large", "the plan is " + std::to_string(size) + " bytes; a job offer carries at most " +
+                                             std::to_string(protocol::largest_frame - offer_envelope));
+}
+
+std::int64_t sequence_parameter(const std::map<std::string, std::string>& query, const char* key) {
+    const auto found = query.find(key);
+    if (found == query.end()) return 0;
+    std::int64_t value = -1;
+    const std::string& text = found->second;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < 0)
+        bad_request(std::string("\"") + key + "\" must be an integer >= 0");
+    return value;
+}
+
+}  // namespace
+
+JobRecord Api::existing_job(const std::string& id) {
+    auto job = store_.job(id);
+    if (!job) not_found("no job \"" + id + "\"");
+    return std::move(*job);
+}
+
+ApiResponse Api::submit_job(const json& body, std::int64_t now) {
+    refuse_unknown_keys(body, {"agent", "plan", "recover"}, "a job");
+    if (!body.contains("agent") || !body["agent"].is_string()) bad_request("a job needs an \"agent\" (its id, a string)");
+    if (body.contains("plan") == body.contains("recover")) bad_request("a job has either a \"plan\" or a \"recover\" request, not both");
+    if (body.contains("recover") && !body["recover"].is_object()) bad_request("\"recover\" must be a JSON object");
+    if (body.contains("plan")) check_plan_shape(body["plan"]);
+    const std::string agent_id = body["agent"].get<std::string>();
+    const auto agent = store_.agent(agent_id);
+    if (!agent) not_found("no agent \"" + agent_id + "\"");
+    // One job at a time per machine: the agent refuses a second one as busy anyway.
+    if (const auto unfinished = store_.unfinished_job(agent_id))
+        conflict("agent " + agent_id + " has an unfinished job, " + unfinished->id + " (" + unfinished->state + "); cancel it or wait for it");
+    json plan = body.contains("plan") ? body["plan"] : recovery_plan_for(*agent, body["recover"]);
+    if (body.contains("recover")) check_plan_shape(plan);
+    const std::string id = store_.submit_job(agent_id, plan, now);
+    hooks_.job_submitted(agent_id, id);
+    return {201, {{"id", id}}, ""};
+}
+
+ApiResponse Api::list_jobs(const Query& query) {
+    std::optional<std::string> agent;
+    if (const auto found = query.find("agent"); found != query.end()) agent = found->second;
+    json jobs = json::array();
+    for (const JobRecord& job : store_.jobs(agent, jobs_per_answer)) jobs.push_back(job_summary(job));
+    return {200, {{"jobs", std::move(jobs)}}, ""};
+}
+
+ApiResponse Api::show_job(const std::string& id) {
+    const JobRecord job = existing_job(id);
+    json out = job_summary(job);
+    out["plan"] = job.plan;
+    return {200, std::move(out), ""};
+}
+
+ApiResponse Api::job_events(const std::string& id, const Query& query) {
+    const std::int64_t after = sequence_parameter(query, "after");
+    const JobRecord job = existing_job(id);
+    json events = json::array();
+    for (auto& [seq, event] : store_.events(id, after, events_per_answer)) events.push_back({{"seq", seq}, {"event", std::move(event)}});
+    return {200, {{"job", job.id}, {"state", job.state}, {"events", std::move(events)}}, ""};
+}
+
+ApiResponse Api::cancel_job(const std::string& id, std::int64_t now) {
+    const JobRecord job = existing_job(id);
+    if (finished_states.count(job.state)) conflict("job " + id + " is " + job.state + " already");
+    if (job.state == "queued") {
+        // No agent holds it yet: nothing to stop, and it must never be offered now.
+        store_.set_job_state(id, "cancelled", now, "cancelled by the operator before an agent took it");
+        return {202, {{"id", id}, {"state", "cancelled"}}, ""};
+    }
+    // Offered or running: the agent stops at its next safe point and reports how it ended.
+    hooks_.job_cancel_requested(job.agent_id, id);
+    return {202, {{"id", id}, {"state", job.state}}, ""};
+}
+
+}  // namespace dagda::controller

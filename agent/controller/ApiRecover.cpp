@@ -1,0 +1,104 @@
+// A `recover` job: the whole-server plan made here from an archive in the controller's archive
+// folder, onto a disk of the agent's inventory. The archive is read from the folder (to see its
+// layout and whether it holds Windows); the plan names it by the URL the controller serves it
+// at, so the agent streams it over HTTPS instead of needing the file.
+
+#include "controller/Api.hpp"
+
+#include "controller/ApiError.hpp"
+#include "core/Error.hpp"
+#include "recovery/InventoryTarget.hpp"
+#include "recovery/RecoveryPlan.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <optional>
+
+namespace dagda::controller {
+
+namespace {
+
+using nlohmann::json;
+
+/// A file name inside the archive folder, never a path: the operator names an archive, not a
+/// place on the controller's disk.
+void check_archive_name(const std::string& name) {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+        bad_request("\"archive\" is the name of a file in the controller's archive folder (no '/', no \"..\"): \"" + name + "\"");
+}
+
+/// `name` for a URL path: unreserved characters as they are, every other byte %-escaped.
+std::string url_escaped(const std::string& name) {
+    static const char digits[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') out += c;
+        else out += {'%', digits[byte >> 4], digits[byte & 15]};
+    }
+    return out;
+}
+
+std::optional<unsigned> generation_of(const json& recover) {
+    if (!recover.contains("generation")) return std::nullopt;
+    const json& value = recover["generation"];
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 1000000)
+        bad_request("\"generation\" must be an integer >= 1 (1 = the full backup)");
+    return static_cast<unsigned>(value.get<std::int64_t>());
+}
+
+/// The windows.inoculate arguments: for the catalog names given, else the agent's own
+/// controllers; and a driver folder on the agent's side.
+json inoculation_of(const json& recover) {
+    json inoculation = json::object();
+    if (recover.contains("for")) {
+        const json& names = recover["for"];
+        if (!names.is_array() || names.empty() || !std::all_of(names.begin(), names.end(), [](const json& n) { return n.is_string(); }))
+            bad_request("\"for\" must be a non-empty array of catalog names (strings)");
+        inoculation["for"] = names;
+    } else {
+        inoculation["auto"] = true;
+    }
+    if (recover.contains("drivers")) {
+        if (!recover["drivers"].is_string() || recover["drivers"].get<std::string>().empty())
+            bad_request("\"drivers\" must be a folder on the agent (a string)");
+        inoculation["drivers"] = recover["drivers"];
+    }
+    return inoculation;
+}
+
+std::string optional_text(const json& recover, const char* key) {
+    if (!recover.contains(key)) return "";
+    if (!recover[key].is_string() || recover[key].get<std::string>().empty()) bad_request(std::string("\"") + key + "\" must be a non-empty string");
+    return recover[key].get<std::string>();
+}
+
+}  // namespace
+
+json Api::recovery_plan_for(const AgentRecord& agent, const json& recover) {
+    refuse_unknown_keys(recover, {"archive", "generation", "disk", "for", "drivers"}, "\"recover\"");
+    if (!recover.contains("archive") || !recover["archive"].is_string()) bad_request("\"recover\" needs an \"archive\" (a file name)");
+    const std::string name = recover["archive"].get<std::string>();
+    check_archive_name(name);
+    const std::optional<unsigned> generation = generation_of(recover);
+    const std::string disk = optional_text(recover, "disk");
+    const json inoculation = inoculation_of(recover);
+    if (settings_.archives_dir.empty() || settings_.archives_url.empty()) bad_request("this controller serves no archive folder");
+    const std::filesystem::path local = std::filesystem::path(settings_.archives_dir) / name;
+    if (!std::filesystem::is_regular_file(local)) bad_request("there is no archive \"" + name + "\" in the controller's archive folder");
+    std::string base_url = settings_.archives_url;
+    while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+    try {
+        const recovery::RecoveryTarget target = recovery::inventory_target(agent.inventory, disk);
+        // A generation's file is beside the one named (the chain's files share a folder), so its
+        // URL is beside the archive folder's URL too.
+        const std::string open = recovery::generation_location(local.string(), generation);
+        const std::string reference = base_url + "/" + url_escaped(std::filesystem::path(open).filename().string());
+        return recovery::recovery_plan({open, reference}, target, inoculation);
+    } catch (const Error& e) {
+        bad_request(e.what());
+    }
+}
+
+}  // namespace dagda::controller

@@ -1,0 +1,201 @@
+// The controller's port: TLS, then either an HTTP request (REST API, files) or a WebSocket
+// upgrade on /agent (ControllerSessions.cpp). One coroutine per connection; its try block is that
+// connection's one error exit, so a bad peer ends only its own connection.
+
+#include "controller/ControllerServer.hpp"
+
+#include "controller/FileRanges.hpp"
+#include "core/Error.hpp"
+#include "net/Certificates.hpp"
+#include "protocol/Proof.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace dagda::controller {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::use_awaitable;
+
+namespace {
+
+constexpr std::size_t largest_api_body = 8u << 20;  // docs/api.md: a plan is far smaller
+constexpr auto request_timeout = std::chrono::seconds(30);
+
+/// A secret kept in a 0600 file, made (32 random bytes as hex, written atomically) when missing.
+std::string read_or_make_secret(const std::string& path) {
+    if (std::filesystem::exists(path)) {
+        std::ifstream in(path);
+        std::string secret;
+        std::getline(in, secret);
+        if (secret.size() != 64) throw Error(ErrorKind::failed, path + " does not hold a 64-digit secret; remove it to make a new one");
+        return secret;
+    }
+    const std::string secret = protocol::random_nonce();
+    const std::string temporary = path + ".new";
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw_errno("cannot create " + temporary);
+    const std::string line = secret + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) throw_errno("cannot write " + path);
+    return secret;
+}
+
+http::response<http::string_body> json_response(unsigned version, bool keep_alive, int status, const nlohmann::json& body) {
+    http::response<http::string_body> response{static_cast<http::status>(status), version};
+    response.set(http::field::server, "dagda-controller");
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::cache_control, "no-store");
+    response.keep_alive(keep_alive);
+    response.body() = body.dump() + "\n";
+    response.prepare_payload();
+    return response;
+}
+
+nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
+
+}  // namespace
+
+ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings settings)
+    : io_(io), settings_(std::move(settings)),
+      store_((std::filesystem::create_directories(settings_.state_dir), settings_.state_dir + "/controller.db")),
+      tls_(asio::ssl::context::tls_server), acceptor_(io) {
+    ::chmod(settings_.state_dir.c_str(), 0700);  // tokens and keys live here
+    std::vector<std::string> names = settings_.names;
+    if (names.empty()) {
+        boost::system::error_code not_an_address;
+        asio::ip::make_address(settings_.listen_address, not_an_address);
+        names.push_back((not_an_address ? "DNS:" : "IP:") + settings_.listen_address);
+    }
+    const net::CertificateFiles files = net::ensure_controller_certificates(settings_.state_dir + "/tls", names);
+    ca_file_ = files.ca_certificate;
+    pin_ = net::certificate_pin(files.server_certificate);
+    tls_.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    tls_.use_certificate_chain_file(files.server_certificate);
+    tls_.use_private_key_file(files.server_key, asio::ssl::context::pem);
+    operator_token_file_ = settings_.state_dir + "/operator-token";
+    const std::string operator_token = read_or_make_secret(operator_token_file_);
+    files_key_ = read_or_make_secret(settings_.state_dir + "/files-key");
+
+    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(settings_.listen_address), settings_.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    boost::system::error_code error;
+    acceptor_.bind(endpoint, error);
+    if (error) throw Error(ErrorKind::failed, "cannot listen on " + settings_.listen_address + ":" + std::to_string(settings_.port) + ": " + error.message());
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+    if (settings_.public_url.empty()) {
+        const bool v6 = endpoint.address().is_v6();
+        settings_.public_url = "https://" + (v6 ? "[" + settings_.listen_address + "]" : settings_.listen_address) + ":" + std::to_string(port_);
+    }
+    ApiSettings api;
+    api.operator_token = operator_token;
+    api.archives_dir = settings_.archives_dir;
+    api.archives_url = settings_.public_url + "/files/" + files_key_;
+    api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
+}
+
+void ControllerServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+std::int64_t ControllerServer::now() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+asio::awaitable<void> ControllerServer::accept_loop() {
+    for (;;) {
+        boost::system::error_code error;
+        asio::ip::tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, error));
+        if (error == asio::error::operation_aborted) co_return;
+        if (error) {
+            // Out of descriptors, typically: wait a little rather than spin, and go on serving.
+            std::cerr << "dagda controller: accept: " << error.message() << "\n";
+            asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+            co_await pause.async_wait(use_awaitable);
+            continue;
+        }
+        asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
+    std::string peer = "?";
+    try {
+        const auto remote = socket.remote_endpoint();
+        peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls_);
+        beast::get_lowest_layer(stream).expires_after(request_timeout);
+        co_await stream.async_handshake(asio::ssl::stream_base::server, use_awaitable);
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.header_limit(16 * 1024);
+            parser.body_limit(largest_api_body);
+            beast::get_lowest_layer(stream).expires_after(request_timeout);
+            boost::system::error_code read_error;
+            co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
+            if (read_error == http::error::end_of_stream || read_error == asio::ssl::error::stream_truncated) break;
+            if (read_error == http::error::body_limit) {
+                // Built before co_await: GCC 12 cannot keep a braced list of string literals in a coroutine frame.
+                auto response = json_response(11, false, 413, refusal("too_large", "the request body is larger than 8 MiB"));
+                co_await http::async_write(stream, response, use_awaitable);
+                break;
+            }
+            if (read_error) throw boost::system::system_error(read_error);
+            auto request = parser.release();
+            if (beast::websocket::is_upgrade(request)) {
+                if (request.target() != "/agent") {
+                    auto response = json_response(request.version(), false, 404, refusal("not_found", "agents connect to /agent"));
+                    co_await http::async_write(stream, response, use_awaitable);
+                    break;
+                }
+                beast::get_lowest_layer(stream).expires_never();  // the WebSocket's own timeouts take over
+                auto channel = std::make_shared<net::WebSocketChannel>(net::SecureWebSocket(std::move(stream)));
+                channel->peer = peer;
+                co_await channel->socket().async_accept(request, use_awaitable);
+                co_await agent_session(channel);
+                co_return;
+            }
+            const std::string target(request.target());
+            if (target.rfind("/files/", 0) == 0) {
+                const bool keep = co_await serve_file(stream, request, settings_.archives_dir, files_key_);
+                if (!keep) break;
+                continue;
+            }
+            ApiRequest api_request{std::string(request.method_string()), target, std::string(request[http::field::authorization]), request.body()};
+            const ApiResponse answer = api_->handle(api_request, now());
+            auto response = json_response(request.version(), request.keep_alive(), answer.status, answer.body);
+            co_await http::async_write(stream, response, use_awaitable);
+            if (!request.keep_alive()) break;
+        }
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+        co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ignored));
+    } catch (const std::exception& e) {
+        // A peer that fails the handshake, times out or drops is routine; only say what it was.
+        if (std::string(e.what()).find("stream truncated") == std::string::npos)
+            std::cerr << "dagda controller: " << peer << ": " << e.what() << "\n";
+    }
+}
+
+}  // namespace dagda::controller

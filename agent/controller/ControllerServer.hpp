@@ -1,0 +1,83 @@
+#pragma once
+/// The reference controller's network side: one TLS port that speaks HTTPS (the REST API of
+/// docs/api.md, and the recovery files with range requests) and WSS (agents, docs/protocol.md).
+/// Everything runs on one I/O thread, so the Store and the table of connected agents need no
+/// locks; the state lives in SQLite, so a restart picks up every job where the agents left it.
+
+#include "net/WebSocketChannel.hpp"
+#include "controller/Api.hpp"
+#include "controller/Store.hpp"
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <map>
+#include <optional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dagda::controller {
+
+struct ControllerSettings {
+    std::string state_dir;                ///< database, certificates, operator token, files key
+    std::string listen_address = "127.0.0.1";
+    unsigned short port = 8443;           ///< 0: any free port (tests)
+    std::vector<std::string> names;       ///< subjectAltNames of a new certificate; default: the listen address
+    std::string archives_dir;             ///< served under /files/KEY/; "" for none
+    std::string public_url;               ///< how agents reach this controller; default https://ADDRESS:PORT
+    int heartbeat_seconds = 10;
+};
+
+class ControllerServer : private ApiHooks {
+public:
+    /// Opens the state (making the CA, certificate, operator token and files key on the first
+    /// start) and binds the port. Throws Error on a port in use or unreadable state.
+    ControllerServer(boost::asio::io_context& io, ControllerSettings settings);
+    /// Starts accepting; the caller runs the io_context.
+    void start();
+
+    unsigned short port() const noexcept { return port_; }
+    const std::string& pin() const noexcept { return pin_; }
+    const std::string& ca_file() const noexcept { return ca_file_; }
+    const std::string& operator_token_file() const noexcept { return operator_token_file_; }
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+    boost::asio::awaitable<void> agent_session(std::shared_ptr<net::WebSocketChannel> channel);
+    boost::asio::awaitable<void> write_loop(std::shared_ptr<net::WebSocketChannel> channel);
+    static std::string challenge_frame(const std::string& nonce);
+    /// Checks the hello; registers the agent and sends welcome (and its job) or returns the
+    /// refusal frame to send before closing.
+    std::optional<std::string> admit(net::WebSocketChannel& channel, const std::string& frame, const std::string& nonce);
+    void handle_frame(net::WebSocketChannel& channel, const std::string& frame);
+    void end_session(net::WebSocketChannel& channel);
+    static void log_session_end(const net::WebSocketChannel& channel, const boost::system::error_code& code);
+    void on_agent_message(net::WebSocketChannel& channel, const protocol::Message& message);
+    void on_event(net::WebSocketChannel& channel, const protocol::Message& message);
+    void offer_unfinished_job(net::WebSocketChannel& channel);
+    std::int64_t now() const;
+
+    bool agent_connected(const std::string& agent_id) override;
+    void job_submitted(const std::string& agent_id, const std::string& job_id) override;
+    void job_cancel_requested(const std::string& agent_id, const std::string& job_id) override;
+
+    boost::asio::io_context& io_;
+    ControllerSettings settings_;
+    Store store_;
+    boost::asio::ssl::context tls_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    unsigned short port_ = 0;
+    std::string pin_, ca_file_, operator_token_file_, files_key_;
+    std::unique_ptr<Api> api_;
+    std::map<std::string, std::shared_ptr<net::WebSocketChannel>> connected_;  ///< agent id → its live connection
+    std::set<std::string> cancels_;  ///< jobs whose cancel is still to be delivered to their agent
+};
+
+}  // namespace dagda::controller
