@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -28,7 +29,13 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+    // The variables given replace inherited ones of the same name (getenv finds the first).
+    auto given = [&](const std::string& entry) {
+        const std::string name = entry.substr(0, entry.find('=') + 1);
+        return std::any_of(environment.begin(), environment.end(), [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+    };
+    for (char** e = environ; *e; ++e)
+        if (!given(*e)) env_strings.emplace_back(*e);
     env_strings.insert(env_strings.end(), environment.begin(), environment.end());
     std::vector<char*> env;
     for (std::string& entry : env_strings) env.push_back(entry.data());

@@ -11,6 +11,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 using namespace dagda;
 using dagda::controller::Store;
 using dagda::testing::TempDir;
@@ -91,4 +93,80 @@ TEST_CASE("Store: events are kept once each, the acknowledgement is contiguous, 
     store.set_job_state(job, "succeeded", 300);
     CHECK_FALSE(store.unfinished_job("agent-srv01"));
     CHECK_THROWS_AS(store.submit_job("agent-nobody", nlohmann::json::object(), 1), Error);
+}
+
+TEST_CASE("Store: jobs are listed newest first and keep the reason of their state", "[controller][store]") {
+    TempDir dir;
+    Store store(dir.file("controller.db"));
+    const std::string a = admit(store, "srv01", store.enrol("srv01"), "machine-A");
+    const std::string b = admit(store, "srv02", store.enrol("srv02"), "machine-B");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 12; ++i) ids.push_back(store.submit_job(i % 3 ? a : b, {{"dagda_plan", 1}, {"steps", nlohmann::json::array()}}, 50));
+    const auto all = store.jobs(std::nullopt, 100);
+    REQUIRE(all.size() == 12);
+    CHECK(all.front().id == ids.back());  // job-12 before job-9, though not as text
+    CHECK(all.back().id == ids.front());
+    const auto newest = store.jobs(std::nullopt, 3);
+    REQUIRE(newest.size() == 3);
+    CHECK(newest[2].id == ids[9]);
+    const auto of_b = store.jobs(b, 100);
+    REQUIRE(of_b.size() == 4);
+    CHECK(std::all_of(of_b.begin(), of_b.end(), [&](const auto& job) { return job.agent_id == b; }));
+    CHECK(store.jobs(std::string("agent-nobody"), 100).empty());
+
+    store.set_job_state(ids[0], "refused", 60, "invalid: the plan has no disk \"t\"");
+    CHECK(store.job(ids[0])->reason == "invalid: the plan has no disk \"t\"");
+    store.set_job_state(ids[0], "queued", 61);  // a new state without a reason clears the old one
+    CHECK(store.job(ids[0])->reason.empty());
+    CHECK_THROWS_AS(store.set_job_state("job-99", "failed", 62, "why"), Error);
+
+    for (std::int64_t seq = 1; seq <= 5; ++seq) store.add_event(ids[0], seq, {{"event", "step_said"}, {"text", std::to_string(seq)}});
+    const auto some = store.events(ids[0], 1, 2);
+    REQUIRE(some.size() == 2);
+    CHECK(some.front().first == 2);
+    CHECK(some.back().first == 3);
+    CHECK(store.events(ids[0], 0).size() == 5);
+}
+
+TEST_CASE("Store: a database of schema version 1 is migrated and keeps its jobs", "[controller][store]") {
+    TempDir dir;
+    const std::string path = dir.file("controller.db");
+    {
+        // What the first controller wrote: schema 1, frozen here as it shipped.
+        dagda::controller::Database v1(path);
+        v1.execute(R"sql(
+CREATE TABLE enrolments (name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
+CREATE TABLE agents (id TEXT PRIMARY KEY, enrolment TEXT NOT NULL UNIQUE REFERENCES enrolments(name), machine_id TEXT NOT NULL,
+  boot_id TEXT NOT NULL, agent_version TEXT NOT NULL, inventory TEXT NOT NULL, last_seen INTEGER NOT NULL);
+CREATE TABLE jobs (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL REFERENCES agents(id), plan TEXT NOT NULL, state TEXT NOT NULL,
+  created INTEGER NOT NULL, updated INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE events (job TEXT NOT NULL REFERENCES jobs(id), seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (job, seq));
+INSERT INTO enrolments VALUES ('srv01', 'aa', 'machine-A');
+INSERT INTO agents VALUES ('agent-srv01', 'srv01', 'machine-A', 'boot-1', 'dagda 0.3.0', '{}', 10);
+INSERT INTO jobs VALUES ('job-1', 'agent-srv01', '{"dagda_plan": 1, "steps": []}', 'running', 20, 21, 3);
+PRAGMA user_version = 1;
+)sql");
+    }
+    {
+        Store store(path);
+        const auto job = store.job("job-1");
+        REQUIRE(job);
+        CHECK(job->state == "running");
+        CHECK(job->acked == 3);
+        CHECK(job->reason.empty());
+        store.set_job_state("job-1", "cancelled", 30, "cancelled by the operator");
+    }
+    Store reopened(path);  // already at version 2: opened as it is
+    CHECK(reopened.job("job-1")->reason == "cancelled by the operator");
+    dagda::controller::Database raw(path);
+    dagda::controller::Statement version(raw, "PRAGMA user_version");
+    REQUIRE(version.step());
+    CHECK(version.number(0) == 2);
+}
+
+TEST_CASE("Store: a database of a newer controller is not opened", "[controller][store]") {
+    TempDir dir;
+    const std::string path = dir.file("controller.db");
+    dagda::controller::Database(path).execute("PRAGMA user_version = 3;");
+    CHECK_THROWS_WITH(Store(path), Catch::Contains("newer controller"));
 }

@@ -1,0 +1,137 @@
+#include "integration/controller/ControllerFixture.hpp"
+
+#include "common/Run.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace dagda::testing {
+
+namespace fs = std::filesystem;
+
+bool controller_tools_present() { return have_program("curl") && have_program("sfdisk"); }
+
+bool eventually(const std::function<bool()>& condition, int seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return condition();
+}
+
+ControllerProcess::ControllerProcess(const TempDir& dir, const std::string& state_dir, unsigned short port, const std::string& archives)
+    : dir_(dir), state_dir_(state_dir), log_path_(state_dir + ".log." + std::to_string(port)) {
+    std::vector<std::string> argv{dagda_binary_path(), "controller", "--state-dir", state_dir, "--port", std::to_string(port),
+                                  "--heartbeat-seconds", "2"};
+    if (!archives.empty()) argv.insert(argv.end(), {"--archives", archives});
+    process_ = std::make_unique<ChildProcess>(argv, std::vector<std::string>{}, log_path_);
+    for (int lines = 0; lines < 4; ++lines) {
+        const auto line = process_->read_line(std::chrono::seconds(20));
+        if (!line) throw std::runtime_error("the controller did not start: " + file_bytes(log_path_));
+        if (line->rfind("certificate pin: ", 0) == 0) pin_ = line->substr(17);
+        if (const auto at = line->find("127.0.0.1:"); line->rfind("listening on", 0) == 0 && at != std::string::npos)
+            port_ = static_cast<unsigned short>(std::stoi(line->substr(at + 10)));
+    }
+    std::ifstream token(state_dir + "/operator-token");
+    std::getline(token, token_);
+    if (pin_.empty() || port_ == 0 || token_.empty()) throw std::runtime_error("the controller said no pin, port or token");
+}
+
+std::string ControllerProcess::ca_file() const { return state_dir_ + "/tls/ca.pem"; }
+std::string ControllerProcess::log() const { return file_bytes(log_path_); }
+void ControllerProcess::kill(int signal) {
+    process_->signal(signal);
+    process_->wait();
+}
+
+nlohmann::json ControllerProcess::api(const std::string& method, const std::string& path, const nlohmann::json& body) const {
+    std::string command = "curl -sS --max-time 20 --cacert " + sh_quote(ca_file()) + " -o " + sh_quote(dir_.file("api-body")) +
+                          " -w '%{http_code}' -X " + method + " -H " + sh_quote("Authorization: Bearer " + token_);
+    if (!body.is_null()) {
+        write_file(dir_.path() / "api-request", body.dump());
+        command += " -H 'Content-Type: application/json' --data-binary @" + sh_quote(dir_.file("api-request"));
+    }
+    const RunResult result = run(command + " " + sh_quote(url() + path));
+    if (result.exit_code != 0) throw std::runtime_error("curl " + path + ": " + result.err);
+    const std::string text = file_bytes(dir_.file("api-body"));
+    return {{"status", std::stoi(result.out)}, {"body", text.empty() ? nlohmann::json() : nlohmann::json::parse(text)}};
+}
+
+std::string ControllerProcess::enrol(const std::string& name) const {
+    const nlohmann::json answer = api("POST", "/api/enrolments", {{"name", name}});
+    if (answer["status"] != 201) throw std::runtime_error("enrolment refused: " + answer.dump());
+    const std::string path = dir_.file(name + ".token");
+    write_file(path, answer["body"]["token"].get<std::string>() + "\n");
+    return path;
+}
+
+nlohmann::json ControllerProcess::events(const std::string& job) const {
+    nlohmann::json all = nlohmann::json::array();
+    for (;;) {
+        const nlohmann::json answer = api("GET", "/api/jobs/" + job + "/events?after=" + std::to_string(all.size()));
+        const auto& batch = answer["body"]["events"];
+        for (const auto& event : batch) all.push_back(event);
+        if (batch.size() < 1000) return all;
+    }
+}
+
+std::string ControllerProcess::job_state(const std::string& job) const {
+    const nlohmann::json answer = api("GET", "/api/jobs/" + job);
+    return answer["body"].value("state", "?");
+}
+
+AgentProcess::AgentProcess(const TempDir& dir, const AgentOptions& options) : log_path_(dir.file("agent-" + options.name + ".log")) {
+    const std::string state = dir.file("agent-" + options.name);
+    std::vector<std::string> environment{"DAGDA_RUN_DIR=" + state + "/run"};
+    if (!options.ca_file.empty()) environment.push_back("SSL_CERT_FILE=" + options.ca_file);
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{dagda_binary_path(), "agent", "--controller", "wss://127.0.0.1:" + std::to_string(options.port), "--pin", options.pin,
+                                 "--enrolment", options.name, "--token-file", options.token_file, "--state-dir", state, "--disk", options.disk,
+                                 "--machine-id", options.machine_id},
+        environment, log_path_);
+}
+
+std::string AgentProcess::log() const { return file_bytes(log_path_); }
+void AgentProcess::kill(int signal) { process_->signal(signal); }
+int AgentProcess::wait() { return process_->wait(); }
+
+std::string make_source_disk(const TempDir& dir, const std::string& archive) {
+    const std::string disk = make_image(dir, "source.img", 48ull << 20);
+    if (run("echo ',40M,L' | sfdisk -q " + sh_quote(disk)).exit_code != 0) throw std::runtime_error("sfdisk failed");
+    std::string data(40ull << 20, '\0');
+    std::mt19937_64 random(7);
+    for (std::size_t i = 0; i + 8 <= data.size(); i += 8) {
+        const std::uint64_t value = random();
+        std::memcpy(data.data() + i, &value, 8);
+    }
+    std::fstream file(disk, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(1 << 20);
+    file.write(data.data(), static_cast<std::streamsize>(data.size()));
+    file.close();
+    const RunResult capture = run(dagda_command() + " tib capture --disk " + sh_quote(disk) + " " + sh_quote(archive) + " --progress none");
+    if (capture.exit_code != 0) throw std::runtime_error("capture failed: " + capture.err);
+    return disk;
+}
+
+nlohmann::json restore_plan(const std::string& archive, const std::string& target) {
+    return {{"dagda_plan", 1},
+            {"name", "restore through the controller"},
+            {"disks", {{"target", {{"path", target}, {"size", fs::file_size(target)}}}}},
+            {"steps",
+             {{{"step", "disk.apply_layout"}, {"disk", "target"}, {"layout", {{"archive", archive}}}},
+              {{"step", "image.restore"}, {"disk", "target"}, {"archive", archive}, {"volumes", "all"}}}}};
+}
+
+bool contiguous(const nlohmann::json& events) {
+    for (std::size_t i = 0; i < events.size(); ++i)
+        if (events[i]["seq"] != i + 1) return false;
+    return true;
+}
+
+}  // namespace dagda::testing

@@ -1,0 +1,81 @@
+#pragma once
+/// A real `dagda controller` and real `dagda agent` processes on loopback for the issue 6 tests,
+/// with the operator's side driven through the REST API (curl) as an operator's script would.
+
+#include "common/ChildProcess.hpp"
+#include "common/TempDir.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace dagda::testing {
+
+/// Whether these tests can run here (curl and sfdisk present).
+bool controller_tools_present();
+
+/// Polls `condition` every 100 ms until it holds or `seconds` pass; returns whether it held.
+bool eventually(const std::function<bool()>& condition, int seconds);
+
+class ControllerProcess {
+public:
+    /// Starts `dagda controller` with its state in `state_dir`; port 0 picks a free one.
+    ControllerProcess(const TempDir& dir, const std::string& state_dir, unsigned short port = 0, const std::string& archives = "");
+    unsigned short port() const { return port_; }
+    const std::string& pin() const { return pin_; }
+    std::string ca_file() const;
+    std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+    /// A REST call; returns {"status": N, "body": JSON}.
+    nlohmann::json api(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) const;
+    /// Enrols `name`; writes its token to a file and returns the file's path.
+    std::string enrol(const std::string& name) const;
+    /// Events of a job, in order; and its state.
+    nlohmann::json events(const std::string& job) const;
+    std::string job_state(const std::string& job) const;
+    std::string log() const;
+    void kill(int signal);
+
+private:
+    const TempDir& dir_;
+    std::string state_dir_, log_path_;
+    std::unique_ptr<ChildProcess> process_;
+    unsigned short port_ = 0;
+    std::string pin_, token_;
+};
+
+struct AgentOptions {
+    std::string name;            ///< enrolment name
+    std::string token_file;
+    std::string disk;            ///< the image file it reports and may write
+    std::string machine_id = "test-machine";
+    unsigned short port = 0;     ///< the controller's port (or a proxy's)
+    std::string pin;
+    std::string ca_file;         ///< trusted for https archives (SSL_CERT_FILE)
+};
+
+class AgentProcess {
+public:
+    AgentProcess(const TempDir& dir, const AgentOptions& options);
+    std::string log() const;
+    void kill(int signal);
+    int wait();
+
+private:
+    std::string log_path_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
+/// A 48 MiB disk image with one partition of random data (seeded), and its TIB capture at
+/// `archive`; returns the disk's path.
+std::string make_source_disk(const TempDir& dir, const std::string& archive);
+
+/// A plan restoring `archive` (path or URL) onto the image file `target` by its path and size.
+nlohmann::json restore_plan(const std::string& archive, const std::string& target);
+
+/// The seq numbers of `events` ({"seq", "event"} objects) are 1..N with no gap and no repeat.
+bool contiguous(const nlohmann::json& events);
+
+}  // namespace dagda::testing

@@ -1,0 +1,177 @@
+// Issue 6: whole recoveries ordered through a real controller and run by a real agent on
+// loopback, with the link cut, the agent killed and the controller restarted in the middle.
+
+#include "common/RangeServer.hpp"
+#include "common/Run.hpp"
+#include "common/TcpProxy.hpp"
+#include "integration/controller/ControllerFixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Recovery {
+    TempDir dir;
+    std::string archives = dir.file("archives");
+    std::string source, target;
+    Recovery() {
+        fs::create_directories(archives);
+        source = make_source_disk(dir, archives + "/src.tib");
+        target = make_image(dir, "target.img", 48ull << 20);
+    }
+    /// The digest of the same restore run locally with `dagda run`, start to end: what every
+    /// interrupted run through the controller must end with.
+    std::string uninterrupted_digest() const {
+        const std::string reference = make_image(dir, "reference.img", 48ull << 20);
+        write_file(dir.path() / "reference-plan.json", restore_plan(archives + "/src.tib", reference).dump());
+        const RunResult result = run("DAGDA_RUN_DIR=" + sh_quote(dir.file("reference-run")) + " " + dagda_command() + " run " +
+                                     sh_quote(dir.file("reference-plan.json")) + " --yes --progress none");
+        REQUIRE(result.exit_code == 0);
+        // The data restored is the source's own (the table is fitted to the disk, so compare the partition).
+        CHECK(file_range(reference, 1 << 20, 40 << 20) == file_range(source, 1 << 20, 40 << 20));
+        return file_digest(reference);
+    }
+};
+
+std::string only_agent_id(const ControllerProcess& controller) {
+    std::string id;
+    REQUIRE(eventually([&] {
+        const auto agents = controller.api("GET", "/api/agents")["body"]["agents"];
+        if (agents.size() != 1 || !agents[0].value("connected", false)) return false;
+        id = agents[0]["id"];
+        return true;
+    }, 30));
+    return id;
+}
+
+std::string submit(const ControllerProcess& controller, const nlohmann::json& order) {
+    const nlohmann::json answer = controller.api("POST", "/api/jobs", order);
+    INFO(answer.dump());
+    REQUIRE(answer["status"] == 201);
+    return answer["body"]["id"];
+}
+
+bool restore_started(const ControllerProcess& controller, const std::string& job) {
+    for (const auto& event : controller.events(job))
+        if (event["event"].value("event", "") == "step_started" && event["event"].value("name", "") == "image.restore") return true;
+    return false;
+}
+
+/// The job's events are whole: numbered 1..N once each, ending with one succeeded job_result.
+void check_events_whole(const ControllerProcess& controller, const std::string& job) {
+    const nlohmann::json events = controller.events(job);
+    INFO(events.dump().substr(0, 4000));
+    CHECK(contiguous(events));
+    int results = 0;
+    for (const auto& event : events) results += event["event"].value("event", "") == "job_result";
+    CHECK(results == 1);
+    REQUIRE(!events.empty());
+    CHECK(events.back()["event"]["outcome"] == "succeeded");
+}
+
+}  // namespace
+
+TEST_CASE("controller: a recovery ordered through the API runs on the agent from the controller's own archive files", "[controller][integration]") {
+    if (!controller_tools_present()) {
+        WARN("skipped: curl or sfdisk missing");
+        return;
+    }
+    Recovery r;
+    ControllerProcess controller(r.dir, r.dir.file("controller"), 0, r.archives);
+    AgentProcess agent(r.dir, {"srv01", controller.enrol("srv01"), r.target, "machine-a", controller.port(), controller.pin(), controller.ca_file()});
+    const std::string agent_id = only_agent_id(controller);
+    const std::string job = submit(controller, {{"agent", agent_id}, {"recover", {{"archive", "src.tib"}}}});
+    const bool finished = eventually([&] { return controller.job_state(job) == "succeeded"; }, 90);
+    INFO(agent.log() + controller.log());
+    REQUIRE(finished);
+    check_events_whole(controller, job);
+    CHECK(file_digest(r.target) == r.uninterrupted_digest());
+    // The plan names the archive by the controller's files URL, read with range requests.
+    const std::string plan = controller.api("GET", "/api/jobs/" + job)["body"]["plan"].dump();
+    CHECK_THAT(plan, Catch::Contains(controller.url() + "/files/"));
+}
+
+TEST_CASE("controller: the link cut twice mid-restore, the job finishes and no event is lost or duplicated", "[controller][integration]") {
+    if (!controller_tools_present()) {
+        WARN("skipped: curl or sfdisk missing");
+        return;
+    }
+    Recovery r;
+    RangeServer slow(r.archives);
+    slow.delay(std::chrono::milliseconds(300));  // long enough a restore to cut in the middle
+    ControllerProcess controller(r.dir, r.dir.file("controller"));
+    TcpProxy link(controller.port());
+    AgentProcess agent(r.dir, {"srv01", controller.enrol("srv01"), r.target, "machine-a", link.port(), controller.pin(), ""});
+    const std::string job = submit(controller, {{"agent", only_agent_id(controller)}, {"plan", restore_plan(slow.url("src.tib"), r.target)}});
+    REQUIRE(eventually([&] { return restore_started(controller, job); }, 60));
+    link.cut();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    link.cut(true);  // and held down for a while: the job goes on without its controller
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    link.refuse(false);
+    const bool finished = eventually([&] { return controller.job_state(job) == "succeeded"; }, 120);
+    INFO(agent.log() + controller.log());
+    REQUIRE(finished);
+    CHECK(link.connections() >= 3);
+    check_events_whole(controller, job);
+    CHECK(file_digest(r.target) == r.uninterrupted_digest());
+}
+
+TEST_CASE("controller: an agent killed mid-restore and started again resumes, and the disk equals an uninterrupted restore", "[controller][integration]") {
+    if (!controller_tools_present()) {
+        WARN("skipped: curl or sfdisk missing");
+        return;
+    }
+    Recovery r;
+    RangeServer slow(r.archives);
+    slow.delay(std::chrono::milliseconds(300));
+    ControllerProcess controller(r.dir, r.dir.file("controller"));
+    const AgentOptions options{"srv01", controller.enrol("srv01"), r.target, "machine-a", controller.port(), controller.pin(), ""};
+    auto agent = std::make_unique<AgentProcess>(r.dir, options);
+    const std::string job = submit(controller, {{"agent", only_agent_id(controller)}, {"plan", restore_plan(slow.url("src.tib"), r.target)}});
+    REQUIRE(eventually([&] { return restore_started(controller, job); }, 60));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    agent->kill(SIGKILL);
+    agent->wait();
+    const int requests_before = slow.requests();
+    agent = std::make_unique<AgentProcess>(r.dir, options);  // same state folder: outbox and journal
+    const bool finished = eventually([&] { return controller.job_state(job) == "succeeded"; }, 120);
+    INFO(agent->log() + controller.log());
+    REQUIRE(finished);
+    check_events_whole(controller, job);
+    CHECK(file_digest(r.target) == r.uninterrupted_digest());
+    bool resumed = false;
+    for (const auto& event : controller.events(job)) resumed = resumed || event["event"].value("event", "") == "job_resumed";
+    CHECK(resumed);
+    CHECK(slow.requests() > requests_before);
+}
+
+TEST_CASE("controller: a controller restarted mid-job picks the job up from its database", "[controller][integration]") {
+    if (!controller_tools_present()) {
+        WARN("skipped: curl or sfdisk missing");
+        return;
+    }
+    Recovery r;
+    RangeServer slow(r.archives);
+    slow.delay(std::chrono::milliseconds(300));
+    auto controller = std::make_unique<ControllerProcess>(r.dir, r.dir.file("controller"));
+    const unsigned short port = controller->port();
+    AgentProcess agent(r.dir, {"srv01", controller->enrol("srv01"), r.target, "machine-a", port, controller->pin(), ""});
+    const std::string job = submit(*controller, {{"agent", only_agent_id(*controller)}, {"plan", restore_plan(slow.url("src.tib"), r.target)}});
+    REQUIRE(eventually([&] { return restore_started(*controller, job); }, 60));
+    controller->kill(SIGKILL);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    controller = std::make_unique<ControllerProcess>(r.dir, r.dir.file("controller"), port);
+    const bool finished = eventually([&] { return controller->job_state(job) == "succeeded"; }, 120);
+    INFO(agent.log() + controller->log());
+    REQUIRE(finished);
+    check_events_whole(*controller, job);
+    CHECK(file_digest(r.target) == r.uninterrupted_digest());
+}

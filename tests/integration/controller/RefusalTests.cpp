@@ -1,0 +1,188 @@
+// Issue 6: what the link refuses. A controller with the wrong certificate, an agent with a wrong
+// or someone else's token, a replayed hello, oversized and malformed frames, and a plan for a disk
+// that does not match: each is refused with a reason, and nothing crashes or is written.
+
+#include "common/Run.hpp"
+#include "integration/controller/ControllerFixture.hpp"
+#include "net/TlsTrust.hpp"
+#include "net/WebSocketChannel.hpp"
+#include "protocol/Messages.hpp"
+#include "protocol/Proof.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using dagda::protocol::Message;
+
+namespace {
+
+/// A hand-driven agent connection: what a hostile or broken agent could send.
+class RawAgent {
+public:
+    RawAgent(const ControllerProcess& controller)
+        : tls_(dagda::net::client_context({controller.pin(), ""})), socket_(io_, tls_) {
+        beast::get_lowest_layer(socket_).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), controller.port()));
+        socket_.next_layer().set_verify_callback(dagda::net::ServerTrust({controller.pin(), ""}, "127.0.0.1"));
+        socket_.next_layer().handshake(asio::ssl::stream_base::client);
+        socket_.handshake("127.0.0.1", "/agent");
+        socket_.read_message_max(8u << 20);
+    }
+    /// The next frame, decoded; throws when the controller closed the connection.
+    Message read() {
+        beast::flat_buffer buffer;
+        socket_.read(buffer);
+        return dagda::protocol::decode(beast::buffers_to_string(buffer.data()));
+    }
+    void write(const std::string& frame) { socket_.write(asio::buffer(frame)); }
+    /// Whether the controller closes the connection within a few seconds.
+    bool closed_by_peer() {
+        beast::get_lowest_layer(socket_).expires_after(std::chrono::seconds(5));
+        try {
+            for (;;) read();
+        } catch (const std::exception&) {
+            return true;
+        }
+    }
+
+private:
+    asio::io_context io_;
+    asio::ssl::context tls_;
+    dagda::net::SecureWebSocket socket_;
+};
+
+std::string hello(const std::string& enrolment, const std::string& token, const std::string& nonce, const std::string& machine) {
+    return dagda::protocol::encode({"hello",
+                                    {{"agent_version", "test"}, {"boot_id", "boot-1"}, {"enrolment", enrolment},
+                                     {"proof", dagda::protocol::token_proof(token, nonce)},
+                                     {"inventory", {{"machine", {{"machine_id", machine}}}, {"disks", nlohmann::json::array()}}}}});
+}
+
+std::string token_in(const std::string& path) {
+    std::ifstream in(path);
+    std::string token;
+    std::getline(in, token);
+    return token;
+}
+
+}  // namespace
+
+TEST_CASE("controller: an agent whose pin does not match the controller's certificate never links", "[controller][integration][refusal]") {
+    if (!controller_tools_present()) return;
+    TempDir dir;
+    ControllerProcess controller(dir, dir.file("controller"));
+    const std::string target = make_image(dir, "target.img", 1 << 20);
+    const std::string wrong_pin = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99";
+    AgentProcess agent(dir, {"srv01", controller.enrol("srv01"), target, "machine-a", controller.port(), wrong_pin, ""});
+    REQUIRE(eventually([&] { return agent.log().find("does not match the pin given") != std::string::npos; }, 20));
+    CHECK(controller.api("GET", "/api/agents")["body"]["agents"].empty());  // never admitted
+}
+
+TEST_CASE("controller: a wrong token, a token bound to another machine and a replayed hello are refused", "[controller][integration][refusal]") {
+    if (!controller_tools_present()) return;
+    TempDir dir;
+    ControllerProcess controller(dir, dir.file("controller"));
+    const std::string token_file = controller.enrol("srv01");
+    const std::string token = token_in(token_file);
+
+    SECTION("a wrong token") {
+        RawAgent agent(controller);
+        const std::string nonce = agent.read().fields["nonce"];
+        agent.write(hello("srv01", std::string(64, 'a'), nonce, "machine-a"));
+        const Message answer = agent.read();
+        CHECK(answer.type == "error");
+        CHECK(answer.fields["code"] == "unauthorized");
+        CHECK(agent.closed_by_peer());
+    }
+    SECTION("a replayed hello: the proof answers another connection's nonce") {
+        std::string recorded;
+        {
+            RawAgent first(controller);
+            recorded = hello("srv01", token, first.read().fields["nonce"], "machine-a");
+            first.write(recorded);
+            CHECK(first.read().type == "welcome");
+        }
+        RawAgent replay(controller);
+        replay.read();  // its own, fresh challenge
+        replay.write(recorded);
+        CHECK(replay.read().fields["code"] == "unauthorized");
+    }
+    SECTION("the token of machine A used by machine B") {
+        {
+            RawAgent a(controller);
+            a.write(hello("srv01", token, a.read().fields["nonce"], "machine-a"));
+            CHECK(a.read().type == "welcome");
+        }
+        RawAgent b(controller);
+        b.write(hello("srv01", token, b.read().fields["nonce"], "machine-b"));
+        CHECK(b.read().fields["code"] == "unauthorized");
+        CHECK_THAT(controller.log(), Catch::Contains("refused"));
+    }
+}
+
+TEST_CASE("controller: malformed, unknown, foreign and oversized frames are answered or cut, and the controller goes on", "[controller][integration][refusal]") {
+    if (!controller_tools_present()) return;
+    TempDir dir;
+    ControllerProcess controller(dir, dir.file("controller"));
+    const std::string token = token_in(controller.enrol("srv01"));
+    {
+        RawAgent agent(controller);
+        agent.write(hello("srv01", token, agent.read().fields["nonce"], "machine-a"));
+        REQUIRE(agent.read().type == "welcome");
+        agent.write("this is not JSON");
+        CHECK(agent.read().fields["code"] == "malformed");
+        agent.write(R"({"v": 1, "type": "reboot_now"})");
+        CHECK(agent.read().fields["code"] == "unknown_type");
+        agent.write(R"({"v": 1, "type": "event", "seq": 1, "job": "job-999", "event": {"event": "job_started"}})");
+        CHECK(agent.read().fields["code"] == "malformed");  // not this agent's job
+        agent.write(R"({"v": 1, "type": "welcome", "agent_id": "x", "heartbeat_seconds": 5, "acked": {}})");
+        CHECK(agent.read().fields["code"] == "unknown_type");  // a controller's message
+        agent.write(R"({"v": 2, "type": "heartbeat", "job": null})");
+        CHECK(agent.read().fields["code"] == "version");
+        agent.write(R"({"v": 1, "type": "log", "level": "info", "text": ")" + std::string(2u << 20, 'x') + "\"}");
+        CHECK(agent.closed_by_peer());
+    }
+    {
+        RawAgent early(controller);  // a 5 MiB hello, before any proof
+        early.read();
+        early.write(std::string(5u << 20, ' '));
+        CHECK(early.closed_by_peer());
+    }
+    CHECK(controller.api("GET", "/api/agents")["status"] == 200);
+}
+
+TEST_CASE("controller: a plan whose disk does not match the agent's is refused with the reason, and nothing is written", "[controller][integration][refusal]") {
+    if (!controller_tools_present()) return;
+    TempDir dir;
+    fs::create_directories(dir.file("archives"));
+    make_source_disk(dir, dir.file("archives/src.tib"));
+    const std::string target = make_image(dir, "target.img", 48ull << 20);
+    const std::string before = file_digest(target);
+    ControllerProcess controller(dir, dir.file("controller"));
+    AgentProcess agent(dir, {"srv01", controller.enrol("srv01"), target, "machine-a", controller.port(), controller.pin(), ""});
+    std::string agent_id;
+    REQUIRE(eventually([&] {
+        const auto agents = controller.api("GET", "/api/agents")["body"]["agents"];
+        if (agents.empty() || !agents[0].value("connected", false)) return false;
+        agent_id = agents[0]["id"];
+        return true;
+    }, 30));
+    nlohmann::json plan = restore_plan(dir.file("archives/src.tib"), target);
+    plan["disks"]["target"]["size"] = 1ull << 30;  // the operator means another disk
+    const nlohmann::json answer = controller.api("POST", "/api/jobs", {{"agent", agent_id}, {"plan", plan}});
+    REQUIRE(answer["status"] == 201);
+    const std::string job = answer["body"]["id"];
+    REQUIRE(eventually([&] { return controller.job_state(job) == "refused"; }, 30));
+    const nlohmann::json record = controller.api("GET", "/api/jobs/" + job)["body"];
+    CHECK_THAT(record.dump(), Catch::Contains("size"));
+    CHECK(file_digest(target) == before);
+}
