@@ -6,7 +6,9 @@
 #include "app/Commands.hpp"
 #include "app/MachineInventory.hpp"
 #include "core/Error.hpp"
+#include "image/source/HttpsTrust.hpp"
 #include "link/AgentLink.hpp"
+#include "net/TlsTrust.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -94,6 +96,10 @@ int run_agent(const std::vector<std::string>& args) {
     link_settings.inventory = machine_inventory(disks);
     link_settings.inventory["machine"]["machine_id"] =
         vm->count("machine-id") ? (*vm)["machine-id"].as<std::string>() : machine_identity(link_settings.inventory);
+
+    // The archives the controller serves (its /files/ URLs) are trusted as the controller is.
+    const link::ControllerUrl controller = link::parse_controller_url(link_settings.controller_url);
+    image::trust_https_origin(controller.host, controller.port, net::ServerTrust(link_settings.trust, controller.host));
 
     AgentJobs jobs((*vm)["state-dir"].as<std::string>());
     boost::asio::io_context io;

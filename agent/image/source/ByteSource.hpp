@@ -29,7 +29,7 @@ std::unique_ptr<ByteSource> open_file_source(const std::string& path);
 
 /// An archive on a web server (nginx, an S3-compatible store, the controller), read with HTTP
 /// range requests over a few kept-alive connections; https verifies the server's certificate
-/// against the system's CAs. Throws Error{failed} when the server does not answer or does not
+/// against the system's CAs, or with the check registered for its origin (HttpsTrust.hpp). Throws Error{failed} when the server does not answer or does not
 /// support ranges.
 std::unique_ptr<ByteSource> open_http_source(const std::string& url);
 

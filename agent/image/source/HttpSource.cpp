@@ -1,4 +1,5 @@
 #include "image/source/ByteSource.hpp"
+#include "image/source/HttpsTrust.hpp"
 
 #include "core/Error.hpp"
 
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -33,6 +35,9 @@ namespace {
 constexpr std::size_t read_ahead = 4 << 20;        // one request fetches at least this much
 constexpr int attempts = 4;                         // a dropped connection is retried, then an error
 constexpr auto io_timeout = std::chrono::seconds(30);
+
+std::mutex origins_mutex;
+std::map<std::string, CertificateCheck> origins;  // "host:port" -> check
 
 struct Url {
     bool tls = false;
@@ -86,7 +91,8 @@ public:
             auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls);
             if (!SSL_set_tlsext_host_name(stream->native_handle(), url.host.c_str()))
                 throw Error(ErrorKind::failed, "TLS: cannot set the server name " + url.host);
-            stream->set_verify_callback(ssl::host_name_verification(url.host));
+            if (auto check = https_origin_check(url.host, url.port)) stream->set_verify_callback(*check);
+            else stream->set_verify_callback(ssl::host_name_verification(url.host));
             beast::get_lowest_layer(*stream).expires_after(io_timeout);
             beast::get_lowest_layer(*stream).connect(endpoints);
             stream->handshake(ssl::stream_base::client);
@@ -249,6 +255,18 @@ std::unique_ptr<ByteSource> open_http_source(const std::string& url) { return st
 
 std::unique_ptr<ByteSource> open_source(const std::string& location) {
     return is_url(location) ? open_http_source(location) : open_file_source(location);
+}
+
+void trust_https_origin(const std::string& host, const std::string& port, CertificateCheck check) {
+    std::lock_guard lock(origins_mutex);
+    origins[host + ":" + port] = std::move(check);
+}
+
+std::optional<CertificateCheck> https_origin_check(const std::string& host, const std::string& port) {
+    std::lock_guard lock(origins_mutex);
+    const auto found = origins.find(host + ":" + port);
+    if (found == origins.end()) return std::nullopt;
+    return found->second;
 }
 
 }  // namespace dagda::image
