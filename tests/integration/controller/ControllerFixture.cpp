@@ -90,11 +90,17 @@ AgentProcess::AgentProcess(const TempDir& dir, const AgentOptions& options) : lo
     const std::string state = dir.file("agent-" + options.name);
     std::vector<std::string> environment{"DAGDA_RUN_DIR=" + state + "/run"};
     if (!options.ca_file.empty()) environment.push_back("SSL_CERT_FILE=" + options.ca_file);
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{dagda_binary_path(), "agent", "--controller", "wss://127.0.0.1:" + std::to_string(options.port), "--pin", options.pin,
-                                 "--enrolment", options.name, "--token-file", options.token_file, "--state-dir", state, "--disk", options.disk,
-                                 "--machine-id", options.machine_id},
-        environment, log_path_);
+    std::vector<std::string> argv{dagda_binary_path(), "agent", "--state-dir", state, "--disk", options.disk, "--machine-id", options.machine_id};
+    const std::string controller = "wss://127.0.0.1:" + std::to_string(options.port);
+    if (options.as_kernel_command_line) {
+        const std::string cmdline = dir.file("cmdline-" + options.name);
+        write_file(cmdline, "BOOT_IMAGE=/vmlinuz quiet dagda.controller=" + controller + " dagda.pin=" + options.pin + " dagda.enrolment=" +
+                                options.name + " dagda.token=" + file_bytes(options.token_file).substr(0, 64) + " console=ttyS0\n");
+        argv.insert(argv.end(), {"--settings", cmdline});
+    } else {
+        argv.insert(argv.end(), {"--controller", controller, "--pin", options.pin, "--enrolment", options.name, "--token-file", options.token_file});
+    }
+    process_ = std::make_unique<ChildProcess>(argv, environment, log_path_);
 }
 
 std::string AgentProcess::log() const { return file_bytes(log_path_); }

@@ -54,6 +54,9 @@ struct AgentOptions {
     unsigned short port = 0;     ///< the controller's port (or a proxy's)
     std::string pin;
     std::string ca_file;         ///< trusted for https archives (SSL_CERT_FILE)
+    /// Give controller, pin, enrolment and token as a kernel command line file (--settings)
+    /// instead of options, as the live image's init does.
+    bool as_kernel_command_line = false;
 };
 
 class AgentProcess {

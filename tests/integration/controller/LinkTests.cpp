@@ -109,7 +109,9 @@ TEST_CASE("controller: the link cut twice mid-restore, the job finishes and no e
     slow.delay(std::chrono::milliseconds(300));  // long enough a restore to cut in the middle
     ControllerProcess controller(r.dir, r.dir.file("controller"));
     TcpProxy link(controller.port());
-    AgentProcess agent(r.dir, {"srv01", controller.enrol("srv01"), r.target, "machine-a", link.port(), controller.pin(), ""});
+    AgentOptions options{"srv01", controller.enrol("srv01"), r.target, "machine-a", link.port(), controller.pin(), ""};
+    options.as_kernel_command_line = true;  // dagda.controller= … on a kernel command line
+    AgentProcess agent(r.dir, options);
     const std::string job = submit(controller, {{"agent", only_agent_id(controller)}, {"plan", restore_plan(slow.url("src.tib"), r.target)}});
     REQUIRE(eventually([&] { return restore_started(controller, job); }, 60));
     link.cut();
