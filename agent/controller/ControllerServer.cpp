@@ -60,8 +60,10 @@ std::string read_or_make_secret(const std::string& path) {
     return secret;
 }
 
-http::response<http::string_body> json_response(unsigned version, bool keep_alive, int status, const nlohmann::json& body) {
+http::response<http::string_body> json_response(unsigned version, bool keep_alive, int status, const nlohmann::json& body,
+                                                const std::string& allow = "") {
     http::response<http::string_body> response{static_cast<http::status>(status), version};
+    if (!allow.empty()) response.set(http::field::allow, allow);
     response.set(http::field::server, "dagda-controller");
     response.set(http::field::content_type, "application/json");
     response.set(http::field::cache_control, "no-store");
@@ -184,7 +186,7 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
             }
             ApiRequest api_request{std::string(request.method_string()), target, std::string(request[http::field::authorization]), request.body()};
             const ApiResponse answer = api_->handle(api_request, now());
-            auto response = json_response(request.version(), request.keep_alive(), answer.status, answer.body);
+            auto response = json_response(request.version(), request.keep_alive(), answer.status, answer.body, answer.allow);
             co_await http::async_write(stream, response, use_awaitable);
             if (!request.keep_alive()) break;
         }

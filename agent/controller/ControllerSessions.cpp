@@ -29,6 +29,8 @@ using protocol::Message;
 namespace {
 
 const std::set<std::string> finished_states{"succeeded", "failed", "cancelled", "refused"};
+/// The reason a held job carries once the operator asked to cancel it.
+const std::string cancel_reason = "cancel requested by the operator";
 
 /// A frame as text; a binary frame is read like text so that the decoder refuses it by content.
 std::string take_text(beast::flat_buffer& buffer) {
@@ -157,15 +159,17 @@ void ControllerServer::on_agent_message(net::WebSocketChannel& channel, const Me
     }
     if (type == "job_accept") {
         const JobRecord job = owned_job(f["job"]);
-        if (job.state == "offered") store_.set_job_state(job.id, "running", now());
-        if (cancels_.count(job.id)) channel.send({"cancel", {{"job", job.id}}});
+        if (job.state == "offered") store_.set_job_state(job.id, "running", now(), job.reason);
+        if (cancels_.count(job.id) || job.reason == cancel_reason) channel.send({"cancel", {{"job", job.id}}});
         return;
     }
     if (type == "job_refuse") {
         const JobRecord job = owned_job(f["job"]);
         if (f["reason"] == "busy") return;  // offered again when the agent reconnects or finishes
         std::cerr << "dagda controller: agent " << channel.agent_id << " refused " << job.id << ": " << f["problems"].dump() << "\n";
-        if (!finished_states.count(job.state)) store_.set_job_state(job.id, "refused", now());
+        std::string reason = "the agent refused the plan (" + f["reason"].get<std::string>() + ")";
+        for (const auto& problem : f["problems"]) reason += "\n- " + problem.get<std::string>();
+        if (!finished_states.count(job.state)) store_.set_job_state(job.id, "refused", now(), reason);
         cancels_.erase(job.id);
         return;
     }
@@ -186,10 +190,12 @@ void ControllerServer::on_event(net::WebSocketChannel& channel, const Message& m
     if (stored && event.value("event", "") == "job_result") {
         const std::string outcome = event.value("outcome", "failed");
         const std::string state = outcome == "succeeded" || outcome == "cancelled" ? outcome : "failed";
-        store_.set_job_state(id, state, now());
+        const nlohmann::json failure = event.value("failure", nlohmann::json::object());
+        const std::string reason = failure.is_object() && failure.contains("message") && failure["message"].is_string() ? failure["message"].get<std::string>() : "";
+        store_.set_job_state(id, state, now(), reason);
         cancels_.erase(id);
     } else if (stored && job->state == "offered") {
-        store_.set_job_state(id, "running", now());
+        store_.set_job_state(id, "running", now(), job->reason);
     }
     channel.send({"event_ack", {{"job", id}, {"upto", store_.job(id)->acked}}});
     if (stored && event.value("event", "") == "job_result") offer_unfinished_job(channel);  // a next job may be queued
@@ -209,7 +215,10 @@ void ControllerServer::job_submitted(const std::string& agent_id, const std::str
 }
 
 void ControllerServer::job_cancel_requested(const std::string& agent_id, const std::string& job_id) {
-    cancels_.insert(job_id);  // delivered now, or when the agent accepts the job again after a reconnect
+    // Kept in the database too, so a cancel survives a controller restart: it is delivered now,
+    // or when the agent accepts the job again after a reconnect.
+    if (const auto job = store_.job(job_id)) store_.set_job_state(job_id, job->state, now(), cancel_reason);
+    cancels_.insert(job_id);
     if (auto found = connected_.find(agent_id); found != connected_.end()) found->second->send({"cancel", {{"job", job_id}}});
 }
 

@@ -217,3 +217,31 @@ TEST_CASE("JobRunner: cancel, a journal of another plan, and every problem of a 
     CHECK_THAT(more[0], Catch::Contains("step 1 (test.write): \"word\" is missing"));
     CHECK_THAT(more[1], Catch::Contains("unknown step"));
 }
+
+TEST_CASE("JobEvent: the events of a run read back from their JSON as they were", "[jobs][runner]") {
+    TempDir dir;
+    World world;
+    const StepRegistry registry = registry_for(world);
+    std::vector<JobEvent> events;
+    JobRunner runner(registry, [&](const JobEvent& e) { events.push_back(e); }, nullptr);
+    Journal journal(dir.file("j"));
+    REQUIRE(runner.run(plan_of(three_steps), journal).succeeded);
+    REQUIRE(events.size() > 6);
+    for (const JobEvent& event : events) {
+        INFO(event.to_json().dump());
+        const auto read = JobEvent::from_json(event.to_json());
+        REQUIRE(read);
+        CHECK(read->to_json() == event.to_json());
+    }
+    // What `dagda ctl watch` may also meet: the run's summary, and events whose keys are missing
+    // or of another type (they came over the network).
+    CHECK_FALSE(JobEvent::from_json(json{{"event", "summary"}, {"succeeded", true}}));
+    CHECK_FALSE(JobEvent::from_json(json::array({"step_said"})));
+    CHECK_FALSE(JobEvent::from_json(json{{"text", "no kind"}}));
+    const auto sparse = JobEvent::from_json(json{{"event", "step_progress"}, {"step", "two"}, {"done", -1}, {"rate", 2.5e8}});
+    REQUIRE(sparse);
+    CHECK(sparse->kind == JobEvent::Kind::step_progress);
+    CHECK(sparse->step == 0);
+    CHECK(sparse->done == 0);
+    CHECK(sparse->rate == 2.5e8);
+}
