@@ -20,6 +20,7 @@ int run_controller(const std::vector<std::string>& args) {
         "name", po::value<std::vector<std::string>>()->composing(), "a name in a new certificate: DNS:controller.lan or IP:10.0.2.2 (repeatable)")(
         "archives", po::value<std::string>(), "the folder of TIB archives to serve to agents")(
         "public-url", po::value<std::string>(), "how agents reach this controller (default https://LISTEN:PORT)")(
+        "public-host", po::value<std::string>(), "the host of that default URL instead of the listen address (10.0.2.2 for QEMU guests)")(
         "heartbeat-seconds", po::value<int>()->default_value(10), "how often agents send a heartbeat (1-3600)");
     const auto vm = parse_args(args, {"controller"}, options, {});
     if (!vm) return 0;
@@ -30,6 +31,7 @@ int run_controller(const std::vector<std::string>& args) {
     if (vm->count("name")) settings.names = (*vm)["name"].as<std::vector<std::string>>();
     if (vm->count("archives")) settings.archives_dir = (*vm)["archives"].as<std::string>();
     if (vm->count("public-url")) settings.public_url = (*vm)["public-url"].as<std::string>();
+    if (vm->count("public-host")) settings.public_host = (*vm)["public-host"].as<std::string>();
     settings.heartbeat_seconds = (*vm)["heartbeat-seconds"].as<int>();
     if (settings.heartbeat_seconds < 1 || settings.heartbeat_seconds > 3600) throw po::error("--heartbeat-seconds must be 1 to 3600");
 

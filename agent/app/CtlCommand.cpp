@@ -139,7 +139,8 @@ int ctl_recover(const std::vector<std::string>& args) {
         "generation", po::value<unsigned>(), "which generation to recover, 1 = the full backup (default: the newest)")(
         "disk", po::value<std::string>(), "the agent's disk to recover onto: path, serial, WWN or by-id/by-path name (default: its only disk)")(
         "for", po::value<std::vector<std::string>>()->composing(), "inoculate for these catalog targets instead of the agent's own controllers")(
-        "drivers", po::value<std::string>(), "a folder of vendor driver packages on the agent");
+        "drivers", po::value<std::string>(), "a folder of vendor driver packages on the agent")(
+        "then", po::value<std::string>(), "reboot (into the restored server) or poweroff when recovered");
     const auto vm = parse_ctl(args, "recover", options, positional_words({"agent", "archive"}));
     if (!vm) return 0;
     const std::string agent = checked_id((*vm)["agent"].as<std::string>(), "agent");
@@ -148,6 +149,7 @@ int ctl_recover(const std::vector<std::string>& args) {
     if (vm->count("disk")) recover["disk"] = (*vm)["disk"].as<std::string>();
     if (vm->count("for")) recover["for"] = (*vm)["for"].as<std::vector<std::string>>();
     if (vm->count("drivers")) recover["drivers"] = (*vm)["drivers"].as<std::string>();
+    if (vm->count("then")) recover["then"] = (*vm)["then"].as<std::string>();
     print_queued(ctl_client(*vm)->post("/api/jobs", {{"agent", agent}, {"recover", recover}}), agent);
     return 0;
 }
@@ -206,7 +208,7 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
         {"enrol", "NAME [--json]", "enrol a machine: prints the token its agent proves itself with", ctl_enrol},
         {"agents", "[--json]", "the agents: connected or not, last seen, version, disks", ctl_agents},
         {"submit", "AGENT PLAN.json", "queue a plan (docs/plan.md) for an agent; prints the job's id", ctl_submit},
-        {"recover", "AGENT ARCHIVE.tib [--generation N] [--disk D] [--for T]... [--drivers DIR]",
+        {"recover", "AGENT ARCHIVE.tib [--generation N] [--disk D] [--for T]... [--drivers DIR] [--then reboot|poweroff]",
          "queue a whole-server recovery from an archive of the controller's folder; prints the job's id", ctl_recover},
         {"jobs", "[--agent A] [--json]", "the jobs, newest first", ctl_jobs},
         {"job", "JOB [--json]", "one job: state, reason, times and the plan's steps", ctl_job},

@@ -77,13 +77,17 @@ std::string optional_text(const json& recover, const char* key) {
 }  // namespace
 
 json Api::recovery_plan_for(const AgentRecord& agent, const json& recover) {
-    refuse_unknown_keys(recover, {"archive", "generation", "disk", "for", "drivers"}, "\"recover\"");
+    refuse_unknown_keys(recover, {"archive", "generation", "disk", "for", "drivers", "then"}, "\"recover\"");
     if (!recover.contains("archive") || !recover["archive"].is_string()) bad_request("\"recover\" needs an \"archive\" (a file name)");
     const std::string name = recover["archive"].get<std::string>();
     check_archive_name(name);
     const std::optional<unsigned> generation = generation_of(recover);
     const std::string disk = optional_text(recover, "disk");
     const json inoculation = inoculation_of(recover);
+    // What the machine does once it is recovered: boot the restored server, or power off (a VM
+    // whose disk is handed over). Default: nothing, the live image stays up for the operator.
+    const std::string then = optional_text(recover, "then");
+    if (!then.empty() && then != "reboot" && then != "poweroff") bad_request("\"then\" must be \"reboot\" or \"poweroff\"");
     if (settings_.archives_dir.empty() || settings_.archives_url.empty()) bad_request("this controller serves no archive folder");
     const std::filesystem::path local = std::filesystem::path(settings_.archives_dir) / name;
     if (!std::filesystem::is_regular_file(local)) bad_request("there is no archive \"" + name + "\" in the controller's archive folder");
@@ -95,7 +99,9 @@ json Api::recovery_plan_for(const AgentRecord& agent, const json& recover) {
         // URL is beside the archive folder's URL too.
         const std::string open = recovery::generation_location(local.string(), generation);
         const std::string reference = base_url + "/" + url_escaped(std::filesystem::path(open).filename().string());
-        return recovery::recovery_plan({open, reference}, target, inoculation);
+        json plan = recovery::recovery_plan({open, reference}, target, inoculation);
+        if (!then.empty()) plan["steps"].push_back({{"step", "machine." + then}});
+        return plan;
     } catch (const Error& e) {
         bad_request(e.what());
     }

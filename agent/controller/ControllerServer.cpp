@@ -108,8 +108,9 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     acceptor_.listen(asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
     if (settings_.public_url.empty()) {
-        const bool v6 = endpoint.address().is_v6();
-        settings_.public_url = "https://" + (v6 ? "[" + settings_.listen_address + "]" : settings_.listen_address) + ":" + std::to_string(port_);
+        const std::string host = settings_.public_host.empty() ? settings_.listen_address : settings_.public_host;
+        const bool v6 = host.find(':') != std::string::npos;
+        settings_.public_url = "https://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port_);
     }
     ApiSettings api;
     api.operator_token = operator_token;

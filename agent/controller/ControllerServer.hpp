@@ -30,7 +30,8 @@ struct ControllerSettings {
     unsigned short port = 8443;           ///< 0: any free port (tests)
     std::vector<std::string> names;       ///< subjectAltNames of a new certificate; default: the listen address
     std::string archives_dir;             ///< served under /files/KEY/; "" for none
-    std::string public_url;               ///< how agents reach this controller; default https://ADDRESS:PORT
+    std::string public_url;               ///< how agents reach this controller; default https://HOST:PORT
+    std::string public_host;              ///< HOST of that default: the listen address unless given (a VM's 10.0.2.2)
     int heartbeat_seconds = 10;
 };
 
