@@ -63,6 +63,11 @@ for tool in $(cat "$here/programs.list" | sed 's/#.*//'); do
     "$root/imagebuild/copy-program.sh" "$rootfs" "$(command -v "$tool")" "/usr/bin/$tool"
 done
 install -m 0644 -D /usr/lib/syslinux/mbr/mbr.bin "$rootfs/usr/lib/syslinux/mbr/mbr.bin"  # disk apply's generic MBR
+# iconv's converters are loaded at run time, so ldd does not list them: hivex recodes key and
+# value names between UTF-16LE and UTF-8 through iconv, and mtools uses DOS code pages. Without
+# them every hive edit fails. The text configuration is enough (no gconv-modules.cache).
+gconv=/usr/lib/x86_64-linux-gnu/gconv
+for converter in $(sed 's/#.*//' "$here/gconv.list"); do install -m 0644 -D "$gconv/$converter" "$rootfs$gconv/$converter"; done
 install -m 0755 "$root/initramfs/init" "$rootfs/init"
 install -m 0755 "$root/initramfs/udhcpc.script" "$rootfs/etc/udhcpc.script"
 install -m 0755 "$root/initramfs/console-loop" "$root/initramfs/poweroff" "$root/initramfs/reboot" "$rootfs/usr/lib/dagda/"

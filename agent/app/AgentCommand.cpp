@@ -8,6 +8,7 @@
 #include "core/Error.hpp"
 #include "image/source/HttpsTrust.hpp"
 #include "link/AgentLink.hpp"
+#include "net/Certificates.hpp"
 #include "net/TlsTrust.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -99,9 +100,11 @@ int run_agent(const std::vector<std::string>& args) {
 
     // The archives the controller serves (its /files/ URLs) are trusted as the controller is.
     const link::ControllerUrl controller = link::parse_controller_url(link_settings.controller_url);
-    image::trust_https_origin(controller.host, controller.port, net::ServerTrust(link_settings.trust, controller.host));
+    image::trust_https_origin(controller.host, controller.port, {net::ServerTrust(link_settings.trust, controller.host), link_settings.trust.ca_file});
 
-    AgentJobs jobs((*vm)["state-dir"].as<std::string>());
+    // Jobs are kept per controller (its pin or CA): another controller's job-1 is another job.
+    const std::string trust_name = !link_settings.trust.pin.empty() ? net::normalised_pin(link_settings.trust.pin) : link_settings.trust.ca_file;
+    AgentJobs jobs((*vm)["state-dir"].as<std::string>(), trust_name);
     boost::asio::io_context io;
     link::AgentLink link(io, link_settings, jobs, jobs.unacknowledged());
     jobs.attach(link);
@@ -110,7 +113,8 @@ int run_agent(const std::vector<std::string>& args) {
     link.start();
     std::cerr << "dagda agent: dialling " << link_settings.controller_url << " as " << link_settings.enrolment << "\n";
     io.run();
-    std::cerr << "dagda agent: stopping (a running job is cancelled; its journal lets it resume)\n";
+    std::cerr << "dagda agent: stopping; a running job stops at its next safe point and resumes from its journal\n";
+    jobs.shutdown();  // before the link and its io_context go: the worker still posts to them
     return 0;
 }
 

@@ -5,6 +5,10 @@
 #include "jobs/JobLock.hpp"
 #include "jobs/JobRunner.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,19 +25,60 @@ bool usable_job_id(const std::string& id) {
     return true;
 }
 
-nlohmann::json problems_json(const std::vector<std::string>& problems) { return problems; }
+/// A refusal's problems, bounded so the frame stays far below the protocol's 1 MiB.
+nlohmann::json problems_json(const std::vector<std::string>& problems) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& problem : problems) {
+        if (out.size() == 50) {
+            out.push_back("… and " + std::to_string(problems.size() - 50) + " more");
+            break;
+        }
+        out.push_back(problem.size() > 2000 ? problem.substr(0, 2000) + "…" : problem);
+    }
+    return out;
+}
+
+/// The mark of a finished job, synced: with the result already in the outbox, it is what keeps a
+/// restarted agent from running the job again.
+void write_mark(const std::string& path, const std::string& text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw_errno("cannot write " + path);
+    const std::string line = text + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) throw_errno("cannot write " + path);
+}
 
 }  // namespace
 
-AgentJobs::AgentJobs(std::string state_dir)
-    : state_dir_((std::filesystem::create_directories(state_dir + "/jobs"), std::move(state_dir))), outbox_(state_dir_ + "/outbox.dagda") {}
+namespace {
 
-AgentJobs::~AgentJobs() {
+/// A folder name for a controller: 16 hex digits of a CRC-free, stable hash of its trust anchor.
+std::string controller_folder(const std::string& controller) {
+    std::uint64_t hash = 1469598103934665603ull;  // FNV-1a: stable across builds, no secret here
+    for (const unsigned char c : controller) hash = (hash ^ c) * 1099511628211ull;
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return text;
+}
+
+}  // namespace
+
+AgentJobs::AgentJobs(std::string state_dir, const std::string& controller)
+    : state_dir_((std::filesystem::create_directories(state_dir), std::move(state_dir))), outbox_(state_dir_ + "/outbox.dagda"),
+      jobs_dir_(state_dir_ + "/jobs-" + controller_folder(controller)) {
+    std::filesystem::create_directories(jobs_dir_);
+}
+
+AgentJobs::~AgentJobs() { shutdown(); }
+
+void AgentJobs::shutdown() {
+    stopping_ = true;
     cancel_ = true;
     if (worker_.joinable()) worker_.join();
 }
 
-std::string AgentJobs::finished_mark(const std::string& job) const { return state_dir_ + "/jobs/" + job + ".finished"; }
+std::string AgentJobs::finished_mark(const std::string& job) const { return jobs_dir_ + "/" + job + ".finished"; }
 
 std::optional<std::string> AgentJobs::current_job() {
     std::lock_guard lock(mutex_);
@@ -80,8 +125,15 @@ void AgentJobs::record(const std::string& job, const nlohmann::json& event) {
         std::lock_guard lock(mutex_);
         acks.swap(acks_);
     }
-    for (const auto& [acked_job, upto] : acks) outbox_.acknowledge(acked_job, upto);
-    const std::uint64_t seq = outbox_.add(job, event);
+    std::uint64_t seq = 0;
+    try {
+        for (const auto& [acked_job, upto] : acks) outbox_.acknowledge(acked_job, upto);
+        seq = outbox_.add(job, event);
+    } catch (...) {
+        std::lock_guard lock(mutex_);  // keep the acknowledgements for the next try
+        for (const auto& [acked_job, upto] : acks) acks_[acked_job] = std::max(acks_[acked_job], upto);
+        throw;
+    }
     link_->send_event({job, seq, event});
 }
 
@@ -104,12 +156,12 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
         const std::vector<std::string> problems = session.problems(runner);
         if (!problems.empty()) {
             for (const auto& problem : problems) std::cerr << "dagda agent: job " << job << ": " << problem << "\n";
-            link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems}}});
+            link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems_json(problems)}}});
         } else {
             const jobs::JobLock lock(jobs::default_run_folder());
             link_->send({"job_accept", {{"job", job}}});
             accepted = true;
-            jobs::Journal journal(state_dir_ + "/jobs/" + job + ".journal");
+            jobs::Journal journal(jobs_dir_ + "/" + job + ".journal");
             const jobs::JobResult outcome = runner.run(session.plan(), journal);
             result["outcome"] = outcome.succeeded ? "succeeded" : outcome.failure && outcome.failure->kind == "cancelled" ? "cancelled" : "failed";
             if (outcome.failure) result["failure"] = outcome.failure->to_json();
@@ -126,11 +178,19 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
         if (!accepted) link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems_json({e.what()})}}});
         else result["failure"] = {{"kind", "failed"}, {"message", e.what()}};
     }
+    if (accepted && stopping_) {
+        // The agent is stopping, not the operator cancelling: no result, so the job resumes.
+        std::lock_guard lock(mutex_);
+        current_.reset();
+        return;
+    }
     if (accepted) {
         try {
             record(job, result);
-            std::ofstream(finished_mark(job)) << result.dump() << "\n";
-        } catch (const Error& e) {
+            write_mark(finished_mark(job), result.dump());
+        } catch (const std::exception& e) {
+            // Without its result the job stays running at the controller; the next offer after a
+            // restart resumes it from its journal and records the result then.
             std::cerr << "dagda agent: job " << job << ": cannot record its result: " << e.what() << "\n";
         }
     }

@@ -21,8 +21,13 @@ class AgentJobs : public link::LinkHandler {
 public:
     /// `state_dir` holds the outbox, each job's journal and the marks of finished jobs; it must
     /// survive an agent restart (and a reboot, for plans that reboot).
-    explicit AgentJobs(std::string state_dir);
+    /// `controller` names the controller (its pin or CA file): jobs are kept per controller.
+    AgentJobs(std::string state_dir, const std::string& controller);
     ~AgentJobs() override;
+
+    /// Stops a running job at its next safe point without recording a result, so the next
+    /// offer resumes it from its journal; waits for the worker. Called before the link goes.
+    void shutdown();
 
     /// Events not yet acknowledged when the agent started.
     std::vector<jobs::PendingEvent> unacknowledged() const { return outbox_.pending(); }
@@ -45,6 +50,8 @@ private:
     std::optional<std::string> current_;
     std::map<std::string, std::uint64_t> acks_;  ///< acknowledgements to write to the outbox
     std::atomic<bool> cancel_{false};
+    std::atomic<bool> stopping_{false};  ///< shutdown(): a stop is not the operator's cancel
+    std::string jobs_dir_;
     std::thread worker_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -82,9 +83,9 @@ void ControllerServer::handle_frame(net::WebSocketChannel& channel, const std::s
         on_agent_message(channel, protocol::decode(frame));
     } catch (const protocol::ProtocolError& e) {
         channel.send(protocol::error_message(e));
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // a value of an unexpected type inside an object, a database error
         std::cerr << "dagda controller: agent " << channel.agent_id << ": " << e.what() << "\n";
-        channel.send(error("internal", e.what()));
+        channel.send(error("internal", "the controller could not handle that message"));
     }
 }
 
@@ -103,6 +104,11 @@ asio::awaitable<void> ControllerServer::agent_session(std::shared_ptr<net::WebSo
     timeouts.idle_timeout = std::chrono::seconds(std::max(30, 3 * settings_.heartbeat_seconds));
     socket.set_option(timeouts);  // pings after half the idle time; a silent peer is dropped
     socket.read_message_max(protocol::largest_hello);
+    // A peer has 10 s from the upgrade to prove itself; pings do not keep an unproven link open.
+    asio::steady_timer deadline(io_, std::chrono::seconds(10));
+    deadline.async_wait([weak = std::weak_ptr<net::WebSocketChannel>(channel)](const boost::system::error_code& cancelled) {
+        if (auto late = weak.lock(); late && !cancelled && late->agent_id.empty()) late->close();
+    });
     try {
         const std::string nonce = protocol::random_nonce();
         const std::string challenge = challenge_frame(nonce);
@@ -114,6 +120,7 @@ asio::awaitable<void> ControllerServer::agent_session(std::shared_ptr<net::WebSo
             channel->close();
             co_return;
         }
+        deadline.cancel();
         socket.read_message_max(protocol::largest_frame);
         asio::co_spawn(io_, write_loop(channel), asio::detached);
         for (;;) {
@@ -122,6 +129,8 @@ asio::awaitable<void> ControllerServer::agent_session(std::shared_ptr<net::WebSo
         }
     } catch (const boost::system::system_error& e) {
         log_session_end(*channel, e.code());
+    } catch (const std::exception& e) {  // admission's own failure (the database): this session only
+        std::cerr << "dagda controller: " << channel->peer << ": " << e.what() << "\n";
     }
     end_session(*channel);
 }
@@ -149,6 +158,11 @@ void ControllerServer::on_agent_message(net::WebSocketChannel& channel, const Me
         if (!job || job->agent_id != channel.agent_id) throw protocol::ProtocolError("malformed", "job " + id + " is not this agent's");
         return *job;
     };
+    if (type == "heartbeat" && f["job"].is_null()) {
+        // An idle agent: a job it refused as busy is offered again now.
+        if (const auto job = store_.unfinished_job(channel.agent_id); job && job->state == "offered") offer_unfinished_job(channel);
+        return;
+    }
     if (type == "heartbeat" || type == "error") {
         if (type == "error") std::cerr << "dagda controller: agent " << channel.agent_id << " says: " << f.dump() << "\n";
         return;
@@ -187,8 +201,11 @@ void ControllerServer::on_event(net::WebSocketChannel& channel, const Message& m
     if (!job || job->agent_id != channel.agent_id) throw protocol::ProtocolError("malformed", "job " + id + " is not this agent's");
     const nlohmann::json& event = f["event"];
     const bool stored = store_.add_event(id, f["seq"].get<std::int64_t>(), event);
-    if (stored && event.value("event", "") == "job_result") {
-        const std::string outcome = event.value("outcome", "failed");
+    const bool is_result = event.contains("event") && event["event"] == "job_result";
+    // A result already held (the controller stopped between the commit and the state change) is
+    // applied again when resent: the state follows the result, whichever commit came first.
+    if (is_result && !finished_states.count(job->state)) {
+        const std::string outcome = event.contains("outcome") && event["outcome"].is_string() ? event["outcome"].get<std::string>() : "failed";
         const std::string state = outcome == "succeeded" || outcome == "cancelled" ? outcome : "failed";
         const nlohmann::json failure = event.value("failure", nlohmann::json::object());
         const std::string reason = failure.is_object() && failure.contains("message") && failure["message"].is_string() ? failure["message"].get<std::string>() : "";
@@ -198,12 +215,21 @@ void ControllerServer::on_event(net::WebSocketChannel& channel, const Message& m
         store_.set_job_state(id, "running", now(), job->reason);
     }
     channel.send({"event_ack", {{"job", id}, {"upto", store_.job(id)->acked}}});
-    if (stored && event.value("event", "") == "job_result") offer_unfinished_job(channel);  // a next job may be queued
+    if (stored && is_result) offer_unfinished_job(channel);  // a next job may be queued
 }
 
 void ControllerServer::offer_unfinished_job(net::WebSocketChannel& channel) {
     const auto job = store_.unfinished_job(channel.agent_id);
     if (!job) return;
+    if (job->state != "running" && job->reason == cancel_reason) {
+        // Cancelled before the agent took it: it never starts. The cancel also goes out, in case
+        // the agent took it and its job_accept was lost with the link.
+        store_.set_job_state(job->id, "cancelled", now(), cancel_reason);
+        cancels_.erase(job->id);
+        channel.send({"cancel", {{"job", job->id}}});
+        offer_unfinished_job(channel);  // the next one, if any
+        return;
+    }
     if (job->state == "queued") store_.set_job_state(job->id, "offered", now());
     channel.send({"job_offer", {{"job", job->id}, {"plan", job->plan}}});
 }

@@ -68,14 +68,22 @@ void AgentLink::say(const std::string& line) const {
 
 void AgentLink::send(Message message) {
     asio::post(io_, [this, message = std::move(message)] {
-        if (channel_) channel_->send(message);
+        try {
+            if (channel_) channel_->send(message);
+        } catch (const std::exception& e) {  // a message the protocol refuses (too large): say so, go on
+            say("cannot send " + message.type + ": " + e.what());
+        }
     });
 }
 
 void AgentLink::send_event(jobs::PendingEvent event) {
     asio::post(io_, [this, event = std::move(event)] {
         unacknowledged_.push_back(event);
-        if (channel_) channel_->send(event_message(event));
+        try {
+            if (channel_) channel_->send(event_message(event));
+        } catch (const std::exception& e) {  // the outbox refuses events too large to send, so this is a bug
+            say("cannot send event " + std::to_string(event.seq) + " of " + event.job + ": " + e.what());
+        }
     });
 }
 

@@ -37,7 +37,7 @@ constexpr int attempts = 4;                         // a dropped connection is r
 constexpr auto io_timeout = std::chrono::seconds(30);
 
 std::mutex origins_mutex;
-std::map<std::string, CertificateCheck> origins;  // "host:port" -> check
+std::map<std::string, OriginTrust> origins;  // "host:port" -> how it is trusted
 
 struct Url {
     bool tls = false;
@@ -91,7 +91,7 @@ public:
             auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls);
             if (!SSL_set_tlsext_host_name(stream->native_handle(), url.host.c_str()))
                 throw Error(ErrorKind::failed, "TLS: cannot set the server name " + url.host);
-            if (auto check = https_origin_check(url.host, url.port)) stream->set_verify_callback(*check);
+            if (auto trust = https_origin_trust(url.host, url.port)) stream->set_verify_callback(trust->check);
             else stream->set_verify_callback(ssl::host_name_verification(url.host));
             beast::get_lowest_layer(*stream).expires_after(io_timeout);
             beast::get_lowest_layer(*stream).connect(endpoints);
@@ -132,7 +132,10 @@ private:
 class HttpSource final : public ByteSource {
 public:
     explicit HttpSource(const std::string& url) : url_(parse_url(url)), name_(url), tls_(ssl::context::tls_client) {
-        tls_.set_default_verify_paths();
+        // An origin with its own CA (the agent's controller) never consults the system's store.
+        const auto trust = https_origin_trust(url_.host, url_.port);
+        if (trust && !trust->ca_file.empty()) tls_.load_verify_file(trust->ca_file);
+        else if (!trust) tls_.set_default_verify_paths();
         tls_.set_verify_mode(ssl::verify_peer);
         size_ = probe_size();
     }
@@ -257,12 +260,12 @@ std::unique_ptr<ByteSource> open_source(const std::string& location) {
     return is_url(location) ? open_http_source(location) : open_file_source(location);
 }
 
-void trust_https_origin(const std::string& host, const std::string& port, CertificateCheck check) {
+void trust_https_origin(const std::string& host, const std::string& port, OriginTrust trust) {
     std::lock_guard lock(origins_mutex);
-    origins[host + ":" + port] = std::move(check);
+    origins[host + ":" + port] = std::move(trust);
 }
 
-std::optional<CertificateCheck> https_origin_check(const std::string& host, const std::string& port) {
+std::optional<OriginTrust> https_origin_trust(const std::string& host, const std::string& port) {
     std::lock_guard lock(origins_mutex);
     const auto found = origins.find(host + ":" + port);
     if (found == origins.end()) return std::nullopt;

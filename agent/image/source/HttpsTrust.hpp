@@ -15,11 +15,18 @@ namespace dagda::image {
 /// An OpenSSL verify callback as Asio takes it; it must not throw.
 using CertificateCheck = std::function<bool(bool preverified, boost::asio::ssl::verify_context& context)>;
 
-/// HTTPS connections to `host`:`port` are verified by `check`. Thread-safe; a later call for the
-/// same origin replaces the earlier one.
-void trust_https_origin(const std::string& host, const std::string& port, CertificateCheck check);
+struct OriginTrust {
+    CertificateCheck check;
+    /// The CA file the chain is verified against, instead of the system's store ("" for a pin,
+    /// where only `check` decides).
+    std::string ca_file;
+};
 
-/// The check registered for an origin, if any.
-std::optional<CertificateCheck> https_origin_check(const std::string& host, const std::string& port);
+/// HTTPS connections to `host`:`port` are verified by `trust`. Thread-safe; a later call for the
+/// same origin replaces the earlier one.
+void trust_https_origin(const std::string& host, const std::string& port, OriginTrust trust);
+
+/// The trust registered for an origin, if any.
+std::optional<OriginTrust> https_origin_trust(const std::string& host, const std::string& port);
 
 }  // namespace dagda::image

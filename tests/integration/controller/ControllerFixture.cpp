@@ -25,11 +25,13 @@ bool eventually(const std::function<bool()>& condition, int seconds) {
     return condition();
 }
 
-ControllerProcess::ControllerProcess(const TempDir& dir, const std::string& state_dir, unsigned short port, const std::string& archives)
+ControllerProcess::ControllerProcess(const TempDir& dir, const std::string& state_dir, unsigned short port, const std::string& archives,
+                                     const std::vector<std::string>& extra)
     : dir_(dir), state_dir_(state_dir), log_path_(state_dir + ".log." + std::to_string(port)) {
     std::vector<std::string> argv{dagda_binary_path(), "controller", "--state-dir", state_dir, "--port", std::to_string(port),
                                   "--heartbeat-seconds", "2"};
     if (!archives.empty()) argv.insert(argv.end(), {"--archives", archives});
+    argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<ChildProcess>(argv, std::vector<std::string>{}, log_path_);
     for (int lines = 0; lines < 4; ++lines) {
         const auto line = process_->read_line(std::chrono::seconds(20));

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dagda::testing {
 
@@ -23,7 +24,9 @@ bool eventually(const std::function<bool()>& condition, int seconds);
 class ControllerProcess {
 public:
     /// Starts `dagda controller` with its state in `state_dir`; port 0 picks a free one.
-    ControllerProcess(const TempDir& dir, const std::string& state_dir, unsigned short port = 0, const std::string& archives = "");
+    /// `extra`: more options (--name, --public-host for a QEMU guest).
+    ControllerProcess(const TempDir& dir, const std::string& state_dir, unsigned short port = 0, const std::string& archives = "",
+                      const std::vector<std::string>& extra = {});
     unsigned short port() const { return port_; }
     const std::string& pin() const { return pin_; }
     std::string ca_file() const;

@@ -1,0 +1,89 @@
+// Issue 7: the live image end to end in QEMU (software emulation), once per boot path: direct
+// kernel, BIOS ISO, UEFI ISO with Secure Boot enforced, and PXE through QEMU's TFTP with iPXE.
+// A real controller on the host's loopback (the guest reaches it as 10.0.2.2) orders a whole
+// recovery of a synthetic Windows disk onto the guest's blank AHCI disk: layout, restore from the
+// controller's archive, inoculation for the VM's AHCI controller, boot fix-up, power off. The
+// disk image is then checked with sfdisk, ntfs-3g's tools and hivexget.
+// Needs the image (scripts/build-image; scripts/run-tests builds it) and qemu-system-x86; the
+// QEMU command lines are scripts/boot-image's, the same that scripts/bench-image times.
+
+#include "common/Run.hpp"
+#include "common/WindowsVolume.hpp"
+#include "integration/controller/ControllerFixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string image_dir() {
+    const char* given = std::getenv("DAGDA_IMAGE_DIR");
+    return given && *given ? given : std::string(DAGDA_SOURCE_DIR) + "/build/image";
+}
+
+bool live_image_present() {
+    return have_program("qemu-system-x86_64") && fs::exists(image_dir() + "/dagda-rescue.iso") && fs::exists(image_dir() + "/initrd.img");
+}
+
+}  // namespace
+
+TEST_CASE("live image: a whole recovery ordered by the controller, once per boot path", "[image][integration][qemu]") {
+    TempDir dir;
+    if (!live_image_present() || !windows_tools_present(dir) || !controller_tools_present()) {
+        WARN("skipped: qemu-system-x86, the live image (scripts/build-image), the Windows test tools or curl missing");
+        return;
+    }
+    const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "pxe");
+    INFO("boot path " << path);
+    const std::string archives = dir.file("archives");
+    fs::create_directories(archives);
+    const std::string source = make_windows_disk(dir, "source.img");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archives + "/server.tib") + " --progress none").exit_code == 0);
+    const std::string disk = make_image(dir, "target.img", 256ull << 20);
+
+    ControllerProcess controller(dir, dir.file("controller"), 0, archives,
+                                 {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2"});
+    const std::string token = file_bytes(controller.enrol("vm")).substr(0, 64);
+    const std::string settings = "dagda.controller=wss://10.0.2.2:" + std::to_string(controller.port()) + " dagda.pin=" + controller.pin() +
+                                 " dagda.enrolment=vm dagda.token=" + token;
+    const auto started = std::chrono::steady_clock::now();
+    // Killed by ChildProcess's destructor whatever happens (never through `timeout`, which would
+    // leave QEMU running when it is killed itself).
+    ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", path, disk, settings, dir.file("serial-" + path + ".log")},
+                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir()}, dir.file("qemu-" + path + ".log"));
+    const bool linked = eventually([&] { return controller.log().find("agent agent-vm connected") != std::string::npos; }, 180);
+    INFO(file_bytes(dir.file("serial-" + path + ".log")));
+    REQUIRE(linked);
+    const double hello_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    WARN("boot path " << path << ": hello " << hello_seconds << " s after QEMU started");
+
+    // Inoculated for the AHCI controller the disk is on (the machine's PIIX IDE controller is
+    // not the boot disk's, and the test Windows has no driver for it).
+    const nlohmann::json order{{"agent", "agent-vm"}, {"recover", {{"archive", "server.tib"}, {"for", {"ahci"}}, {"then", "poweroff"}}}};
+    const nlohmann::json answer = controller.api("POST", "/api/jobs", order);
+    INFO(answer.dump());
+    REQUIRE(answer["status"] == 201);
+    const std::string job = answer["body"]["id"];
+    const bool finished = eventually([&] { return controller.job_state(job) == "succeeded"; }, 400);
+    INFO(controller.events(job).dump().substr(0, 6000));
+    REQUIRE(finished);
+    CHECK(qemu.wait() == 0);  // machine.poweroff ended QEMU
+
+    // The disk as Windows will find it: the source's table, NTFS volumes that check clean, and
+    // the SYSTEM hive booting the in-box AHCI driver.
+    const std::string table = run("sfdisk --dump " + sh_quote(disk)).out;
+    CHECK_THAT(table, Catch::Contains("label-id: 0x43da9ab1"));
+    const std::string windows = dir.file("windows.raw");
+    REQUIRE(run("dd if=" + sh_quote(disk) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    CHECK(run("ntfsfix --no-action " + sh_quote(windows)).exit_code == 0);
+    const std::string hive = dir.file("SYSTEM");
+    REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
+    const std::string start = run("hivexget " + sh_quote(hive) + " '\\ControlSet001\\Services\\msahci' Start").out;
+    CHECK(start == "0\n");
+}
