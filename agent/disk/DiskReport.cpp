@@ -106,6 +106,8 @@ std::vector<std::string> list_disks(const SystemRoots& roots) {
     for (const auto& entry : fs::directory_iterator(roots.sys / "block", ec)) {
         const std::string name = entry.path().filename().string();
         if (name.rfind("ram", 0) == 0 || name.rfind("zram", 0) == 0) continue;
+        // Optical drives and floppies are never recovery targets (a live image's own CD is one).
+        if (name.rfind("sr", 0) == 0 || name.rfind("fd", 0) == 0) continue;
         if (name.rfind("loop", 0) == 0 && sysfs::read_uint(entry.path() / "size").value_or(0) == 0) continue;
         disks.push_back((roots.dev / name).string());
     }

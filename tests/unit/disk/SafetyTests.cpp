@@ -2,6 +2,7 @@
 // disk), plus identity read from a fake sysfs for a real loop device.
 
 #include "core/Error.hpp"
+#include "disk/DiskReport.hpp"
 #include "disk/Safety.hpp"
 
 #include "common/LoopDevice.hpp"
@@ -150,4 +151,17 @@ TEST_CASE("Target: identity of a block device from sysfs and /dev/disk", "[disk]
     CHECK(target.by_id == std::vector<std::string>{(roots.dev / "disk" / "by-id" / "wwn-0x5002538e40a1b2c3").string()});
     CHECK(target.by_path.size() == 1);
     CHECK_THAT(describe(target), Catch::Contains("Samsung SSD 870, serial S4EWNX0R123456"));
+}
+
+TEST_CASE("disk listing: optical drives, floppies, RAM disks and empty loop devices are never offered as targets", "[disk][inventory]") {
+    dagda::testing::TempDir dir;
+    dagda::disk::SystemRoots roots;
+    roots.sys = dir.path() / "sys";
+    roots.dev = dir.path() / "dev";
+    for (const char* name : {"sda", "nvme0n1", "sr0", "fd0", "ram0", "zram0", "loop0", "loop1"})
+        std::filesystem::create_directories(roots.sys / "block" / name);
+    dagda::testing::write_file(roots.sys / "block/loop0/size", "0\n");     // unattached
+    dagda::testing::write_file(roots.sys / "block/loop1/size", "2048\n");  // a test's image
+    const std::vector<std::string> disks = dagda::disk::list_disks(roots);
+    CHECK(disks == std::vector<std::string>{(roots.dev / "loop1").string(), (roots.dev / "nvme0n1").string(), (roots.dev / "sda").string()});
 }
