@@ -90,8 +90,9 @@ std::string ControllerProcess::job_state(const std::string& job) const {
 
 AgentProcess::AgentProcess(const TempDir& dir, const AgentOptions& options) : log_path_(dir.file("agent-" + options.name + ".log")) {
     const std::string state = dir.file("agent-" + options.name);
-    std::vector<std::string> environment{"DAGDA_RUN_DIR=" + state + "/run"};
-    if (!options.ca_file.empty()) environment.push_back("SSL_CERT_FILE=" + options.ca_file);
+    const std::vector<std::string> environment{"DAGDA_RUN_DIR=" + state + "/run"};
+    const std::vector<std::string> trust = options.pin.empty() ? std::vector<std::string>{"--ca", options.ca_file}
+                                                               : std::vector<std::string>{"--pin", options.pin};
     std::vector<std::string> argv{dagda_binary_path(), "agent", "--state-dir", state, "--disk", options.disk, "--machine-id", options.machine_id};
     const std::string controller = "wss://127.0.0.1:" + std::to_string(options.port);
     if (options.as_kernel_command_line) {
@@ -100,7 +101,8 @@ AgentProcess::AgentProcess(const TempDir& dir, const AgentOptions& options) : lo
                                 options.name + " dagda.token=" + file_bytes(options.token_file).substr(0, 64) + " console=ttyS0\n");
         argv.insert(argv.end(), {"--settings", cmdline});
     } else {
-        argv.insert(argv.end(), {"--controller", controller, "--pin", options.pin, "--enrolment", options.name, "--token-file", options.token_file});
+        argv.insert(argv.end(), {"--controller", controller, "--enrolment", options.name, "--token-file", options.token_file});
+        argv.insert(argv.end(), trust.begin(), trust.end());
     }
     process_ = std::make_unique<ChildProcess>(argv, environment, log_path_);
 }

@@ -55,8 +55,8 @@ struct AgentOptions {
     std::string disk;            ///< the image file it reports and may write
     std::string machine_id = "test-machine";
     unsigned short port = 0;     ///< the controller's port (or a proxy's)
-    std::string pin;
-    std::string ca_file;         ///< trusted for https archives (SSL_CERT_FILE)
+    std::string pin;             ///< the controller's pin (--pin), or empty to trust ca_file instead
+    std::string ca_file;         ///< the controller's CA (--ca), used when pin is empty
     /// Give controller, pin, enrolment and token as a kernel command line file (--settings)
     /// instead of options, as the live image's init does.
     bool as_kernel_command_line = false;

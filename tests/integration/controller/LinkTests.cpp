@@ -85,8 +85,12 @@ TEST_CASE("controller: a recovery ordered through the API runs on the agent from
     }
     Recovery r;
     ControllerProcess controller(r.dir, r.dir.file("controller"), 0, r.archives);
-    // No CA file: the agent trusts the controller's files by the same pin as the controller.
-    AgentProcess agent(r.dir, {"srv01", controller.enrol("srv01"), r.target, "machine-a", controller.port(), controller.pin(), ""});
+    // The agent trusts the controller, and the archive files it serves, by its pin or by its CA;
+    // never by the system's store.
+    const bool by_pin = GENERATE(true, false);
+    INFO((by_pin ? "trusted by pin" : "trusted by CA"));
+    AgentProcess agent(r.dir, {"srv01", controller.enrol("srv01"), r.target, "machine-a", controller.port(), by_pin ? controller.pin() : "",
+                               controller.ca_file()});
     const std::string agent_id = only_agent_id(controller);
     const std::string job = submit(controller, {{"agent", agent_id}, {"recover", {{"archive", "src.tib"}}}});
     const bool finished = eventually([&] { return controller.job_state(job) == "succeeded"; }, 90);
