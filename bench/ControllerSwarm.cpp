@@ -116,7 +116,7 @@ asio::awaitable<void> agent(const Settings& s, asio::ssl::context& tls, std::str
         std::string job;
         std::map<std::uint64_t, Clock::time_point> in_flight;
         std::uint64_t seq = 0;
-        bool linked = false;
+        bool linked = false, result_sent = false;
         // The streamer: events at the set rate and a heartbeat every 2 s, once the job is accepted.
         auto streamer = [&]() -> asio::awaitable<void> {
             asio::steady_timer timer(executor);
@@ -134,8 +134,9 @@ asio::awaitable<void> agent(const Settings& s, asio::ssl::context& tls, std::str
                 timer.expires_after(period);
                 co_await timer.async_wait(use_awaitable);
             }
-            channel->send(result_event(job, ++seq));
-            in_flight[seq] = Clock::now();
+            in_flight[++seq] = Clock::now();
+            channel->send(result_event(job, seq));
+            result_sent = true;
         };
         for (;;) {
             co_await socket.async_read(buffer, use_awaitable);
@@ -155,7 +156,7 @@ asio::awaitable<void> agent(const Settings& s, asio::ssl::context& tls, std::str
                     totals.latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
                     it = in_flight.erase(it);
                 }
-                if (Clock::now() >= stop && in_flight.empty() && seq > 0) break;
+                if (result_sent && in_flight.empty()) break;  // the job's result is acknowledged too
             } else if (message.type == "error") {
                 std::cerr << name << ": " << message.fields.dump() << "\n";
             }
