@@ -1,5 +1,6 @@
 // Issue 7: the live image end to end in QEMU (software emulation), once per boot path: direct
-// kernel, BIOS ISO, UEFI ISO with Secure Boot enforced, and PXE through QEMU's TFTP with iPXE.
+// kernel, the ISO as a CD and as a USB stick under BIOS and under UEFI with Secure Boot
+// enforced, and PXE through QEMU's TFTP with iPXE.
 // A real controller on the host's loopback (the guest reaches it as 10.0.2.2) orders a whole
 // recovery of a synthetic Windows disk onto the guest's blank AHCI disk: layout, restore from the
 // controller's archive, inoculation for the VM's AHCI controller, boot fix-up, power off. The
@@ -39,7 +40,7 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
         WARN("skipped: qemu-system-x86, the live image (scripts/build-image), the Windows test tools or curl missing");
         return;
     }
-    const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "pxe");
+    const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "usb-bios", "usb-uefi", "pxe");
     INFO("boot path " << path);
     const std::string archives = dir.file("archives");
     fs::create_directories(archives);
@@ -65,7 +66,16 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
 
     // Inoculated for the AHCI controller the disk is on (the machine's PIIX IDE controller is
     // not the boot disk's, and the test Windows has no driver for it).
-    const nlohmann::json order{{"agent", "agent-vm"}, {"recover", {{"archive", "server.tib"}, {"for", {"ahci"}}, {"then", "poweroff"}}}};
+    // The target is named as an operator would, from the agent's inventory: the 256 MiB disk
+    // (a USB boot stick is a disk too).
+    std::string target_disk;
+    const nlohmann::json agent = controller.api("GET", "/api/agents/agent-vm");
+    for (const auto& reported : agent["body"]["inventory"]["disks"])
+        if (reported.value("size_bytes", std::uint64_t{0}) == (256ull << 20)) target_disk = reported["path"];
+    INFO(agent.dump().substr(0, 3000));
+    REQUIRE(!target_disk.empty());
+    const nlohmann::json order{{"agent", "agent-vm"},
+                               {"recover", {{"archive", "server.tib"}, {"disk", target_disk}, {"for", {"ahci"}}, {"then", "poweroff"}}}};
     const nlohmann::json answer = controller.api("POST", "/api/jobs", order);
     INFO(answer.dump());
     REQUIRE(answer["status"] == 201);
