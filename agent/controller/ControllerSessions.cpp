@@ -33,13 +33,6 @@ const std::set<std::string> finished_states{"succeeded", "failed", "cancelled", 
 /// The reason a held job carries once the operator asked to cancel it.
 const std::string cancel_reason = "cancel requested by the operator";
 
-/// A frame as text; a binary frame is read like text so that the decoder refuses it by content.
-std::string take_text(beast::flat_buffer& buffer) {
-    std::string text = beast::buffers_to_string(buffer.data());
-    buffer.consume(buffer.size());
-    return text;
-}
-
 Message error(const std::string& code, const std::string& text) {
     return {"error", {{"code", code}, {"message", text}}};
 }
@@ -115,7 +108,7 @@ asio::awaitable<void> ControllerServer::agent_session(std::shared_ptr<net::WebSo
         co_await socket.async_write(asio::buffer(challenge), use_awaitable);
         beast::flat_buffer buffer;
         co_await socket.async_read(buffer, use_awaitable);
-        if (const auto refusal = admit(*channel, take_text(buffer), nonce)) {
+        if (const auto refusal = admit(*channel, net::take_frame(buffer), nonce)) {
             co_await socket.async_write(asio::buffer(*refusal), use_awaitable);
             channel->close();
             co_return;
@@ -125,7 +118,7 @@ asio::awaitable<void> ControllerServer::agent_session(std::shared_ptr<net::WebSo
         asio::co_spawn(io_, write_loop(channel), asio::detached);
         for (;;) {
             co_await socket.async_read(buffer, use_awaitable);
-            handle_frame(*channel, take_text(buffer));
+            handle_frame(*channel, net::take_frame(buffer));
         }
     } catch (const boost::system::system_error& e) {
         log_session_end(*channel, e.code());

@@ -39,12 +39,6 @@ struct LinkDown : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-std::string text_of(beast::flat_buffer& buffer) {
-    std::string text = beast::buffers_to_string(buffer.data());
-    buffer.consume(buffer.size());
-    return text;
-}
-
 Message event_message(const jobs::PendingEvent& event) {
     return {"event", {{"seq", event.seq}, {"job", event.job}, {"event", event.event}}};
 }
@@ -133,16 +127,16 @@ asio::awaitable<void> AgentLink::session() {
 
     beast::flat_buffer buffer;
     co_await socket.async_read(buffer, use_awaitable);
-    const std::string hello = hello_frame(text_of(buffer));
+    const std::string hello = hello_frame(net::take_frame(buffer));
     co_await socket.async_write(asio::buffer(hello), use_awaitable);
     co_await socket.async_read(buffer, use_awaitable);
     channel_ = channel;
-    const int heartbeat_seconds = welcomed(text_of(buffer));  // queues the resends on channel_
+    const int heartbeat_seconds = welcomed(net::take_frame(buffer));  // queues the resends on channel_
     asio::co_spawn(io_, write_loop(channel), asio::detached);
     asio::co_spawn(io_, heartbeats(channel, heartbeat_seconds), asio::detached);
     for (;;) {
         co_await socket.async_read(buffer, use_awaitable);
-        const std::string frame = text_of(buffer);
+        const std::string frame = net::take_frame(buffer);
         try {
             on_message(protocol::decode(frame));
         } catch (const protocol::ProtocolError& e) {

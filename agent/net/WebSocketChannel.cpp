@@ -2,11 +2,18 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
 namespace dagda::net {
 
 namespace asio = boost::asio;
+
+std::string take_frame(boost::beast::flat_buffer& buffer) {
+    std::string text = boost::beast::buffers_to_string(buffer.data());
+    buffer.consume(buffer.size());
+    return text;
+}
 
 WebSocketChannel::WebSocketChannel(SecureWebSocket&& socket) : socket_(std::move(socket)), wake_(socket_.get_executor()) {
     socket_.text(true);

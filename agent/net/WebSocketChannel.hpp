@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -20,6 +21,10 @@
 namespace dagda::net {
 
 using SecureWebSocket = boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+
+/// The frame a read left in `buffer`, as text, and the buffer emptied for the next read. A binary
+/// frame is taken as text too, so that the protocol's decoder refuses it by its content.
+std::string take_frame(boost::beast::flat_buffer& buffer);
 
 class WebSocketChannel : public std::enable_shared_from_this<WebSocketChannel> {
 public:
