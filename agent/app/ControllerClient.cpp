@@ -1,6 +1,7 @@
 #include "app/ControllerClient.hpp"
 
 #include "core/Error.hpp"
+#include "core/Url.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -31,26 +32,11 @@ bool is_address(const std::string& host) {
 }  // namespace
 
 ControllerEndpoint parse_controller_url(const std::string& url) {
-    const std::string scheme = "https://";
-    if (url.rfind(scheme, 0) != 0) throw Error(ErrorKind::usage, "--controller must be https://HOST:PORT, not \"" + url + "\"");
-    std::string authority = url.substr(scheme.size());
-    while (!authority.empty() && authority.back() == '/') authority.pop_back();
-    if (authority.find('/') != std::string::npos) throw Error(ErrorKind::usage, "--controller is https://HOST:PORT, without a path: \"" + url + "\"");
-    ControllerEndpoint out;
-    if (!authority.empty() && authority.front() == '[') {  // [::1]:8443
-        const std::size_t close = authority.find(']');
-        if (close == std::string::npos) throw Error(ErrorKind::usage, url + ": malformed IPv6 address");
-        out.host = authority.substr(1, close - 1);
-        if (close + 1 < authority.size() && authority[close + 1] == ':') out.port = authority.substr(close + 2);
-    } else {
-        const std::size_t colon = authority.rfind(':');
-        out.host = authority.substr(0, colon);
-        if (colon != std::string::npos) out.port = authority.substr(colon + 1);
-    }
-    if (out.host.empty()) throw Error(ErrorKind::usage, url + ": no host");
-    if (out.port.empty()) out.port = "443";
-    if (out.port.find_first_not_of("0123456789") != std::string::npos) throw Error(ErrorKind::usage, url + ": the port is not a number");
-    return out;
+    const Url parts = parse_url(url, ErrorKind::usage);
+    if (parts.scheme != "https") throw Error(ErrorKind::usage, "--controller must be https://HOST:PORT, not \"" + url + "\"");
+    if (parts.target.find_first_not_of('/') != std::string::npos)
+        throw Error(ErrorKind::usage, "--controller is https://HOST:PORT, without a path: \"" + url + "\"");
+    return {parts.host, parts.port.empty() ? "443" : parts.port};
 }
 
 // One TLS connection. Beast's stream deadlines apply to asynchronous operations only, so each

@@ -2,6 +2,7 @@
 #include "image/source/HttpsTrust.hpp"
 
 #include "core/Error.hpp"
+#include "core/Url.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -39,35 +40,15 @@ constexpr auto io_timeout = std::chrono::seconds(30);
 std::mutex origins_mutex;
 std::map<std::string, OriginTrust> origins;  // "host:port" -> how it is trusted
 
-struct Url {
+struct HttpUrl {
     bool tls = false;
-    std::string host;
-    std::string port;
-    std::string target;
+    std::string host, port, target;
 };
 
-Url parse_url(const std::string& url) {
-    Url out;
-    std::string rest;
-    if (url.rfind("http://", 0) == 0) rest = url.substr(7);
-    else if (url.rfind("https://", 0) == 0) {
-        out.tls = true;
-        rest = url.substr(8);
-    } else throw Error(ErrorKind::failed, url + " is not an http:// or https:// URL");
-    const std::size_t slash = rest.find('/');
-    const std::string authority = rest.substr(0, slash);
-    out.target = slash == std::string::npos ? "/" : rest.substr(slash);
-    if (!authority.empty() && authority.front() == '[') {  // [::1]:8080
-        const std::size_t close = authority.find(']');
-        if (close == std::string::npos) throw Error(ErrorKind::failed, url + ": malformed IPv6 address");
-        out.host = authority.substr(1, close - 1);
-        if (close + 1 < authority.size() && authority[close + 1] == ':') out.port = authority.substr(close + 2);
-    } else {
-        const std::size_t colon = authority.rfind(':');
-        out.host = authority.substr(0, colon);
-        if (colon != std::string::npos) out.port = authority.substr(colon + 1);
-    }
-    if (out.host.empty()) throw Error(ErrorKind::failed, url + ": no host");
+HttpUrl parse_http_url(const std::string& url) {
+    const Url parts = parse_url(url, ErrorKind::failed);
+    if (parts.scheme != "http" && parts.scheme != "https") throw Error(ErrorKind::failed, url + " is not an http:// or https:// URL");
+    HttpUrl out{parts.scheme == "https", parts.host, parts.port, parts.target.empty() ? "/" : parts.target};
     if (out.port.empty()) out.port = out.tls ? "443" : "80";
     return out;
 }
@@ -84,7 +65,7 @@ void set_socket_timeouts(int fd) {
 // One kept-alive connection, plain or TLS.
 class Connection {
 public:
-    Connection(net::io_context& io, ssl::context& tls, const Url& url) : url_(url) {
+    Connection(net::io_context& io, ssl::context& tls, const HttpUrl& url) : url_(url) {
         tcp::resolver resolver(io);
         const auto endpoints = resolver.resolve(url.host, url.port);
         if (url.tls) {
@@ -125,13 +106,13 @@ public:
     }
 
 private:
-    Url url_;
+    HttpUrl url_;
     std::variant<std::unique_ptr<beast::tcp_stream>, std::unique_ptr<beast::ssl_stream<beast::tcp_stream>>> stream_;
 };
 
 class HttpSource final : public ByteSource {
 public:
-    explicit HttpSource(const std::string& url) : url_(parse_url(url)), name_(url), tls_(ssl::context::tls_client) {
+    explicit HttpSource(const std::string& url) : url_(parse_http_url(url)), name_(url), tls_(ssl::context::tls_client) {
         // An origin with its own CA (the agent's controller) never consults the system's store.
         const auto trust = https_origin_trust(url_.host, url_.port);
         if (trust && !trust->ca_file.empty()) tls_.load_verify_file(trust->ca_file);
@@ -237,7 +218,7 @@ private:
         idle_.push_back(std::move(connection));
     }
 
-    Url url_;
+    HttpUrl url_;
     std::string name_;
     net::io_context io_;
     ssl::context tls_;
