@@ -21,7 +21,10 @@ int run_controller(const std::vector<std::string>& args) {
         "archives", po::value<std::string>(), "the folder of TIB archives to serve to agents")(
         "public-url", po::value<std::string>(), "how agents reach this controller (default https://LISTEN:PORT)")(
         "public-host", po::value<std::string>(), "the host of that default URL instead of the listen address (10.0.2.2 for QEMU guests)")(
-        "heartbeat-seconds", po::value<int>()->default_value(10), "how often agents send a heartbeat (1-3600)");
+        "heartbeat-seconds", po::value<int>()->default_value(10), "how often agents send a heartbeat (1-3600)")(
+        "boot-port", po::value<unsigned short>(), "also serve PXE boot files and iPXE scripts over plain HTTP on this port (0: any free port)")(
+        "boot-files", po::value<std::string>(), "the live image's pxe folder (vmlinuz, initrd.img) for the boot port")(
+        "kernel-options", po::value<std::string>(), "kernel options of the iPXE scripts (default: console=tty0 console=ttyS0,115200)");
     const auto vm = parse_args(args, {"controller"}, options, {});
     if (!vm) return 0;
     controller::ControllerSettings settings;
@@ -33,6 +36,9 @@ int run_controller(const std::vector<std::string>& args) {
     if (vm->count("public-url")) settings.public_url = (*vm)["public-url"].as<std::string>();
     if (vm->count("public-host")) settings.public_host = (*vm)["public-host"].as<std::string>();
     settings.heartbeat_seconds = (*vm)["heartbeat-seconds"].as<int>();
+    if (vm->count("boot-port")) settings.boot_port = (*vm)["boot-port"].as<unsigned short>();
+    if (vm->count("boot-files")) settings.boot_files_dir = (*vm)["boot-files"].as<std::string>();
+    if (vm->count("kernel-options")) settings.kernel_options = (*vm)["kernel-options"].as<std::string>();
     if (settings.heartbeat_seconds < 1 || settings.heartbeat_seconds > 3600) throw po::error("--heartbeat-seconds must be 1 to 3600");
 
     boost::asio::io_context io;
@@ -44,8 +50,9 @@ int run_controller(const std::vector<std::string>& args) {
     std::cout << "certificate pin: " << server.pin() << "\n"
               << "CA certificate: " << server.ca_file() << "\n"
               << "operator token: " << server.operator_token_file() << "\n"
-              << "listening on https://" << settings.listen_address << ":" << server.port() << " (agents: wss://…/agent)\n"
-              << std::flush;
+              << "listening on https://" << settings.listen_address << ":" << server.port() << " (agents: wss://…/agent)\n";
+    if (!server.boot_script_url().empty()) std::cout << "iPXE boot script: " << server.boot_script_url() << "\n";
+    std::cout << std::flush;
     io.run();
     return 0;
 }

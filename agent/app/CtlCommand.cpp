@@ -81,13 +81,21 @@ void print_queued(const json& answer, const std::string& agent) {
 int ctl_enrol(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("name", po::value<std::string>()->required(), "the machine's name (1-64 of A-Z a-z 0-9 . _ -)")(
+        "mac", po::value<std::string>(), "the MAC address it boots by PXE with: the controller's boot port then serves its iPXE script")(
         "json", "print {\"name\", \"token\"}");
     const auto vm = parse_ctl(args, "enrol", options, positional_words({"name"}));
     if (!vm) return 0;
-    const json answer = ctl_client(*vm)->post("/api/enrolments", {{"name", (*vm)["name"].as<std::string>()}});
+    json request = {{"name", (*vm)["name"].as<std::string>()}};
+    if (vm->count("mac")) request["mac"] = (*vm)["mac"].as<std::string>();
+    const json answer = ctl_client(*vm)->post("/api/enrolments", request);
     if (vm->count("json")) std::cout << answer.dump(2) << "\n";
     else std::cout << answer.value("token", "") << "\n";
-    std::cerr << "dagda ctl: give this token to the agent of " << answer.value("name", "") << " (kernel command line or config file); it is shown once\n";
+    if (answer.contains("mac"))
+        std::cerr << "dagda ctl: " << answer.value("name", "") << " boots its agent by PXE from the controller's boot port (card "
+                  << answer.value("mac", "") << "); the token is in that script too\n";
+    else
+        std::cerr << "dagda ctl: give this token to the agent of " << answer.value("name", "")
+                  << " (kernel command line or config file); it is shown once\n";
     return 0;
 }
 
@@ -205,7 +213,7 @@ int ctl_cancel(const std::vector<std::string>& args) {
 
 const std::vector<CtlSubcommand>& ctl_subcommands() {
     static const std::vector<CtlSubcommand> subcommands{
-        {"enrol", "NAME [--json]", "enrol a machine: prints the token its agent proves itself with", ctl_enrol},
+        {"enrol", "NAME [--mac MAC] [--json]", "enrol a machine: prints the token its agent proves itself with", ctl_enrol},
         {"agents", "[--json]", "the agents: connected or not, last seen, version, disks", ctl_agents},
         {"submit", "AGENT PLAN.json", "queue a plan (docs/plan.md) for an agent; prints the job's id", ctl_submit},
         {"recover", "AGENT ARCHIVE.tib [--generation N] [--disk D] [--for T]... [--drivers DIR] [--then reboot|poweroff]",

@@ -5,6 +5,7 @@
 #include "controller/Api.hpp"
 
 #include "controller/ApiError.hpp"
+#include "controller/BootScripts.hpp"
 #include "core/Error.hpp"
 #include "protocol/Messages.hpp"
 #include "protocol/Proof.hpp"
@@ -185,12 +186,20 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
 }
 
 ApiResponse Api::enrol(const json& body) {
-    refuse_unknown_keys(body, {"name"}, "an enrolment");
+    refuse_unknown_keys(body, {"name", "mac"}, "an enrolment");
     if (!body.contains("name") || !body["name"].is_string()) bad_request("an enrolment needs a \"name\" (a string)");
     const std::string name = body["name"].get<std::string>();
     if (!valid_enrolment_name(name)) bad_request("an enrolment name is 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
+    std::string mac;
+    if (body.contains("mac")) {
+        const auto canonical = body["mac"].is_string() ? canonical_mac(body["mac"].get<std::string>()) : std::nullopt;
+        if (!canonical) bad_request("\"mac\" is the MAC address the machine boots by PXE with, as aa:bb:cc:dd:ee:ff");
+        mac = *canonical;
+    }
     try {
-        return {201, {{"name", name}, {"token", store_.enrol(name)}}, ""};
+        json answer = {{"name", name}, {"token", store_.enrol(name, mac)}};
+        if (!mac.empty()) answer["mac"] = mac;
+        return {201, std::move(answer), ""};
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::refused) conflict(e.what());
         throw;

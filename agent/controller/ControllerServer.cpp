@@ -6,6 +6,7 @@
 
 #include "controller/FileRanges.hpp"
 #include "core/Error.hpp"
+#include "core/Url.hpp"
 #include "net/Certificates.hpp"
 #include "protocol/Proof.hpp"
 
@@ -112,6 +113,19 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
         const bool v6 = host.find(':') != std::string::npos;
         settings_.public_url = "https://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port_);
     }
+    if (settings_.boot_port) {
+        if (settings_.boot_files_dir.empty())
+            throw Error(ErrorKind::usage, "a boot port needs the live image's pxe folder (--boot-files), where vmlinuz and initrd.img are");
+        boot_ = std::make_unique<BootServer>(io_, store_, settings_.listen_address, *settings_.boot_port, settings_.boot_files_dir);
+        // Machines reach the boot port and the agent port by the host they reach the API by.
+        const Url public_url = parse_url(settings_.public_url, ErrorKind::usage);
+        const std::string host = public_url.host.find(':') != std::string::npos ? "[" + public_url.host + "]" : public_url.host;
+        boot_scripts_.boot_url = "http://" + host + ":" + std::to_string(boot_->port()) + "/boot";
+        boot_scripts_.controller_url = "wss://" + host + ":" + (public_url.port.empty() ? "443" : public_url.port);
+        boot_scripts_.pin = pin_;
+        boot_scripts_.kernel_options = settings_.kernel_options;
+        boot_script_url_ = boot_scripts_.boot_url + "/boot.ipxe";
+    }
     ApiSettings api;
     api.operator_token = operator_token;
     api.archives_dir = settings_.archives_dir;
@@ -119,7 +133,10 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
 }
 
-void ControllerServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void ControllerServer::start() {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    if (boot_) boot_->start(boot_scripts_);
+}
 
 std::int64_t ControllerServer::now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -181,7 +198,10 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
             }
             const std::string target(request.target());
             if (target.rfind("/files/", 0) == 0) {
-                const bool keep = co_await serve_file(stream, request, settings_.archives_dir, files_key_);
+                const auto path = archive_path(target, settings_.archives_dir, files_key_);
+                bool keep = false;
+                if (path) keep = co_await serve_file(stream, request, *path);
+                else keep = co_await answer_text(stream, request, http::status::not_found, "no such file");
                 if (!keep) break;
                 continue;
             }

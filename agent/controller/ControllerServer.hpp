@@ -6,6 +6,7 @@
 
 #include "net/WebSocketChannel.hpp"
 #include "controller/Api.hpp"
+#include "controller/BootServer.hpp"
 #include "controller/Store.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -33,6 +34,9 @@ struct ControllerSettings {
     std::string public_url;               ///< how agents reach this controller; default https://HOST:PORT
     std::string public_host;              ///< HOST of that default: the listen address unless given (a VM's 10.0.2.2)
     int heartbeat_seconds = 10;
+    std::optional<unsigned short> boot_port;  ///< the plain-HTTP boot port (BootServer); none: no PXE serving
+    std::string boot_files_dir;               ///< the live image's pxe/ folder (vmlinuz, initrd.img)
+    std::string kernel_options = "console=tty0 console=ttyS0,115200";  ///< in every iPXE script
 };
 
 class ControllerServer : private ApiHooks {
@@ -44,6 +48,8 @@ public:
     void start();
 
     unsigned short port() const noexcept { return port_; }
+    /// The boot port's generic iPXE script (what DHCP names for iPXE clients), or "" without one.
+    const std::string& boot_script_url() const noexcept { return boot_script_url_; }
     const std::string& pin() const noexcept { return pin_; }
     const std::string& ca_file() const noexcept { return ca_file_; }
     const std::string& operator_token_file() const noexcept { return operator_token_file_; }
@@ -77,6 +83,9 @@ private:
     unsigned short port_ = 0;
     std::string pin_, ca_file_, operator_token_file_, files_key_;
     std::unique_ptr<Api> api_;
+    std::unique_ptr<BootServer> boot_;
+    BootScriptSettings boot_scripts_;
+    std::string boot_script_url_;
     std::map<std::string, std::shared_ptr<net::WebSocketChannel>> connected_;  ///< agent id → its live connection
     std::set<std::string> cancels_;  ///< jobs whose cancel is still to be delivered to their agent
 };

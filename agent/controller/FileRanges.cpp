@@ -43,18 +43,6 @@ void common_headers(http::response<Body>& response, const http::request<http::st
     response.keep_alive(request.keep_alive());
 }
 
-asio::awaitable<bool> answer_error(beast::ssl_stream<beast::tcp_stream>& stream, const http::request<http::string_body>& request,
-                                   http::status status, const std::string& text, std::uint64_t size = 0) {
-    http::response<http::string_body> response{status, request.version()};
-    common_headers(response, request);
-    response.set(http::field::content_type, "text/plain");
-    if (status == http::status::range_not_satisfiable) response.set(http::field::content_range, "bytes */" + std::to_string(size));
-    response.body() = text + "\n";
-    response.prepare_payload();
-    co_await http::async_write(stream, response, asio::use_awaitable);
-    co_return request.keep_alive();
-}
-
 }  // namespace
 
 std::optional<ByteRange> requested_range(const std::string& header, std::uint64_t size) {
@@ -72,21 +60,40 @@ std::optional<ByteRange> requested_range(const std::string& header, std::uint64_
     return range;
 }
 
-asio::awaitable<bool> serve_file(beast::ssl_stream<beast::tcp_stream>& stream, const http::request<http::string_body>& request,
-                                 const std::string& archives_dir, const std::string& files_key) {
-    if (request.method() != http::verb::get && request.method() != http::verb::head)
-        co_return co_await answer_error(stream, request, http::status::method_not_allowed, "files are read with GET or HEAD");
-    // /files/KEY/NAME: the key is compared in constant time, like every secret of the controller.
-    const std::string target(request.target());
+std::optional<std::string> archive_path(const std::string& target, const std::string& archives_dir, const std::string& files_key) {
     const std::string rest = target.substr(std::string("/files/").size());
     const auto slash = rest.find('/');
     const std::string key = rest.substr(0, slash), name = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (archives_dir.empty() || !protocol::same_proof(key, files_key) || !plain_file_name(name))
-        co_return co_await answer_error(stream, request, http::status::not_found, "no such file");
-    const std::string path = archives_dir + "/" + name;
+    if (archives_dir.empty() || !protocol::same_proof(key, files_key) || !plain_file_name(name)) return std::nullopt;
+    return archives_dir + "/" + name;
+}
+
+template <typename Stream>
+asio::awaitable<bool> answer_text(Stream& stream, const http::request<http::string_body>& request, http::status status,
+                                  const std::string& text, std::uint64_t size) {
+    http::response<http::string_body> response{status, request.version()};
+    common_headers(response, request);
+    response.set(http::field::content_type, "text/plain");
+    if (status == http::status::method_not_allowed) response.set(http::field::allow, "GET, HEAD");
+    if (status == http::status::range_not_satisfiable) response.set(http::field::content_range, "bytes */" + std::to_string(size));
+    response.body() = text.empty() || text.back() == '\n' ? text : text + "\n";
+    response.prepare_payload();
+    if (request.method() == http::verb::head) {
+        http::response_serializer<http::string_body> head(response);
+        co_await http::async_write_header(stream, head, asio::use_awaitable);
+    } else {
+        co_await http::async_write(stream, response, asio::use_awaitable);
+    }
+    co_return request.keep_alive();
+}
+
+template <typename Stream>
+asio::awaitable<bool> serve_file(Stream& stream, const http::request<http::string_body>& request, const std::string& path) {
+    if (request.method() != http::verb::get && request.method() != http::verb::head)
+        co_return co_await answer_text(stream, request, http::status::method_not_allowed, "files are read with GET or HEAD");
     std::error_code status_error;
     if (!std::filesystem::is_regular_file(path, status_error))
-        co_return co_await answer_error(stream, request, http::status::not_found, "no such file");
+        co_return co_await answer_text(stream, request, http::status::not_found, "no such file");
     const std::uint64_t size = std::filesystem::file_size(path);
 
     std::optional<ByteRange> range;
@@ -96,14 +103,14 @@ asio::awaitable<bool> serve_file(beast::ssl_stream<beast::tcp_stream>& stream, c
     } catch (const std::invalid_argument& e) {
         bad_range = e.what();
     }
-    if (!bad_range.empty()) co_return co_await answer_error(stream, request, http::status::range_not_satisfiable, bad_range, size);
+    if (!bad_range.empty()) co_return co_await answer_text(stream, request, http::status::range_not_satisfiable, bad_range, size);
     if (!range) {
         http::response<http::file_body> response{http::status::ok, request.version()};
         common_headers(response, request);
         response.set(http::field::content_type, "application/octet-stream");
         beast::error_code open_error;
         response.body().open(path.c_str(), beast::file_mode::scan, open_error);
-        if (open_error) co_return co_await answer_error(stream, request, http::status::not_found, "no such file");
+        if (open_error) co_return co_await answer_text(stream, request, http::status::not_found, "no such file");
         response.prepare_payload();
         if (request.method() == http::verb::head) {
             http::response_serializer<http::file_body> head(response);
@@ -115,7 +122,7 @@ asio::awaitable<bool> serve_file(beast::ssl_stream<beast::tcp_stream>& stream, c
     }
     const std::uint64_t length = range->last - range->first + 1;
     if (length > largest_range)
-        co_return co_await answer_error(stream, request, http::status::range_not_satisfiable, "a range is served up to 80 MiB", size);
+        co_return co_await answer_text(stream, request, http::status::range_not_satisfiable, "a range is served up to 80 MiB", size);
     http::response<http::string_body> response{http::status::partial_content, request.version()};
     common_headers(response, request);
     response.set(http::field::content_type, "application/octet-stream");
@@ -131,12 +138,20 @@ asio::awaitable<bool> serve_file(beast::ssl_stream<beast::tcp_stream>& stream, c
             done += static_cast<std::uint64_t>(got);
         }
         if (fd >= 0) ::close(fd);
-        if (done != length) co_return co_await answer_error(stream, request, http::status::internal_server_error, "the file could not be read");
+        if (done != length) co_return co_await answer_text(stream, request, http::status::internal_server_error, "the file could not be read");
     }
     response.prepare_payload();
     if (request.method() == http::verb::head) response.content_length(length);
     co_await http::async_write(stream, response, asio::use_awaitable);
     co_return request.keep_alive();
 }
+
+template asio::awaitable<bool> serve_file(beast::ssl_stream<beast::tcp_stream>&, const http::request<http::string_body>&,
+                                         const std::string&);
+template asio::awaitable<bool> serve_file(beast::tcp_stream&, const http::request<http::string_body>&, const std::string&);
+template asio::awaitable<bool> answer_text(beast::ssl_stream<beast::tcp_stream>&, const http::request<http::string_body>&, http::status,
+                                          const std::string&, std::uint64_t);
+template asio::awaitable<bool> answer_text(beast::tcp_stream&, const http::request<http::string_body>&, http::status, const std::string&,
+                                          std::uint64_t);
 
 }  // namespace dagda::controller

@@ -1,5 +1,6 @@
 #include "controller/Store.hpp"
 
+#include "controller/BootScripts.hpp"
 #include "core/Error.hpp"
 #include "protocol/Proof.hpp"
 
@@ -11,7 +12,7 @@ namespace dagda::controller {
 namespace {
 
 // Version 1: the first tables. Version 2 adds jobs.reason (why a job was refused, cancelled or
-// failed). A database is brought up to the current version when opened, in one transaction.
+// failed). Version 3 adds enrolments.mac (the network card a machine boots by PXE with). A database is brought up to the current version when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -25,7 +26,20 @@ CREATE TABLE IF NOT EXISTS events (
   job TEXT NOT NULL REFERENCES jobs(id), seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (job, seq));
 )sql";
 constexpr const char* migration_v2 = "ALTER TABLE jobs ADD COLUMN reason TEXT;";
-constexpr std::int64_t schema_version = 2;
+constexpr const char* migration_v3 = R"sql(
+ALTER TABLE enrolments ADD COLUMN mac TEXT;
+CREATE UNIQUE INDEX enrolments_by_mac ON enrolments(mac);
+)sql";
+constexpr std::int64_t schema_version = 3;
+
+/// Whether the hello's inventory lists a network interface with this (canonical) MAC.
+bool inventory_has_mac(const nlohmann::json& inventory, const std::string& mac) {
+    if (!inventory.is_object() || !inventory.contains("network") || !inventory["network"].is_array()) return false;
+    for (const auto& link : inventory["network"])
+        if (link.is_object() && link.contains("mac") && link["mac"].is_string() && canonical_mac(link["mac"].get<std::string>()) == mac)
+            return true;
+    return false;
+}
 
 /// The peer is told only "unauthorized" (the message's code); the reason stays in the
 /// controller's own log and tests, so a refusal does not tell which enrolments exist.
@@ -51,24 +65,44 @@ Store::Store(const std::string& path) : db_(path) {
     Transaction transaction(db_);
     if (version < 1) db_.execute(schema_v1);
     if (version < 2) db_.execute(migration_v2);
+    if (version < 3) db_.execute(migration_v3);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }
 
-std::string Store::enrol(const std::string& name) {
+std::string Store::enrol(const std::string& name, const std::string& mac) {
     if (name.empty() || name.size() > 128) throw Error(ErrorKind::usage, "an enrolment name is 1 to 128 characters");
+    if (!mac.empty() && canonical_mac(mac) != mac) throw Error(ErrorKind::usage, "\"" + mac + "\" is not a MAC address as aa:bb:cc:dd:ee:ff");
     const std::string token = protocol::random_nonce();
-    Statement insert(db_, "INSERT OR IGNORE INTO enrolments (name, token) VALUES (?, ?)");
-    if (insert.bind(1, name).bind(2, token).run() == 0) throw Error(ErrorKind::refused, "the enrolment \"" + name + "\" exists already");
+    Transaction transaction(db_);
+    if (!mac.empty() && enrolment_for_mac(mac))
+        throw Error(ErrorKind::refused, "the MAC address " + mac + " belongs to the enrolment \"" + enrolment_for_mac(mac)->name + "\" already");
+    Statement insert(db_, "INSERT OR IGNORE INTO enrolments (name, token, mac) VALUES (?, ?, ?)");
+    insert.bind(1, name).bind(2, token);
+    if (mac.empty()) insert.bind_null(3);
+    else insert.bind(3, mac);
+    if (insert.run() == 0) throw Error(ErrorKind::refused, "the enrolment \"" + name + "\" exists already");
+    transaction.commit();
     return token;
+}
+
+std::optional<BootEnrolment> Store::enrolment_for_mac(const std::string& mac) {
+    Statement find(db_, "SELECT name, token FROM enrolments WHERE mac = ?");
+    if (mac.empty() || !find.bind(1, mac).step()) return std::nullopt;
+    return BootEnrolment{find.text(0), find.text(1)};
 }
 
 std::string Store::admit(const std::string& enrolment, const std::string& proof, const std::string& nonce, const std::string& machine_id,
                          const std::string& boot_id, const std::string& agent_version, const nlohmann::json& inventory, std::int64_t now) {
     Transaction transaction(db_);
-    Statement find(db_, "SELECT token, machine_id FROM enrolments WHERE name = ?");
+    Statement find(db_, "SELECT token, machine_id, mac FROM enrolments WHERE name = ?");
     if (!find.bind(1, enrolment).step()) unauthorized("no enrolment \"" + enrolment.substr(0, 128) + "\"");
     if (!protocol::same_proof(proof, protocol::token_proof(find.text(0), nonce))) unauthorized("the proof does not match the enrolment's token");
+    // A token enrolled for a MAC travels in a cleartext iPXE script (BootServer); it is good only
+    // on a machine that has that network card, so a copy read off the wire is worth less.
+    const auto mac = find.optional_text(2);
+    if (mac && !inventory_has_mac(inventory, *mac))
+        unauthorized("the enrolment \"" + enrolment + "\" is for the machine with MAC " + *mac + ", and this agent has no such network card");
     const auto bound = find.optional_text(1);
     if (bound && *bound != machine_id) unauthorized("the token of \"" + enrolment + "\" belongs to another machine");
     if (!bound) Statement(db_, "UPDATE enrolments SET machine_id = ? WHERE name = ?").bind(1, machine_id).bind(2, enrolment).run();

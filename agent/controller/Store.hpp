@@ -29,19 +29,28 @@ struct JobRecord {
     std::string reason;               ///< why it reached its state (a refusal's problems, a cancel); "" when none was given
 };
 
+/// What the boot port needs to write a machine's iPXE script.
+struct BootEnrolment {
+    std::string name, token;
+};
+
 class Store {
 public:
-    /// Opens or creates the database at `path` (schema version 2; a version 1 database is
+    /// Opens or creates the database at `path` (schema version 3; an older database is
     /// migrated). Throws Error{failed} for a database of a newer controller.
     explicit Store(const std::string& path);
 
     /// A new enrolment named `name` (a machine's name for the operator) and its fresh token, to
-    /// hand to that machine's agent. Refuses a name in use (Error{refused}).
-    std::string enrol(const std::string& name);
+    /// hand to that machine's agent. `mac` (canonical, see canonical_mac; "" for none) is the
+    /// network card the machine boots by PXE with: the boot port serves that machine's script, and
+    /// only an agent that reports the card is admitted. Refuses a name or MAC in use (Error{refused}).
+    std::string enrol(const std::string& name, const std::string& mac = "");
+    /// The enrolment of the machine with this canonical MAC, if one was enrolled with it.
+    std::optional<BootEnrolment> enrolment_for_mac(const std::string& mac);
 
     /// Admits an agent's hello, or throws Error{refused} starting "unauthorized:": an unknown
-    /// enrolment, a proof that is not HMAC(token, nonce), or a token already bound to another
-    /// machine. Binds the token to `machine_id` on first use; records the agent; returns its id.
+    /// enrolment, a proof that is not HMAC(token, nonce), a token already bound to another
+    /// machine, or an enrolment made for a MAC that the inventory's network cards do not include. Binds the token to `machine_id` on first use; records the agent; returns its id.
     std::string admit(const std::string& enrolment, const std::string& proof, const std::string& nonce, const std::string& machine_id,
                       const std::string& boot_id, const std::string& agent_version, const nlohmann::json& inventory, std::int64_t now);
     std::vector<AgentRecord> agents();

@@ -2,6 +2,7 @@
 
 #include "common/Run.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -33,12 +34,14 @@ ControllerProcess::ControllerProcess(const TempDir& dir, const std::string& stat
     if (!archives.empty()) argv.insert(argv.end(), {"--archives", archives});
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<ChildProcess>(argv, std::vector<std::string>{}, log_path_);
-    for (int lines = 0; lines < 4; ++lines) {
+    const bool boot_port = std::find(extra.begin(), extra.end(), "--boot-port") != extra.end();
+    while (pin_.empty() || port_ == 0 || (boot_port && boot_script_url_.empty())) {
         const auto line = process_->read_line(std::chrono::seconds(20));
         if (!line) throw std::runtime_error("the controller did not start: " + file_bytes(log_path_));
         if (line->rfind("certificate pin: ", 0) == 0) pin_ = line->substr(17);
         if (const auto at = line->find("127.0.0.1:"); line->rfind("listening on", 0) == 0 && at != std::string::npos)
             port_ = static_cast<unsigned short>(std::stoi(line->substr(at + 10)));
+        if (line->rfind("iPXE boot script: ", 0) == 0) boot_script_url_ = line->substr(18);
     }
     std::ifstream token(state_dir + "/operator-token");
     std::getline(token, token_);

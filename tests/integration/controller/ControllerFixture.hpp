@@ -31,6 +31,8 @@ public:
     const std::string& pin() const { return pin_; }
     std::string ca_file() const;
     std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+    /// With --boot-port: the generic iPXE script's URL, as the controller prints it.
+    const std::string& boot_script_url() const { return boot_script_url_; }
     /// A REST call; returns {"status": N, "body": JSON}.
     nlohmann::json api(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) const;
     /// Enrols `name`; writes its token to a file and returns the file's path.
@@ -46,7 +48,7 @@ private:
     std::string state_dir_, log_path_;
     std::unique_ptr<ChildProcess> process_;
     unsigned short port_ = 0;
-    std::string pin_, token_;
+    std::string pin_, token_, boot_script_url_;
 };
 
 struct AgentOptions {

@@ -75,11 +75,12 @@ private:
     beast::flat_buffer buffer_;
 };
 
-std::string hello(const std::string& enrolment, const std::string& token, const std::string& nonce, const std::string& machine) {
+std::string hello(const std::string& enrolment, const std::string& token, const std::string& nonce, const std::string& machine,
+                  const nlohmann::json& network = nlohmann::json::array()) {
     return dagda::protocol::encode({"hello",
                                     {{"agent_version", "test"}, {"boot_id", "boot-1"}, {"enrolment", enrolment},
                                      {"proof", dagda::protocol::token_proof(token, nonce)},
-                                     {"inventory", {{"machine", {{"machine_id", machine}}}, {"disks", nlohmann::json::array()}}}}});
+                                     {"inventory", {{"machine", {{"machine_id", machine}}}, {"disks", nlohmann::json::array()}, {"network", network}}}}});
 }
 
 std::string token_in(const std::string& path) {
@@ -142,6 +143,26 @@ TEST_CASE("controller: a wrong token, a token bound to another machine and a rep
         CHECK(b.read().fields["code"] == "unauthorized");
         CHECK_THAT(controller.log(), Catch::Contains("refused"));
     }
+}
+
+TEST_CASE("controller: a token enrolled for a MAC is admitted only from a machine that reports that card", "[controller][integration][refusal][pxe]") {
+    if (!controller_tools_present()) return;
+    TempDir dir;
+    ControllerProcess controller(dir, dir.file("controller"));
+    const auto enrolled = controller.api("POST", "/api/enrolments", {{"name", "pxe-box"}, {"mac", "52:54:00:aa:bb:01"}});
+    REQUIRE(enrolled["status"] == 201);
+    const std::string token = enrolled["body"]["token"];
+    const nlohmann::json other_card = {{{"name", "eth0"}, {"mac", "52:54:00:aa:bb:02"}}};
+    const nlohmann::json enrolled_card = {{{"name", "eth0"}, {"mac", "52:54:00:aa:bb:02"}}, {{"name", "eth1"}, {"mac", "52:54:00:AA:BB:01"}}};
+
+    RawAgent copied_token(controller);
+    copied_token.write(hello("pxe-box", token, copied_token.read().fields["nonce"], "machine-b", other_card));
+    CHECK(copied_token.read().fields["code"] == "unauthorized");
+    CHECK(eventually([&] { return controller.log().find("is for the machine with MAC 52:54:00:aa:bb:01") != std::string::npos; }, 5));
+
+    RawAgent machine(controller);
+    machine.write(hello("pxe-box", token, machine.read().fields["nonce"], "machine-a", enrolled_card));
+    CHECK(machine.read().type == "welcome");
 }
 
 TEST_CASE("controller: malformed, unknown, foreign and oversized frames are answered or cut, and the controller goes on", "[controller][integration][refusal]") {

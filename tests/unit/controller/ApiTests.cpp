@@ -89,6 +89,24 @@ TEST_CASE("Api: an enrolment gives a token once per name and refuses bad names",
     CHECK_THAT(nested.body["message"].get<std::string>(), Catch::Contains("deeper than 64"));
 }
 
+TEST_CASE("Api: an enrolment may name the MAC its machine boots by PXE with", "[controller][api][pxe]") {
+    ApiTestBench bench;
+    const ApiResponse enrolled = bench.call("POST", "/api/enrolments", R"({"name": "pxe-box", "mac": "52-54-00-AA-BB-01"})");
+    REQUIRE(enrolled.status == 201);
+    CHECK(enrolled.body["mac"] == "52:54:00:aa:bb:01");
+    const ApiResponse taken = bench.call("POST", "/api/enrolments", R"({"name": "pxe-box2", "mac": "52:54:00:aa:bb:01"})");
+    CHECK(taken.status == 409);
+    CHECK_THAT(taken.body["message"].get<std::string>(), Catch::Contains("pxe-box"));
+    for (const char* body : {R"({"name": "a", "mac": "52:54:00:aa:bb"})", R"({"name": "a", "mac": "52:54:00:aa:bb:0g"})",
+                             R"({"name": "a", "mac": "52:54-00:aa:bb:01"})", R"({"name": "a", "mac": 525400})", R"({"name": "a", "mac": null})"}) {
+        INFO(body);
+        const ApiResponse answer = bench.call("POST", "/api/enrolments", body);
+        CHECK(answer.status == 400);
+        CHECK_THAT(answer.body["message"].get<std::string>(), Catch::Contains("MAC"));
+    }
+    CHECK_FALSE(bench.call("POST", "/api/enrolments", R"({"name": "no-mac"})").body.contains("mac"));
+}
+
 TEST_CASE("Api: agents are listed with their inventory and whether they are connected", "[controller][api]") {
     ApiTestBench bench;
     CHECK(bench.call("GET", "/api/agents").body == json{{"agents", json::array()}});

@@ -156,17 +156,44 @@ PRAGMA user_version = 1;
         CHECK(job->reason.empty());
         store.set_job_state("job-1", "cancelled", 30, "cancelled by the operator");
     }
-    Store reopened(path);  // already at version 2: opened as it is
+    Store reopened(path);  // already at version 3: opened as it is
     CHECK(reopened.job("job-1")->reason == "cancelled by the operator");
+    CHECK_FALSE(reopened.enrolment_for_mac("52:54:00:aa:bb:01"));  // a v1 enrolment has no MAC
+    CHECK(reopened.enrol("pxe-box", "52:54:00:aa:bb:01").size() == 64);
     dagda::controller::Database raw(path);
     dagda::controller::Statement version(raw, "PRAGMA user_version");
     REQUIRE(version.step());
-    CHECK(version.number(0) == 2);
+    CHECK(version.number(0) == 3);
 }
 
 TEST_CASE("Store: a database of a newer controller is not opened", "[controller][store]") {
     TempDir dir;
     const std::string path = dir.file("controller.db");
-    dagda::controller::Database(path).execute("PRAGMA user_version = 3;");
+    dagda::controller::Database(path).execute("PRAGMA user_version = 4;");
     CHECK_THROWS_WITH(Store(path), Catch::Contains("newer controller"));
+}
+
+TEST_CASE("Store: an enrolment made for a MAC is found by it, once, and admits only a machine with that card", "[controller][store][pxe]") {
+    TempDir dir;
+    Store store(dir.file("controller.db"));
+    const std::string token = store.enrol("pxe-box", "52:54:00:aa:bb:01");
+    const auto found = store.enrolment_for_mac("52:54:00:aa:bb:01");
+    REQUIRE(found);
+    CHECK(found->name == "pxe-box");
+    CHECK(found->token == token);
+    CHECK_FALSE(store.enrolment_for_mac("52:54:00:aa:bb:02"));
+    CHECK_FALSE(store.enrolment_for_mac(""));
+    CHECK_THAT(refusal([&] { store.enrol("other", "52:54:00:aa:bb:01"); }), Catch::StartsWith("refused") && Catch::Contains("pxe-box"));
+    CHECK_THAT(refusal([&] { store.enrol("other", "52-54-00-AA-BB-03"); }), Catch::StartsWith("usage"));
+    CHECK(store.enrol("plain").size() == 64);  // enrolments without a MAC do not collide with each other
+    CHECK(store.enrol("plain2").size() == 64);
+
+    const auto hello = [&](const nlohmann::json& inventory) {
+        const std::string nonce = protocol::random_nonce();
+        return refusal([&] { store.admit("pxe-box", protocol::token_proof(token, nonce), nonce, "machine-a", "boot-1", "dagda", inventory, 100); });
+    };
+    CHECK_THAT(hello({{"network", {{{"mac", "52:54:00:aa:bb:02"}}}}}), Catch::Contains("no such network card"));
+    CHECK_THAT(hello({{"machine", {{"hostname", "x"}}}}), Catch::Contains("no such network card"));
+    CHECK_THAT(hello({{"network", {{{"mac", 7}}, {{"name", "eth9"}}}}}), Catch::Contains("no such network card"));
+    CHECK(hello({{"network", {{{"mac", "52:54:00:aa:bb:02"}}, {{"mac", "52:54:00:AA:BB:01"}}}}}) == "accepted");
 }
