@@ -1,6 +1,7 @@
 // Issue 7: the live image end to end in QEMU (software emulation), once per boot path: direct
 // kernel, the ISO as a CD and as a USB stick under BIOS and under UEFI with Secure Boot
-// enforced, and PXE through QEMU's TFTP with iPXE.
+// enforced, and PXE with iPXE: through QEMU's TFTP, and from the controller's boot port (the
+// generic script, the machine's own script for its enrolled MAC, kernel and initramfs over HTTP).
 // A real controller on the host's loopback (the guest reaches it as 10.0.2.2) orders a whole
 // recovery of a synthetic Windows disk onto the guest's blank AHCI disk: layout, restore from the
 // controller's archive, inoculation for the VM's AHCI controller, boot fix-up, power off. The
@@ -40,7 +41,7 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
         WARN("skipped: qemu-system-x86, the live image (scripts/build-image), the Windows test tools or curl missing");
         return;
     }
-    const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "usb-bios", "usb-uefi", "pxe");
+    const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "usb-bios", "usb-uefi", "pxe", "pxe-http");
     INFO("boot path " << path);
     const std::string archives = dir.file("archives");
     fs::create_directories(archives);
@@ -49,10 +50,21 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     const std::string disk = make_image(dir, "target.img", 256ull << 20);
 
     ControllerProcess controller(dir, dir.file("controller"), 0, archives,
-                                 {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2"});
-    const std::string token = file_bytes(controller.enrol("vm")).substr(0, 64);
-    const std::string settings = "dagda.controller=wss://10.0.2.2:" + std::to_string(controller.port()) + " dagda.pin=" + controller.pin() +
-                                 " dagda.enrolment=vm dagda.token=" + token;
+                                 {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2", "--boot-port", "0",
+                                  "--boot-files", image_dir() + "/pxe"});
+    std::string settings;
+    if (path == "pxe-http") {
+        // The machine is enrolled by its card's MAC; its settings and token reach it only in the
+        // iPXE script the controller serves for that card.
+        const auto enrolled = controller.api("POST", "/api/enrolments", {{"name", "vm"}, {"mac", "52:54:00:da:9d:01"}});
+        REQUIRE(enrolled["status"] == 201);
+        settings = controller.boot_script_url();
+        REQUIRE(settings.rfind("http://10.0.2.2:", 0) == 0);
+    } else {
+        const std::string token = file_bytes(controller.enrol("vm")).substr(0, 64);
+        settings = "dagda.controller=wss://10.0.2.2:" + std::to_string(controller.port()) + " dagda.pin=" + controller.pin() +
+                   " dagda.enrolment=vm dagda.token=" + token;
+    }
     const auto started = std::chrono::steady_clock::now();
     // Killed by ChildProcess's destructor whatever happens (never through `timeout`, which would
     // leave QEMU running when it is killed itself).
