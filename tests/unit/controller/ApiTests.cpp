@@ -311,10 +311,13 @@ TEST_CASE("Api: unknown paths are not found", "[controller][api]") {
 
 TEST_CASE("docs/api.md: every example answer has the keys the API answers with", "[controller][api][docs]") {
     const std::map<std::string, json> examples = api_examples();
-    REQUIRE(examples.size() == 11);
+    REQUIRE(examples.size() == 13);
     ApiTestBench bench;
     const ApiResponse enrolled = bench.call("POST", "/api/enrolments", examples.at("enrolment-request").dump());
     CHECK(keys_of(enrolled.body) == keys_of(examples.at("enrolment-response")));
+    const ApiResponse enrolled_for_pxe = bench.call("POST", "/api/enrolments", examples.at("enrolment-pxe-request").dump());
+    CHECK(keys_of(enrolled_for_pxe.body) == keys_of(examples.at("enrolment-pxe-response")));
+    CHECK(enrolled_for_pxe.body["mac"] == examples.at("enrolment-pxe-response")["mac"]);
     const std::string agent = bench.admit("srv01", bench.inventory_of({bench.image("disk.img", 64ull << 20)}), enrolled.body["token"].get<std::string>());
     REQUIRE(agent == examples.at("job-plan-request")["agent"]);
     const json agents = bench.call("GET", "/api/agents").body;
