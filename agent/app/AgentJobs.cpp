@@ -137,6 +137,11 @@ void AgentJobs::record(const std::string& job, const nlohmann::json& event) {
     link_->send_event({job, seq, event});
 }
 
+void AgentJobs::say(const std::string& level, const std::string& text) {
+    std::cerr << "dagda agent: " << text << "\n";
+    if (link_) link_->log(level, text);
+}
+
 void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
     nlohmann::json result{{"event", "job_result"}, {"outcome", "failed"}};
     bool accepted = false;
@@ -155,7 +160,7 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
         }, &cancel_);
         const std::vector<std::string> problems = session.problems(runner);
         if (!problems.empty()) {
-            for (const auto& problem : problems) std::cerr << "dagda agent: job " << job << ": " << problem << "\n";
+            for (const auto& problem : problems) say("error", "job " + job + ": " + problem);
             link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems_json(problems)}}});
         } else {
             const jobs::JobLock lock(jobs::default_run_folder());
@@ -169,12 +174,12 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
     } catch (const Error& e) {
         // Busy (another dagda run holds the machine) or the plan could not be read at all.
         const bool busy = e.kind() == ErrorKind::refused && std::string(e.what()).find("busy") != std::string::npos;
-        std::cerr << "dagda agent: job " << job << ": " << e.what() << "\n";
+        say(busy ? "warn" : "error", "job " + job + ": " + e.what());
         if (!accepted) link_->send({"job_refuse", {{"job", job}, {"reason", busy ? "busy" : "invalid"}, {"problems", problems_json({e.what()})}}});
         else result["failure"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
     } catch (const std::exception& e) {
         // The worker thread's own boundary: nothing escapes a thread (it would end the agent).
-        std::cerr << "dagda agent: job " << job << ": " << e.what() << "\n";
+        say("error", "job " + job + ": " + e.what());
         if (!accepted) link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems_json({e.what()})}}});
         else result["failure"] = {{"kind", "failed"}, {"message", e.what()}};
     }
@@ -191,7 +196,7 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
         } catch (const std::exception& e) {
             // Without its result the job stays running at the controller; the next offer after a
             // restart resumes it from its journal and records the result then.
-            std::cerr << "dagda agent: job " << job << ": cannot record its result: " << e.what() << "\n";
+            say("error", "job " + job + ": cannot record its result: " + e.what());
         }
     }
     std::lock_guard lock(mutex_);

@@ -42,6 +42,8 @@ private:
     void run_job(const std::string& job, const nlohmann::json& plan);
     void record(const std::string& job, const nlohmann::json& event);
     std::string finished_mark(const std::string& job) const;
+    /// A line of the job side's story: on stderr and in the controller's log.
+    void say(const std::string& level, const std::string& text);
 
     std::string state_dir_;
     link::AgentLink* link_ = nullptr;

@@ -158,6 +158,9 @@ int run_tib_capture(const std::vector<std::string>& args) {
     image::format::FileHeader header;
     header.generation_id = random_id();
     header.required_features = job.options.level > 0 ? image::format::feature_zstd : 0;
+    // Version 1.1 window digests, unless the chain began with 1.0 ones: a generation's window
+    // digests are compared with its base's, so a chain keeps one definition.
+    bool shared_digest = true;
     json base = nullptr;
     if (vm->count("base")) {
         const std::string base_path = (*vm)["base"].as<std::string>();
@@ -166,10 +169,12 @@ int run_tib_capture(const std::vector<std::string>& args) {
             throw Error(ErrorKind::failed, base_path + " is a " + job.base->newest().generation()["kind"].get<std::string>() +
                                                " generation; an incremental generation must be of the same kind");
         header.required_features |= image::format::feature_incremental;
+        shared_digest = (job.base->newest().header().required_features & image::format::feature_shared_digest) != 0;
         base = {{"id", job.base->newest().id()},
                 {"digest", image::format::to_hex(job.base->newest().trailer().generation_digest)},
                 {"name", std::filesystem::path(base_path).filename().string()}};
     }
+    if (shared_digest) header.required_features |= image::format::feature_shared_digest;
     const json generation{{"format", "dagda-tib"}, {"id", image::format::id_to_hex(header.generation_id)},
                           {"created", utc_now()},  {"host", host_name()},
                           {"kind", job.whole_disk ? "disk" : "volume"},

@@ -14,13 +14,23 @@ using nlohmann::json;
 
 namespace {
 
+/// The header's version and required features by their names in tib-format.md §3-4.
+json format_of(const image::format::FileHeader& header) {
+    json features = json::array();
+    if (header.required_features & image::format::feature_zstd) features.push_back("zstd");
+    if (header.required_features & image::format::feature_incremental) features.push_back("incremental");
+    if (header.required_features & image::format::feature_shared_digest) features.push_back("shared_digest");
+    return {{"version", std::to_string(image::format::major_version) + "." + std::to_string(header.minor)}, {"features", features}};
+}
+
 json describe_archive(const image::TibArchive& archive) {
     json volumes = json::array();
     for (const auto& v : archive.volumes())
         volumes.push_back({{"number", v.number}, {"filesystem", v.filesystem}, {"size_bytes", v.volume_size},
                            {"block_size", v.block_size}, {"used_blocks", v.used_blocks},
                            {"used_bytes", v.used_blocks * v.block_size}, {"first_sector", v.first_sector}});
-    return {{"archive", archive.name()}, {"generation", archive.generation()}, {"archive_bytes", archive.trailer().file_size},
+    return {{"archive", archive.name()}, {"format", format_of(archive.header())}, {"generation", archive.generation()},
+            {"archive_bytes", archive.trailer().file_size},
             {"generation_digest", image::format::to_hex(archive.trailer().generation_digest)}, {"volumes", volumes}};
 }
 

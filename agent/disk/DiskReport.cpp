@@ -7,6 +7,7 @@
 #include "disk/GptAttributes.hpp"
 #include "disk/LayoutReader.hpp"
 #include "disk/PartitionTypes.hpp"
+#include "disk/Safety.hpp"
 #include "disk/sys/BlkidProbe.hpp"
 
 #include <fcntl.h>
@@ -79,6 +80,11 @@ json disk_report(const std::string& path, const SystemRoots& roots) {
              {"rotational", or_null(target.rotational)},
              {"removable", target.removable},
              {"read_only", target.read_only}};
+    try {
+        out["boot_medium"] = holds_boot_medium(target);
+    } catch (const Error&) {
+        out["boot_medium"] = nullptr;  // could not be read to tell; the commit checks again
+    }
     std::optional<Layout> layout;
     try {
         layout = read_layout(target);

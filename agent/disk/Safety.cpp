@@ -109,7 +109,8 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_to_probe(const Targe
     return ranges;
 }
 
-void check_boot_medium(const TargetInfo& target) {
+/// The boot medium's label found on the target, or "".
+std::string boot_medium_label_on(const TargetInfo& target) {
     const UniqueFd fd = UniqueFd::open(target.path, O_RDONLY);
     for (const auto& [offset, size] : ranges_to_probe(target)) {
         std::vector<std::string> labels;
@@ -119,12 +120,20 @@ void check_boot_medium(const TargetInfo& target) {
             continue;  // a range libblkid cannot open holds no filesystem it could name
         }
         for (const auto& label : labels)
-            if (label == boot_medium_label)
-                refuse(target, std::string("it holds the Dagda boot medium (filesystem label ") + boot_medium_label + ")");
+            for (const char* medium : boot_medium_labels)
+                if (label == medium) return label;
     }
+    return "";
+}
+
+void check_boot_medium(const TargetInfo& target) {
+    const std::string label = boot_medium_label_on(target);
+    if (!label.empty()) refuse(target, "it holds the Dagda boot medium (filesystem label " + label + ")");
 }
 
 }  // namespace
+
+bool holds_boot_medium(const TargetInfo& target) { return !boot_medium_label_on(target).empty(); }
 
 void check_identity(const TargetInfo& target, const IdentityAssertions& expected) {
     const bool asserted = expected.size_bytes || expected.serial || expected.wwn;

@@ -11,8 +11,14 @@
 
 namespace dagda::disk {
 
-/// Filesystem label of the Dagda live medium (ISO and USB); a disk holding it is never a target.
-inline constexpr const char* boot_medium_label = "DAGDA-RESCUE";
+/// Filesystem labels of the Dagda live medium; a disk holding one is never a target. The ISO (on
+/// a CD, or written to a USB stick) is DAGDA_RESCUE, since ISO 9660 volume ids have no '-';
+/// DAGDA-RESCUE is the label a medium made by hand is told to carry.
+inline constexpr const char* boot_medium_labels[] = {"DAGDA_RESCUE", "DAGDA-RESCUE"};
+
+/// Whether a filesystem on the target (the whole disk, or one of its partitions) carries a label
+/// of the Dagda boot medium.
+bool holds_boot_medium(const TargetInfo& target);
 
 /// What the operator asserts about the target. At least one identity fact is required for a
 /// block device; `yes` alone is accepted only for an image file.

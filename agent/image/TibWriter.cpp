@@ -26,7 +26,7 @@ constexpr int metadata_level = 3;
 }  // namespace
 
 TibWriter::TibWriter(const std::string& path, const FileHeader& header, const nlohmann::json& generation)
-    : path_(path), partial_path_(path + ".partial"),
+    : path_(path), partial_path_(path + ".partial"), header_(header),
       fd_(UniqueFd::open(partial_path_, O_WRONLY | O_CREAT | O_TRUNC)) {
     const auto bytes = encode_file_header(header);
     write(bytes.data(), bytes.size());

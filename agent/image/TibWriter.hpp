@@ -27,6 +27,7 @@ class TibWriter {
 public:
     /// Creates `path`.partial and writes the header and the GENR record.
     TibWriter(const std::string& path, const format::FileHeader& header, const nlohmann::json& generation);
+    const format::FileHeader& header() const noexcept { return header_; }
     TibWriter(const TibWriter&) = delete;
     TibWriter& operator=(const TibWriter&) = delete;
     /// Removes the partial file unless finish() succeeded.
@@ -48,6 +49,7 @@ private:
 
     std::string path_;
     std::string partial_path_;
+    format::FileHeader header_;
     UniqueFd fd_;
     std::uint64_t offset_ = 0;
     format::Sha256 generation_digest_;

@@ -43,6 +43,8 @@ Message event_message(const jobs::PendingEvent& event) {
     return {"event", {{"seq", event.seq}, {"job", event.job}, {"event", event.event}}};
 }
 
+Message log_message(const std::string& level, const std::string& text) { return {"log", {{"level", level}, {"text", text}}}; }
+
 Message heartbeat_message(const std::optional<std::string>& job) {
     return {"heartbeat", {{"job", job ? nlohmann::json(*job) : nlohmann::json(nullptr)}}};
 }
@@ -55,9 +57,34 @@ AgentLink::AgentLink(asio::io_context& io, LinkSettings settings, LinkHandler& h
 
 void AgentLink::start() { asio::co_spawn(io_, run(), asio::detached); }
 
-void AgentLink::say(const std::string& line) const {
+void AgentLink::say(const std::string& line, const char* level) {
     if (settings_.log) settings_.log(line);
     else std::cerr << "dagda agent: " << line << "\n";
+    send_log(level, line);
+}
+
+void AgentLink::log(const std::string& level, const std::string& text) {
+    asio::post(io_, [this, level, text] { send_log(level, text); });
+}
+
+void AgentLink::send_log(const std::string& level, const std::string& text) {
+    // Bounded both ways: a line is cut to what a person reads, and while the link is down only the
+    // newest lines are kept (a long outage says "link down" once per dial).
+    constexpr std::size_t longest_line = 4096, most_held = 64;
+    Message message = log_message(level, text.substr(0, longest_line));
+    if (!channel_) {
+        held_logs_.push_back(std::move(message));
+        if (held_logs_.size() > most_held) {
+            held_logs_.pop_front();
+            ++dropped_logs_;
+        }
+        return;
+    }
+    try {
+        channel_->send(message);
+    } catch (const std::exception& e) {  // not sent; saying so here again could only repeat
+        std::cerr << "dagda agent: cannot send a log line: " << e.what() << "\n";
+    }
 }
 
 void AgentLink::send(Message message) {
@@ -65,7 +92,7 @@ void AgentLink::send(Message message) {
         try {
             if (channel_) channel_->send(message);
         } catch (const std::exception& e) {  // a message the protocol refuses (too large): say so, go on
-            say("cannot send " + message.type + ": " + e.what());
+            say("cannot send " + message.type + ": " + e.what(), "error");
         }
     });
 }
@@ -76,7 +103,7 @@ void AgentLink::send_event(jobs::PendingEvent event) {
         try {
             if (channel_) channel_->send(event_message(event));
         } catch (const std::exception& e) {  // the outbox refuses events too large to send, so this is a bug
-            say("cannot send event " + std::to_string(event.seq) + " of " + event.job + ": " + e.what());
+            say("cannot send event " + std::to_string(event.seq) + " of " + event.job + ": " + e.what(), "error");
         }
     });
 }
@@ -97,7 +124,7 @@ asio::awaitable<void> AgentLink::run() {
         channel_.reset();
         if (std::chrono::steady_clock::now() - started > std::chrono::minutes(1)) backoff.reset();
         const auto delay = backoff.next();
-        say("link down (" + why + "); dialling again in " + std::to_string(delay.count()) + " ms");
+        say("link down (" + why + "); dialling again in " + std::to_string(delay.count()) + " ms", "warn");
         pause.expires_after(delay);
         co_await pause.async_wait(use_awaitable);
     }
@@ -140,7 +167,7 @@ asio::awaitable<void> AgentLink::session() {
         try {
             on_message(protocol::decode(frame));
         } catch (const protocol::ProtocolError& e) {
-            say("refused a message from the controller: " + std::string(e.what()));
+            say("refused a message from the controller: " + std::string(e.what()), "warn");
             channel->send(protocol::error_message(e));
         }
     }
@@ -164,10 +191,14 @@ int AgentLink::welcomed(const std::string& frame) {
         throw LinkDown("the controller refused this agent: " + welcome.fields["code"].get<std::string>() + ": " +
                        welcome.fields["message"].get<std::string>());
     if (welcome.type != "welcome") throw LinkDown("the controller sent " + welcome.type + " instead of welcome");
-    say("linked to the controller as " + welcome.fields["agent_id"].get<std::string>());
     for (const auto& [job, upto] : welcome.fields["acked"].items())
         if (upto.is_number_integer()) acknowledge(job, upto.get<std::uint64_t>());
     for (const auto& event : unacknowledged_) channel_->send(event_message(event));  // in order, before anything newer
+    if (dropped_logs_ > 0) channel_->send(log_message("warn", std::to_string(dropped_logs_) + " earlier lines of the agent's log were dropped while the link was down"));
+    dropped_logs_ = 0;
+    for (const auto& line : held_logs_) channel_->send(line);
+    held_logs_.clear();
+    say("linked to the controller as " + welcome.fields["agent_id"].get<std::string>());
     return welcome.fields["heartbeat_seconds"].get<int>();
 }
 

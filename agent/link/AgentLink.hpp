@@ -64,6 +64,10 @@ public:
     /// Thread-safe: an event already recorded in the outbox; sent now or after the next
     /// connection, and kept until acknowledged.
     void send_event(jobs::PendingEvent event);
+    /// Thread-safe: a line for the controller's log (a `log` message: level debug, info, warn or
+    /// error). Sent now; while the link is down the last few are held and sent after the next
+    /// welcome. Never written to disk and never acknowledged: the job's events are the record.
+    void log(const std::string& level, const std::string& text);
 
 private:
     boost::asio::awaitable<void> run();
@@ -75,7 +79,9 @@ private:
     int welcomed(const std::string& frame);
     void on_message(const protocol::Message& message);
     void acknowledge(const std::string& job, std::uint64_t upto);
-    void say(const std::string& line) const;
+    /// One line of the link's own story: on stderr (or settings.log) and to the controller.
+    void say(const std::string& line, const char* level = "info");
+    void send_log(const std::string& level, const std::string& text);  ///< link thread only
 
     boost::asio::io_context& io_;
     LinkSettings settings_;
@@ -84,6 +90,8 @@ private:
     LinkHandler& handler_;
     std::deque<jobs::PendingEvent> unacknowledged_;   ///< in the order they were recorded
     std::shared_ptr<net::WebSocketChannel> channel_;  ///< the live connection, after welcome; else null
+    std::deque<protocol::Message> held_logs_;         ///< log lines from while the link was down, the newest few
+    std::size_t dropped_logs_ = 0;                    ///< older lines that did not fit
 };
 
 }  // namespace dagda::link

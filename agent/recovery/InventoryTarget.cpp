@@ -91,6 +91,13 @@ RecoveryTarget inventory_target(const json& inventory, const std::string& choice
                 throw Error(ErrorKind::usage, "the agent could not read the disk " + choice + ": " + text_of(disk, "error"));
             continue;
         }
+        // The stick the agent booted from is a disk too, but never a target (disk apply refuses it
+        // again at the commit, by the same labels).
+        const auto medium = disk.find("boot_medium");
+        const bool boot_medium = medium != disk.end() && medium->is_boolean() && medium->get<bool>();
+        if (boot_medium && !choice.empty() && names_disk(disk, choice))
+            throw Error(ErrorKind::usage, "the disk " + choice + " is the Dagda boot medium the agent started from, not a target");
+        if (boot_medium) continue;
         readable.push_back(&disk);
         if (!choice.empty() && names_disk(disk, choice)) matching.push_back(&disk);
     }

@@ -5,10 +5,13 @@
 #include "common/TempDir.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 
 using namespace dagda::testing;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -93,6 +96,36 @@ TEST_CASE("disk apply: a disk holding the Dagda boot medium is refused", "[disk]
     CHECK(result.exit_code == 3);
     CHECK_THAT(result.err, Catch::Contains("Dagda boot medium"));
     CHECK(file_digest(target) == before);
+}
+
+TEST_CASE("the live ISO written to a USB stick is marked in the inventory and refused as a target", "[disk][safety][integration]") {
+    if (!have_program("xorriso")) {
+        WARN("skipped: xorriso is not installed");
+        return;
+    }
+    TempDir dir;
+    // A stick as `dd if=dagda-rescue.iso of=/dev/sdX` leaves it: an ISO 9660 filesystem from
+    // sector 0 with the live image's volume id (imagebuild/make-iso.sh; the boot loaders, which
+    // need a real boot image here, change nothing that the check looks at).
+    fs::create_directories(dir.file("iso"));
+    write_file(dir.file("iso/hello.txt"), "dagda\n");
+    const std::string stick = dir.file("stick.img");
+    REQUIRE(run("xorriso -as mkisofs -quiet -V DAGDA_RESCUE -o " + sh_quote(stick) + " " + sh_quote(dir.file("iso")) + " 2>&1").exit_code == 0);
+    REQUIRE(run("truncate -s 16M " + sh_quote(stick)).exit_code == 0);
+    const std::string other = existing_disk(dir);
+    const RunResult inventory = run(dagda_command() + " inventory --json --disk " + sh_quote(stick) + " --disk " + sh_quote(other));
+    REQUIRE(inventory.exit_code == 0);
+    const auto disks = nlohmann::json::parse(inventory.out)["disks"];
+    REQUIRE(disks.size() == 2);
+    CHECK(disks[0]["boot_medium"] == true);
+    CHECK(disks[1]["boot_medium"] == false);
+
+    const std::string before = file_digest(stick);
+    const std::string layout = layout_file(dir, dos_layout(R"({"node": "x1", "start": 2048, "size": 4096, "type": "7"})"));
+    const RunResult result = run(dagda_command() + " disk apply " + sh_quote(stick) + " " + sh_quote(layout) + " --yes");
+    CHECK(result.exit_code == 3);
+    CHECK_THAT(result.err, Catch::Contains("Dagda boot medium (filesystem label DAGDA_RESCUE)"));
+    CHECK(file_digest(stick) == before);
 }
 
 TEST_CASE("dagda: usage errors and help", "[app][integration]") {

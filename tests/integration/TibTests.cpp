@@ -222,10 +222,36 @@ TEST_CASE("tib: the frozen v1 archives still restore exactly", "[image][tib][com
         const json info = json::parse(run(dagda_command() + " tib info --json " + sh_quote(frozen + s.archive)).out);
         CHECK(info["generation"]["id"] == s.generation);
         const std::string out = dir.file(std::string(s.archive) + ".raw");
+        CHECK(info["format"]["version"] == "1.0");
         const RunResult restored = tib("restore " + sh_quote(frozen + s.archive) + " " + sh_quote(out) + " --verify");
         INFO(restored.err);
         REQUIRE(restored.exit_code == 0);
         CHECK(file_digest(out) == s.sha256);
+    }
+}
+
+TEST_CASE("tib: version 1.1 captures hash once; an incremental on a 1.0 base keeps the 1.0 digests", "[image][tib][compat][integration]") {
+    TempDir dir;
+    // The frozen 1.0 full generation, as the base of a new incremental (bases are found by name).
+    const std::string frozen = std::string(DAGDA_SOURCE_DIR) + "/tests/fixtures/tib/v1/sample-full.tib";
+    REQUIRE(run("cp " + sh_quote(frozen) + " " + sh_quote(dir.file("sample-full.tib"))).exit_code == 0);
+    const std::string volume = dir.file("volume.raw");
+    REQUIRE(tib("restore " + sh_quote(dir.file("sample-full.tib")) + " " + sh_quote(volume)).exit_code == 0);
+    REQUIRE(run("printf 'changed' | dd of=" + sh_quote(volume) + " bs=1 seek=70000 conv=notrunc status=none").exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("next.tib")) + " --base " +
+                sh_quote(dir.file("sample-full.tib"))).exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("full.tib"))).exit_code == 0);
+    const auto info = [&](const std::string& name) { return json::parse(run(dagda_command() + " tib info --json " + sh_quote(dir.file(name))).out); };
+    CHECK(info("full.tib")["format"] == json{{"version", "1.1"}, {"features", {"zstd", "shared_digest"}}});
+    CHECK(info("next.tib")["format"] == json{{"version", "1.1"}, {"features", {"zstd", "incremental"}}});
+    // Only the changed window is stored: the 1.0 window digests of the base matched the others.
+    CHECK(fs::file_size(dir.file("next.tib")) < fs::file_size(dir.file("full.tib")) / 2);
+    for (const char* name : {"full.tib", "next.tib"}) {
+        INFO(name);
+        CHECK(tib("verify " + sh_quote(dir.file(name))).exit_code == 0);
+        const std::string out = dir.file(std::string(name) + ".raw");
+        REQUIRE(tib("restore " + sh_quote(dir.file(name)) + " " + sh_quote(out) + " --verify").exit_code == 0);
+        CHECK(file_digest(out) == file_digest(volume));
     }
 }
 

@@ -143,8 +143,9 @@ void capture_window(CaptureState& s, std::uint64_t window, WindowWork& work, Zst
         for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j)
             if (has(mask, j)) s.used[(first_block + j) / 8] |= static_cast<std::uint8_t>(1u << ((first_block + j) % 8));
     }
+    const std::uint64_t features = s.writer.header().required_features;
     Sha256 window_hash;
-    begin_window_digest(window_hash, v.number, window, v.block_size, mask);
+    begin_window_digest(window_hash, v.number, window, v.block_size, mask, features);
     window_hash.update(work.plain.data(), work.plain.size());
     const Digest window_digest = window_hash.finish();
     std::vector<std::uint8_t> present = mask;
@@ -162,7 +163,10 @@ void capture_window(CaptureState& s, std::uint64_t window, WindowWork& work, Zst
     chunk.window = window;
     chunk.plain_length = static_cast<std::uint32_t>(work.plain.size());
     chunk.mask = present;
-    chunk.digest = chunk_digest(v.number, window, v.block_size, present, work.plain.data(), work.plain.size());
+    // tib-format.md §6, version 1.1: a chunk of every used block has the window's digest, so its
+    // data is hashed once. (A 1.0 chain keeps the 1.0 definitions, and two passes.)
+    const bool same_digest = (features & feature_shared_digest) && present == mask;
+    chunk.digest = same_digest ? window_digest : chunk_digest(v.number, window, v.block_size, present, work.plain.data(), work.plain.size());
     if (zstd) {
         chunk.compression = 1;
         chunk.level = static_cast<std::uint8_t>(zstd->level());

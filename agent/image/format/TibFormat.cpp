@@ -302,8 +302,9 @@ Digest chunk_digest(std::uint32_t volume, std::uint64_t window, std::uint32_t bl
 }
 
 void begin_window_digest(Sha256& hash, std::uint32_t volume, std::uint64_t window, std::uint32_t block_size,
-                         const std::vector<std::uint8_t>& used_mask) {
-    hash.update("DAGDA-TIB-WINDOW-1").update_le32(volume).update_le64(window).update_le32(block_size);
+                         const std::vector<std::uint8_t>& used_mask, std::uint64_t required_features) {
+    hash.update((required_features & feature_shared_digest) ? "DAGDA-TIB-CHUNK-1" : "DAGDA-TIB-WINDOW-1");
+    hash.update_le32(volume).update_le64(window).update_le32(block_size);
     hash.update(used_mask.data(), used_mask.size());
 }
 

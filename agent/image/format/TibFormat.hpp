@@ -15,12 +15,15 @@ namespace dagda::image::format {
 // tib-format.md §3
 inline constexpr std::array<std::uint8_t, 8> file_magic{'D', 'A', 'G', 'D', 'A', 'T', 'I', 'B'};
 inline constexpr std::uint16_t major_version = 1;
-inline constexpr std::uint16_t minor_version = 0;
+inline constexpr std::uint16_t minor_version = 1;
 inline constexpr std::size_t file_header_size = 64;
 // §4
 inline constexpr std::uint64_t feature_zstd = 0x1;
 inline constexpr std::uint64_t feature_incremental = 0x2;
-inline constexpr std::uint64_t known_required_features = 0x3;
+/// Window digests share the chunk digest's definition (§6, version 1.1), so a capture that stores
+/// every used block of a window hashes its data once instead of twice.
+inline constexpr std::uint64_t feature_shared_digest = 0x4;
+inline constexpr std::uint64_t known_required_features = 0x7;
 // §5
 inline constexpr std::size_t record_header_size = 24;
 inline constexpr std::uint32_t record_flag_zstd = 0x1;
@@ -32,9 +35,9 @@ inline constexpr std::uint32_t max_block_size = 65536;
 inline constexpr std::uint64_t min_window_size = 65536;
 inline constexpr std::uint64_t max_window_size = 67108864;
 /// The capture default. 4 MiB rather than 1 MiB: independently compressed windows lose about 0.4%
-/// of the archive size at 1 MiB against one stream (the bench volume: 1330.4 vs 1325.2 MB at level 3),
-/// 4 MiB windows plus zstd's block splitter win it back (1322.0 MB), and capture is faster with fewer
-/// windows. A restore holds a few windows per thread: about 35 MiB peak at 4 MiB.
+/// of the archive size at 1 MiB against one stream (the bench volume: 1330.4 vs 1325.2 MB at level 3);
+/// 4 MiB windows and larger zstd match tables (Zstd.cpp) win it back (1321.9 MB), and capture is
+/// faster with fewer windows. A restore holds a few windows per thread: about 35 MiB peak at 4 MiB.
 inline constexpr std::uint64_t default_window_size = 4 << 20;
 inline constexpr std::size_t volume_fixed_size = 64;
 // §6
@@ -163,9 +166,11 @@ Trailer decode_trailer(const std::uint8_t* bytes, const std::string& where);
 Digest chunk_digest(std::uint32_t volume, std::uint64_t window, std::uint32_t block_size,
                     const std::vector<std::uint8_t>& mask, const std::uint8_t* data, std::size_t size);
 
-/// Starts a window digest (§6); the caller then adds the used blocks' data and finishes.
+/// Starts a window digest (§6) as the archive with these required features defines it; the caller
+/// then adds the used blocks' data and finishes. With feature_shared_digest the result equals
+/// chunk_digest() of the used mask and data.
 void begin_window_digest(Sha256& hash, std::uint32_t volume, std::uint64_t window, std::uint32_t block_size,
-                         const std::vector<std::uint8_t>& used_mask);
+                         const std::vector<std::uint8_t>& used_mask, std::uint64_t required_features);
 
 /// Lower-case hex of a generation id, and back (throws on malformed text).
 std::string id_to_hex(const GenerationId& id);

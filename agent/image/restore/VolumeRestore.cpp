@@ -228,7 +228,7 @@ void verify_restored(const Chain& chain, std::uint32_t number, const VolumeRange
         read_exact(target.fd, raw.data(), raw.size(), target.offset + start, target.name);
         const std::vector<std::uint8_t> used = v.window_mask(entry->window);
         Sha256 hash;
-        begin_window_digest(hash, number, entry->window, v.block_size, used);
+        begin_window_digest(hash, number, entry->window, v.block_size, used, newest.header().required_features);
         const std::uint64_t first_block = entry->window * v.blocks_per_window();
         for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j)
             if ((used[j / 8] >> (j % 8)) & 1)

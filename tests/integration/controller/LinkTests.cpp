@@ -127,6 +127,8 @@ TEST_CASE("controller: the link cut twice mid-restore, the job finishes and no e
     INFO(agent.log() + controller.log());
     REQUIRE(finished);
     CHECK(link.connections() >= 3);
+    // What the agent saw while the link was down reaches the controller's log once it is back.
+    CHECK(eventually([&] { return controller.log().find("agent agent-srv01 [warn] link down (") != std::string::npos; }, 10));
     check_events_whole(controller, job);
     CHECK(file_digest(r.target) == r.uninterrupted_digest());
 }

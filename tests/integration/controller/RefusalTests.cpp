@@ -220,5 +220,6 @@ TEST_CASE("controller: a plan whose disk does not match the agent's is refused w
     REQUIRE(eventually([&] { return controller.job_state(job) == "refused"; }, 30));
     const nlohmann::json record = controller.api("GET", "/api/jobs/" + job)["body"];
     CHECK_THAT(record.dump(), Catch::Contains("size"));
+    CHECK(eventually([&] { return controller.log().find("agent " + agent_id + " [error] job " + job + ": ") != std::string::npos; }, 10));
     CHECK(file_digest(target) == before);
 }

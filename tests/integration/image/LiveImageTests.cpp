@@ -78,16 +78,23 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
 
     // Inoculated for the AHCI controller the disk is on (the machine's PIIX IDE controller is
     // not the boot disk's, and the test Windows has no driver for it).
-    // The target is named as an operator would, from the agent's inventory: the 256 MiB disk
-    // (a USB boot stick is a disk too).
+    // The target is named as an operator would, from the agent's inventory: the 256 MiB disk.
+    // Booted from a USB stick, the stick is a disk too, marked as the boot medium; the order then
+    // names no disk, and the controller must pass over the stick to find the only target.
     std::string target_disk;
+    bool stick_marked = false;
     const nlohmann::json agent = controller.api("GET", "/api/agents/agent-vm");
-    for (const auto& reported : agent["body"]["inventory"]["disks"])
+    for (const auto& reported : agent["body"]["inventory"]["disks"]) {
         if (reported.value("size_bytes", std::uint64_t{0}) == (256ull << 20)) target_disk = reported["path"];
+        else if (reported.contains("boot_medium") && reported["boot_medium"] == true) stick_marked = true;
+    }
     INFO(agent.dump().substr(0, 3000));
     REQUIRE(!target_disk.empty());
-    const nlohmann::json order{{"agent", "agent-vm"},
-                               {"recover", {{"archive", "server.tib"}, {"disk", target_disk}, {"for", {"ahci"}}, {"then", "poweroff"}}}};
+    const bool from_usb = path.rfind("usb-", 0) == 0;
+    CHECK(stick_marked == from_usb);
+    nlohmann::json recover{{"archive", "server.tib"}, {"for", {"ahci"}}, {"then", "poweroff"}};
+    if (!from_usb) recover["disk"] = target_disk;
+    const nlohmann::json order{{"agent", "agent-vm"}, {"recover", recover}};
     const nlohmann::json answer = controller.api("POST", "/api/jobs", order);
     INFO(answer.dump());
     REQUIRE(answer["status"] == 201);

@@ -167,9 +167,12 @@ TEST_CASE("Api: recover names a block device by serial or WWN or by-path and nev
     disk["by_id"] = {"ata-Samsung_SSD_860_S4EWNX0R123456"};
     disk["by_path"] = {"pci-0000:00:1f.2-ata-2", "pci-0000:00:1f.2-ata-2.0"};
     inventory["disks"].push_back({{"path", "/dev/sdc"}, {"error", "cannot open /dev/sdc: Input/output error"}});
+    inventory["disks"].push_back({{"path", "/dev/sdd"}, {"kind", "block"}, {"serial", "USB-STICK-1"}, {"size_bytes", 8000000000ull},
+                                  {"by_path", {"pci-0000:00:14.0-usb-0:1:1.0-scsi-0:0:0:0"}}, {"boot_medium", true}});
     const std::string agent = bench.admit("srv01", inventory);
 
-    // The unreadable disk does not count: /dev/sdb is the only one, found by any of its names.
+    // Neither the unreadable disk nor the stick the agent booted from counts: /dev/sdb is the only
+    // one, found by any of its names.
     const json expected{{"serial", "S4EWNX0R123456"}, {"wwn", "0x5002538e40a1b2c3"}, {"by_path", "pci-0000:00:1f.2-ata-2"},
                         {"model", "Samsung SSD 860"}, {"size", 64ull << 20}};
     for (const std::string choice : {"", "/dev/sdb", "S4EWNX0R123456", "0x5002538e40a1b2c3", "/dev/disk/by-id/ata-Samsung_SSD_860_S4EWNX0R123456",
@@ -182,6 +185,8 @@ TEST_CASE("Api: recover names a block device by serial or WWN or by-path and nev
         CHECK_THAT(plan["name"].get<std::string>(), Catch::Contains("onto /dev/sdb (Samsung SSD 860, serial S4EWNX0R123456"));
     }
     CHECK_THAT(refusal_of(recover(bench, agent, {{"archive", "plain.tib"}, {"disk", "/dev/sdc"}})), Catch::Contains("could not read the disk /dev/sdc"));
+    CHECK_THAT(refusal_of(recover(bench, agent, {{"archive", "plain.tib"}, {"disk", "USB-STICK-1"}})),
+               Catch::Contains("USB-STICK-1 is the Dagda boot medium"));
 
     // Without serial, WWN or by-path name only /dev/sdb would be left, which moves between boots.
     json& same = inventory["disks"][0];  // `disk` went stale when the unreadable disk was added

@@ -53,12 +53,13 @@ TEST_CASE("TIB spec example 1: the file header", "[image][format][spec]") {
     const auto example = hex_bytes(spec_example("tib-example-header"));
     REQUIRE(example.size() == file_header_size);
     FileHeader header;
-    header.required_features = feature_zstd | feature_incremental;
+    header.required_features = feature_zstd | feature_incremental | feature_shared_digest;
     header.generation_id = counting_id();
     const auto encoded = encode_file_header(header);
     CHECK(std::vector<std::uint8_t>(encoded.begin(), encoded.end()) == example);
     const FileHeader decoded = decode_file_header(example.data(), "example");
-    CHECK(decoded.required_features == 3);
+    CHECK(decoded.required_features == 7);
+    CHECK(decoded.minor == 1);
     CHECK(decoded.generation_id == counting_id());
 }
 
@@ -81,6 +82,22 @@ TEST_CASE("TIB spec example 3: the chunk digest", "[image][format][spec]") {
     CHECK(to_hex(chunk_digest(1, 1, 4096, {0x03, 0x00}, data.data(), data.size())) != expected);
     CHECK(to_hex(chunk_digest(2, 0, 4096, {0x03, 0x00}, data.data(), data.size())) != expected);
     CHECK(to_hex(chunk_digest(1, 0, 4096, {0x03, 0x01}, data.data(), data.size())) != expected);
+}
+
+TEST_CASE("TIB spec example 4: the window digest in both definitions", "[image][format][spec]") {
+    const std::string chunk = std::regex_replace(spec_example("tib-example-chunk-digest"), std::regex("\\s"), "");
+    const std::string version_1_0 = std::regex_replace(spec_example("tib-example-window-digest"), std::regex("\\s"), "");
+    std::vector<std::uint8_t> data(8192, 0x41);
+    std::fill(data.begin() + 4096, data.end(), 0x42);
+    const auto window_digest = [&](std::uint64_t features) {
+        Sha256 hash;
+        begin_window_digest(hash, 1, 0, 4096, {0x03, 0x00}, features);
+        hash.update(data.data(), data.size());
+        return to_hex(hash.finish());
+    };
+    CHECK(window_digest(feature_zstd) == version_1_0);
+    CHECK(window_digest(feature_zstd | feature_shared_digest) == chunk);
+    CHECK(version_1_0 != chunk);
 }
 
 TEST_CASE("TIB header: every corruption is refused by name", "[image][format]") {
