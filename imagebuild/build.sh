@@ -2,6 +2,9 @@
 # Builds the Dagda Rescue live image from Debian packages, without root-only steps other than
 # installing missing build packages, and without loop mounts (docs: README.md, "The live image").
 #
+# Settings (environment): DAGDA_IMAGE_DIR (OUT), DAGDA_IMAGE_CA (a controller's CA file to build in as
+# /etc/dagda/ca.pem), SOURCE_DATE_EPOCH, DAGDA_BINARY (a dagda already built).
+#
 # Output (OUT, default build/image):
 #   vmlinuz initrd.img dagda-rescue.iso   the kernel, the initramfs, the hybrid ISO (BIOS+UEFI, CD+USB)
 #   pxe/  vmlinuz initrd.img boot.ipxe undionly.kpxe ipxe.efi snponly.efi
@@ -72,6 +75,12 @@ install -m 0755 "$root/initramfs/init" "$rootfs/init"
 install -m 0755 "$root/initramfs/udhcpc.script" "$rootfs/etc/udhcpc.script"
 install -m 0755 "$root/initramfs/console-loop" "$root/initramfs/poweroff" "$root/initramfs/reboot" "$rootfs/usr/lib/dagda/"
 git -C "$root" describe --always --dirty 2>/dev/null > "$rootfs/etc/dagda-version" || echo unknown > "$rootfs/etc/dagda-version"
+# DAGDA_IMAGE_CA: a controller's CA built into the image, for dagda.ca=/etc/dagda/ca.pem (agents then
+# trust any certificate that CA issues for the controller's name, instead of one pinned certificate).
+if [ -n "${DAGDA_IMAGE_CA:-}" ]; then
+  [ -r "$DAGDA_IMAGE_CA" ] || die "DAGDA_IMAGE_CA: cannot read $DAGDA_IMAGE_CA"
+  install -m 0644 -D "$DAGDA_IMAGE_CA" "$rootfs/etc/dagda/ca.pem"
+fi
 echo "root:x:0:0:root:/root:/bin/sh" > "$rootfs/etc/passwd"
 echo "root:x:0:" > "$rootfs/etc/group"
 

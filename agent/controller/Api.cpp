@@ -122,14 +122,18 @@ ApiResponse method_not_allowed(const std::string& method, const std::string& all
 
 Api::Api(Store& store, ApiHooks& hooks, ApiSettings settings) : store_(store), hooks_(hooks), settings_(std::move(settings)) {}
 
+bool Api::authorized(const std::string& authorization) const {
+    // An empty configured token must never match an empty presented one.
+    const std::string token = bearer_token(authorization);
+    return !settings_.operator_token.empty() && !token.empty() && protocol::same_proof(token, settings_.operator_token);
+}
+
 ApiResponse Api::handle(const ApiRequest& request, std::int64_t now) {
     try {
         const std::size_t question = request.target.find('?');
         const std::string path = request.target.substr(0, question);
         if (path != "/api" && path.rfind("/api/", 0) != 0) not_found("no such resource: " + path);
-        // An empty configured token must never match an empty presented one.
-        const std::string token = bearer_token(request.authorization);
-        if (settings_.operator_token.empty() || token.empty() || !protocol::same_proof(token, settings_.operator_token))
+        if (!authorized(request.authorization))
             throw ApiError(401, "unauthorized", "the request needs the operator's token (Authorization: Bearer TOKEN)");
         const Query query = question == std::string::npos ? Query{} : query_parameters(request.target.substr(question + 1));
         return route(request, path_segments(path), query, now);

@@ -51,6 +51,9 @@ public:
     Api(Store& store, ApiHooks& hooks, ApiSettings settings);
     /// Never throws for a request's content: a bad request is a 4xx response naming what is wrong.
     ApiResponse handle(const ApiRequest& request, std::int64_t now);
+    /// Whether an Authorization header's value carries the operator's token (compared in constant
+    /// time). The server asks before it reads a request's body.
+    bool authorized(const std::string& authorization) const;
 
 private:
     using Query = std::map<std::string, std::string>;

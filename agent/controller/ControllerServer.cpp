@@ -173,8 +173,20 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
             parser.body_limit(largest_api_body);
             beast::get_lowest_layer(stream).expires_after(request_timeout);
             boost::system::error_code read_error;
-            co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
+            co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
             if (read_error == http::error::end_of_stream || read_error == asio::ssl::error::stream_truncated) break;
+            if (!read_error) {
+                // An API request without the operator's token is refused before its body (up to
+                // 8 MiB) is read: strangers cost the controller a header's worth, not a body's.
+                const std::string path(parser.get().target().substr(0, parser.get().target().find('?')));
+                if ((path == "/api" || path.rfind("/api/", 0) == 0) && !api_->authorized(std::string(parser.get()[http::field::authorization]))) {
+                    auto response = json_response(parser.get().version(), false, 401,
+                                                  refusal("unauthorized", "the request needs the operator's token (Authorization: Bearer TOKEN)"));
+                    co_await http::async_write(stream, response, use_awaitable);
+                    break;
+                }
+                if (!parser.is_done()) co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
+            }
             if (read_error == http::error::body_limit) {
                 // Built before co_await: GCC 12 cannot keep a braced list of string literals in a coroutine frame.
                 auto response = json_response(11, false, 413, refusal("too_large", "the request body is larger than 8 MiB"));

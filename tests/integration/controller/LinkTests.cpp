@@ -9,6 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <filesystem>
 #include <thread>
 
@@ -188,4 +191,45 @@ TEST_CASE("controller: a controller restarted mid-job picks the job up from its 
     REQUIRE(finished);
     check_events_whole(*controller, job);
     CHECK(file_digest(r.target) == r.uninterrupted_digest());
+}
+
+TEST_CASE("controller: a job refused as busy is offered again once the machine is free, unless it was cancelled meanwhile",
+          "[controller][integration]") {
+    if (!controller_tools_present()) {
+        WARN("skipped: curl or sfdisk missing");
+        return;
+    }
+    Recovery r;
+    ControllerProcess controller(r.dir, r.dir.file("controller"), 0, r.archives);
+    // Another job holds the machine: a `dagda run` would take this same lock (the agent's run folder).
+    const std::string run_folder = r.dir.file("agent-srv01") + "/run";
+    fs::create_directories(run_folder);
+    const int lock = ::open((run_folder + "/job.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(lock >= 0);
+    REQUIRE(::flock(lock, LOCK_EX) == 0);
+    const std::string before = file_digest(r.target);
+    AgentProcess agent(r.dir, {"srv01", controller.enrol("srv01"), r.target, "machine-a", controller.port(), controller.pin(), ""});
+    const std::string job = submit(controller, {{"agent", only_agent_id(controller)}, {"plan", restore_plan(r.archives + "/src.tib", r.target)}});
+    // The agent says why in the controller's log; the job waits, offered, not refused.
+    REQUIRE(eventually([&] { return controller.log().find("agent agent-srv01 [warn] job " + job + ": busy") != std::string::npos; }, 30));
+    CHECK(controller.job_state(job) == "offered");
+
+    SECTION("the machine becomes free: the next idle heartbeat gets the job offered again, and it runs") {
+        ::close(lock);
+        const bool finished = eventually([&] { return controller.job_state(job) == "succeeded"; }, 60);
+        INFO(agent.log() + controller.log());
+        REQUIRE(finished);
+        check_events_whole(controller, job);
+    }
+    SECTION("cancelled while it waited: it never starts, even once the machine is free") {
+        REQUIRE(controller.api("POST", "/api/jobs/" + job + "/cancel")["status"] == 202);
+        ::close(lock);
+        const bool cancelled = eventually([&] { return controller.job_state(job) == "cancelled"; }, 30);
+        INFO(agent.log() + controller.log());
+        REQUIRE(cancelled);
+        std::this_thread::sleep_for(std::chrono::seconds(5));  // two more heartbeats: still nothing runs
+        CHECK(controller.job_state(job) == "cancelled");
+        CHECK(controller.events(job).empty());
+        CHECK(file_digest(r.target) == before);
+    }
 }

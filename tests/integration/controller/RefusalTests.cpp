@@ -11,6 +11,8 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <catch2/catch.hpp>
@@ -163,6 +165,30 @@ TEST_CASE("controller: a token enrolled for a MAC is admitted only from a machin
     RawAgent machine(controller);
     machine.write(hello("pxe-box", token, machine.read().fields["nonce"], "machine-a", enrolled_card));
     CHECK(machine.read().type == "welcome");
+}
+
+TEST_CASE("controller: an API request without the operator's token is refused before its body is read", "[controller][integration][refusal]") {
+    if (!controller_tools_present()) return;
+    TempDir dir;
+    ControllerProcess controller(dir, dir.file("controller"));
+    asio::io_context io;
+    asio::ssl::context tls = dagda::net::client_context({controller.pin(), ""});
+    beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+    beast::get_lowest_layer(stream).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), controller.port()));
+    stream.set_verify_callback(dagda::net::ServerTrust({controller.pin(), ""}, "127.0.0.1"));
+    stream.handshake(asio::ssl::stream_base::client);
+    // Headers announcing 8,000,000 bytes of body, and no body at all: the answer must come anyway.
+    const std::string head = "POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 8000000\r\nAuthorization: Bearer wrong\r\n\r\n";
+    asio::write(stream, asio::buffer(head));
+    const timeval five_seconds{5, 0};  // a controller waiting for the body would time this out
+    ::setsockopt(beast::get_lowest_layer(stream).socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+    beast::flat_buffer buffer;
+    beast::http::response<beast::http::string_body> response;
+    beast::http::read(stream, buffer, response);
+    CHECK(response.result_int() == 401);
+    CHECK_THAT(response.body(), Catch::Contains("unauthorized"));
+    CHECK_FALSE(response.keep_alive());
 }
 
 TEST_CASE("controller: malformed, unknown, foreign and oversized frames are answered or cut, and the controller goes on", "[controller][integration][refusal]") {

@@ -61,15 +61,19 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
         settings = controller.boot_script_url();
         REQUIRE(settings.rfind("http://10.0.2.2:", 0) == 0);
     } else {
+        // The BIOS ISO boot trusts the controller by its CA, handed over through fw_cfg as a VM
+        // would get it; the other paths by the pin.
+        const std::string trust = path == "bios-iso" ? "dagda.ca=/etc/dagda/ca.pem" : "dagda.pin=" + controller.pin();
         const std::string token = file_bytes(controller.enrol("vm")).substr(0, 64);
-        settings = "dagda.controller=wss://10.0.2.2:" + std::to_string(controller.port()) + " dagda.pin=" + controller.pin() +
-                   " dagda.enrolment=vm dagda.token=" + token;
+        settings = "dagda.controller=wss://10.0.2.2:" + std::to_string(controller.port()) + " " + trust + " dagda.enrolment=vm dagda.token=" + token;
     }
     const auto started = std::chrono::steady_clock::now();
     // Killed by ChildProcess's destructor whatever happens (never through `timeout`, which would
     // leave QEMU running when it is killed itself).
     ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", path, disk, settings, dir.file("serial-" + path + ".log")},
-                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir()}, dir.file("qemu-" + path + ".log"));
+                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(),
+                       "DAGDA_BOOT_CA=" + (path == "bios-iso" ? controller.ca_file() : std::string())},
+                      dir.file("qemu-" + path + ".log"));
     const bool linked = eventually([&] { return controller.log().find("agent agent-vm connected") != std::string::npos; }, 180);
     INFO(file_bytes(dir.file("serial-" + path + ".log")));
     REQUIRE(linked);
@@ -115,4 +119,29 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
     const std::string start = run("hivexget " + sh_quote(hive) + " '\\ControlSet001\\Services\\msahci' Start").out;
     CHECK(start == "0\n");
+}
+
+TEST_CASE("live image: a card the controller does not know boots the field console over PXE", "[image][integration][qemu]") {
+    TempDir dir;
+    if (!live_image_present() || !controller_tools_present()) {
+        WARN("skipped: qemu-system-x86, the live image (scripts/build-image) or curl missing");
+        return;
+    }
+    const std::string disk = make_image(dir, "target.img", 256ull << 20);
+    ControllerProcess controller(dir, dir.file("controller"), 0, "",
+                                 {"--name", "IP:10.0.2.2", "--public-host", "10.0.2.2", "--boot-port", "0", "--boot-files", image_dir() + "/pxe"});
+    const std::string serial = dir.file("serial-console.log");
+    ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", "pxe-http", disk, controller.boot_script_url(), serial},
+                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(), "DAGDA_BOOT_MAC=52:54:00:da:9d:02"},
+                      dir.file("qemu-console.log"));
+    // The console's first screen on the serial port, listing the machine's disk.
+    const auto serial_text = [&] { return fs::exists(serial) ? file_bytes(serial) : std::string(); };  // QEMU makes it
+    const bool shown = eventually([&] {
+        const std::string screen = serial_text();
+        return screen.find("Dagda Rescue - field console") != std::string::npos && screen.find("/dev/sda") != std::string::npos;
+    }, 180);
+    INFO(serial_text());
+    CHECK(shown);
+    CHECK_THAT(controller.log(), Catch::Contains("(52:54:00:da:9d:02): the console, no enrolment names this card"));
+    CHECK_THAT(serial_text(), Catch::Contains("mode console"));
 }
