@@ -21,6 +21,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,6 +77,19 @@ http::response<http::string_body> json_response(unsigned version, bool keep_aliv
 
 nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
 
+/// Ends a connection's count however its coroutine ends.
+struct ConnectionCount {
+    std::size_t& count;
+    ~ConnectionCount() { --count; }
+};
+
+/// The open-file limit, less what the controller needs besides connections.
+std::size_t default_max_connections() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 4096;
+    return limit.rlim_cur > 128 ? static_cast<std::size_t>(limit.rlim_cur) - 64 : static_cast<std::size_t>(limit.rlim_cur) / 2;
+}
+
 }  // namespace
 
 ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings settings)
@@ -83,6 +97,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
       store_((std::filesystem::create_directories(settings_.state_dir), settings_.state_dir + "/controller.db")),
       tls_(asio::ssl::context::tls_server), acceptor_(io) {
     ::chmod(settings_.state_dir.c_str(), 0700);  // tokens and keys live here
+    if (settings_.max_connections == 0) settings_.max_connections = default_max_connections();
     std::vector<std::string> names = settings_.names;
     if (names.empty()) {
         boost::system::error_code not_an_address;
@@ -154,11 +169,24 @@ asio::awaitable<void> ControllerServer::accept_loop() {
             co_await pause.async_wait(use_awaitable);
             continue;
         }
+        if (connections_ >= settings_.max_connections) {
+            // Full: this one is closed at once rather than left to wait, and the descriptors
+            // kept for the database and the files stay free. Said at most every 10 s.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            if (std::chrono::steady_clock::now() - last_full_warning_ > std::chrono::seconds(10)) {
+                last_full_warning_ = std::chrono::steady_clock::now();
+                std::cerr << "dagda controller: " << connections_ << " connections, the most it serves; closing new ones\n";
+            }
+            continue;
+        }
         asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
     }
 }
 
 asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
+    ++connections_;
+    const ConnectionCount counted{connections_};
     std::string peer = "?";
     try {
         const auto remote = socket.remote_endpoint();

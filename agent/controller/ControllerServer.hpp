@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <memory>
@@ -34,6 +35,9 @@ struct ControllerSettings {
     std::string public_url;               ///< how agents reach this controller; default https://HOST:PORT
     std::string public_host;              ///< HOST of that default: the listen address unless given (a VM's 10.0.2.2)
     int heartbeat_seconds = 10;
+    /// Connections served at once (agents, API clients, file reads); one more is closed at once.
+    /// 0: the open-file limit less a reserve for the database and the files being served.
+    std::size_t max_connections = 0;
     std::optional<unsigned short> boot_port;  ///< the plain-HTTP boot port (BootServer); none: no PXE serving
     std::string boot_files_dir;               ///< the live image's pxe/ folder (vmlinuz, initrd.img)
     std::string kernel_options = "console=tty0 console=ttyS0,115200";  ///< in every iPXE script
@@ -88,6 +92,8 @@ private:
     std::string boot_script_url_;
     std::map<std::string, std::shared_ptr<net::WebSocketChannel>> connected_;  ///< agent id → its live connection
     std::set<std::string> cancels_;  ///< jobs whose cancel is still to be delivered to their agent
+    std::size_t connections_ = 0;    ///< connections being served now (serve() coroutines)
+    std::chrono::steady_clock::time_point last_full_warning_{};
 };
 
 }  // namespace dagda::controller

@@ -2,6 +2,8 @@
 
 #include "protocol/Proof.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
@@ -41,6 +43,28 @@ void common_headers(http::response<Body>& response, const http::request<http::st
     response.set(http::field::server, "dagda-controller");
     response.set(http::field::accept_ranges, "bytes");
     response.keep_alive(request.keep_alive());
+}
+
+/// The threads that read ranges for the controller's I/O thread: two, as many as a restore reads
+/// chunks at once. Lives until the process ends.
+asio::thread_pool& file_readers() {
+    static asio::thread_pool pool(2);
+    return pool;
+}
+
+/// `length` bytes of `path` from `first`, or nullopt when they cannot all be read.
+asio::awaitable<std::optional<std::string>> read_range(std::string path, std::uint64_t first, std::uint64_t length) {
+    std::optional<std::string> data(std::in_place, length, '\0');
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    std::uint64_t done = 0;
+    while (fd >= 0 && done < length) {
+        const ssize_t got = ::pread(fd, data->data() + done, length - done, static_cast<off_t>(first + done));
+        if (got <= 0) break;
+        done += static_cast<std::uint64_t>(got);
+    }
+    if (fd >= 0) ::close(fd);
+    if (done != length) data.reset();
+    co_return data;
 }
 
 }  // namespace
@@ -128,17 +152,12 @@ asio::awaitable<bool> serve_file(Stream& stream, const http::request<http::strin
     response.set(http::field::content_type, "application/octet-stream");
     response.set(http::field::content_range, "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" + std::to_string(size));
     if (request.method() == http::verb::get) {
-        std::string& body = response.body();
-        body.resize(length);
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        std::uint64_t done = 0;
-        while (fd >= 0 && done < length) {
-            const ssize_t got = ::pread(fd, body.data() + done, length - done, static_cast<off_t>(range->first + done));
-            if (got <= 0) break;
-            done += static_cast<std::uint64_t>(got);
-        }
-        if (fd >= 0) ::close(fd);
-        if (done != length) co_return co_await answer_text(stream, request, http::status::internal_server_error, "the file could not be read");
+        // Read on the reader threads: a range of a chunk is up to 64 MiB, and the controller's one
+        // I/O thread must go on serving heartbeats and events meanwhile.
+        std::optional<std::string> data =
+            co_await asio::co_spawn(file_readers().get_executor(), read_range(path, range->first, length), asio::use_awaitable);
+        if (!data) co_return co_await answer_text(stream, request, http::status::internal_server_error, "the file could not be read");
+        response.body() = std::move(*data);
     }
     response.prepare_payload();
     if (request.method() == http::verb::head) response.content_length(length);
