@@ -3,13 +3,13 @@
 
 #include "controller/BootServer.hpp"
 
+#include "controller/AcceptLoop.hpp"
 #include "controller/FileRanges.hpp"
 #include "core/Error.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -56,22 +56,9 @@ BootServer::BootServer(asio::io_context& io, Store& store, const std::string& ad
 
 void BootServer::start(BootScriptSettings scripts) {
     scripts_ = std::move(scripts);
-    asio::co_spawn(io_, accept_loop(), asio::detached);
-}
-
-asio::awaitable<void> BootServer::accept_loop() {
-    for (;;) {
-        boost::system::error_code error;
-        asio::ip::tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, error));
-        if (error == asio::error::operation_aborted) co_return;
-        if (error) {
-            std::cerr << "dagda controller: boot port: accept: " << error.message() << "\n";
-            asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-            co_await pause.async_wait(use_awaitable);
-            continue;
-        }
+    asio::co_spawn(io_, accept_each(acceptor_, "boot port", [this](asio::ip::tcp::socket socket) {
         asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
-    }
+    }), asio::detached);
 }
 
 std::string BootServer::script_for(const std::string& query, const std::string& peer) {

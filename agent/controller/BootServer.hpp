@@ -29,7 +29,6 @@ public:
     unsigned short port() const noexcept { return port_; }
 
 private:
-    boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
     /// The script for /boot/machine.ipxe?QUERY, or "" for a query without a valid mac=.
     std::string script_for(const std::string& query, const std::string& peer);

@@ -4,6 +4,7 @@
 
 #include "controller/ControllerServer.hpp"
 
+#include "controller/AcceptLoop.hpp"
 #include "controller/FileRanges.hpp"
 #include "core/Error.hpp"
 #include "core/Url.hpp"
@@ -13,7 +14,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -149,7 +149,8 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
 }
 
 void ControllerServer::start() {
-    asio::co_spawn(io_, accept_loop(), asio::detached);
+    asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), [this](asio::ip::tcp::socket socket) { take_connection(std::move(socket)); }),
+                   asio::detached);
     if (boot_) boot_->start(boot_scripts_);
 }
 
@@ -157,31 +158,19 @@ std::int64_t ControllerServer::now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-asio::awaitable<void> ControllerServer::accept_loop() {
-    for (;;) {
-        boost::system::error_code error;
-        asio::ip::tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, error));
-        if (error == asio::error::operation_aborted) co_return;
-        if (error) {
-            // Out of descriptors, typically: wait a little rather than spin, and go on serving.
-            std::cerr << "dagda controller: accept: " << error.message() << "\n";
-            asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-            co_await pause.async_wait(use_awaitable);
-            continue;
+void ControllerServer::take_connection(asio::ip::tcp::socket socket) {
+    if (connections_ >= settings_.max_connections) {
+        // Full: this one is closed at once rather than left to wait, and the descriptors kept for
+        // the database and the files stay free. Said at most every 10 s.
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        if (std::chrono::steady_clock::now() - last_full_warning_ > std::chrono::seconds(10)) {
+            last_full_warning_ = std::chrono::steady_clock::now();
+            std::cerr << "dagda controller: " << connections_ << " connections, the most it serves; closing new ones\n";
         }
-        if (connections_ >= settings_.max_connections) {
-            // Full: this one is closed at once rather than left to wait, and the descriptors
-            // kept for the database and the files stay free. Said at most every 10 s.
-            boost::system::error_code ignored;
-            socket.close(ignored);
-            if (std::chrono::steady_clock::now() - last_full_warning_ > std::chrono::seconds(10)) {
-                last_full_warning_ = std::chrono::steady_clock::now();
-                std::cerr << "dagda controller: " << connections_ << " connections, the most it serves; closing new ones\n";
-            }
-            continue;
-        }
-        asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+        return;
     }
+    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
 }
 
 asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {

@@ -59,7 +59,8 @@ public:
     const std::string& operator_token_file() const noexcept { return operator_token_file_; }
 
 private:
-    boost::asio::awaitable<void> accept_loop();
+    /// Serves a new connection, or closes it when max_connections are served already.
+    void take_connection(boost::asio::ip::tcp::socket socket);
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
     boost::asio::awaitable<void> agent_session(std::shared_ptr<net::WebSocketChannel> channel);
     boost::asio::awaitable<void> write_loop(std::shared_ptr<net::WebSocketChannel> channel);
