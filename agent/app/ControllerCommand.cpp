@@ -3,6 +3,7 @@
 
 #include "app/Commands.hpp"
 #include "controller/ControllerServer.hpp"
+#include "controller/FileRanges.hpp"
 
 #include <boost/asio/signal_set.hpp>
 
@@ -56,6 +57,7 @@ int run_controller(const std::vector<std::string>& args) {
     if (!server.boot_script_url().empty()) std::cout << "iPXE boot script: " << server.boot_script_url() << "\n";
     std::cout << std::flush;
     io.run();
+    controller::stop_file_readers();
     return 0;
 }
 

@@ -42,8 +42,9 @@ std::string query_value(const std::string& query, const std::string& key) {
 
 }  // namespace
 
-BootServer::BootServer(asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir)
-    : io_(io), store_(store), acceptor_(io), files_dir_(std::move(files_dir)) {
+BootServer::BootServer(asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir,
+                       std::size_t most)
+    : io_(io), store_(store), acceptor_(io), files_dir_(std::move(files_dir)), most_(most) {
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(address), port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -56,9 +57,8 @@ BootServer::BootServer(asio::io_context& io, Store& store, const std::string& ad
 
 void BootServer::start(BootScriptSettings scripts) {
     scripts_ = std::move(scripts);
-    asio::co_spawn(io_, accept_each(acceptor_, "boot port", [this](asio::ip::tcp::socket socket) {
-        asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
-    }), asio::detached);
+    asio::co_spawn(io_, accept_each(acceptor_, "boot port", most_, [this](asio::ip::tcp::socket socket) { return serve(std::move(socket)); }),
+                   asio::detached);
 }
 
 std::string BootServer::script_for(const std::string& query, const std::string& peer) {

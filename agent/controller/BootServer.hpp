@@ -23,7 +23,9 @@ class BootServer {
 public:
     /// Binds `address`:`port` (0: any free port). `files_dir` holds vmlinuz and initrd.img (the
     /// live image's pxe/ folder); `scripts.boot_url` may be "" until port() is known.
-    BootServer(boost::asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir);
+    /// At most `most` connections are served at once (AcceptLoop.hpp).
+    BootServer(boost::asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir,
+               std::size_t most);
     /// Starts accepting with these script settings; the caller runs the io_context.
     void start(BootScriptSettings scripts);
     unsigned short port() const noexcept { return port_; }
@@ -38,6 +40,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     unsigned short port_ = 0;
     std::string files_dir_;
+    std::size_t most_;
     BootScriptSettings scripts_;
 };
 

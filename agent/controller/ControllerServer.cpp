@@ -77,12 +77,6 @@ http::response<http::string_body> json_response(unsigned version, bool keep_aliv
 
 nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
 
-/// Ends a connection's count however its coroutine ends.
-struct ConnectionCount {
-    std::size_t& count;
-    ~ConnectionCount() { --count; }
-};
-
 /// The open-file limit, less what the controller needs besides connections.
 std::size_t default_max_connections() {
     rlimit limit{};
@@ -131,7 +125,8 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     if (settings_.boot_port) {
         if (settings_.boot_files_dir.empty())
             throw Error(ErrorKind::usage, "a boot port needs the live image's pxe folder (--boot-files), where vmlinuz and initrd.img are");
-        boot_ = std::make_unique<BootServer>(io_, store_, settings_.listen_address, *settings_.boot_port, settings_.boot_files_dir);
+        boot_ = std::make_unique<BootServer>(io_, store_, settings_.listen_address, *settings_.boot_port, settings_.boot_files_dir,
+                                             settings_.boot_max_connections);
         // Machines reach the boot port and the agent port by the host they reach the API by.
         const Url public_url = parse_url(settings_.public_url, ErrorKind::usage);
         const std::string host = public_url.host.find(':') != std::string::npos ? "[" + public_url.host + "]" : public_url.host;
@@ -149,7 +144,8 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
 }
 
 void ControllerServer::start() {
-    asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), [this](asio::ip::tcp::socket socket) { take_connection(std::move(socket)); }),
+    asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), settings_.max_connections,
+                                    [this](asio::ip::tcp::socket socket) { return serve(std::move(socket)); }),
                    asio::detached);
     if (boot_) boot_->start(boot_scripts_);
 }
@@ -158,24 +154,7 @@ std::int64_t ControllerServer::now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void ControllerServer::take_connection(asio::ip::tcp::socket socket) {
-    if (connections_ >= settings_.max_connections) {
-        // Full: this one is closed at once rather than left to wait, and the descriptors kept for
-        // the database and the files stay free. Said at most every 10 s.
-        boost::system::error_code ignored;
-        socket.close(ignored);
-        if (std::chrono::steady_clock::now() - last_full_warning_ > std::chrono::seconds(10)) {
-            last_full_warning_ = std::chrono::steady_clock::now();
-            std::cerr << "dagda controller: " << connections_ << " connections, the most it serves; closing new ones\n";
-        }
-        return;
-    }
-    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
-}
-
 asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
-    ++connections_;
-    const ConnectionCount counted{connections_};
     std::string peer = "?";
     try {
         const auto remote = socket.remote_endpoint();

@@ -38,6 +38,7 @@ struct ControllerSettings {
     /// Connections served at once (agents, API clients, file reads); one more is closed at once.
     /// 0: the open-file limit less a reserve for the database and the files being served.
     std::size_t max_connections = 0;
+    std::size_t boot_max_connections = 256;   ///< the boot port's own cap: iPXE clients fetching scripts and files
     std::optional<unsigned short> boot_port;  ///< the plain-HTTP boot port (BootServer); none: no PXE serving
     std::string boot_files_dir;               ///< the live image's pxe/ folder (vmlinuz, initrd.img)
     std::string kernel_options = "console=tty0 console=ttyS0,115200";  ///< in every iPXE script
@@ -59,8 +60,6 @@ public:
     const std::string& operator_token_file() const noexcept { return operator_token_file_; }
 
 private:
-    /// Serves a new connection, or closes it when max_connections are served already.
-    void take_connection(boost::asio::ip::tcp::socket socket);
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
     boost::asio::awaitable<void> agent_session(std::shared_ptr<net::WebSocketChannel> channel);
     boost::asio::awaitable<void> write_loop(std::shared_ptr<net::WebSocketChannel> channel);
@@ -93,8 +92,6 @@ private:
     std::string boot_script_url_;
     std::map<std::string, std::shared_ptr<net::WebSocketChannel>> connected_;  ///< agent id → its live connection
     std::set<std::string> cancels_;  ///< jobs whose cancel is still to be delivered to their agent
-    std::size_t connections_ = 0;    ///< connections being served now (serve() coroutines)
-    std::chrono::steady_clock::time_point last_full_warning_{};
 };
 
 }  // namespace dagda::controller

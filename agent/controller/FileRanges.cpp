@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
 
@@ -52,6 +53,19 @@ asio::thread_pool& file_readers() {
     return pool;
 }
 
+}  // namespace
+
+void stop_file_readers() { file_readers().join(); }
+
+namespace {
+
+/// The deadline for sending `bytes`: the 30 s of a request, and a second for every 256 KiB, so a
+/// PXE client on a slow UNDI driver gets its whole initramfs while a stalled peer still ends.
+template <typename Stream>
+void allow_time_to_send(Stream& stream, std::uint64_t bytes) {
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30 + bytes / (256 * 1024)));
+}
+
 /// `length` bytes of `path` from `first`, or nullopt when they cannot all be read.
 asio::awaitable<std::optional<std::string>> read_range(std::string path, std::uint64_t first, std::uint64_t length) {
     std::optional<std::string> data(std::in_place, length, '\0');
@@ -64,7 +78,7 @@ asio::awaitable<std::optional<std::string>> read_range(std::string path, std::ui
     }
     if (fd >= 0) ::close(fd);
     if (done != length) data.reset();
-    co_return data;
+    co_return std::move(data);  // up to 80 MiB: moved, never copied
 }
 
 }  // namespace
@@ -136,6 +150,7 @@ asio::awaitable<bool> serve_file(Stream& stream, const http::request<http::strin
         response.body().open(path.c_str(), beast::file_mode::scan, open_error);
         if (open_error) co_return co_await answer_text(stream, request, http::status::not_found, "no such file");
         response.prepare_payload();
+        allow_time_to_send(stream, size);
         if (request.method() == http::verb::head) {
             http::response_serializer<http::file_body> head(response);
             co_await http::async_write_header(stream, head, asio::use_awaitable);
@@ -161,6 +176,7 @@ asio::awaitable<bool> serve_file(Stream& stream, const http::request<http::strin
     }
     response.prepare_payload();
     if (request.method() == http::verb::head) response.content_length(length);
+    allow_time_to_send(stream, length);
     co_await http::async_write(stream, response, asio::use_awaitable);
     co_return request.keep_alive();
 }

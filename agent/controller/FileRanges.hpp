@@ -38,6 +38,11 @@ template <typename Stream>
 boost::asio::awaitable<bool> serve_file(Stream& stream, const boost::beast::http::request<boost::beast::http::string_body>& request,
                                         const std::string& path);
 
+/// Waits for the range reads under way and stops the reader threads: called once the
+/// controller's io_context has stopped and before it is destroyed, since each read ends by
+/// resuming its request on that io_context.
+void stop_file_readers();
+
 /// Answers with a short text body (an error, or an iPXE script); returns whether the connection
 /// may serve another request.
 template <typename Stream>
