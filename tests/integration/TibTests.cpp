@@ -244,7 +244,6 @@ TEST_CASE("tib: version 1.1 captures hash once; an incremental on a 1.0 base kee
     const auto info = [&](const std::string& name) { return json::parse(run(dagda_command() + " tib info --json " + sh_quote(dir.file(name))).out); };
     CHECK(info("full.tib")["format"] == json{{"version", "1.1"}, {"features", {"zstd", "shared_digest"}}});
     CHECK(info("next.tib")["format"] == json{{"version", "1.1"}, {"features", {"zstd", "incremental"}}});
-    // Only the changed window is stored: the 1.0 window digests of the base matched the others.
     CHECK(fs::file_size(dir.file("next.tib")) < fs::file_size(dir.file("full.tib")) / 2);
     for (const char* name : {"full.tib", "next.tib"}) {
         INFO(name);
@@ -399,4 +398,27 @@ TEST_CASE("tib: restore from an https server, trusted through the system's CA st
     CHECK(server.requests() > 0);
     CHECK(file_range(target, 0, 8192) == file_range(volume, 0, 8192));
     if (have_program("ntfsfix")) CHECK(run("ntfsfix -n " + sh_quote(target)).exit_code == 0);
+}
+
+TEST_CASE("tib: an incremental finds unchanged windows by their digests alone, never reading the base's chunks", "[image][tib][integration]") {
+    TempDir dir;
+    const std::string volume = dir.file("volume.raw");
+    REQUIRE(run("head -c 3145728 /dev/urandom > " + sh_quote(volume)).exit_code == 0);
+    // Three 1 MiB windows, written in order (one thread): the first chunk record is window 0's.
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g0.tib")) + " --window 1048576 --threads 1").exit_code == 0);
+    REQUIRE(run("printf 'changed' | dd of=" + sh_quote(volume) + " bs=1 seek=2700000 conv=notrunc status=none").exit_code == 0);
+    // Damage window 0's chunk in the base: any read of it now fails its digest.
+    std::string base = file_bytes(dir.file("g0.tib"));
+    const std::size_t chunk = base.find("CHNK", 64);
+    REQUIRE(chunk != std::string::npos);
+    base[chunk + 4096] = static_cast<char>(base[chunk + 4096] ^ 0x5a);  // inside its 1 MiB of data
+    write_file(dir.file("g0.tib"), base);
+    REQUIRE(tib("verify " + sh_quote(dir.file("g0.tib"))).exit_code != 0);
+    // The capture compares window digests (the base's definition, inherited) before any data, so
+    // windows 0 and 1 are settled without reading the damaged chunk; only window 2 is stored.
+    const RunResult next = tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g1.tib")) + " --window 1048576 --base " +
+                               sh_quote(dir.file("g0.tib")));
+    INFO(next.err);
+    CHECK(next.exit_code == 0);
+    CHECK(fs::file_size(dir.file("g1.tib")) < 1200000);
 }
