@@ -25,6 +25,7 @@ int run_controller(const std::vector<std::string>& args) {
         "heartbeat-seconds", po::value<int>()->default_value(10), "how often agents send a heartbeat (1-3600)")(
         "boot-port", po::value<unsigned short>(), "also serve PXE boot files and iPXE scripts over plain HTTP on this port (0: any free port)")(
         "boot-files", po::value<std::string>(), "the live image's pxe folder (vmlinuz, initrd.img) for the boot port")(
+        "boot-unknown", po::value<std::string>()->default_value("next"), "what a card no enrolment names boots: next (its next device) or console")(
         "max-connections", po::value<std::size_t>()->default_value(0), "connections served at once (0: the open-file limit less 64)")(
         "kernel-options", po::value<std::string>(), "kernel options of the iPXE scripts (default: console=tty0 console=ttyS0,115200)");
     const auto vm = parse_args(args, {"controller"}, options, {});
@@ -40,6 +41,9 @@ int run_controller(const std::vector<std::string>& args) {
     settings.heartbeat_seconds = (*vm)["heartbeat-seconds"].as<int>();
     settings.max_connections = (*vm)["max-connections"].as<std::size_t>();
     if (vm->count("boot-port")) settings.boot_port = (*vm)["boot-port"].as<unsigned short>();
+    const std::string unknown = (*vm)["boot-unknown"].as<std::string>();
+    if (unknown != "next" && unknown != "console") throw po::error("--boot-unknown is next or console");
+    settings.boot_console_for_unknown = unknown == "console";
     if (vm->count("boot-files")) settings.boot_files_dir = (*vm)["boot-files"].as<std::string>();
     if (vm->count("kernel-options")) settings.kernel_options = (*vm)["kernel-options"].as<std::string>();
     if (settings.heartbeat_seconds < 1 || settings.heartbeat_seconds > 3600) throw po::error("--heartbeat-seconds must be 1 to 3600");

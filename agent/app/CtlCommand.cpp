@@ -99,6 +99,18 @@ int ctl_enrol(const std::vector<std::string>& args) {
     return 0;
 }
 
+int ctl_arm(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("name", po::value<std::string>()->required(), "the enrolment to arm");
+    const auto vm = parse_ctl(args, "arm", options, positional_words({"name"}));
+    if (!vm) return 0;
+    const std::string name = (*vm)["name"].as<std::string>();
+    const json answer = ctl_client(*vm)->post("/api/enrolments/" + name + "/arm", json::object());
+    std::cerr << "dagda ctl: the next PXE boot of " << answer.value("mac", "") << " starts the agent of " << name
+              << " (until that agent says hello)\n";
+    return 0;
+}
+
 std::string disk_summary(const json& inventory) {
     std::string text;
     if (!inventory.is_object() || !inventory.contains("disks") || !inventory["disks"].is_array()) return "-";
@@ -214,6 +226,7 @@ int ctl_cancel(const std::vector<std::string>& args) {
 const std::vector<CtlSubcommand>& ctl_subcommands() {
     static const std::vector<CtlSubcommand> subcommands{
         {"enrol", "NAME [--mac MAC] [--json]", "enrol a machine: prints the token its agent proves itself with", ctl_enrol},
+        {"arm", "NAME", "let the next PXE boot of a MAC enrolment start its agent (again)", ctl_arm},
         {"agents", "[--json]", "the agents: connected or not, last seen, version, disks", ctl_agents},
         {"submit", "AGENT PLAN.json", "queue a plan (docs/plan.md) for an agent; prints the job's id", ctl_submit},
         {"recover", "AGENT ARCHIVE.tib [--generation N] [--disk D] [--for T]... [--drivers DIR] [--then reboot|poweroff]",

@@ -160,6 +160,10 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
         if (!accepts({"POST"}, {})) return method_not_allowed(method, "POST");
         return enrol(object_body(request.body));
     }
+    if (n == 4 && is(1, "enrolments") && !path[2].empty() && is(3, "arm")) {
+        if (!accepts({"POST"}, {})) return method_not_allowed(method, "POST");
+        return arm_boot(path[2]);
+    }
     if (n == 2 && is(1, "agents")) {
         if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
         return list_agents();
@@ -205,6 +209,17 @@ ApiResponse Api::enrol(const json& body) {
         if (!mac.empty()) answer["mac"] = mac;
         return {201, std::move(answer), ""};
     } catch (const Error& e) {
+        if (e.kind() == ErrorKind::refused) conflict(e.what());
+        throw;
+    }
+}
+
+ApiResponse Api::arm_boot(const std::string& name) {
+    try {
+        const std::string mac = store_.arm_boot(name);
+        return {200, {{"name", name}, {"mac", mac}, {"armed", true}}, ""};
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::usage) not_found(e.what());
         if (e.kind() == ErrorKind::refused) conflict(e.what());
         throw;
     }

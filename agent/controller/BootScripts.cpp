@@ -55,6 +55,10 @@ std::string machine_script(const BootScriptSettings& settings, const std::string
                                     " dagda.enrolment=" + enrolment + " dagda.token=" + token);
 }
 
+std::string next_device_script(const std::string& why) {
+    return "#!ipxe\necho Dagda Rescue: " + why + ", booting the next device\nexit\n";
+}
+
 std::string console_script(const BootScriptSettings& settings, const std::string& mac) {
     return "#!ipxe\n"
            "echo Dagda Rescue: no enrolment names " + mac + ", starting the console\n" +

@@ -1,8 +1,9 @@
 #pragma once
-/// The iPXE scripts the controller's boot port serves (docs/api.md, "Boot files"). A DHCP server
+/// The iPXE scripts the controller's boot port serves (docs/api.md, "Boot port"). A DHCP server
 /// hands iPXE the generic script; it asks for the script of the card it booted from, which starts
-/// the live image either as that machine's agent (an enrolment made with the card's MAC) or, for a
-/// card the controller does not know, as the field engineer's console, with no secret in it.
+/// the live image as that machine's agent (an enrolment made with the card's MAC, armed for this
+/// boot), or sends the machine on to its next boot device (its own disk), or for a card the
+/// controller does not know, when the operator wants that, starts the field engineer's console.
 
 #include <optional>
 #include <string>
@@ -29,7 +30,12 @@ std::string chain_script(const BootScriptSettings& settings);
 std::string machine_script(const BootScriptSettings& settings, const std::string& mac, const std::string& enrolment,
                            const std::string& token);
 
-/// The script for a card no enrolment names: the live image's console, no controller settings.
+/// The script for a card no enrolment names, when the controller offers them the console: the
+/// live image's console, no controller settings.
 std::string console_script(const BootScriptSettings& settings, const std::string& mac);
+
+/// A script that ends iPXE, so the firmware boots the next device (the machine's disk); `why` is
+/// shown on the screen.
+std::string next_device_script(const std::string& why);
 
 }  // namespace dagda::controller

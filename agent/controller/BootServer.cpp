@@ -43,8 +43,8 @@ std::string query_value(const std::string& query, const std::string& key) {
 }  // namespace
 
 BootServer::BootServer(asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir,
-                       std::size_t most)
-    : io_(io), store_(store), acceptor_(io), files_dir_(std::move(files_dir)), most_(most) {
+                       std::size_t most, bool console_for_unknown)
+    : io_(io), store_(store), acceptor_(io), files_dir_(std::move(files_dir)), most_(most), console_for_unknown_(console_for_unknown) {
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(address), port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -65,11 +65,26 @@ std::string BootServer::script_for(const std::string& query, const std::string& 
     const auto mac = canonical_mac(query_value(query, "mac"));
     if (!mac) return "";
     const auto enrolment = store_.enrolment_for_mac(*mac);
+    // The token goes out only while the enrolment is armed: from the arming (or the enrolment) to
+    // the agent's hello. Any other time the card boots on, most often into the server's own disk,
+    // which a PXE-first boot order must still reach.
+    std::string given, script;
+    if (enrolment && enrolment->armed) {
+        given = "the agent of the enrolment " + enrolment->name;
+        script = machine_script(scripts_, *mac, enrolment->name, enrolment->token);
+    } else if (enrolment) {
+        given = "its next boot device, the enrolment " + enrolment->name + " is not armed (dagda ctl arm " + enrolment->name + ")";
+        script = next_device_script("the enrolment " + enrolment->name + " is not armed for a PXE boot");
+    } else if (console_for_unknown_) {
+        given = "the console, no enrolment names this card";
+        script = console_script(scripts_, *mac);
+    } else {
+        given = "its next boot device, no enrolment names this card";
+        script = next_device_script("no enrolment names " + *mac);
+    }
     // The operator watches PXE boots here: which card asked, and what it was given.
-    std::cerr << "dagda controller: boot: " << peer << " (" << *mac << "): "
-              << (enrolment ? "the agent of the enrolment " + enrolment->name : std::string("the console, no enrolment names this card")) << "\n";
-    if (!enrolment) return console_script(scripts_, *mac);
-    return machine_script(scripts_, *mac, enrolment->name, enrolment->token);
+    std::cerr << "dagda controller: boot: " << peer << " (" << *mac << "): " << given << "\n";
+    return script;
 }
 
 asio::awaitable<void> BootServer::serve(asio::ip::tcp::socket socket) {

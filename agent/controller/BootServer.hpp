@@ -23,9 +23,10 @@ class BootServer {
 public:
     /// Binds `address`:`port` (0: any free port). `files_dir` holds vmlinuz and initrd.img (the
     /// live image's pxe/ folder); `scripts.boot_url` may be "" until port() is known.
-    /// At most `most` connections are served at once (AcceptLoop.hpp).
+    /// At most `most` connections are served at once (AcceptLoop.hpp). `console_for_unknown`: a
+    /// card no enrolment names boots the field console instead of its next device.
     BootServer(boost::asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir,
-               std::size_t most);
+               std::size_t most, bool console_for_unknown);
     /// Starts accepting with these script settings; the caller runs the io_context.
     void start(BootScriptSettings scripts);
     unsigned short port() const noexcept { return port_; }
@@ -41,6 +42,7 @@ private:
     unsigned short port_ = 0;
     std::string files_dir_;
     std::size_t most_;
+    bool console_for_unknown_;
     BootScriptSettings scripts_;
 };
 

@@ -126,7 +126,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
         if (settings_.boot_files_dir.empty())
             throw Error(ErrorKind::usage, "a boot port needs the live image's pxe folder (--boot-files), where vmlinuz and initrd.img are");
         boot_ = std::make_unique<BootServer>(io_, store_, settings_.listen_address, *settings_.boot_port, settings_.boot_files_dir,
-                                             settings_.boot_max_connections);
+                                             settings_.boot_max_connections, settings_.boot_console_for_unknown);
         // Machines reach the boot port and the agent port by the host they reach the API by.
         const Url public_url = parse_url(settings_.public_url, ErrorKind::usage);
         const std::string host = public_url.host.find(':') != std::string::npos ? "[" + public_url.host + "]" : public_url.host;

@@ -39,6 +39,7 @@ struct ControllerSettings {
     /// 0: the open-file limit less a reserve for the database and the files being served.
     std::size_t max_connections = 0;
     std::size_t boot_max_connections = 256;   ///< the boot port's own cap: iPXE clients fetching scripts and files
+    bool boot_console_for_unknown = false;    ///< a card no enrolment names boots the console, not its next device
     std::optional<unsigned short> boot_port;  ///< the plain-HTTP boot port (BootServer); none: no PXE serving
     std::string boot_files_dir;               ///< the live image's pxe/ folder (vmlinuz, initrd.img)
     std::string kernel_options = "console=tty0 console=ttyS0,115200";  ///< in every iPXE script

@@ -12,7 +12,8 @@ namespace dagda::controller {
 namespace {
 
 // Version 1: the first tables. Version 2 adds jobs.reason (why a job was refused, cancelled or
-// failed). Version 3 adds enrolments.mac (the network card a machine boots by PXE with). A database is brought up to the current version when opened, in one transaction.
+// failed). Version 3 adds enrolments.mac (the network card a machine boots by PXE with) and
+// enrolments.boot_armed (whether the boot port may hand that card its agent's token). A database is brought up to the current version when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS events (
 constexpr const char* migration_v2 = "ALTER TABLE jobs ADD COLUMN reason TEXT;";
 constexpr const char* migration_v3 = R"sql(
 ALTER TABLE enrolments ADD COLUMN mac TEXT;
+ALTER TABLE enrolments ADD COLUMN boot_armed INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX enrolments_by_mac ON enrolments(mac);
 )sql";
 constexpr std::int64_t schema_version = 3;
@@ -77,19 +79,30 @@ std::string Store::enrol(const std::string& name, const std::string& mac) {
     Transaction transaction(db_);
     if (!mac.empty() && enrolment_for_mac(mac))
         throw Error(ErrorKind::refused, "the MAC address " + mac + " belongs to the enrolment \"" + enrolment_for_mac(mac)->name + "\" already");
-    Statement insert(db_, "INSERT OR IGNORE INTO enrolments (name, token, mac) VALUES (?, ?, ?)");
+    // A MAC enrolment starts armed: its first PXE boot gets the agent (and the token).
+    Statement insert(db_, "INSERT OR IGNORE INTO enrolments (name, token, mac, boot_armed) VALUES (?, ?, ?, ?)");
     insert.bind(1, name).bind(2, token);
     if (mac.empty()) insert.bind_null(3);
     else insert.bind(3, mac);
+    insert.bind(4, std::int64_t{mac.empty() ? 0 : 1});
     if (insert.run() == 0) throw Error(ErrorKind::refused, "the enrolment \"" + name + "\" exists already");
     transaction.commit();
     return token;
 }
 
 std::optional<BootEnrolment> Store::enrolment_for_mac(const std::string& mac) {
-    Statement find(db_, "SELECT name, token FROM enrolments WHERE mac = ?");
+    Statement find(db_, "SELECT name, token, boot_armed FROM enrolments WHERE mac = ?");
     if (mac.empty() || !find.bind(1, mac).step()) return std::nullopt;
-    return BootEnrolment{find.text(0), find.text(1)};
+    return BootEnrolment{find.text(0), find.text(1), find.number(2) != 0};
+}
+
+std::string Store::arm_boot(const std::string& name) {
+    Statement find(db_, "SELECT mac FROM enrolments WHERE name = ?");
+    if (!find.bind(1, name).step()) throw Error(ErrorKind::usage, "no enrolment \"" + name + "\"");
+    const auto mac = find.optional_text(0);
+    if (!mac) throw Error(ErrorKind::refused, "the enrolment \"" + name + "\" names no MAC address: it does not boot by PXE from this controller");
+    Statement(db_, "UPDATE enrolments SET boot_armed = 1 WHERE name = ?").bind(1, name).run();
+    return *mac;
 }
 
 std::string Store::admit(const std::string& enrolment, const std::string& proof, const std::string& nonce, const std::string& machine_id,
@@ -106,6 +119,8 @@ std::string Store::admit(const std::string& enrolment, const std::string& proof,
     const auto bound = find.optional_text(1);
     if (bound && *bound != machine_id) unauthorized("the token of \"" + enrolment + "\" belongs to another machine");
     if (!bound) Statement(db_, "UPDATE enrolments SET machine_id = ? WHERE name = ?").bind(1, machine_id).bind(2, enrolment).run();
+    // The agent is up: the boot port stops handing out its token until the operator arms it again.
+    Statement(db_, "UPDATE enrolments SET boot_armed = 0 WHERE name = ?").bind(1, enrolment).run();
     const std::string id = "agent-" + enrolment;
     Statement upsert(db_, "INSERT INTO agents (id, enrolment, machine_id, boot_id, agent_version, inventory, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?) "
                           "ON CONFLICT(id) DO UPDATE SET boot_id = excluded.boot_id, agent_version = excluded.agent_version, "

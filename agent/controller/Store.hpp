@@ -32,6 +32,7 @@ struct JobRecord {
 /// What the boot port needs to write a machine's iPXE script.
 struct BootEnrolment {
     std::string name, token;
+    bool armed = false;  ///< the next PXE boot of the card may get the agent and its token
 };
 
 class Store {
@@ -47,6 +48,11 @@ public:
     std::string enrol(const std::string& name, const std::string& mac = "");
     /// The enrolment of the machine with this canonical MAC, if one was enrolled with it.
     std::optional<BootEnrolment> enrolment_for_mac(const std::string& mac);
+    /// Arms a MAC enrolment for its next PXE boot (the boot port hands that card its agent and
+    /// token until the agent's hello is admitted, which disarms it); returns the MAC. A MAC
+    /// enrolment starts armed. Throws Error{usage} for an unknown name, Error{refused} for an
+    /// enrolment without a MAC.
+    std::string arm_boot(const std::string& name);
 
     /// Admits an agent's hello, or throws Error{refused} starting "unauthorized:": an unknown
     /// enrolment, a proof that is not HMAC(token, nonce), a token already bound to another

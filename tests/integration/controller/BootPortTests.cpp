@@ -47,7 +47,7 @@ TEST_CASE("controller: the boot port serves each enrolled machine its iPXE scrip
     write_file(pxe + "/vmlinuz", kernel);
     write_file(pxe + "/initrd.img", initrd);
     write_file(pxe + "/secret.txt", "not served");
-    ControllerProcess controller(dir, dir.file("controller"), 0, "", {"--boot-port", "0", "--boot-files", pxe});
+    ControllerProcess controller(dir, dir.file("controller"), 0, "", {"--boot-port", "0", "--boot-files", pxe, "--boot-unknown", "console"});
     const std::string script_url = controller.boot_script_url();
     REQUIRE(script_url.rfind("http://127.0.0.1:", 0) == 0);
     const std::string boot = script_url.substr(0, script_url.size() - std::string("/boot.ipxe").size());
@@ -73,7 +73,7 @@ TEST_CASE("controller: the boot port serves each enrolled machine its iPXE scrip
         CHECK_THAT(script.body, Catch::Contains("initrd " + boot + "/initrd.img\nboot\n"));
         CHECK(eventually([&] { return controller.log().find("(52:54:00:aa:bb:01): the agent of the enrolment pxe-box") != std::string::npos; }, 5));
     }
-    SECTION("a card no enrolment names gets the console and no secret") {
+    SECTION("a card no enrolment names gets the console (--boot-unknown console) and no secret") {
         const Fetched script = fetch(dir, boot + "/machine.ipxe?mac=52-54-00-aa-bb-02");
         CHECK(script.status == 200);
         CHECK_THAT(script.body, Catch::Contains("dagda.mode=console"));
@@ -102,4 +102,21 @@ TEST_CASE("controller: the boot port serves each enrolled machine its iPXE scrip
         CHECK(controller.api("POST", "/api/enrolments", {{"name", "other"}, {"mac", "52:54:00:aa:bb:01"}})["status"] == 409);
         CHECK(controller.api("POST", "/api/enrolments", {{"name", "other"}, {"mac", "52:54:00"}})["status"] == 400);
     }
+}
+
+TEST_CASE("controller: by default a card no enrolment names boots its next device, never the console", "[controller][integration][pxe]") {
+    if (!controller_tools_present()) return;
+    TempDir dir;
+    std::filesystem::create_directories(dir.file("pxe"));
+    ControllerProcess controller(dir, dir.file("controller"), 0, "", {"--boot-port", "0", "--boot-files", dir.file("pxe")});
+    const std::string boot = controller.boot_script_url().substr(0, controller.boot_script_url().rfind('/'));
+    const Fetched script = fetch(dir, boot + "/machine.ipxe?mac=52-54-00-aa-bb-09");
+    CHECK(script.status == 200);
+    CHECK(script.body == "#!ipxe\necho Dagda Rescue: no enrolment names 52:54:00:aa:bb:09, booting the next device\nexit\n");
+    CHECK(eventually([&] { return controller.log().find("(52:54:00:aa:bb:09): its next boot device, no enrolment names this card") != std::string::npos; }, 5));
+    // An enrolment without a MAC cannot be armed for PXE; an unknown one is not found.
+    controller.enrol("plain");
+    CHECK(controller.api("POST", "/api/enrolments/plain/arm")["status"] == 409);
+    CHECK(controller.api("POST", "/api/enrolments/nobody/arm")["status"] == 404);
+    CHECK(controller.api("GET", "/api/enrolments/plain/arm")["status"] == 405);
 }

@@ -148,10 +148,14 @@ TEST_CASE("controller: a wrong token, a token bound to another machine and a rep
     }
 }
 
-TEST_CASE("controller: a token enrolled for a MAC is admitted only from a machine that reports that card", "[controller][integration][refusal][pxe]") {
+TEST_CASE("controller: a token enrolled for a MAC is admitted only from a machine that reports that card, and served only while armed",
+          "[controller][integration][refusal][pxe]") {
     if (!controller_tools_present()) return;
     TempDir dir;
-    ControllerProcess controller(dir, dir.file("controller"));
+    std::filesystem::create_directories(dir.file("pxe"));
+    ControllerProcess controller(dir, dir.file("controller"), 0, "", {"--boot-port", "0", "--boot-files", dir.file("pxe")});
+    const std::string boot = controller.boot_script_url().substr(0, controller.boot_script_url().rfind('/'));
+    const auto script = [&] { return run("curl -sS --max-time 20 " + sh_quote(boot + "/machine.ipxe?mac=52-54-00-aa-bb-01")).out; };
     const auto enrolled = controller.api("POST", "/api/enrolments", {{"name", "pxe-box"}, {"mac", "52:54:00:aa:bb:01"}});
     REQUIRE(enrolled["status"] == 201);
     const std::string token = enrolled["body"]["token"];
@@ -163,9 +167,19 @@ TEST_CASE("controller: a token enrolled for a MAC is admitted only from a machin
     CHECK(copied_token.read().fields["code"] == "unauthorized");
     CHECK(eventually([&] { return controller.log().find("is for the machine with MAC 52:54:00:aa:bb:01") != std::string::npos; }, 5));
 
+    CHECK_THAT(script(), Catch::Contains("dagda.token=" + token));  // armed since its enrolment; a refused hello changes nothing
+
     RawAgent machine(controller);
     machine.write(hello("pxe-box", token, machine.read().fields["nonce"], "machine-a", enrolled_card));
     CHECK(machine.read().type == "welcome");
+    // Its agent is up: the card is sent on to its own disk, and the token is no longer handed out.
+    const std::string after = script();
+    CHECK_THAT(after, Catch::Contains("not armed") && Catch::Contains("exit\n") && !Catch::Contains("dagda.token"));
+    // Armed again by the operator (a retry): the next boot gets the agent once more.
+    const auto armed = controller.api("POST", "/api/enrolments/pxe-box/arm");
+    CHECK(armed["status"] == 200);
+    CHECK(armed["body"] == nlohmann::json{{"name", "pxe-box"}, {"mac", "52:54:00:aa:bb:01"}, {"armed", true}});
+    CHECK_THAT(script(), Catch::Contains("dagda.token=" + token));
 }
 
 TEST_CASE("controller: an API request without the operator's token is refused before its body is read", "[controller][integration][refusal]") {

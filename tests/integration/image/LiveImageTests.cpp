@@ -121,7 +121,8 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     CHECK(start == "0\n");
 }
 
-TEST_CASE("live image: a card the controller does not know boots the field console over PXE", "[image][integration][qemu]") {
+TEST_CASE("live image: a card the controller does not know boots the field console over PXE when the controller offers it",
+          "[image][integration][qemu]") {
     TempDir dir;
     if (!live_image_present() || !controller_tools_present()) {
         WARN("skipped: qemu-system-x86, the live image (scripts/build-image) or curl missing");
@@ -129,7 +130,8 @@ TEST_CASE("live image: a card the controller does not know boots the field conso
     }
     const std::string disk = make_image(dir, "target.img", 256ull << 20);
     ControllerProcess controller(dir, dir.file("controller"), 0, "",
-                                 {"--name", "IP:10.0.2.2", "--public-host", "10.0.2.2", "--boot-port", "0", "--boot-files", image_dir() + "/pxe"});
+                                 {"--name", "IP:10.0.2.2", "--public-host", "10.0.2.2", "--boot-port", "0", "--boot-files", image_dir() + "/pxe",
+                                  "--boot-unknown", "console"});
     const std::string serial = dir.file("serial-console.log");
     ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", "pxe-http", disk, controller.boot_script_url(), serial},
                       {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(), "DAGDA_BOOT_MAC=52:54:00:da:9d:02"},

@@ -105,6 +105,13 @@ TEST_CASE("Api: an enrolment may name the MAC its machine boots by PXE with", "[
         CHECK_THAT(answer.body["message"].get<std::string>(), Catch::Contains("MAC"));
     }
     CHECK_FALSE(bench.call("POST", "/api/enrolments", R"({"name": "no-mac"})").body.contains("mac"));
+    // Arming for the next PXE boot: only an enrolment with a MAC, only by POST.
+    const ApiResponse armed = bench.call("POST", "/api/enrolments/pxe-box/arm");
+    CHECK(armed.status == 200);
+    CHECK(armed.body == json{{"name", "pxe-box"}, {"mac", "52:54:00:aa:bb:01"}, {"armed", true}});
+    CHECK(bench.call("POST", "/api/enrolments/no-mac/arm").status == 409);
+    CHECK(bench.call("POST", "/api/enrolments/nobody/arm").status == 404);
+    CHECK(bench.call("GET", "/api/enrolments/pxe-box/arm").status == 405);
 }
 
 TEST_CASE("Api: agents are listed with their inventory and whether they are connected", "[controller][api]") {

@@ -181,6 +181,7 @@ TEST_CASE("Store: an enrolment made for a MAC is found by it, once, and admits o
     REQUIRE(found);
     CHECK(found->name == "pxe-box");
     CHECK(found->token == token);
+    CHECK(found->armed);  // a MAC enrolment's first PXE boot gets its agent
     CHECK_FALSE(store.enrolment_for_mac("52:54:00:aa:bb:02"));
     CHECK_FALSE(store.enrolment_for_mac(""));
     CHECK_THAT(refusal([&] { store.enrol("other", "52:54:00:aa:bb:01"); }), Catch::StartsWith("refused") && Catch::Contains("pxe-box"));
@@ -195,5 +196,11 @@ TEST_CASE("Store: an enrolment made for a MAC is found by it, once, and admits o
     CHECK_THAT(hello({{"network", {{{"mac", "52:54:00:aa:bb:02"}}}}}), Catch::Contains("no such network card"));
     CHECK_THAT(hello({{"machine", {{"hostname", "x"}}}}), Catch::Contains("no such network card"));
     CHECK_THAT(hello({{"network", {{{"mac", 7}}, {{"name", "eth9"}}}}}), Catch::Contains("no such network card"));
+    CHECK(store.enrolment_for_mac("52:54:00:aa:bb:01")->armed);  // refused hellos disarm nothing
     CHECK(hello({{"network", {{{"mac", "52:54:00:aa:bb:02"}}, {{"mac", "52:54:00:AA:BB:01"}}}}}) == "accepted");
+    CHECK_FALSE(store.enrolment_for_mac("52:54:00:aa:bb:01")->armed);  // the agent is up: no more tokens handed out
+    CHECK(store.arm_boot("pxe-box") == "52:54:00:aa:bb:01");
+    CHECK(store.enrolment_for_mac("52:54:00:aa:bb:01")->armed);
+    CHECK_THAT(refusal([&] { store.arm_boot("plain"); }), Catch::StartsWith("refused"));
+    CHECK_THAT(refusal([&] { store.arm_boot("nobody"); }), Catch::StartsWith("usage"));
 }
