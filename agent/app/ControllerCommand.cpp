@@ -26,7 +26,7 @@ int run_controller(const std::vector<std::string>& args) {
         "boot-port", po::value<unsigned short>(), "also serve PXE boot files and iPXE scripts over plain HTTP on this port (0: any free port)")(
         "boot-files", po::value<std::string>(), "the live image's pxe folder (vmlinuz, initrd.img) for the boot port")(
         "boot-unknown", po::value<std::string>()->default_value("next"), "what a card no enrolment names boots: next (its next device) or console")(
-        "max-connections", po::value<std::size_t>()->default_value(0), "connections served at once (0: the open-file limit less 64)")(
+        "max-connections", po::value<std::size_t>()->default_value(0), "connections served at once (0: the open-file limit less 128)")(
         "kernel-options", po::value<std::string>(), "kernel options of the iPXE scripts (default: console=tty0 console=ttyS0,115200)");
     const auto vm = parse_args(args, {"controller"}, options, {});
     if (!vm) return 0;
@@ -61,8 +61,7 @@ int run_controller(const std::vector<std::string>& args) {
     if (!server.boot_script_url().empty()) std::cout << "iPXE boot script: " << server.boot_script_url() << "\n";
     std::cout << std::flush;
     io.run();
-    controller::stop_file_readers();
-    return 0;
+    return 0;  // the server waits for its file reads as it goes, before the io_context does
 }
 
 }  // namespace dagda::app

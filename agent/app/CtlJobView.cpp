@@ -19,7 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t events_per_answer = 1000;  // docs/api.md: fewer means there are no more for now
 constexpr auto poll_interval = std::chrono::milliseconds(500);
 constexpr int unreachable_polls = 60;            // about two minutes of a controller restart or a network cut
 
@@ -103,8 +102,8 @@ int watch_job(ControllerClient& client, const std::string& id) {
         const std::string state = text_or(*answer, "state", "?");
         if (state != shown_state) say_waiting(state, job);
         shown_state = state;
-        // A full answer means more events are waiting: ask at once, and end only once all are shown.
-        if (events.size() >= events_per_answer) continue;
+        // More events are waiting (docs/api.md: "more"): ask at once, and end only once all are shown.
+        if (answer->value("more", false)) continue;
         if (finished_states.count(state)) return ending(client.get("/api/jobs/" + id));
         std::this_thread::sleep_for(poll_interval);
     }

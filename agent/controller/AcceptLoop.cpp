@@ -8,27 +8,35 @@
 
 #include <chrono>
 #include <iostream>
-#include <memory>
 
 namespace dagda::controller {
 
 namespace asio = boost::asio;
 
-namespace {
+ConnectionSlot::ConnectionSlot(std::shared_ptr<ConnectionCounts> counts) : counts_(std::move(counts)) { ++counts_->pending; }
 
-/// One connection, counted while its coroutine lives (however it ends, or is destroyed).
-asio::awaitable<void> counted(std::shared_ptr<std::size_t> count, ConnectionServer serve, asio::ip::tcp::socket socket) {
-    struct Release {
-        std::shared_ptr<std::size_t> count;
-        ~Release() { --*count; }
-    } release{count};
-    co_await serve(std::move(socket));
+ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept : counts_(std::move(other.counts_)), served_(other.served_) {}
+
+ConnectionSlot::~ConnectionSlot() {
+    if (!counts_) return;  // moved from
+    if (served_) --counts_->served;
+    else --counts_->pending;
 }
 
-}  // namespace
+bool ConnectionSlot::established() {
+    if (served_) return true;
+    if (counts_->served >= counts_->most_served) return false;
+    --counts_->pending;
+    ++counts_->served;
+    served_ = true;
+    return true;
+}
 
-asio::awaitable<void> accept_each(asio::ip::tcp::acceptor& acceptor, std::string port_name, std::size_t most, ConnectionServer serve) {
-    const auto count = std::make_shared<std::size_t>(0);
+asio::awaitable<void> accept_each(asio::ip::tcp::acceptor& acceptor, std::string port_name, std::size_t most, std::size_t most_pending,
+                                  ConnectionServer serve) {
+    const auto counts = std::make_shared<ConnectionCounts>();
+    counts->most_served = most;
+    counts->most_pending = most_pending;
     std::chrono::steady_clock::time_point last_warning{};
     for (;;) {
         boost::system::error_code error;
@@ -40,17 +48,17 @@ asio::awaitable<void> accept_each(asio::ip::tcp::acceptor& acceptor, std::string
             co_await pause.async_wait(asio::use_awaitable);
             continue;
         }
-        if (*count >= most) {
+        if (counts->pending >= most_pending) {
             boost::system::error_code ignored;
             socket.close(ignored);
             if (std::chrono::steady_clock::now() - last_warning > std::chrono::seconds(10)) {
                 last_warning = std::chrono::steady_clock::now();
-                std::cerr << "dagda controller: " << port_name << ": " << *count << " connections, the most it serves; closing new ones\n";
+                std::cerr << "dagda controller: " << port_name << ": " << counts->pending
+                          << " connections have not sent a request yet, the most it waits for; closing new ones\n";
             }
             continue;
         }
-        ++*count;
-        asio::co_spawn(acceptor.get_executor(), counted(count, serve, std::move(socket)), asio::detached);
+        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), ConnectionSlot(counts)), asio::detached);
     }
 }
 

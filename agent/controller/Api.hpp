@@ -43,7 +43,7 @@ public:
 struct ApiSettings {
     std::string operator_token;  ///< the bearer token /api/ requests must carry
     std::string archives_dir;    ///< TIB archives served under /files/; "" when none
-    std::string archives_url;    ///< how an agent reaches that folder: "https://HOST:PORT/files/KEY"
+    std::string files_url;       ///< how an agent reaches /files/: "https://HOST:PORT/files"; each job adds its grant's key
 };
 
 class Api {
@@ -72,7 +72,8 @@ private:
     ApiResponse cancel_job(const std::string& id, std::int64_t now);
     JobRecord existing_job(const std::string& id);
     // ApiRecover.cpp
-    nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover);
+    /// The plan, and in `grant` the key and files of the generation chain its URLs name.
+    nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);
 
     Store& store_;
     ApiHooks& hooks_;

@@ -18,6 +18,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t events_per_answer = 1000;  // docs/api.md: a watcher asks again for the rest
+constexpr std::size_t event_bytes_per_answer = 4u << 20;  // and no answer holds the I/O thread long
 constexpr std::size_t jobs_per_answer = 1000;
 // A job_offer frame holds the plan plus an envelope of well under this many bytes.
 constexpr std::size_t offer_envelope = 256;
@@ -79,9 +80,10 @@ ApiResponse Api::submit_job(const json& body, std::int64_t now) {
     // One job at a time per machine: the agent refuses a second one as busy anyway.
     if (const auto unfinished = store_.unfinished_job(agent_id))
         conflict("agent " + agent_id + " has an unfinished job, " + unfinished->id + " (" + unfinished->state + "); cancel it or wait for it");
-    json plan = body.contains("plan") ? body["plan"] : recovery_plan_for(*agent, body["recover"]);
+    FileGrant grant;  // a recovery reads its generation chain, and only that
+    json plan = body.contains("plan") ? body["plan"] : recovery_plan_for(*agent, body["recover"], grant);
     if (body.contains("recover")) check_plan_shape(plan);
-    const std::string id = store_.submit_job(agent_id, plan, now);
+    const std::string id = store_.submit_job(agent_id, plan, now, grant);
     hooks_.job_submitted(agent_id, id);
     return {201, {{"id", id}}, ""};
 }
@@ -105,8 +107,9 @@ ApiResponse Api::job_events(const std::string& id, const Query& query) {
     const std::int64_t after = sequence_parameter(query, "after");
     const JobRecord job = existing_job(id);
     json events = json::array();
-    for (auto& [seq, event] : store_.events(id, after, events_per_answer)) events.push_back({{"seq", seq}, {"event", std::move(event)}});
-    return {200, {{"job", job.id}, {"state", job.state}, {"events", std::move(events)}}, ""};
+    EventPage page = store_.events(id, after, events_per_answer, event_bytes_per_answer);
+    for (auto& [seq, event] : page.events) events.push_back({{"seq", seq}, {"event", std::move(event)}});
+    return {200, {{"job", job.id}, {"state", job.state}, {"events", std::move(events)}, {"more", page.more}}, ""};
 }
 
 ApiResponse Api::cancel_job(const std::string& id, std::int64_t now) {

@@ -7,6 +7,8 @@
 
 #include "controller/ApiError.hpp"
 #include "core/Error.hpp"
+#include "core/OpenBeneath.hpp"
+#include "protocol/Proof.hpp"
 #include "recovery/InventoryTarget.hpp"
 #include "recovery/RecoveryPlan.hpp"
 
@@ -76,7 +78,7 @@ std::string optional_text(const json& recover, const char* key) {
 
 }  // namespace
 
-json Api::recovery_plan_for(const AgentRecord& agent, const json& recover) {
+json Api::recovery_plan_for(const AgentRecord& agent, const json& recover, FileGrant& grant) {
     refuse_unknown_keys(recover, {"archive", "generation", "disk", "for", "drivers", "then"}, "\"recover\"");
     if (!recover.contains("archive") || !recover["archive"].is_string()) bad_request("\"recover\" needs an \"archive\" (a file name)");
     const std::string name = recover["archive"].get<std::string>();
@@ -88,17 +90,26 @@ json Api::recovery_plan_for(const AgentRecord& agent, const json& recover) {
     // whose disk is handed over). Default: nothing, the live image stays up for the operator.
     const std::string then = optional_text(recover, "then");
     if (!then.empty() && then != "reboot" && then != "poweroff") bad_request("\"then\" must be \"reboot\" or \"poweroff\"");
-    if (settings_.archives_dir.empty() || settings_.archives_url.empty()) bad_request("this controller serves no archive folder");
+    if (settings_.archives_dir.empty() || settings_.files_url.empty()) bad_request("this controller serves no archive folder");
     const std::filesystem::path local = std::filesystem::path(settings_.archives_dir) / name;
-    if (!std::filesystem::is_regular_file(local)) bad_request("there is no archive \"" + name + "\" in the controller's archive folder");
-    std::string base_url = settings_.archives_url;
-    while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+    std::error_code no_status;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(local, no_status)))
+        bad_request("there is no archive \"" + name + "\" in the controller's archive folder");
     try {
+        // Every file of the chain must be a regular file inside the archive folder: a symbolic
+        // link out of it (to the operator's token, say) is refused before it is read as an archive.
+        open_beneath_or_throw(settings_.archives_dir, name, "the archive \"" + name + "\"");
         const recovery::RecoveryTarget target = recovery::inventory_target(agent.inventory, disk);
         // A generation's file is beside the one named (the chain's files share a folder), so its
         // URL is beside the archive folder's URL too.
         const std::string open = recovery::generation_location(local.string(), generation);
-        const std::string reference = base_url + "/" + url_escaped(std::filesystem::path(open).filename().string());
+        grant.names = recovery::chain_file_names(open);
+        for (const std::string& file : grant.names) open_beneath_or_throw(settings_.archives_dir, file, "the chain's file \"" + file + "\"");
+        // A key of this job's own: its URLs read this chain while the job runs, and nothing else.
+        grant.key = protocol::random_nonce();
+        std::string files_url = settings_.files_url;
+        while (!files_url.empty() && files_url.back() == '/') files_url.pop_back();
+        const std::string reference = files_url + "/" + grant.key + "/" + url_escaped(std::filesystem::path(open).filename().string());
         json plan = recovery::recovery_plan({open, reference}, target, inoculation);
         if (!then.empty()) plan["steps"].push_back({{"step", "machine." + then}});
         return plan;

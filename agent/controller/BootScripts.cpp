@@ -55,13 +55,11 @@ std::string machine_script(const BootScriptSettings& settings, const std::string
                                     " dagda.enrolment=" + enrolment + " dagda.token=" + token);
 }
 
-std::string next_device_script(const std::string& why) {
-    return "#!ipxe\necho Dagda Rescue: " + why + ", booting the next device\nexit\n";
-}
+std::string next_device_script() { return "#!ipxe\necho Dagda Rescue: no recovery is armed for this card, booting the next device\nexit\n"; }
 
-std::string console_script(const BootScriptSettings& settings, const std::string& mac) {
+std::string console_script(const BootScriptSettings& settings) {
     return "#!ipxe\n"
-           "echo Dagda Rescue: no enrolment names " + mac + ", starting the console\n" +
+           "echo Dagda Rescue: no recovery is armed for this card, starting the console\n" +
            boot_lines(settings, "dagda.mode=console");
 }
 

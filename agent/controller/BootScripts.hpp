@@ -31,11 +31,12 @@ std::string machine_script(const BootScriptSettings& settings, const std::string
                            const std::string& token);
 
 /// The script for a card no enrolment names, when the controller offers them the console: the
-/// live image's console, no controller settings.
-std::string console_script(const BootScriptSettings& settings, const std::string& mac);
+/// live image's console, no controller settings. It names no card, so it is the same for all.
+std::string console_script(const BootScriptSettings& settings);
 
-/// A script that ends iPXE, so the firmware boots the next device (the machine's disk); `why` is
-/// shown on the screen.
-std::string next_device_script(const std::string& why);
+/// A script that ends iPXE, so the firmware boots the next device (the machine's disk). The same
+/// text for every card without an armed enrolment, enrolled or not: the boot port does not tell a
+/// stranger which MACs are enrolled.
+std::string next_device_script();
 
 }  // namespace dagda::controller

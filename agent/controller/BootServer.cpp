@@ -27,6 +27,9 @@ using asio::use_awaitable;
 namespace {
 
 constexpr auto request_timeout = std::chrono::seconds(30);
+/// A new connection has this long for its first request, pending until then (AcceptLoop.hpp).
+constexpr auto first_request_deadline = std::chrono::seconds(10);
+constexpr std::size_t pending_boot_connections = 64;
 
 /// The value of `key` in a query string ("mac=52-54-00-…&x=y"), or "".
 std::string query_value(const std::string& query, const std::string& key) {
@@ -42,9 +45,9 @@ std::string query_value(const std::string& query, const std::string& key) {
 
 }  // namespace
 
-BootServer::BootServer(asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir,
-                       std::size_t most, bool console_for_unknown)
-    : io_(io), store_(store), acceptor_(io), files_dir_(std::move(files_dir)), most_(most), console_for_unknown_(console_for_unknown) {
+BootServer::BootServer(asio::io_context& io, Store& store, FileReaders& readers, const std::string& address, unsigned short port,
+                       std::string files_dir, std::size_t most, bool console_for_unknown)
+    : io_(io), store_(store), readers_(readers), acceptor_(io), files_dir_(std::move(files_dir)), most_(most), console_for_unknown_(console_for_unknown) {
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(address), port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -57,7 +60,8 @@ BootServer::BootServer(asio::io_context& io, Store& store, const std::string& ad
 
 void BootServer::start(BootScriptSettings scripts) {
     scripts_ = std::move(scripts);
-    asio::co_spawn(io_, accept_each(acceptor_, "boot port", most_, [this](asio::ip::tcp::socket socket) { return serve(std::move(socket)); }),
+    asio::co_spawn(io_, accept_each(acceptor_, "boot port", most_, pending_boot_connections,
+                                    [this](asio::ip::tcp::socket socket, ConnectionSlot slot) { return serve(std::move(socket), std::move(slot)); }),
                    asio::detached);
 }
 
@@ -74,35 +78,39 @@ std::string BootServer::script_for(const std::string& query, const std::string& 
         script = machine_script(scripts_, *mac, enrolment->name, enrolment->token);
     } else if (enrolment) {
         given = "its next boot device, the enrolment " + enrolment->name + " is not armed (dagda ctl arm " + enrolment->name + ")";
-        script = next_device_script("the enrolment " + enrolment->name + " is not armed for a PXE boot");
+        script = next_device_script();
     } else if (console_for_unknown_) {
         given = "the console, no enrolment names this card";
-        script = console_script(scripts_, *mac);
+        script = console_script(scripts_);
     } else {
         given = "its next boot device, no enrolment names this card";
-        script = next_device_script("no enrolment names " + *mac);
+        script = next_device_script();
     }
     // The operator watches PXE boots here: which card asked, and what it was given.
     std::cerr << "dagda controller: boot: " << peer << " (" << *mac << "): " << given << "\n";
     return script;
 }
 
-asio::awaitable<void> BootServer::serve(asio::ip::tcp::socket socket) {
+asio::awaitable<void> BootServer::serve(asio::ip::tcp::socket socket, ConnectionSlot slot) {
     std::string peer = "?";
     try {
         peer = socket.remote_endpoint().address().to_string();
         beast::tcp_stream stream(std::move(socket));
         beast::flat_buffer buffer;
-        for (bool keep = true; keep;) {
+        for (bool keep = true, first = true; keep; first = false) {
             http::request_parser<http::string_body> parser;
             parser.header_limit(8 * 1024);
             parser.body_limit(0);  // GET and HEAD carry none
-            stream.expires_after(request_timeout);
+            stream.expires_after(first ? first_request_deadline : request_timeout);
             boost::system::error_code read_error;
             co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
             if (read_error == http::error::end_of_stream) break;
             if (read_error) throw boost::system::system_error(read_error);
             const auto request = parser.release();
+            if (!slot.established()) {
+                co_await answer_text(stream, request, http::status::service_unavailable, "the boot port serves as many connections as it may");
+                break;
+            }
             const std::string target(request.target());
             const std::size_t question = target.find('?');
             const std::string path = target.substr(0, question);
@@ -118,7 +126,10 @@ asio::awaitable<void> BootServer::serve(asio::ip::tcp::socket socket) {
                 else
                     keep = co_await answer_text(stream, request, http::status::ok, script);
             } else if (!files_dir_.empty() && (path == "/boot/vmlinuz" || path == "/boot/initrd.img")) {
-                keep = co_await serve_file(stream, request, files_dir_ + path.substr(std::string("/boot").size()));
+                BeneathRefusal refusal{};
+                BeneathFile file = open_beneath(files_dir_, path.substr(std::string("/boot/").size()), refusal);
+                if (refusal != BeneathRefusal::none) keep = co_await answer_text(stream, request, http::status::not_found, "no such boot file");
+                else keep = co_await serve_file(stream, request, std::move(file), readers_);
             } else {
                 keep = co_await answer_text(stream, request, http::status::not_found, "no such boot file");
             }

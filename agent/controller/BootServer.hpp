@@ -6,7 +6,9 @@
 /// controller by the pin in its script, and the controller admits that agent by its token.
 /// It shares the controller's I/O thread, and so its Store.
 
+#include "controller/AcceptLoop.hpp"
 #include "controller/BootScripts.hpp"
+#include "controller/FileRanges.hpp"
 #include "controller/Store.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -25,19 +27,20 @@ public:
     /// live image's pxe/ folder); `scripts.boot_url` may be "" until port() is known.
     /// At most `most` connections are served at once (AcceptLoop.hpp). `console_for_unknown`: a
     /// card no enrolment names boots the field console instead of its next device.
-    BootServer(boost::asio::io_context& io, Store& store, const std::string& address, unsigned short port, std::string files_dir,
-               std::size_t most, bool console_for_unknown);
+    BootServer(boost::asio::io_context& io, Store& store, FileReaders& readers, const std::string& address, unsigned short port,
+               std::string files_dir, std::size_t most, bool console_for_unknown);
     /// Starts accepting with these script settings; the caller runs the io_context.
     void start(BootScriptSettings scripts);
     unsigned short port() const noexcept { return port_; }
 
 private:
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, ConnectionSlot slot);
     /// The script for /boot/machine.ipxe?QUERY, or "" for a query without a valid mac=.
     std::string script_for(const std::string& query, const std::string& peer);
 
     boost::asio::io_context& io_;
     Store& store_;
+    FileReaders& readers_;
     boost::asio::ip::tcp::acceptor acceptor_;
     unsigned short port_ = 0;
     std::string files_dir_;

@@ -5,7 +5,6 @@
 #include "controller/ControllerServer.hpp"
 
 #include "controller/AcceptLoop.hpp"
-#include "controller/FileRanges.hpp"
 #include "core/Error.hpp"
 #include "core/Url.hpp"
 #include "net/Certificates.hpp"
@@ -14,6 +13,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -41,6 +42,26 @@ namespace {
 
 constexpr std::size_t largest_api_body = 8u << 20;  // docs/api.md: a plan is far smaller
 constexpr auto request_timeout = std::chrono::seconds(30);
+/// A new connection has this long for its TLS handshake and its first request header; until
+/// then it is pending and holds none of the served connections' slots (AcceptLoop.hpp).
+constexpr auto first_header_deadline = std::chrono::seconds(10);
+constexpr const char* tls12_ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                                      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+/// "https://HOST" from a Host header, when it is a plain host name or address with an optional
+/// port; "" for anything else (it becomes part of URLs the agent opens).
+std::string origin_of(const std::string& host) {
+    if (host.empty() || host.size() > 255) return "";
+    for (const char c : host)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']') return "";
+    return "https://" + host;
+}
+
+/// Whether `name` is one file directly in a folder: no path, no hidden file.
+bool plain_file_name(const std::string& name) {
+    return !name.empty() && name.size() <= 255 && name.front() != '.' && name.find('/') == std::string::npos &&
+           name.find('\0') == std::string::npos;
+}
 
 /// A secret kept in a 0600 file, made (32 random bytes as hex, written atomically) when missing.
 std::string read_or_make_secret(const std::string& path) {
@@ -77,11 +98,13 @@ http::response<http::string_body> json_response(unsigned version, bool keep_aliv
 
 nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
 
-/// The open-file limit, less what the controller needs besides connections.
-std::size_t default_max_connections() {
+/// The open-file limit, less what the controller needs besides served connections: the pending
+/// ones, the database and the files being served.
+std::size_t default_max_connections(std::size_t pending) {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 4096;
-    return limit.rlim_cur > 128 ? static_cast<std::size_t>(limit.rlim_cur) - 64 : static_cast<std::size_t>(limit.rlim_cur) / 2;
+    const std::size_t files = static_cast<std::size_t>(limit.rlim_cur);
+    return files > 128 + pending ? files - 64 - pending : files / 2;
 }
 
 }  // namespace
@@ -91,23 +114,31 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
       store_((std::filesystem::create_directories(settings_.state_dir), settings_.state_dir + "/controller.db")),
       tls_(asio::ssl::context::tls_server), acceptor_(io) {
     ::chmod(settings_.state_dir.c_str(), 0700);  // tokens and keys live here
-    if (settings_.max_connections == 0) settings_.max_connections = default_max_connections();
+    if (settings_.max_connections == 0) settings_.max_connections = default_max_connections(settings_.max_pending_connections);
     std::vector<std::string> names = settings_.names;
     if (names.empty()) {
         boost::system::error_code not_an_address;
         asio::ip::make_address(settings_.listen_address, not_an_address);
         names.push_back((not_an_address ? "DNS:" : "IP:") + settings_.listen_address);
     }
+    certificate_names_ = names;
     const net::CertificateFiles files = net::ensure_controller_certificates(settings_.state_dir + "/tls", names);
     ca_file_ = files.ca_certificate;
-    pin_ = net::certificate_pin(files.server_certificate);
+    certificate_expires_ = files.expires;
+    // The key's pin: a renewed certificate keeps the key, so agents keep their pin.
+    pin_ = net::key_pin(files.server_certificate);
     tls_.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                     asio::ssl::context::no_tlsv1_1);
+                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression);
+    // TLS 1.2 with forward secrecy and AEAD only (no CBC, no SHA-1 MACs); TLS 1.3's suites are all AEAD.
+    if (::SSL_CTX_set_cipher_list(tls_.native_handle(), tls12_ciphers) != 1)
+        throw Error(ErrorKind::failed, "OpenSSL refused the controller's TLS 1.2 cipher list");
     tls_.use_certificate_chain_file(files.server_certificate);
     tls_.use_private_key_file(files.server_key, asio::ssl::context::pem);
     operator_token_file_ = settings_.state_dir + "/operator-token";
     const std::string operator_token = read_or_make_secret(operator_token_file_);
-    files_key_ = read_or_make_secret(settings_.state_dir + "/files-key");
+    // Controllers before issue 13 opened every archive with one key kept here; each job has its
+    // own grant now, so the old key must open nothing, not even by mistake.
+    std::filesystem::remove(settings_.state_dir + "/files-key");
 
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(settings_.listen_address), settings_.port);
     acceptor_.open(endpoint.protocol());
@@ -125,7 +156,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     if (settings_.boot_port) {
         if (settings_.boot_files_dir.empty())
             throw Error(ErrorKind::usage, "a boot port needs the live image's pxe folder (--boot-files), where vmlinuz and initrd.img are");
-        boot_ = std::make_unique<BootServer>(io_, store_, settings_.listen_address, *settings_.boot_port, settings_.boot_files_dir,
+        boot_ = std::make_unique<BootServer>(io_, store_, readers_, settings_.listen_address, *settings_.boot_port, settings_.boot_files_dir,
                                              settings_.boot_max_connections, settings_.boot_console_for_unknown);
         // Machines reach the boot port and the agent port by the host they reach the API by.
         const Url public_url = parse_url(settings_.public_url, ErrorKind::usage);
@@ -139,39 +170,69 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     ApiSettings api;
     api.operator_token = operator_token;
     api.archives_dir = settings_.archives_dir;
-    api.archives_url = settings_.public_url + "/files/" + files_key_;
+    files_url_ = settings_.public_url + "/files";
+    api.files_url = files_url_;
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
 }
 
+ControllerServer::~ControllerServer() { readers_.join(); }
+
 void ControllerServer::start() {
-    asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), settings_.max_connections,
-                                    [this](asio::ip::tcp::socket socket) { return serve(std::move(socket)); }),
+    asio::co_spawn(io_, renew_certificate_each_half_day(), asio::detached);
+    asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), settings_.max_connections, settings_.max_pending_connections,
+                                    [this](asio::ip::tcp::socket socket, ConnectionSlot slot) { return serve(std::move(socket), std::move(slot)); }),
                    asio::detached);
     if (boot_) boot_->start(boot_scripts_);
+}
+
+asio::awaitable<void> ControllerServer::renew_certificate_each_half_day() {
+    asio::steady_timer pause(io_);
+    for (;;) {
+        pause.expires_after(std::chrono::hours(12));
+        boost::system::error_code stopped;
+        co_await pause.async_wait(asio::redirect_error(use_awaitable, stopped));
+        if (stopped) co_return;
+        try {
+            const net::CertificateFiles files = net::ensure_controller_certificates(settings_.state_dir + "/tls", certificate_names_);
+            if (!files.renewed) continue;
+            // New connections present the new certificate; the key, and so the pin, are the same.
+            tls_.use_certificate_chain_file(files.server_certificate);
+            certificate_expires_ = files.expires;
+            std::cerr << "dagda controller: the certificate was renewed; the pin is unchanged\n";
+        } catch (const std::exception& e) {
+            std::cerr << "dagda controller: cannot renew the certificate (tried again in 12 hours): " << e.what() << "\n";
+        }
+    }
 }
 
 std::int64_t ControllerServer::now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
+asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, ConnectionSlot slot) {
     std::string peer = "?";
     try {
         const auto remote = socket.remote_endpoint();
         peer = remote.address().to_string() + ":" + std::to_string(remote.port());
         beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls_);
-        beast::get_lowest_layer(stream).expires_after(request_timeout);
+        beast::get_lowest_layer(stream).expires_after(first_header_deadline);
         co_await stream.async_handshake(asio::ssl::stream_base::server, use_awaitable);
         beast::flat_buffer buffer;
-        for (;;) {
+        for (bool first = true;; first = false) {
             http::request_parser<http::string_body> parser;
             parser.header_limit(16 * 1024);
             parser.body_limit(largest_api_body);
-            beast::get_lowest_layer(stream).expires_after(request_timeout);
+            if (!first) beast::get_lowest_layer(stream).expires_after(request_timeout);
             boost::system::error_code read_error;
             co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
             if (read_error == http::error::end_of_stream || read_error == asio::ssl::error::stream_truncated) break;
+            if (!read_error && !slot.established()) {
+                auto response = json_response(parser.get().version(), false, 503, refusal("busy", "the controller serves as many connections as it may"));
+                co_await http::async_write(stream, response, use_awaitable);
+                break;
+            }
             if (!read_error) {
+                beast::get_lowest_layer(stream).expires_after(request_timeout);
                 // An API request without the operator's token is refused before its body (up to
                 // 8 MiB) is read: strangers cost the controller a header's worth, not a body's.
                 const std::string path(parser.get().target().substr(0, parser.get().target().find('?')));
@@ -200,17 +261,14 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
                 beast::get_lowest_layer(stream).expires_never();  // the WebSocket's own timeouts take over
                 auto channel = std::make_shared<net::WebSocketChannel>(net::SecureWebSocket(std::move(stream)));
                 channel->peer = peer;
+                channel->origin = origin_of(std::string(request[http::field::host]));
                 co_await channel->socket().async_accept(request, use_awaitable);
                 co_await agent_session(channel);
                 co_return;
             }
             const std::string target(request.target());
             if (target.rfind("/files/", 0) == 0) {
-                const auto path = archive_path(target, settings_.archives_dir, files_key_);
-                bool keep = false;
-                if (path) keep = co_await serve_file(stream, request, *path);
-                else keep = co_await answer_text(stream, request, http::status::not_found, "no such file");
-                if (!keep) break;
+                if (!co_await serve_archive(stream, request)) break;
                 continue;
             }
             ApiRequest api_request{std::string(request.method_string()), target, std::string(request[http::field::authorization]), request.body()};
@@ -227,6 +285,43 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket) {
         if (std::string(e.what()).find("stream truncated") == std::string::npos)
             std::cerr << "dagda controller: " << peer << ": " << e.what() << "\n";
     }
+}
+
+asio::awaitable<bool> ControllerServer::serve_archive(beast::ssl_stream<beast::tcp_stream>& stream,
+                                                     const http::request<http::string_body>& request) {
+    const std::string rest(request.target().substr(std::string("/files/").size()));
+    const auto slash = rest.find('/');
+    const std::string key = rest.substr(0, slash), name = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    // A grant is a job's: it reads the files of that job's generation chain while the job is
+    // queued, offered or running, and nothing else (docs/api.md, "Files").
+    if (settings_.archives_dir.empty() || !plain_file_name(name) || !store_.file_granted(key, name))
+        co_return co_await answer_text(stream, request, http::status::forbidden,
+                                       "this URL grants no such file: a job's URL reads its own generation chain, and only while the job runs");
+    BeneathRefusal refusal{};
+    BeneathFile file = open_beneath(settings_.archives_dir, name, refusal);
+    if (refusal == BeneathRefusal::outside || refusal == BeneathRefusal::not_regular) {
+        std::cerr << "dagda controller: refused to serve " << name << ": it is not a regular file inside " << settings_.archives_dir << "\n";
+        co_return co_await answer_text(stream, request, http::status::forbidden, "the archive is not a regular file inside the archive folder");
+    }
+    if (refusal != BeneathRefusal::none) co_return co_await answer_text(stream, request, http::status::not_found, "no such file");
+    co_return co_await serve_file(stream, request, std::move(file), readers_);
+}
+
+nlohmann::json ControllerServer::plan_for(const net::WebSocketChannel& channel, const nlohmann::json& plan) const {
+    const std::string from = files_url_ + "/";
+    if (channel.origin.empty() || channel.origin + "/files/" == from) return plan;
+    const std::string to = channel.origin + "/files/";
+    nlohmann::json out = plan;
+    std::vector<nlohmann::json*> pending{&out};
+    while (!pending.empty()) {
+        nlohmann::json* value = pending.back();
+        pending.pop_back();
+        if (value->is_structured())
+            for (auto& child : *value) pending.push_back(&child);
+        else if (value->is_string() && value->get_ref<const std::string&>().rfind(from, 0) == 0)
+            *value = to + value->get_ref<const std::string&>().substr(from.size());
+    }
+    return out;
 }
 
 }  // namespace dagda::controller

@@ -5,8 +5,10 @@
 /// locks; the state lives in SQLite, so a restart picks up every job where the agents left it.
 
 #include "net/WebSocketChannel.hpp"
+#include "controller/AcceptLoop.hpp"
 #include "controller/Api.hpp"
 #include "controller/BootServer.hpp"
+#include "controller/FileRanges.hpp"
 #include "controller/Store.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -27,17 +29,19 @@
 namespace dagda::controller {
 
 struct ControllerSettings {
-    std::string state_dir;                ///< database, certificates, operator token, files key
+    std::string state_dir;                ///< database, certificates, operator token
     std::string listen_address = "127.0.0.1";
     unsigned short port = 8443;           ///< 0: any free port (tests)
     std::vector<std::string> names;       ///< subjectAltNames of a new certificate; default: the listen address
-    std::string archives_dir;             ///< served under /files/KEY/; "" for none
+    std::string archives_dir;             ///< served under /files/GRANT/ to the jobs that read them; "" for none
     std::string public_url;               ///< how agents reach this controller; default https://HOST:PORT
     std::string public_host;              ///< HOST of that default: the listen address unless given (a VM's 10.0.2.2)
     int heartbeat_seconds = 10;
     /// Connections served at once (agents, API clients, file reads); one more is closed at once.
     /// 0: the open-file limit less a reserve for the database and the files being served.
     std::size_t max_connections = 0;
+    /// Connections that have not yet sent their first request header (10 s at most each); one more is closed at once.
+    std::size_t max_pending_connections = 64;
     std::size_t boot_max_connections = 256;   ///< the boot port's own cap: iPXE clients fetching scripts and files
     bool boot_console_for_unknown = false;    ///< a card no enrolment names boots the console, not its next device
     std::optional<unsigned short> boot_port;  ///< the plain-HTTP boot port (BootServer); none: no PXE serving
@@ -47,9 +51,11 @@ struct ControllerSettings {
 
 class ControllerServer : private ApiHooks {
 public:
-    /// Opens the state (making the CA, certificate, operator token and files key on the first
+    /// Opens the state (making the CA, certificate and operator token on the first
     /// start) and binds the port. Throws Error on a port in use or unreadable state.
     ControllerServer(boost::asio::io_context& io, ControllerSettings settings);
+    /// Waits for the file reads under way: the io_context must have stopped, and still exist.
+    ~ControllerServer();
     /// Starts accepting; the caller runs the io_context.
     void start();
 
@@ -57,11 +63,22 @@ public:
     /// The boot port's generic iPXE script (what DHCP names for iPXE clients), or "" without one.
     const std::string& boot_script_url() const noexcept { return boot_script_url_; }
     const std::string& pin() const noexcept { return pin_; }
+    /// When the TLS certificate expires (Unix seconds); it is renewed months before.
+    std::int64_t certificate_expires() const noexcept { return certificate_expires_; }
     const std::string& ca_file() const noexcept { return ca_file_; }
     const std::string& operator_token_file() const noexcept { return operator_token_file_; }
 
 private:
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, ConnectionSlot slot);
+    /// Renews the TLS certificate in the last third of its life (net/Certificates.hpp), for a
+    /// controller that runs for months.
+    boost::asio::awaitable<void> renew_certificate_each_half_day();
+    /// GET or HEAD of /files/GRANT/NAME: NAME if the job of that grant may read it now.
+    boost::asio::awaitable<bool> serve_archive(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                               const boost::beast::http::request<boost::beast::http::string_body>& request);
+    /// The plan as this connection's agent must read it: its archive URLs on the origin the agent
+    /// dialled (a QEMU guest's 10.0.2.2, a NAT's address), which its trust is registered for.
+    nlohmann::json plan_for(const net::WebSocketChannel& channel, const nlohmann::json& plan) const;
     boost::asio::awaitable<void> agent_session(std::shared_ptr<net::WebSocketChannel> channel);
     boost::asio::awaitable<void> write_loop(std::shared_ptr<net::WebSocketChannel> channel);
     static std::string challenge_frame(const std::string& nonce);
@@ -86,7 +103,11 @@ private:
     boost::asio::ssl::context tls_;
     boost::asio::ip::tcp::acceptor acceptor_;
     unsigned short port_ = 0;
-    std::string pin_, ca_file_, operator_token_file_, files_key_;
+    std::string pin_, ca_file_, operator_token_file_;
+    std::vector<std::string> certificate_names_;
+    std::int64_t certificate_expires_ = 0;
+    std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
+    FileReaders readers_;
     std::unique_ptr<Api> api_;
     std::unique_ptr<BootServer> boot_;
     BootScriptSettings boot_scripts_;

@@ -37,6 +37,19 @@ Message error(const std::string& code, const std::string& text) {
     return {"error", {{"code", code}, {"message", text}}};
 }
 
+/// An agent's text for the controller's log, on one line: control characters (a newline that
+/// would start a forged "dagda controller:" line, terminal escapes) are shown as \xNN.
+std::string loggable(const std::string& text) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (const char c : text.substr(0, 4096)) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) out += {'\\', 'x', digits[byte >> 4], digits[byte & 15]};
+        else out += c;
+    }
+    return out;
+}
+
 }  // namespace
 
 // Coroutine bodies below build no JSON from literals: GCC 12 miscompiles braced lists of string
@@ -55,10 +68,10 @@ std::optional<std::string> ControllerServer::admit(net::WebSocketChannel& channe
         // matches another connection's challenge.
         channel.agent_id = store_.admit(f["enrolment"], f["proof"], nonce, machine_id, f["boot_id"], f["agent_version"], f["inventory"], now());
     } catch (const protocol::ProtocolError& e) {
-        std::cerr << "dagda controller: " << channel.peer << ": refused: " << e.what() << "\n";
+        std::cerr << "dagda controller: " << channel.peer << ": refused: " << loggable(e.what()) << "\n";
         return protocol::encode(error(e.code(), e.what()));
     } catch (const Error& e) {
-        std::cerr << "dagda controller: " << channel.peer << ": refused: " << e.what() << "\n";
+        std::cerr << "dagda controller: " << channel.peer << ": refused: " << loggable(e.what()) << "\n";
         return protocol::encode(error("unauthorized", "unauthorized"));  // which check failed is not the peer's business
     }
     if (auto old = connected_.find(channel.agent_id); old != connected_.end()) old->second->close();  // the newer link wins
@@ -137,7 +150,10 @@ asio::awaitable<void> ControllerServer::write_loop(std::shared_ptr<net::WebSocke
 }
 
 void ControllerServer::log_session_end(const net::WebSocketChannel& channel, const boost::system::error_code& code) {
-    if (code == websocket::error::message_too_big)
+    if (channel.overflowed())
+        std::cerr << "dagda controller: " << channel.peer << ": the agent does not read what it is sent (over "
+                  << net::WebSocketChannel::largest_queue / (1u << 20) << " MiB waiting); connection closed\n";
+    else if (code == websocket::error::message_too_big)
         std::cerr << "dagda controller: " << channel.peer << ": a frame over the size limit; connection closed\n";
     else if (code != websocket::error::closed && code != asio::error::operation_aborted && code != asio::error::eof && !channel.closed())
         std::cerr << "dagda controller: " << channel.peer << ": " << code.message() << "\n";
@@ -152,16 +168,22 @@ void ControllerServer::on_agent_message(net::WebSocketChannel& channel, const Me
         return *job;
     };
     if (type == "heartbeat" && f["job"].is_null()) {
-        // An idle agent: a job it refused as busy is offered again now.
-        if (const auto job = store_.unfinished_job(channel.agent_id); job && job->state == "offered") offer_unfinished_job(channel);
+        // An idle agent: a job it refused as busy is offered again now, once per refusal (an
+        // agent that sends heartbeats but never reads must not make offers pile up).
+        const auto job = store_.unfinished_job(channel.agent_id);
+        if (job && job->state == "offered" && channel.busy_job == job->id) {
+            channel.busy_job.clear();
+            offer_unfinished_job(channel);
+        }
         return;
     }
     if (type == "heartbeat" || type == "error") {
-        if (type == "error") std::cerr << "dagda controller: agent " << channel.agent_id << " says: " << f.dump() << "\n";
+        if (type == "error") std::cerr << "dagda controller: agent " << channel.agent_id << " says: " << loggable(f.dump()) << "\n";
         return;
     }
     if (type == "log") {
-        std::cerr << "dagda controller: agent " << channel.agent_id << " [" << f["level"].get<std::string>() << "] " << f["text"].get<std::string>() << "\n";
+        std::cerr << "dagda controller: agent " << channel.agent_id << " [" << f["level"].get<std::string>() << "] "
+                  << loggable(f["text"].get<std::string>()) << "\n";
         return;
     }
     if (type == "job_accept") {
@@ -172,8 +194,11 @@ void ControllerServer::on_agent_message(net::WebSocketChannel& channel, const Me
     }
     if (type == "job_refuse") {
         const JobRecord job = owned_job(f["job"]);
-        if (f["reason"] == "busy") return;  // offered again when the agent reconnects or finishes
-        std::cerr << "dagda controller: agent " << channel.agent_id << " refused " << job.id << ": " << f["problems"].dump() << "\n";
+        if (f["reason"] == "busy") {
+            channel.busy_job = job.id;  // offered again when the agent is idle, reconnects or finishes
+            return;
+        }
+        std::cerr << "dagda controller: agent " << channel.agent_id << " refused " << job.id << ": " << loggable(f["problems"].dump()) << "\n";
         std::string reason = "the agent refused the plan (" + f["reason"].get<std::string>() + ")";
         for (const auto& problem : f["problems"]) reason += "\n- " + problem.get<std::string>();
         if (!finished_states.count(job.state)) store_.set_job_state(job.id, "refused", now(), reason);
@@ -193,7 +218,14 @@ void ControllerServer::on_event(net::WebSocketChannel& channel, const Message& m
     auto job = store_.job(id);
     if (!job || job->agent_id != channel.agent_id) throw protocol::ProtocolError("malformed", "job " + id + " is not this agent's");
     const nlohmann::json& event = f["event"];
-    const bool stored = store_.add_event(id, f["seq"].get<std::int64_t>(), event);
+    // The decoder bounds seq to 2^53 - 1, so it fits the database's signed integers.
+    const EventAdmission admission = store_.add_event(id, static_cast<std::int64_t>(f["seq"].get<std::uint64_t>()), event);
+    if (admission.kind == EventAdmission::Kind::refused) {
+        std::cerr << "dagda controller: agent " << channel.agent_id << ": event " << f["seq"].get<std::uint64_t>() << " refused: " << admission.reason << "\n";
+        channel.send(error("refused", admission.reason));
+        return;
+    }
+    const bool stored = admission.kind == EventAdmission::Kind::stored;
     const bool is_result = event.contains("event") && event["event"] == "job_result";
     // A result already held (the controller stopped between the commit and the state change) is
     // applied again when resent: the state follows the result, whichever commit came first.
@@ -224,7 +256,7 @@ void ControllerServer::offer_unfinished_job(net::WebSocketChannel& channel) {
         return;
     }
     if (job->state == "queued") store_.set_job_state(job->id, "offered", now());
-    channel.send({"job_offer", {{"job", job->id}, {"plan", job->plan}}});
+    channel.send({"job_offer", {{"job", job->id}, {"plan", plan_for(channel, job->plan)}}});
 }
 
 bool ControllerServer::agent_connected(const std::string& agent_id) { return connected_.count(agent_id) != 0; }

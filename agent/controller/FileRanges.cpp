@@ -1,18 +1,14 @@
 #include "controller/FileRanges.hpp"
 
-#include "protocol/Proof.hpp"
-
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <chrono>
-#include <filesystem>
 #include <stdexcept>
 
 namespace dagda::controller {
@@ -23,20 +19,14 @@ namespace http = beast::http;
 
 namespace {
 
-/// A range is read into memory before it is sent; a TIB chunk is at most 64 MiB + 4 KiB, so this
-/// bounds one request's memory without refusing any read an agent makes.
-constexpr std::uint64_t largest_range = 80u << 20;
+/// What one connection holds of a file at a time: 20 agents reading 64 MiB chunks cost 20 MiB.
+constexpr std::size_t piece_size = 1u << 20;
 
 std::uint64_t number(std::string_view text) {
     std::uint64_t value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc() || end != text.data() + text.size()) throw std::invalid_argument("not a byte position");
     return value;
-}
-
-bool plain_file_name(const std::string& name) {
-    return !name.empty() && name.size() <= 255 && name.front() != '.' && name.find('/') == std::string::npos &&
-           name.find('\0') == std::string::npos;
 }
 
 template <typename Body>
@@ -46,19 +36,6 @@ void common_headers(http::response<Body>& response, const http::request<http::st
     response.keep_alive(request.keep_alive());
 }
 
-/// The threads that read ranges for the controller's I/O thread: two, as many as a restore reads
-/// chunks at once. Lives until the process ends.
-asio::thread_pool& file_readers() {
-    static asio::thread_pool pool(2);
-    return pool;
-}
-
-}  // namespace
-
-void stop_file_readers() { file_readers().join(); }
-
-namespace {
-
 /// The deadline for sending `bytes`: the 30 s of a request, and a second for every 256 KiB, so a
 /// PXE client on a slow UNDI driver gets its whole initramfs while a stalled peer still ends.
 template <typename Stream>
@@ -66,19 +43,16 @@ void allow_time_to_send(Stream& stream, std::uint64_t bytes) {
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30 + bytes / (256 * 1024)));
 }
 
-/// `length` bytes of `path` from `first`, or nullopt when they cannot all be read.
-asio::awaitable<std::optional<std::string>> read_range(std::string path, std::uint64_t first, std::uint64_t length) {
-    std::optional<std::string> data(std::in_place, length, '\0');
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    std::uint64_t done = 0;
-    while (fd >= 0 && done < length) {
-        const ssize_t got = ::pread(fd, data->data() + done, length - done, static_cast<off_t>(first + done));
-        if (got <= 0) break;
-        done += static_cast<std::uint64_t>(got);
+/// Fills `piece` (already sized) from `fd` at `offset`, on a reader thread; false on a read error
+/// or a file that shrank under it.
+asio::awaitable<bool> read_piece(int fd, std::uint64_t offset, std::string* piece) {
+    std::size_t done = 0;
+    while (done < piece->size()) {
+        const ssize_t got = ::pread(fd, piece->data() + done, piece->size() - done, static_cast<off_t>(offset + done));
+        if (got <= 0) co_return false;
+        done += static_cast<std::size_t>(got);
     }
-    if (fd >= 0) ::close(fd);
-    if (done != length) data.reset();
-    co_return std::move(data);  // up to 80 MiB: moved, never copied
+    co_return true;
 }
 
 }  // namespace
@@ -96,14 +70,6 @@ std::optional<ByteRange> requested_range(const std::string& header, std::uint64_
     if (size == 0 || range.first >= size || range.last < range.first) throw std::invalid_argument("the range is outside the file");
     if (range.last >= size) range.last = size - 1;
     return range;
-}
-
-std::optional<std::string> archive_path(const std::string& target, const std::string& archives_dir, const std::string& files_key) {
-    const std::string rest = target.substr(std::string("/files/").size());
-    const auto slash = rest.find('/');
-    const std::string key = rest.substr(0, slash), name = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (archives_dir.empty() || !protocol::same_proof(key, files_key) || !plain_file_name(name)) return std::nullopt;
-    return archives_dir + "/" + name;
 }
 
 template <typename Stream>
@@ -126,64 +92,48 @@ asio::awaitable<bool> answer_text(Stream& stream, const http::request<http::stri
 }
 
 template <typename Stream>
-asio::awaitable<bool> serve_file(Stream& stream, const http::request<http::string_body>& request, const std::string& path) {
+asio::awaitable<bool> serve_file(Stream& stream, const http::request<http::string_body>& request, BeneathFile file, FileReaders& readers) {
     if (request.method() != http::verb::get && request.method() != http::verb::head)
         co_return co_await answer_text(stream, request, http::status::method_not_allowed, "files are read with GET or HEAD");
-    std::error_code status_error;
-    if (!std::filesystem::is_regular_file(path, status_error))
-        co_return co_await answer_text(stream, request, http::status::not_found, "no such file");
-    const std::uint64_t size = std::filesystem::file_size(path);
-
     std::optional<ByteRange> range;
     std::string bad_range;  // no co_await inside a catch block
     try {
-        range = requested_range(std::string(request[http::field::range]), size);
+        range = requested_range(std::string(request[http::field::range]), file.size);
     } catch (const std::invalid_argument& e) {
         bad_range = e.what();
     }
-    if (!bad_range.empty()) co_return co_await answer_text(stream, request, http::status::range_not_satisfiable, bad_range, size);
-    if (!range) {
-        http::response<http::file_body> response{http::status::ok, request.version()};
-        common_headers(response, request);
-        response.set(http::field::content_type, "application/octet-stream");
-        beast::error_code open_error;
-        response.body().open(path.c_str(), beast::file_mode::scan, open_error);
-        if (open_error) co_return co_await answer_text(stream, request, http::status::not_found, "no such file");
-        response.prepare_payload();
-        allow_time_to_send(stream, size);
-        if (request.method() == http::verb::head) {
-            http::response_serializer<http::file_body> head(response);
-            co_await http::async_write_header(stream, head, asio::use_awaitable);
-        } else {
-            co_await http::async_write(stream, response, asio::use_awaitable);
-        }
-        co_return request.keep_alive();
-    }
-    const std::uint64_t length = range->last - range->first + 1;
-    if (length > largest_range)
-        co_return co_await answer_text(stream, request, http::status::range_not_satisfiable, "a range is served up to 80 MiB", size);
-    http::response<http::string_body> response{http::status::partial_content, request.version()};
+    if (!bad_range.empty()) co_return co_await answer_text(stream, request, http::status::range_not_satisfiable, bad_range, file.size);
+    const std::uint64_t first = range ? range->first : 0;
+    const std::uint64_t length = range ? range->last - range->first + 1 : file.size;
+
+    http::response<http::empty_body> response{range ? http::status::partial_content : http::status::ok, request.version()};
     common_headers(response, request);
     response.set(http::field::content_type, "application/octet-stream");
-    response.set(http::field::content_range, "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" + std::to_string(size));
-    if (request.method() == http::verb::get) {
-        // Read on the reader threads: a range of a chunk is up to 64 MiB, and the controller's one
-        // I/O thread must go on serving heartbeats and events meanwhile.
-        std::optional<std::string> data =
-            co_await asio::co_spawn(file_readers().get_executor(), read_range(path, range->first, length), asio::use_awaitable);
-        if (!data) co_return co_await answer_text(stream, request, http::status::internal_server_error, "the file could not be read");
-        response.body() = std::move(*data);
-    }
-    response.prepare_payload();
-    if (request.method() == http::verb::head) response.content_length(length);
+    if (range)
+        response.set(http::field::content_range,
+                     "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" + std::to_string(file.size));
+    response.content_length(length);
     allow_time_to_send(stream, length);
-    co_await http::async_write(stream, response, asio::use_awaitable);
+    http::response_serializer<http::empty_body> header(response);
+    co_await http::async_write_header(stream, header, asio::use_awaitable);
+    if (request.method() == http::verb::head) co_return request.keep_alive();
+
+    std::string piece;
+    for (std::uint64_t sent = 0; sent < length;) {
+        piece.resize(static_cast<std::size_t>(std::min<std::uint64_t>(piece_size, length - sent)));
+        const bool read = co_await asio::co_spawn(readers.executor(), read_piece(file.fd.get(), first + sent, &piece), asio::use_awaitable);
+        // The header is out: a failed read can only end the connection, which the client sees as
+        // a short body and retries.
+        if (!read) throw std::runtime_error("a served file could not be read at byte " + std::to_string(first + sent));
+        co_await asio::async_write(stream, asio::buffer(piece), asio::use_awaitable);
+        sent += piece.size();
+    }
     co_return request.keep_alive();
 }
 
-template asio::awaitable<bool> serve_file(beast::ssl_stream<beast::tcp_stream>&, const http::request<http::string_body>&,
-                                         const std::string&);
-template asio::awaitable<bool> serve_file(beast::tcp_stream&, const http::request<http::string_body>&, const std::string&);
+template asio::awaitable<bool> serve_file(beast::ssl_stream<beast::tcp_stream>&, const http::request<http::string_body>&, BeneathFile,
+                                         FileReaders&);
+template asio::awaitable<bool> serve_file(beast::tcp_stream&, const http::request<http::string_body>&, BeneathFile, FileReaders&);
 template asio::awaitable<bool> answer_text(beast::ssl_stream<beast::tcp_stream>&, const http::request<http::string_body>&, http::status,
                                           const std::string&, std::uint64_t);
 template asio::awaitable<bool> answer_text(beast::tcp_stream&, const http::request<http::string_body>&, http::status, const std::string&,

@@ -13,7 +13,10 @@ namespace {
 
 // Version 1: the first tables. Version 2 adds jobs.reason (why a job was refused, cancelled or
 // failed). Version 3 adds enrolments.mac (the network card a machine boots by PXE with) and
-// enrolments.boot_armed (whether the boot port may hand that card its agent's token). A database is brought up to the current version when opened, in one transaction.
+// enrolments.boot_armed (whether the boot port may hand that card its agent's token). Version 4
+// adds file_grants (the archive files each job may read, by the hash of its key) and the
+// jobs' event budget (event_bytes, event_count) and result_seq (the number of its job_result
+// event). A database is brought up to the current version when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -32,7 +35,20 @@ ALTER TABLE enrolments ADD COLUMN mac TEXT;
 ALTER TABLE enrolments ADD COLUMN boot_armed INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX enrolments_by_mac ON enrolments(mac);
 )sql";
-constexpr std::int64_t schema_version = 3;
+constexpr const char* migration_v4 = R"sql(
+CREATE TABLE file_grants (
+  key_hash TEXT NOT NULL, job TEXT NOT NULL REFERENCES jobs(id), name TEXT NOT NULL, PRIMARY KEY (key_hash, name));
+ALTER TABLE jobs ADD COLUMN event_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN result_seq INTEGER;
+UPDATE jobs SET event_count = (SELECT COUNT(*) FROM events WHERE events.job = jobs.id),
+                event_bytes = (SELECT COALESCE(SUM(LENGTH(event)), 0) FROM events WHERE events.job = jobs.id);
+)sql";
+constexpr std::int64_t schema_version = 4;
+
+/// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
+/// the controller's state) opens no archive.
+std::string grant_key_hash(const std::string& key) { return protocol::token_proof(key, "dagda files grant"); }
 
 /// Whether the hello's inventory lists a network interface with this (canonical) MAC.
 bool inventory_has_mac(const nlohmann::json& inventory, const std::string& mac) {
@@ -68,6 +84,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 1) db_.execute(schema_v1);
     if (version < 2) db_.execute(migration_v2);
     if (version < 3) db_.execute(migration_v3);
+    if (version < 4) db_.execute(migration_v4);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }
@@ -144,7 +161,7 @@ std::optional<AgentRecord> Store::agent(const std::string& id) {
     return std::nullopt;
 }
 
-std::string Store::submit_job(const std::string& agent_id, const nlohmann::json& plan, std::int64_t now) {
+std::string Store::submit_job(const std::string& agent_id, const nlohmann::json& plan, std::int64_t now, const FileGrant& grant) {
     Transaction transaction(db_);
     Statement exists(db_, "SELECT 1 FROM agents WHERE id = ?");
     if (!exists.bind(1, agent_id).step()) throw Error(ErrorKind::usage, "no agent \"" + agent_id + "\"");
@@ -153,8 +170,18 @@ std::string Store::submit_job(const std::string& agent_id, const nlohmann::json&
     const std::string id = "job-" + std::to_string(count.number(0) + 1);
     Statement(db_, "INSERT INTO jobs (id, agent_id, plan, state, created, updated) VALUES (?, ?, ?, 'queued', ?, ?)")
         .bind(1, id).bind(2, agent_id).bind(3, plan.dump()).bind(4, now).bind(5, now).run();
+    for (const std::string& name : grant.names)
+        Statement(db_, "INSERT OR IGNORE INTO file_grants (key_hash, job, name) VALUES (?, ?, ?)")
+            .bind(1, grant_key_hash(grant.key)).bind(2, id).bind(3, name).run();
     transaction.commit();
     return id;
+}
+
+bool Store::file_granted(const std::string& key, const std::string& name) {
+    if (key.empty()) return false;
+    Statement grant(db_, "SELECT 1 FROM file_grants g JOIN jobs j ON j.id = g.job "
+                         "WHERE g.key_hash = ? AND g.name = ? AND j.state IN ('queued', 'offered', 'running')");
+    return grant.bind(1, grant_key_hash(key)).bind(2, name).step();
 }
 
 std::optional<JobRecord> Store::job(const std::string& id) {
@@ -187,26 +214,6 @@ void Store::set_job_state(const std::string& job, const std::string& state, std:
     if (reason.empty()) update.bind_null(3);
     else update.bind(3, reason);
     if (update.bind(4, job).run() == 0) throw Error(ErrorKind::usage, "no job \"" + job + "\"");
-}
-
-bool Store::add_event(const std::string& job, std::int64_t seq, const nlohmann::json& event) {
-    Transaction transaction(db_);
-    const bool added = Statement(db_, "INSERT OR IGNORE INTO events (job, seq, event) VALUES (?, ?, ?)").bind(1, job).bind(2, seq).bind(3, event.dump()).run() > 0;
-    // Advance the contiguous acknowledgement past every event now held.
-    Statement(db_, "UPDATE jobs SET acked = (WITH RECURSIVE held(n) AS (SELECT acked FROM jobs WHERE id = ?1 UNION ALL "
-                   "SELECT n + 1 FROM held WHERE EXISTS (SELECT 1 FROM events WHERE job = ?1 AND seq = n + 1)) SELECT MAX(n) FROM held) "
-                   "WHERE id = ?1")
-        .bind(1, job).run();
-    transaction.commit();
-    return added;
-}
-
-std::vector<std::pair<std::int64_t, nlohmann::json>> Store::events(const std::string& job, std::int64_t after, std::size_t limit) {
-    std::vector<std::pair<std::int64_t, nlohmann::json>> out;
-    Statement rows(db_, "SELECT seq, event FROM events WHERE job = ? AND seq > ? ORDER BY seq LIMIT ?");
-    rows.bind(1, job).bind(2, after).bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-    while (rows.step()) out.emplace_back(rows.number(0), nlohmann::json::parse(rows.text(1)));
-    return out;
 }
 
 }  // namespace dagda::controller

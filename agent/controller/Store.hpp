@@ -29,6 +29,35 @@ struct JobRecord {
     std::string reason;               ///< why it reached its state (a refusal's problems, a cancel); "" when none was given
 };
 
+/// What a job may read of the archive folder (docs/api.md, "Files"): the files of one generation
+/// chain, by a key made for that job alone. The key is good while the job is queued, offered or
+/// running, and for nothing else.
+struct FileGrant {
+    std::string key;                 ///< 64 hex digits, in the job's archive URLs; the Store keeps only its hash
+    std::vector<std::string> names;  ///< plain file names in the archive folder
+};
+
+/// What became of an event an agent sent.
+struct EventAdmission {
+    enum class Kind { stored, duplicate, refused } kind = Kind::stored;
+    std::string reason;  ///< refused: why, for the agent's `error` answer and the log
+};
+
+/// The bounds on what an agent may make the controller keep (issue 13, item 2): an event's size,
+/// and a job's events in number and bytes. A legitimate job stays far below them (progress is sent
+/// at most once a second per step).
+struct EventLimits {
+    std::size_t largest_event = 64u << 10;        ///< bigger events are kept cut (long texts shortened)
+    std::int64_t job_bytes = 32ll << 20;          ///< past this, events are kept as their kind and step only
+    std::int64_t job_events = 200000;             ///< past this, events are refused
+};
+
+/// One page of a job's events and whether more are held after it.
+struct EventPage {
+    std::vector<std::pair<std::int64_t, nlohmann::json>> events;
+    bool more = false;
+};
+
 /// What the boot port needs to write a machine's iPXE script.
 struct BootEnrolment {
     std::string name, token;
@@ -62,8 +91,11 @@ public:
     std::vector<AgentRecord> agents();
     std::optional<AgentRecord> agent(const std::string& id);
 
-    /// Queues a plan for an agent; returns the job's id.
-    std::string submit_job(const std::string& agent_id, const nlohmann::json& plan, std::int64_t now);
+    /// Queues a plan for an agent, with the archive files it may read (none when `grant` is
+    /// empty); returns the job's id.
+    std::string submit_job(const std::string& agent_id, const nlohmann::json& plan, std::int64_t now, const FileGrant& grant = {});
+    /// Whether `key` grants reading the archive file `name` now: a grant of a job that has not ended.
+    bool file_granted(const std::string& key, const std::string& name);
     std::optional<JobRecord> job(const std::string& id);
     /// The agent's job still to run or running (to offer again after a reconnect or restart).
     std::optional<JobRecord> unfinished_job(const std::string& agent_id);
@@ -73,14 +105,18 @@ public:
     /// Sets a job's state and why (`reason`, "" for none; replaces the previous reason).
     void set_job_state(const std::string& job, const std::string& state, std::int64_t now, const std::string& reason = "");
 
-    /// Stores event `seq` of `job`; false when it was already held (a resend after a reconnect).
-    bool add_event(const std::string& job, std::int64_t seq, const nlohmann::json& event);
-    /// The job's events after `seq`, in order, at most `limit` of them.
-    std::vector<std::pair<std::int64_t, nlohmann::json>> events(const std::string& job, std::int64_t after,
-                                                                std::size_t limit = SIZE_MAX);
+    /// Stores event `seq` of `job` within the limits (StoreEvents.cpp): a duplicate is a resend
+    /// after a reconnect; after the job ended only the gaps before its result are filled.
+    EventAdmission add_event(const std::string& job, std::int64_t seq, const nlohmann::json& event);
+    /// The job's events after `seq`, in order: at most `limit` of them and about `most_bytes` of
+    /// event text (at least one event when one is held), so no answer holds the I/O thread long.
+    EventPage events(const std::string& job, std::int64_t after, std::size_t limit = SIZE_MAX, std::size_t most_bytes = SIZE_MAX);
+    /// Tests lower the limits to reach them quickly.
+    void set_event_limits(const EventLimits& limits) { limits_ = limits; }
 
 private:
     Database db_;
+    EventLimits limits_;
 };
 
 }  // namespace dagda::controller

@@ -14,6 +14,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 
@@ -89,9 +90,52 @@ Certificate read_certificate(const std::string& path) {
     return certificate;
 }
 
+Key read_key(const std::string& path) {
+    Bio in(BIO_new_file(path.c_str(), "r"));
+    Key key(in ? PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!key) throw Error(ErrorKind::failed, path + " is not a PEM private key");
+    return key;
+}
+
+/// A certificate time as Unix seconds.
+std::int64_t unix_time(const ASN1_TIME* time) {
+    std::tm parts{};
+    if (!ASN1_TIME_to_tm(time, &parts)) fail("a certificate has a time OpenSSL cannot read");
+    return static_cast<std::int64_t>(::timegm(&parts));
+}
+
+constexpr long server_days = 730;
+
+/// A server certificate for `key` and `subject_alt_names`, signed by the CA.
+Certificate new_server_certificate(EVP_PKEY* key, X509* ca, EVP_PKEY* ca_key, const std::vector<std::string>& subject_alt_names) {
+    Certificate server = new_certificate(key, "Dagda Rescue controller", server_days);
+    X509_set_issuer_name(server.get(), X509_get_subject_name(ca));
+    add_extension(server.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
+    add_extension(server.get(), ca, NID_ext_key_usage, "serverAuth");
+    add_extension(server.get(), ca, NID_key_usage, "critical,digitalSignature");
+    add_extension(server.get(), ca, NID_authority_key_identifier, "keyid");
+    std::string names;
+    for (const std::string& name : subject_alt_names) names += (names.empty() ? "" : ",") + name;
+    if (!names.empty()) add_extension(server.get(), ca, NID_subject_alt_name, names);
+    if (!X509_sign(server.get(), ca_key, EVP_sha256())) fail("cannot sign the controller's certificate");
+    return server;
+}
+
+std::string hex_pin(const unsigned char* digest) {
+    std::string pin;
+    for (std::size_t i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
+        char pair[4];
+        std::snprintf(pair, sizeof pair, "%02X", digest[i]);
+        pin += (pin.empty() ? "" : ":") + std::string(pair);
+    }
+    return pin;
+}
+
 }  // namespace
 
-CertificateFiles ensure_controller_certificates(const std::string& folder, const std::vector<std::string>& subject_alt_names) {
+CertificateFiles ensure_controller_certificates(const std::string& folder, const std::vector<std::string>& subject_alt_names,
+                                                std::int64_t now) {
+    if (now == 0) now = static_cast<std::int64_t>(std::time(nullptr));
     if (subject_alt_names.empty()) fail("the controller's certificate needs at least one name or address (DNS:… or IP:…)");
     for (const std::string& name : subject_alt_names)
         if (name.find(',') != std::string::npos || (name.rfind("DNS:", 0) != 0 && name.rfind("IP:", 0) != 0))
@@ -100,8 +144,23 @@ CertificateFiles ensure_controller_certificates(const std::string& folder, const
     ::chmod(folder.c_str(), 0700);  // the keys live here
     const CertificateFiles files{folder + "/ca.pem", folder + "/controller.pem", folder + "/controller.key"};
     if (std::filesystem::exists(files.ca_certificate) && std::filesystem::exists(files.server_certificate) &&
-        std::filesystem::exists(files.server_key))
-        return files;
+        std::filesystem::exists(files.server_key)) {
+        CertificateFiles kept = files;
+        const Certificate current = read_certificate(files.server_certificate);
+        const std::int64_t born = unix_time(X509_get0_notBefore(current.get())), expires = unix_time(X509_get0_notAfter(current.get()));
+        kept.expires = expires;
+        // Renewed in the last third of its life: months before it expires, so a controller that
+        // runs now and then still renews in time; the key stays, and with it the agents' pin.
+        if (now < expires - (expires - born) / 3) return kept;
+        const Key key = read_key(files.server_key);
+        const Certificate ca = read_certificate(files.ca_certificate);
+        const Key ca_key = read_key(folder + "/ca.key");
+        const Certificate renewed = new_server_certificate(key.get(), ca.get(), ca_key.get(), subject_alt_names);
+        write_pem(files.server_certificate, renewed.get(), nullptr);
+        kept.renewed = true;
+        kept.expires = unix_time(X509_get0_notAfter(renewed.get()));
+        return kept;
+    }
     const Key ca_key = new_key();
     const Certificate ca = new_certificate(ca_key.get(), "Dagda Rescue controller CA", 3650);
     X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get()));
@@ -111,16 +170,7 @@ CertificateFiles ensure_controller_certificates(const std::string& folder, const
     if (!X509_sign(ca.get(), ca_key.get(), EVP_sha256())) fail("cannot sign the CA");
 
     const Key key = new_key();
-    const Certificate server = new_certificate(key.get(), "Dagda Rescue controller", 730);
-    X509_set_issuer_name(server.get(), X509_get_subject_name(ca.get()));
-    add_extension(server.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
-    add_extension(server.get(), ca.get(), NID_ext_key_usage, "serverAuth");
-    add_extension(server.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
-    add_extension(server.get(), ca.get(), NID_authority_key_identifier, "keyid");
-    std::string names;
-    for (const std::string& name : subject_alt_names) names += (names.empty() ? "" : ",") + name;
-    if (!names.empty()) add_extension(server.get(), ca.get(), NID_subject_alt_name, names);
-    if (!X509_sign(server.get(), ca_key.get(), EVP_sha256())) fail("cannot sign the controller's certificate");
+    const Certificate server = new_server_certificate(key.get(), ca.get(), ca_key.get(), subject_alt_names);
 
     // The CA's key is kept (0600) to issue the next server certificate without changing the CA
     // agents were given.
@@ -128,18 +178,26 @@ CertificateFiles ensure_controller_certificates(const std::string& folder, const
     write_pem(files.server_key, nullptr, key.get());
     write_pem(files.server_certificate, server.get(), nullptr);
     write_pem(files.ca_certificate, ca.get(), nullptr);  // last: its presence says the set is complete
-    return files;
+    CertificateFiles made = files;
+    made.expires = unix_time(X509_get0_notAfter(server.get()));
+    return made;
 }
 
 std::string certificate_pin_der(const unsigned char* der, std::size_t size) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(der, size, digest);
-    std::string pin;
-    for (unsigned char byte : digest) {
-        char pair[4];
-        std::snprintf(pair, sizeof pair, "%02X", byte);
-        pin += (pin.empty() ? "" : ":") + std::string(pair);
-    }
+    return hex_pin(digest);
+}
+
+std::string key_pin_der(const unsigned char* der, std::size_t size) { return certificate_pin_der(der, size); }
+
+std::string key_pin(const std::string& pem_path) {
+    const Certificate certificate = read_certificate(pem_path);
+    unsigned char* der = nullptr;
+    const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(certificate.get()), &der);
+    if (length <= 0) throw Error(ErrorKind::failed, pem_path + ": cannot encode the certificate's key");
+    const std::string pin = key_pin_der(der, static_cast<std::size_t>(length));
+    OPENSSL_free(der);
     return pin;
 }
 

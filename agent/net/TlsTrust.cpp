@@ -27,6 +27,21 @@ std::string presented_pin(boost::asio::ssl::verify_context& context) noexcept {
     }
 }
 
+std::string presented_key_pin(boost::asio::ssl::verify_context& context) noexcept {
+    try {
+        X509* certificate = X509_STORE_CTX_get_current_cert(context.native_handle());
+        X509_PUBKEY* key = certificate ? X509_get_X509_PUBKEY(certificate) : nullptr;
+        const int size = key ? i2d_X509_PUBKEY(key, nullptr) : 0;
+        if (size <= 0) return "";
+        std::vector<unsigned char> der(static_cast<std::size_t>(size));
+        unsigned char* out = der.data();
+        if (i2d_X509_PUBKEY(key, &out) != size) return "";
+        return key_pin_der(der.data(), der.size());
+    } catch (...) {
+        return "";
+    }
+}
+
 ServerTrust::ServerTrust(TrustSpec spec, std::string host)
     : pin_(normalised_pin(spec.pin)), host_(std::move(host)), use_ca_(!spec.ca_file.empty()), refusal_(std::make_shared<std::string>()) {}
 
@@ -47,14 +62,13 @@ bool ServerTrust::operator()(bool preverified, boost::asio::ssl::verify_context&
             return true;
         }
         // Pinned: the chain above the server certificate is not the trust anchor, so its own
-        // verdict (a self-made CA is never "trusted") is set aside; only the leaf's pin counts.
+        // verdict (a self-made CA is never "trusted") is set aside; only the leaf's pin counts:
+        // its key's (which a renewal keeps), or the certificate's own (the older pins).
         if (depth > 0) return true;
-        const std::string presented = normalised_pin(presented_pin(context));
-        if (presented.empty() || presented != pin_) {
-            *refusal_ = "the controller's certificate (pin " + presented_pin(context) + ") does not match the pin given";
-            return false;
-        }
-        return true;
+        const std::string key = presented_key_pin(context);
+        if (!pin_.empty() && (key == pin_ || normalised_pin(presented_pin(context)) == pin_)) return true;
+        *refusal_ = "the controller's certificate (key pin " + key + ") does not match the pin given";
+        return false;
     } catch (...) {
         *refusal_ = "the controller's certificate could not be checked";
         return false;

@@ -40,5 +40,7 @@ boost::asio::ssl::context client_context(const TrustSpec& spec);
 
 /// The pin of the certificate at depth 0 in `context`, or "" (helper for logs and tests).
 std::string presented_pin(boost::asio::ssl::verify_context& context) noexcept;
+/// The key pin of the certificate being verified (net/Certificates.hpp), or "" when it cannot be read.
+std::string presented_key_pin(boost::asio::ssl::verify_context& context) noexcept;
 
 }  // namespace dagda::net

@@ -31,7 +31,9 @@ public:
     explicit WebSocketChannel(SecureWebSocket&& socket);
 
     SecureWebSocket& socket() noexcept { return socket_; }
-    /// Queues a message for the writer (on the I/O thread only).
+    /// Queues a message for the writer (on the I/O thread only). A peer that does not read lets
+    /// the queue grow: past `largest_queue` bytes the connection is closed (overflowed() tells),
+    /// so one stalled peer cannot take the controller's memory.
     void send(const protocol::Message& message);
     /// Writes the queue until close(); throws what the socket throws.
     boost::asio::awaitable<void> write_loop();
@@ -39,13 +41,24 @@ public:
     /// the session ended); idempotent.
     void close();
     bool closed() const noexcept { return closed_; }
+    bool overflowed() const noexcept { return overflowed_; }
+    std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+
+    /// 16 frames of the largest size: far more than a reading peer ever has waiting (a job offer,
+    /// acknowledgements), far less than a controller's memory.
+    static constexpr std::size_t largest_queue = 16 * protocol::largest_frame;
 
     std::string agent_id;  ///< on the controller: whose connection this is
     std::string peer;      ///< "127.0.0.1:41234", for the log
+    std::string origin;    ///< on the controller: "https://HOST:PORT" as the agent dialled it (its Host header), or ""
+    std::string busy_job;  ///< on the controller: the job this agent last refused as busy, offered again when it is idle
 
 private:
     SecureWebSocket socket_;
     std::deque<std::string> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool writing_ = false;  ///< the queue's front is being written
+    bool overflowed_ = false;
     boost::asio::steady_timer wake_;
     bool closed_ = false;
 };

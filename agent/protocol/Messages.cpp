@@ -29,15 +29,15 @@ bool fits(const nlohmann::json& v, FieldKind kind) {
         case FieldKind::any_text: return v.is_string();
         case FieldKind::hex64: return is_hex64(v);
         case FieldKind::object: return v.is_object();
-        case FieldKind::count: return whole_number(v);
-        case FieldKind::sequence: return whole_number(v) && v.get<std::uint64_t>() >= 1;
+        case FieldKind::count: return whole_number(v) && v.get<std::uint64_t>() <= largest_sequence;
+        case FieldKind::sequence: return whole_number(v) && v.get<std::uint64_t>() >= 1 && v.get<std::uint64_t>() <= largest_sequence;
         case FieldKind::seconds: return whole_number(v) && v.get<std::uint64_t>() >= 1 && v.get<std::uint64_t>() <= 3600;
         case FieldKind::text_or_null: return v.is_null() || v.is_string();
         case FieldKind::texts: return v.is_array() && std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
         case FieldKind::level: return one_of(v, {"debug", "info", "warn", "error"});
         case FieldKind::refuse_reason: return one_of(v, {"busy", "invalid"});
         case FieldKind::error_code:
-            return one_of(v, {"malformed", "unknown_type", "too_large", "version", "unauthorized", "busy", "internal"});
+            return one_of(v, {"malformed", "unknown_type", "too_large", "version", "unauthorized", "busy", "refused", "internal"});
     }
     return false;
 }
@@ -48,8 +48,8 @@ const char* kind_name(FieldKind kind) {
         case FieldKind::any_text: return "a string";
         case FieldKind::hex64: return "64 lower-case hex digits";
         case FieldKind::object: return "an object";
-        case FieldKind::count: return "an integer >= 0";
-        case FieldKind::sequence: return "an integer >= 1";
+        case FieldKind::count: return "an integer 0 to 2^53 - 1";
+        case FieldKind::sequence: return "an integer 1 to 2^53 - 1";
         case FieldKind::seconds: return "1 to 3600";
         case FieldKind::text_or_null: return "a string or null";
         case FieldKind::texts: return "an array of strings";

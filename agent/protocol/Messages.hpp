@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ namespace dagda::protocol {
 inline constexpr int version = 1;
 inline constexpr std::size_t largest_frame = 1u << 20;  ///< every message but hello
 inline constexpr std::size_t largest_hello = 4u << 20;  ///< hello carries the inventory
+/// The largest `seq` or `upto`: 2^53 - 1, the largest integer every JSON reader holds exactly, and
+/// far inside the controller's signed 64-bit columns (a seq at 2^63 used to wrap).
+inline constexpr std::uint64_t largest_sequence = (std::uint64_t{1} << 53) - 1;
 inline constexpr std::size_t deepest_nesting = 64;       ///< arrays and objects inside each other
 
 /// A frame that is refused; `code` is the `error` message's code (malformed, unknown_type,
@@ -37,8 +41,8 @@ enum class FieldKind {
     text,           ///< a non-empty string
     hex64,          ///< 64 lower-case hex digits (a nonce, an HMAC)
     object,         ///< a JSON object (inventory, plan, job event), checked by its own reader
-    count,          ///< an integer >= 0
-    sequence,       ///< an integer >= 1
+    count,          ///< an integer 0 to largest_sequence
+    sequence,       ///< an integer 1 to largest_sequence
     seconds,        ///< an integer 1..3600
     text_or_null,   ///< a string or null
     texts,          ///< an array of strings

@@ -10,6 +10,8 @@
 #include "windows/ntfs/NtfsVolume.hpp"
 #include "windows/system/WindowsInstall.hpp"
 
+#include <filesystem>
+
 namespace dagda::recovery {
 
 namespace {
@@ -37,6 +39,13 @@ std::string generation_location(const std::string& location, std::optional<unsig
         throw Error(ErrorKind::usage, location + " is generation " + std::to_string(count) + " of its chain; the generation must be 1 to " +
                                           std::to_string(count));
     return chain.chain()[count - *number]->name();  // the chain is newest first
+}
+
+std::vector<std::string> chain_file_names(const std::string& location) {
+    image::ArchiveChain chain(location);
+    std::vector<std::string> names;
+    for (const auto& generation : chain.chain()) names.push_back(std::filesystem::path(generation->name()).filename().string());
+    return names;
 }
 
 nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarget& target, const nlohmann::json& inoculation) {

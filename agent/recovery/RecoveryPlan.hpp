@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dagda::recovery {
 
@@ -37,5 +38,10 @@ nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarge
 /// Throws Error{usage} for a number outside 1 to the chain's length, Error{failed} for a chain
 /// that cannot be read.
 std::string generation_location(const std::string& location, std::optional<unsigned> number);
+
+/// The file names (without their folder) of the generation at `location` and of every generation
+/// it is based on, newest first: what an agent must read to restore it. Throws Error{failed} for
+/// a chain that cannot be read.
+std::vector<std::string> chain_file_names(const std::string& location);
 
 }  // namespace dagda::recovery

@@ -23,6 +23,7 @@ public:
     void signal(int signal);
     /// Waits for the process to end; its exit code, or 128 + the signal that ended it.
     int wait();
+    int pid() const noexcept { return pid_; }
 
 private:
     int pid_ = -1;

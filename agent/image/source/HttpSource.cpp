@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -62,6 +63,12 @@ void set_socket_timeouts(int fd) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+/// A connection that could not be made, and why, in words an operator can act on: the address
+/// refused or did not answer, or the TLS handshake failed (the server is not the one trusted).
+struct ConnectFailure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 // One kept-alive connection, plain or TLS.
 class Connection {
 public:
@@ -72,17 +79,23 @@ public:
             auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls);
             if (!SSL_set_tlsext_host_name(stream->native_handle(), url.host.c_str()))
                 throw Error(ErrorKind::failed, "TLS: cannot set the server name " + url.host);
-            if (auto trust = https_origin_trust(url.host, url.port)) stream->set_verify_callback(trust->check);
+            const auto trust = https_origin_trust(url.host, url.port);
+            if (trust) stream->set_verify_callback(trust->check);
             else stream->set_verify_callback(ssl::host_name_verification(url.host));
             beast::get_lowest_layer(*stream).expires_after(io_timeout);
-            beast::get_lowest_layer(*stream).connect(endpoints);
-            stream->handshake(ssl::stream_base::client);
+            connect(beast::get_lowest_layer(*stream), endpoints, url);
+            boost::system::error_code refused;
+            stream->handshake(ssl::stream_base::client, refused);
+            if (refused)
+                throw ConnectFailure("the TLS handshake with " + url.host + ":" + url.port + " failed (" + refused.message() + "): " +
+                                     (trust ? "its certificate is not the controller's trusted pin or CA"
+                                            : "its certificate does not chain to a CA this machine trusts for " + url.host));
             set_socket_timeouts(beast::get_lowest_layer(*stream).socket().native_handle());
             stream_ = std::move(stream);
         } else {
             auto stream = std::make_unique<beast::tcp_stream>(io);
             stream->expires_after(io_timeout);
-            stream->connect(endpoints);
+            connect(*stream, endpoints, url);
             set_socket_timeouts(stream->socket().native_handle());
             stream_ = std::move(stream);
         }
@@ -106,6 +119,12 @@ public:
     }
 
 private:
+    static void connect(beast::tcp_stream& stream, const tcp::resolver::results_type& endpoints, const HttpUrl& url) {
+        boost::system::error_code failed;
+        stream.connect(endpoints, failed);
+        if (failed) throw ConnectFailure("cannot connect to " + url.host + ":" + url.port + " (" + failed.message() + ")");
+    }
+
     HttpUrl url_;
     std::variant<std::unique_ptr<beast::tcp_stream>, std::unique_ptr<beast::ssl_stream<beast::tcp_stream>>> stream_;
 };
@@ -189,7 +208,7 @@ private:
     // Runs a request on an idle connection (or a new one), retrying on a fresh connection when
     // the link drops; a server that keeps failing is an error naming the URL.
     http::response<http::vector_body<std::uint8_t>> send(http::verb verb, const std::string& range) {
-        std::string last_error;
+        std::string last_error, cannot_connect;
         for (int attempt = 0; attempt < attempts; ++attempt) {
             std::unique_ptr<Connection> connection = take_idle();
             try {
@@ -197,11 +216,15 @@ private:
                 auto response = connection->request(verb, range);
                 if (response.keep_alive()) give_back(std::move(connection));
                 return response;
+            } catch (const ConnectFailure& e) {
+                cannot_connect = e.what();  // said as it is, not as a server that went quiet
             } catch (const boost::system::system_error& e) {
                 last_error = e.code().message();
+                cannot_connect.clear();
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
         }
+        if (!cannot_connect.empty()) throw Error(ErrorKind::failed, name_ + ": " + cannot_connect);
         throw Error(ErrorKind::failed, name_ + ": the server stopped answering (" + last_error + ")");
     }
 

@@ -112,7 +112,7 @@ TEST_CASE("controller: by default a card no enrolment names boots its next devic
     const std::string boot = controller.boot_script_url().substr(0, controller.boot_script_url().rfind('/'));
     const Fetched script = fetch(dir, boot + "/machine.ipxe?mac=52-54-00-aa-bb-09");
     CHECK(script.status == 200);
-    CHECK(script.body == "#!ipxe\necho Dagda Rescue: no enrolment names 52:54:00:aa:bb:09, booting the next device\nexit\n");
+    CHECK(script.body == "#!ipxe\necho Dagda Rescue: no recovery is armed for this card, booting the next device\nexit\n");
     CHECK(eventually([&] { return controller.log().find("(52:54:00:aa:bb:09): its next boot device, no enrolment names this card") != std::string::npos; }, 5));
     // An enrolment without a MAC cannot be armed for PXE; an unknown one is not found.
     controller.enrol("plain");

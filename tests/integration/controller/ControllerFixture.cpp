@@ -55,6 +55,13 @@ void ControllerProcess::kill(int signal) {
     process_->wait();
 }
 
+std::uint64_t ControllerProcess::resident_bytes() const {
+    std::ifstream status("/proc/" + std::to_string(process_->pid()) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmRSS:   12345 kB"
+    throw std::runtime_error("the controller has no VmRSS: it is not running");
+}
+
 nlohmann::json ControllerProcess::api(const std::string& method, const std::string& path, const nlohmann::json& body) const {
     std::string command = "curl -sS --max-time 20 --cacert " + sh_quote(ca_file()) + " -o " + sh_quote(dir_.file("api-body")) +
                           " -w '%{http_code}' -X " + method + " -H " + sh_quote("Authorization: Bearer " + token_);
@@ -79,10 +86,10 @@ std::string ControllerProcess::enrol(const std::string& name) const {
 nlohmann::json ControllerProcess::events(const std::string& job) const {
     nlohmann::json all = nlohmann::json::array();
     for (;;) {
-        const nlohmann::json answer = api("GET", "/api/jobs/" + job + "/events?after=" + std::to_string(all.size()));
-        const auto& batch = answer["body"]["events"];
-        for (const auto& event : batch) all.push_back(event);
-        if (batch.size() < 1000) return all;
+        const std::int64_t after = all.empty() ? 0 : all.back()["seq"].get<std::int64_t>();
+        const nlohmann::json answer = api("GET", "/api/jobs/" + job + "/events?after=" + std::to_string(after));
+        for (const auto& event : answer["body"]["events"]) all.push_back(event);
+        if (!answer["body"].value("more", false)) return all;
     }
 }
 

@@ -42,6 +42,8 @@ public:
     std::string job_state(const std::string& job) const;
     std::string log() const;
     void kill(int signal);
+    /// The controller's resident memory now (VmRSS), in bytes.
+    std::uint64_t resident_bytes() const;
 
 private:
     const TempDir& dir_;

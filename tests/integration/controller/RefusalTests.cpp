@@ -4,6 +4,8 @@
 
 #include "common/Run.hpp"
 #include "integration/controller/ControllerFixture.hpp"
+#include "integration/controller/RawAgent.hpp"
+#include "net/Certificates.hpp"
 #include "net/TlsTrust.hpp"
 #include "net/WebSocketChannel.hpp"
 #include "protocol/Messages.hpp"
@@ -31,60 +33,6 @@ namespace beast = boost::beast;
 using dagda::protocol::Message;
 
 namespace {
-
-/// A hand-driven agent connection: what a hostile or broken agent could send.
-class RawAgent {
-public:
-    RawAgent(const ControllerProcess& controller)
-        : tls_(dagda::net::client_context({controller.pin(), ""})), socket_(io_, tls_) {
-        beast::get_lowest_layer(socket_).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), controller.port()));
-        socket_.next_layer().set_verify_callback(dagda::net::ServerTrust({controller.pin(), ""}, "127.0.0.1"));
-        socket_.next_layer().handshake(asio::ssl::stream_base::client);
-        socket_.handshake("127.0.0.1", "/agent");
-        socket_.read_message_max(8u << 20);
-    }
-    /// The next frame, decoded; throws when the controller closed the connection.
-    Message read() {
-        beast::flat_buffer buffer;
-        socket_.read(buffer);
-        return dagda::protocol::decode(beast::buffers_to_string(buffer.data()));
-    }
-    void write(const std::string& frame) { socket_.write(asio::buffer(frame)); }
-    /// Writes a frame the controller may cut off while it is still being sent; false when it did.
-    bool write_unless_cut(const std::string& frame) {
-        try {
-            write(frame);
-            return true;
-        } catch (const boost::system::system_error&) {
-            return false;  // broken pipe or reset: the controller closed it mid-frame
-        }
-    }
-    /// Whether the controller closes the connection within a few seconds.
-    bool closed_by_peer() {
-        // Synchronous reads ignore Beast's expiry: the kernel's receive timeout bounds the wait.
-        const timeval five_seconds{5, 0};
-        ::setsockopt(beast::get_lowest_layer(socket_).socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
-        try {
-            for (;;) socket_.read(buffer_);  // raw frames: whatever comes until the end
-        } catch (const boost::system::system_error& e) {
-            return e.code() != asio::error::would_block && e.code() != asio::error::try_again && e.code() != asio::error::timed_out;
-        }
-    }
-
-private:
-    asio::io_context io_;
-    asio::ssl::context tls_;
-    dagda::net::SecureWebSocket socket_;
-    beast::flat_buffer buffer_;
-};
-
-std::string hello(const std::string& enrolment, const std::string& token, const std::string& nonce, const std::string& machine,
-                  const nlohmann::json& network = nlohmann::json::array()) {
-    return dagda::protocol::encode({"hello",
-                                    {{"agent_version", "test"}, {"boot_id", "boot-1"}, {"enrolment", enrolment},
-                                     {"proof", dagda::protocol::token_proof(token, nonce)},
-                                     {"inventory", {{"machine", {{"machine_id", machine}}}, {"disks", nlohmann::json::array()}, {"network", network}}}}});
-}
 
 std::string token_in(const std::string& path) {
     std::ifstream in(path);
@@ -174,7 +122,9 @@ TEST_CASE("controller: a token enrolled for a MAC is admitted only from a machin
     CHECK(machine.read().type == "welcome");
     // Its agent is up: the card is sent on to its own disk, and the token is no longer handed out.
     const std::string after = script();
-    CHECK_THAT(after, Catch::Contains("not armed") && Catch::Contains("exit\n") && !Catch::Contains("dagda.token"));
+    CHECK_THAT(after, Catch::Contains("exit\n") && !Catch::Contains("dagda.token"));
+    // A stranger cannot tell an enrolled card that is not armed from a card no enrolment names.
+    CHECK(after == run("curl -sS --max-time 20 " + sh_quote(boot + "/machine.ipxe?mac=52-54-00-aa-bb-77")).out);
     // Armed again by the operator (a retry): the next boot gets the agent once more.
     const auto armed = controller.api("POST", "/api/enrolments/pxe-box/arm");
     CHECK(armed["status"] == 200);
@@ -294,4 +244,37 @@ TEST_CASE("controller: a plan whose disk does not match the agent's is refused w
     CHECK_THAT(record.dump(), Catch::Contains("size"));
     CHECK(eventually([&] { return controller.log().find("agent " + agent_id + " [error] job " + job + ": ") != std::string::npos; }, 10));
     CHECK(file_digest(target) == before);
+}
+
+TEST_CASE("controller: TLS 1.2 offers forward-secret AEAD suites only; the pin is the key's, and the older certificate pin still works",
+          "[controller][integration][refusal][tls]") {
+    REQUIRE(controller_tools_present());
+    REQUIRE(have_program("openssl"));
+    TempDir dir;
+    ControllerProcess controller(dir, dir.file("controller"));
+    const std::string endpoint = "127.0.0.1:" + std::to_string(controller.port());
+    const auto handshake = [&](const std::string& options) {
+        return run("openssl s_client -connect " + endpoint + " " + options + " </dev/null").exit_code == 0;
+    };
+    CHECK(handshake("-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"));
+    CHECK(handshake("-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305"));
+    CHECK(handshake("-tls1_3"));
+    for (const char* weak : {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256", "AES128-SHA"})
+        CHECK_FALSE(handshake(std::string("-tls1_2 -cipher ") + weak));
+    CHECK_FALSE(handshake("-tls1_1"));
+
+    // The printed pin is the SHA-256 of the certificate's public key, which a renewal keeps.
+    const std::string certificate = dir.file("controller") + "/tls/controller.pem";
+    const std::string spki = run("openssl x509 -noout -pubkey -in " + sh_quote(certificate) +
+                                 " | openssl pkey -pubin -outform der | openssl dgst -sha256 -r").out;
+    std::string colon_pin;
+    for (std::size_t i = 0; i < 64; i += 2) colon_pin += (i ? ":" : "") + spki.substr(i, 2);
+    CHECK(dagda::net::normalised_pin(colon_pin) == controller.pin());
+    // An agent or ctl given the certificate's own fingerprint (the pin before 2026-12-05) still connects.
+    const std::string fingerprint = run("openssl x509 -noout -fingerprint -sha256 -in " + sh_quote(certificate)).out;
+    const std::string old_pin = fingerprint.substr(fingerprint.find('=') + 1, 95);
+    const RunResult listed = run(dagda_command() + " ctl agents --controller " + controller.url() + " --pin " + old_pin + " --token-file " +
+                                 sh_quote(dir.file("controller") + "/operator-token"));
+    INFO(listed.err);
+    CHECK(listed.exit_code == 0);
 }

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <regex>
 
 using namespace dagda::testing;
 using dagda::controller::ApiResponse;
@@ -50,6 +51,15 @@ std::string replaced(std::string text, const std::string& from, const std::strin
     return text;
 }
 
+/// Whether `url` is a job's URL of the archive file `name`: the files URL, a grant key of 64 hex
+/// digits, the name. Returns the key ("" when it is not).
+std::string grant_key_of(const json& url, const std::string& name) {
+    const std::regex form(std::string(ApiTestBench::files_url) + "/([0-9a-f]{64})/" + name);
+    std::smatch match;
+    const std::string text = url.is_string() ? url.get<std::string>() : "";
+    return std::regex_match(text, match, form) ? match[1].str() : "";
+}
+
 /// A 32 MiB disk with one Linux partition: a disk archive with no NTFS, for the refusals.
 std::string plain_disk(const ApiTestBench& bench, const std::string& name) {
     const std::string disk = bench.image(name, 32ull << 20);
@@ -79,7 +89,8 @@ TEST_CASE("Api: recover writes the plan of plan from-archive naming the archive 
                                 " --for virtio-blk --drivers /srv/drivers");
     INFO(local.err);
     REQUIRE(local.exit_code == 0);
-    const std::string url = std::string(ApiTestBench::archives_url) + "/tuesday.tib";
+    const std::string url = plan["steps"][1]["archive"];
+    CHECK_FALSE(grant_key_of(url, "tuesday\\.tib").empty());
     CHECK(plan == json::parse(replaced(local.out, fs::absolute(tuesday).string(), url)));
     REQUIRE(plan["steps"].size() == 4);
     CHECK(plan["steps"][0]["layout"]["archive"] == url);
@@ -89,9 +100,10 @@ TEST_CASE("Api: recover writes the plan of plan from-archive naming the archive 
 
     // Without "for", the agent inoculates for its own controllers; generation 1 is Monday's file.
     const json first = plan_of(bench, recover(bench, agent, {{"archive", "tuesday.tib"}, {"generation", 1}}));
-    CHECK(first["steps"][1]["archive"] == std::string(ApiTestBench::archives_url) + "/monday.tib");
+    CHECK_FALSE(grant_key_of(first["steps"][1]["archive"], "monday\\.tib").empty());
     CHECK(first["steps"][2] == json{{"step", "windows.inoculate"}, {"disk", "target"}, {"auto", true}});
-    CHECK(plan_of(bench, recover(bench, agent, {{"archive", "tuesday.tib"}, {"generation", 2}}))["steps"][1]["archive"] == url);
+    CHECK_FALSE(grant_key_of(plan_of(bench, recover(bench, agent, {{"archive", "tuesday.tib"}, {"generation", 2}}))["steps"][1]["archive"],
+                             "tuesday\\.tib").empty());
     CHECK_THAT(refusal_of(recover(bench, agent, {{"archive", "tuesday.tib"}, {"generation", 3}})), Catch::Contains("must be 1 to 2"));
 }
 
@@ -109,7 +121,7 @@ TEST_CASE("Api: recover refuses archives outside its folder and disks it cannot 
     const json plan = plan_of(bench, recover(bench, agent, {{"archive", "plain.tib"}}));
     CHECK(plan["disks"]["target"]["path"] == one);
     REQUIRE(plan["steps"].size() == 2);  // no NTFS: no inoculation and no boot fix-up
-    CHECK(plan["steps"][1]["archive"] == std::string(ApiTestBench::archives_url) + "/plain.tib");
+    CHECK_FALSE(grant_key_of(plan["steps"][1]["archive"], "plain\\.tib").empty());
 
     const std::vector<std::pair<json, std::string>> cases{
         {{{"archive", "../plain.tib"}}, "no '/'"},
@@ -195,4 +207,61 @@ TEST_CASE("Api: recover names a block device by serial or WWN or by-path and nev
     same["by_path"] = json::array();
     const std::string anonymous = bench.admit("srv02", inventory);
     CHECK_THAT(refusal_of(recover(bench, anonymous, {{"archive", "plain.tib"}})), Catch::Contains("has no serial, WWN or by-path name"));
+}
+
+TEST_CASE("Api: a recover job's key reads its own generation chain, only while the job runs", "[controller][api][recover][grant]") {
+    ApiTestBench bench;
+    REQUIRE(have_program("sfdisk"));
+    const std::string source = plain_disk(bench, "plain.img");
+    capture("disk", source, bench.archives() + "/monday.tib");
+    capture("disk", source, bench.archives() + "/tuesday.tib", "--base " + sh_quote(bench.archives() + "/monday.tib"));
+    capture("disk", plain_disk(bench, "other.img"), bench.archives() + "/other.tib");
+    const std::string agent = bench.admit("srv01", bench.inventory_of({bench.image("one.img", 64ull << 20)}));
+    const std::string other_agent = bench.admit("srv02", bench.inventory_of({bench.image("two.img", 64ull << 20)}));
+
+    const ApiResponse created = bench.call("POST", "/api/jobs", json{{"agent", agent}, {"recover", {{"archive", "tuesday.tib"}}}}.dump());
+    REQUIRE(created.status == 201);
+    const std::string job = created.body["id"];
+    const std::string key = grant_key_of(bench.store.job(job)->plan["steps"][1]["archive"], "tuesday\\.tib");
+    REQUIRE_FALSE(key.empty());
+    CHECK(bench.store.file_granted(key, "tuesday.tib"));
+    CHECK(bench.store.file_granted(key, "monday.tib"));  // its base, looked up beside it
+    CHECK_FALSE(bench.store.file_granted(key, "other.tib"));
+    CHECK_FALSE(bench.store.file_granted(key, "operator-token"));
+    CHECK_FALSE(bench.store.file_granted(std::string(64, '0'), "tuesday.tib"));
+
+    // Another job's key is its own: generation 1 reads Monday's file only.
+    const ApiResponse second = bench.call("POST", "/api/jobs", json{{"agent", other_agent}, {"recover", {{"archive", "tuesday.tib"}, {"generation", 1}}}}.dump());
+    REQUIRE(second.status == 201);
+    const std::string other_key = grant_key_of(bench.store.job(second.body["id"].get<std::string>())->plan["steps"][1]["archive"], "monday\\.tib");
+    REQUIRE_FALSE(other_key.empty());
+    CHECK(other_key != key);
+    CHECK(bench.store.file_granted(other_key, "monday.tib"));
+    CHECK_FALSE(bench.store.file_granted(other_key, "tuesday.tib"));
+
+    // The key expires with its job, whichever way the job ends.
+    for (const char* state : {"offered", "running"}) {
+        bench.store.set_job_state(job, state, 102);
+        CHECK(bench.store.file_granted(key, "tuesday.tib"));
+    }
+    bench.store.set_job_state(job, "succeeded", 103);
+    CHECK_FALSE(bench.store.file_granted(key, "tuesday.tib"));
+    CHECK_FALSE(bench.store.file_granted(key, "monday.tib"));
+    CHECK(bench.store.file_granted(other_key, "monday.tib"));
+}
+
+TEST_CASE("Api: recover refuses an archive that is a symbolic link out of the archive folder", "[controller][api][recover][symlink]") {
+    ApiTestBench bench;
+    REQUIRE(have_program("sfdisk"));
+    const std::string outside = bench.dir.file("outside.tib");
+    capture("disk", plain_disk(bench, "plain.img"), outside);
+    fs::copy_file(outside, bench.archives() + "/inside.tib");
+    fs::create_symlink(outside, bench.archives() + "/escape.tib");
+    fs::create_symlink("../outside.tib", bench.archives() + "/climb.tib");
+    fs::create_symlink("inside.tib", bench.archives() + "/alias.tib");  // stays inside: followed
+    const std::string agent = bench.admit("srv01", bench.inventory_of({bench.image("one.img", 64ull << 20)}));
+
+    CHECK_THAT(refusal_of(recover(bench, agent, {{"archive", "escape.tib"}})), Catch::Contains("leads outside"));
+    CHECK_THAT(refusal_of(recover(bench, agent, {{"archive", "climb.tib"}})), Catch::Contains("leads outside"));
+    CHECK_FALSE(grant_key_of(plan_of(bench, recover(bench, agent, {{"archive", "alias.tib"}}))["steps"][1]["archive"], "alias\\.tib").empty());
 }

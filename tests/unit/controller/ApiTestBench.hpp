@@ -26,7 +26,7 @@ public:
 
 struct ApiTestBench {
     static constexpr const char* token = "5e8a1f3c7b9d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a2c4e6b8d0f";
-    static constexpr const char* archives_url = "https://10.0.2.2:8443/files/4f1d9c2ab7e3";
+    static constexpr const char* files_url = "https://10.0.2.2:8443/files";
 
     dagda::testing::TempDir dir;
     dagda::controller::Store store;

@@ -39,9 +39,8 @@ TEST_CASE("BootScripts: the chain script asks for the booting card's script, and
           "kernel http://10.0.2.2:8080/boot/vmlinuz initrd=initrd.img console=ttyS0,115200 dagda.mode=agent "
           "dagda.controller=wss://10.0.2.2:8443 dagda.pin=AB:CD dagda.enrolment=srv01 dagda.token=f00d\n"
           "initrd http://10.0.2.2:8080/boot/initrd.img\nboot\n");
-    CHECK(next_device_script("the enrolment srv01 is not armed for a PXE boot") ==
-          "#!ipxe\necho Dagda Rescue: the enrolment srv01 is not armed for a PXE boot, booting the next device\nexit\n");
-    const std::string console = console_script(settings(), "52:54:00:aa:bb:02");
-    CHECK(console.rfind("#!ipxe\necho Dagda Rescue: no enrolment names 52:54:00:aa:bb:02", 0) == 0);
+    CHECK(next_device_script() == "#!ipxe\necho Dagda Rescue: no recovery is armed for this card, booting the next device\nexit\n");
+    const std::string console = console_script(settings());
+    CHECK(console.rfind("#!ipxe\necho Dagda Rescue: no recovery is armed for this card, starting the console\n", 0) == 0);
     CHECK_THAT(console, Catch::EndsWith("initrd=initrd.img console=ttyS0,115200 dagda.mode=console\ninitrd http://10.0.2.2:8080/boot/initrd.img\nboot\n"));
 }

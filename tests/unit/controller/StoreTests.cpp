@@ -14,6 +14,7 @@
 #include <algorithm>
 
 using namespace dagda;
+using dagda::controller::EventAdmission;
 using dagda::controller::Store;
 using dagda::testing::TempDir;
 
@@ -23,6 +24,8 @@ std::string admit(Store& store, const std::string& enrolment, const std::string&
     const std::string nonce = protocol::random_nonce();
     return store.admit(enrolment, protocol::token_proof(token, nonce), nonce, machine, "boot-1", "dagda 0.3.0", {{"machine", {{"hostname", "rescue"}}}}, 100);
 }
+
+bool stored(const EventAdmission& admission) { return admission.kind == EventAdmission::Kind::stored; }
 
 std::string refusal(const std::function<void()>& action) {
     try {
@@ -71,12 +74,12 @@ TEST_CASE("Store: events are kept once each, the acknowledgement is contiguous, 
         job = store.submit_job(agent, {{"dagda_plan", 1}, {"steps", {{{"step", "machine.reboot"}}}}}, 200);
         CHECK(store.unfinished_job(agent)->id == job);
         store.set_job_state(job, "running", 201);
-        CHECK(store.add_event(job, 1, {{"event", "job_started"}}));
-        CHECK(store.add_event(job, 2, {{"event", "step_started"}}));
-        CHECK(store.add_event(job, 4, {{"event", "step_said"}}));   // 3 lost on the way for now
+        CHECK(stored(store.add_event(job, 1, {{"event", "job_started"}})));
+        CHECK(stored(store.add_event(job, 2, {{"event", "step_started"}})));
+        CHECK(stored(store.add_event(job, 4, {{"event", "step_said"}})));   // 3 lost on the way for now
         CHECK(store.job(job)->acked == 2);
-        CHECK_FALSE(store.add_event(job, 2, {{"event", "step_started"}}));  // resent after a reconnect
-        CHECK(store.add_event(job, 3, {{"event", "step_progress"}}));
+        CHECK(store.add_event(job, 2, {{"event", "step_started"}}).kind == EventAdmission::Kind::duplicate);  // resent after a reconnect
+        CHECK(stored(store.add_event(job, 3, {{"event", "step_progress"}})));
         CHECK(store.job(job)->acked == 4);
     }
     // The controller restarts: the job, its state and its events are all there.
@@ -86,13 +89,74 @@ TEST_CASE("Store: events are kept once each, the acknowledgement is contiguous, 
     CHECK(record->state == "running");
     CHECK(record->acked == 4);
     CHECK(store.unfinished_job("agent-srv01")->id == job);
-    const auto events = store.events(job, 1);
+    const auto events = store.events(job, 1).events;
     REQUIRE(events.size() == 3);
     CHECK(events.front().first == 2);
     CHECK(events.back().second["event"] == "step_said");
     store.set_job_state(job, "succeeded", 300);
     CHECK_FALSE(store.unfinished_job("agent-srv01"));
     CHECK_THROWS_AS(store.submit_job("agent-nobody", nlohmann::json::object(), 1), Error);
+}
+
+TEST_CASE("Store: an agent cannot make the controller keep more than a job's bounded events", "[controller][store][limits]") {
+    TempDir dir;
+    Store store(dir.file("controller.db"));
+    const std::string agent = admit(store, "srv01", store.enrol("srv01"), "machine-A");
+    const std::string job = store.submit_job(agent, {{"dagda_plan", 1}, {"steps", nlohmann::json::array()}}, 200);
+    store.set_job_state(job, "running", 201);
+    store.set_event_limits({1024, 8192, 40});
+
+    // An event over the size limit is kept cut: its kind and step, the start of its text.
+    const std::string megabyte(1u << 20, 'x');
+    REQUIRE(stored(store.add_event(job, 1, {{"event", "step_said"}, {"step", 1}, {"text", megabyte}, {"details", {{"blob", megabyte}}}})));
+    const nlohmann::json cut = store.events(job, 0).events.at(0).second;
+    CHECK(cut["event"] == "step_said");
+    CHECK(cut["step"] == 1);
+    CHECK(cut["x-cut"] == true);
+    CHECK(cut["text"].get<std::string>().size() < 5000);
+    CHECK(cut.dump().size() < 10000);
+
+    // Past the job's byte budget, progress keeps only its kind and step ...
+    std::int64_t seq = 2;
+    for (; seq <= 20; ++seq) REQUIRE(stored(store.add_event(job, seq, {{"event", "step_progress"}, {"step", 2}, {"name", "image.restore"}, {"text", std::string(900, 'p')}})));
+    const nlohmann::json late = store.events(job, 19).events.at(0).second;
+    CHECK(late == nlohmann::json{{"event", "step_progress"}, {"step", 2}, {"name", "image.restore"}, {"x-cut", "over the job's event budget"}});
+    // ... and past its count, nothing is kept.
+    for (; seq <= 40; ++seq) REQUIRE(stored(store.add_event(job, seq, {{"event", "step_progress"}, {"step", 2}})));
+    const EventAdmission over = store.add_event(job, 41, {{"event", "step_progress"}, {"step", 2}});
+    CHECK(over.kind == EventAdmission::Kind::refused);
+    CHECK_THAT(over.reason, Catch::Contains("40 events"));
+    CHECK(store.job(job)->acked == 40);
+
+    // The byte size of a page is bounded too, with at least one event and a flag for the rest.
+    const auto page = store.events(job, 0, 1000, 2000);
+    CHECK(page.events.size() < 40);
+    CHECK(page.more);
+    CHECK(store.events(job, 0, 1000, 1).events.size() == 1);
+}
+
+TEST_CASE("Store: after its result a job takes only the events lost before it", "[controller][store][limits]") {
+    TempDir dir;
+    Store store(dir.file("controller.db"));
+    const std::string agent = admit(store, "srv01", store.enrol("srv01"), "machine-A");
+    const std::string job = store.submit_job(agent, {{"dagda_plan", 1}, {"steps", nlohmann::json::array()}}, 200);
+    store.set_job_state(job, "running", 201);
+    REQUIRE(stored(store.add_event(job, 1, {{"event", "job_started"}})));
+    REQUIRE(stored(store.add_event(job, 3, {{"event", "job_result"}, {"outcome", "succeeded"}})));
+    store.set_job_state(job, "succeeded", 202);
+    CHECK(stored(store.add_event(job, 2, {{"event", "job_finished"}})));  // lost before the result, resent
+    CHECK(store.job(job)->acked == 3);
+    CHECK(store.add_event(job, 3, {{"event", "job_result"}, {"outcome", "succeeded"}}).kind == EventAdmission::Kind::duplicate);
+    for (const std::int64_t late : {std::int64_t{4}, std::int64_t{1} << 40}) {
+        const EventAdmission after = store.add_event(job, late, {{"event", "step_said"}, {"text", "after the end"}});
+        CHECK(after.kind == EventAdmission::Kind::refused);
+        CHECK_THAT(after.reason, Catch::Contains("has ended"));
+    }
+    // A job that ended without a result (cancelled before an agent took it) takes none at all.
+    const std::string never = store.submit_job(agent, {{"dagda_plan", 1}, {"steps", nlohmann::json::array()}}, 300);
+    store.set_job_state(never, "cancelled", 301);
+    CHECK(store.add_event(never, 1, {{"event", "job_started"}}).kind == EventAdmission::Kind::refused);
+    CHECK(store.events(never, 0).events.empty());
 }
 
 TEST_CASE("Store: jobs are listed newest first and keep the reason of their state", "[controller][store]") {
@@ -121,11 +185,13 @@ TEST_CASE("Store: jobs are listed newest first and keep the reason of their stat
     CHECK_THROWS_AS(store.set_job_state("job-99", "failed", 62, "why"), Error);
 
     for (std::int64_t seq = 1; seq <= 5; ++seq) store.add_event(ids[0], seq, {{"event", "step_said"}, {"text", std::to_string(seq)}});
-    const auto some = store.events(ids[0], 1, 2);
+    const auto some = store.events(ids[0], 1, 2).events;
     REQUIRE(some.size() == 2);
     CHECK(some.front().first == 2);
     CHECK(some.back().first == 3);
-    CHECK(store.events(ids[0], 0).size() == 5);
+    CHECK(store.events(ids[0], 0).events.size() == 5);
+    CHECK(store.events(ids[0], 1, 2).more);
+    CHECK_FALSE(store.events(ids[0], 3, 2).more);
 }
 
 TEST_CASE("Store: a database of schema version 1 is migrated and keeps its jobs", "[controller][store]") {
@@ -144,6 +210,9 @@ CREATE TABLE events (job TEXT NOT NULL REFERENCES jobs(id), seq INTEGER NOT NULL
 INSERT INTO enrolments VALUES ('srv01', 'aa', 'machine-A');
 INSERT INTO agents VALUES ('agent-srv01', 'srv01', 'machine-A', 'boot-1', 'dagda 0.3.0', '{}', 10);
 INSERT INTO jobs VALUES ('job-1', 'agent-srv01', '{"dagda_plan": 1, "steps": []}', 'running', 20, 21, 3);
+INSERT INTO events VALUES ('job-1', 1, '{"event":"job_started"}');
+INSERT INTO events VALUES ('job-1', 2, '{"event":"step_started"}');
+INSERT INTO events VALUES ('job-1', 3, '{"event":"step_said"}');
 PRAGMA user_version = 1;
 )sql");
     }
@@ -154,22 +223,26 @@ PRAGMA user_version = 1;
         CHECK(job->state == "running");
         CHECK(job->acked == 3);
         CHECK(job->reason.empty());
+        // Version 4 counted the events already held into the job's budget: a small budget is spent.
+        store.set_event_limits({64u << 10, 1 << 20, 4});
+        CHECK(stored(store.add_event("job-1", 4, {{"event", "step_finished"}})));
+        CHECK(store.add_event("job-1", 5, {{"event", "step_finished"}}).kind == EventAdmission::Kind::refused);
         store.set_job_state("job-1", "cancelled", 30, "cancelled by the operator");
     }
-    Store reopened(path);  // already at version 3: opened as it is
+    Store reopened(path);  // already at version 4: opened as it is
     CHECK(reopened.job("job-1")->reason == "cancelled by the operator");
     CHECK_FALSE(reopened.enrolment_for_mac("52:54:00:aa:bb:01"));  // a v1 enrolment has no MAC
     CHECK(reopened.enrol("pxe-box", "52:54:00:aa:bb:01").size() == 64);
     dagda::controller::Database raw(path);
     dagda::controller::Statement version(raw, "PRAGMA user_version");
     REQUIRE(version.step());
-    CHECK(version.number(0) == 3);
+    CHECK(version.number(0) == 4);
 }
 
 TEST_CASE("Store: a database of a newer controller is not opened", "[controller][store]") {
     TempDir dir;
     const std::string path = dir.file("controller.db");
-    dagda::controller::Database(path).execute("PRAGMA user_version = 4;");
+    dagda::controller::Database(path).execute("PRAGMA user_version = 5;");
     CHECK_THROWS_WITH(Store(path), Catch::Contains("newer controller"));
 }
 

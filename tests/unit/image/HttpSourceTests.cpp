@@ -8,6 +8,7 @@
 #include "common/Run.hpp"
 #include "common/TempDir.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -61,4 +62,24 @@ TEST_CASE("HTTP source: a dropped connection is retried - a server without range
     auto no_ranges = image::open_source(server.url("data.bin"));
     CHECK_THROWS_WITH(no_ranges->read_at(0, got.data(), got.size()), Catch::Contains("must support HTTP ranges"));
     CHECK_THROWS_WITH(image::open_source(server.url("missing.bin")), Catch::Contains("404"));
+}
+
+TEST_CASE("HTTP source: an address that refuses and a TLS handshake that fails are said as what they are", "[image][http][net]") {
+    TempDir dir;
+    random_file(dir, "data.bin", 4096);
+    RangeServer server(dir.path());
+    // A port nothing listens on: refused, and said so, not "the server stopped answering".
+    unsigned short closed_port = 0;
+    {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::acceptor probe(io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+        closed_port = probe.local_endpoint().port();
+    }
+    const std::string closed = "http://127.0.0.1:" + std::to_string(closed_port) + "/data.bin";
+    CHECK_THROWS_WITH(image::open_source(closed), Catch::Contains("cannot connect to 127.0.0.1:" + std::to_string(closed_port)) &&
+                                                      Catch::Contains("refused") && !Catch::Contains("stopped answering"));
+    // https:// to a server that speaks plain HTTP: the handshake fails, and the message says TLS.
+    std::string https = server.url("data.bin");
+    https.replace(0, 4, "https");
+    CHECK_THROWS_WITH(image::open_source(https), Catch::Contains("TLS handshake with 127.0.0.1") && !Catch::Contains("stopped answering"));
 }

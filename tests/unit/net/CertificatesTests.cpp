@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <ctime>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -48,6 +50,40 @@ TEST_CASE("Certificates: a CA and a controller certificate openssl verifies, kep
     CHECK_THROWS(net::certificate_pin(files.server_key));
     CHECK_THROWS(net::ensure_controller_certificates(dir.file("none"), {}));
     CHECK_THROWS(net::ensure_controller_certificates(dir.file("comma"), {"DNS:a.lan,email:x@y"}));
+}
+
+TEST_CASE("Certificates: the certificate is renewed in the last third of its life, and the key pin stays", "[net][tls][renewal]") {
+    TempDir dir;
+    REQUIRE(testing::have_program("openssl"));
+    const std::string folder = dir.file("tls");
+    const net::CertificateFiles first = net::ensure_controller_certificates(folder, {"IP:127.0.0.1"});
+    CHECK_FALSE(first.renewed);
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    CHECK(first.expires > now + 729 * 86400);
+    const std::string key_pin = net::key_pin(first.server_certificate), certificate_pin = net::certificate_pin(first.server_certificate);
+    // The key pin is the SHA-256 of the SubjectPublicKeyInfo, as openssl computes it.
+    const std::string spki = testing::run("openssl x509 -noout -pubkey -in " + testing::sh_quote(first.server_certificate) +
+                                          " | openssl pkey -pubin -outform der | openssl dgst -sha256 -r").out;
+    std::string hex;
+    for (std::size_t i = 0; i < 64; ++i) hex += static_cast<char>(std::toupper(static_cast<unsigned char>(spki[i])));
+    CHECK(net::normalised_pin(hex) == key_pin);
+
+    // 400 days on: still in its first two thirds, kept as it is.
+    CHECK_FALSE(net::ensure_controller_certificates(folder, {"IP:127.0.0.1"}, now + 400 * 86400).renewed);
+    CHECK(net::certificate_pin(first.server_certificate) == certificate_pin);
+    // 500 days on: renewed, with the same key and CA, for two more years from today.
+    const net::CertificateFiles renewed = net::ensure_controller_certificates(folder, {"IP:127.0.0.1", "DNS:controller.lan"}, now + 500 * 86400);
+    CHECK(renewed.renewed);
+    CHECK(net::key_pin(renewed.server_certificate) == key_pin);
+    CHECK(net::certificate_pin(renewed.server_certificate) != certificate_pin);
+    CHECK(renewed.expires >= first.expires);
+    const auto verified = testing::run("openssl verify -purpose sslserver -CAfile " + testing::sh_quote(renewed.ca_certificate) + " " +
+                                       testing::sh_quote(renewed.server_certificate));
+    INFO(verified.err);
+    CHECK(verified.exit_code == 0);
+    CHECK_THAT(testing::run("openssl x509 -noout -text -in " + testing::sh_quote(renewed.server_certificate)).out,
+               Catch::Contains("DNS:controller.lan"));
+    CHECK_FALSE(std::filesystem::exists(renewed.server_certificate + ".new"));
 }
 
 TEST_CASE("Certificates: pins are read as people write them", "[net][tls]") {
