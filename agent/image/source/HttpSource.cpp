@@ -84,13 +84,14 @@ public:
             else stream->set_verify_callback(ssl::host_name_verification(url.host));
             beast::get_lowest_layer(*stream).expires_after(io_timeout);
             connect(beast::get_lowest_layer(*stream), endpoints, url);
+            // Bounded before the handshake: a server that accepts and never answers is an error.
+            set_socket_timeouts(beast::get_lowest_layer(*stream).socket().native_handle());
             boost::system::error_code refused;
             stream->handshake(ssl::stream_base::client, refused);
             if (refused)
                 throw ConnectFailure("the TLS handshake with " + url.host + ":" + url.port + " failed (" + refused.message() + "): " +
                                      (trust ? "its certificate is not the controller's trusted pin or CA"
                                             : "its certificate does not chain to a CA this machine trusts for " + url.host));
-            set_socket_timeouts(beast::get_lowest_layer(*stream).socket().native_handle());
             stream_ = std::move(stream);
         } else {
             auto stream = std::make_unique<beast::tcp_stream>(io);

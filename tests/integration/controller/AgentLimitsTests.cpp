@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace dagda::testing;
 namespace fs = std::filesystem;
