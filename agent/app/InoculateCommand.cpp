@@ -69,7 +69,7 @@ int run_inoculate(const std::vector<std::string>& args) {
     const auto volume = ntfs::open_for_editing(v.fd.get(), v.offset, v.size, v.name, edit);
     const system::WindowsInstall windows = system::inspect_windows(*volume);
     system::OfflineHive hive(*volume, windows.system_root + "/System32/config/SYSTEM", "SYSTEM", true);
-    const inoculate::InoculationPlan plan = inoculate::plan_inoculation(hive, windows, catalog, request);
+    const inoculate::InoculationPlan plan = inoculate::plan_inoculation(*volume, hive, windows, catalog, request);
 
     std::cout << "Volume " << v.name << "\n";
     if (state.hibernated) std::cout << "  delete /hiberfil.sys (the hibernated session is lost)\n";
@@ -82,7 +82,7 @@ int run_inoculate(const std::vector<std::string>& args) {
     if (state.hibernated && ntfs::discard_hibernation(*volume)) std::cout << "done: deleted /hiberfil.sys\n";
     inoculate::apply_inoculation(*volume, hive, plan, [](const std::string& done) { std::cout << "done: " << done << "\n" << std::flush; });
     volume->close();
-    std::cout << "Inoculated " << windows.describe() << ": " << plan.files.size() << " files copied, " << plan.system_edits.size()
+    std::cout << "Inoculated " << windows.describe() << ": " << plan.files_to_write() << " files written, " << plan.system_edits.size()
               << " registry changes.\n";
     return 0;
 }

@@ -104,11 +104,11 @@ void add_inoculate(jobs::StepRegistry& registry, StepEnvironment& env) {
                                                                  {step.remove_hiberfile, false});
                       const system::WindowsInstall windows = system::inspect_windows(*volume);
                       system::OfflineHive hive(*volume, windows.system_root + "/System32/config/SYSTEM", "SYSTEM", true);
-                      const auto plan = inoculate::plan_inoculation(hive, windows, step.load_catalog(), step.request);
+                      const auto plan = inoculate::plan_inoculation(*volume, hive, windows, step.load_catalog(), step.request);
                       for (const auto& driver : plan.drivers) context.say("driver " + driver.describe());
                       for (const auto& note : plan.notes) context.say(note);
                       if (hibernated && ntfs::discard_hibernation(*volume)) context.say("deleted /hiberfil.sys");
-                      const std::uint64_t total = plan.files.size() + plan.system_edits.size();
+                      const std::uint64_t total = plan.files_to_write() + plan.system_edits.size();
                       std::uint64_t done = 0;
                       inoculate::apply_inoculation(*volume, hive, plan, [&](const std::string& line) {
                           context.say(line);

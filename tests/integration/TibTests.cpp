@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 using namespace dagda::testing;
 namespace fs = std::filesystem;
@@ -361,6 +362,39 @@ TEST_CASE("tib extract: a folder tree of a Windows-made volume", "[image][tib][n
     if (have_program("ntfscat"))
         CHECK(file_bytes(out + "/System32/config/syslog") ==
               run("ntfscat " + sh_quote(volume) + " /Windows/System32/config/syslog").out);
+}
+
+TEST_CASE("tib extract: a destination that is a symbolic link, even a dangling one, is refused and nothing is written through it",
+          "[image][tib][ntfs][safety][integration]") {
+    if (!have_program("mkntfs") || !have_program("ntfscp")) {
+        WARN("skipped: ntfs-3g tools are not installed");
+        return;
+    }
+    TempDir dir;
+    const std::string volume = make_image(dir, "vol.raw", 32ull << 20);
+    REQUIRE(run("mkntfs -q -F -Q -L DATA " + sh_quote(volume)).exit_code == 0);
+    const std::string report = filled_file(dir, "report.bin", 5000, 'r');
+    REQUIRE(run("ntfscp -q " + sh_quote(volume) + " " + sh_quote(report) + " /report.bin").exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("v.tib"))).exit_code == 0);
+    fs::create_directories(dir.path() / "outside");
+
+    // A dangling link to a file outside, as the destination of a file and of the root folder.
+    for (const auto& [path, link, target] : {std::tuple{"/report.bin", "file-link", "outside/written.bin"},
+                                             std::tuple{"/", "folder-link", "outside/tree"}}) {
+        fs::create_symlink(dir.file(target), dir.file(link));
+        const RunResult extracted = run(dagda_command() + " tib extract " + sh_quote(dir.file("v.tib")) + " " + path + " " + sh_quote(dir.file(link)));
+        INFO(path << ": " << extracted.out << extracted.err);
+        CHECK(extracted.exit_code == 3);
+        CHECK_THAT(extracted.err, Catch::Contains(dir.file(link)) && Catch::Contains("symbolic link"));
+        CHECK_FALSE(fs::exists(dir.file(target)));
+        CHECK(fs::is_symlink(dir.file(link)));
+    }
+    CHECK(fs::is_empty(dir.path() / "outside"));
+    // An ordinary new path still works.
+    const RunResult fine = run(dagda_command() + " tib extract " + sh_quote(dir.file("v.tib")) + " /report.bin " + sh_quote(dir.file("new.bin")));
+    INFO(fine.err);
+    CHECK(fine.exit_code == 0);
+    CHECK(file_bytes(dir.file("new.bin")) == std::string(5000, 'r'));
 }
 
 TEST_CASE("tib: restore from an https server, trusted through the system's CA store, refused when its certificate is not",

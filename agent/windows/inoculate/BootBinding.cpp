@@ -65,7 +65,7 @@ std::vector<RegistryEdit> boot_start_inbox_service(const registry::Hive& system,
 }
 
 std::vector<RegistryEdit> install_service(const std::string& control_set, const inf::ServiceInstall& service,
-                                          const std::string& owner_inf, bool driver_database) {
+                                          const std::string& owner_inf) {
     if (service.name.find_first_of("\\/") != std::string::npos)
         throw Error(ErrorKind::failed, "service name \"" + service.name + "\" holds a path separator; refused");
     const std::string key = control_set + "\\Services\\" + service.name;
@@ -81,7 +81,9 @@ std::vector<RegistryEdit> install_service(const std::string& control_set, const 
     };
     if (!service.load_order_group.empty()) edits.push_back(RegistryEdit::set(key, "Group", RegistryValue::sz(service.load_order_group), why));
     if (!service.display_name.empty()) edits.push_back(RegistryEdit::set(key, "DisplayName", RegistryValue::sz(service.display_name), why));
-    if (driver_database) edits.push_back(RegistryEdit::set(key, "Owners", RegistryValue::multi_sz({owner_inf}), why));
+    // Windows 8 and later read Owners; on older Windows it is dagda's own record of who installed
+    // the file, which lets a later inoculation recognise the driver's own older copy (PackageFiles.hpp).
+    edits.push_back(RegistryEdit::set(key, "Owners", RegistryValue::multi_sz({owner_inf}), why));
     for (const inf::RegEntry& entry : service.add_reg) {
         if (entry.root != inf::RegRoot::hkr) continue;  // only the service's own key is ours to write
         const std::string where = hkr_key(key, entry.subkey);

@@ -25,10 +25,11 @@ std::vector<RegistryEdit> boot_start_inbox_service(const registry::Hive& system,
 
 /// A new service from a package's service-install section: Type, Start 0 (boot, whatever the
 /// INF says: it must load before the disk is reachable), ErrorControl, Group, ImagePath, and the
-/// section's AddReg values below the service key. `owners` (an INF name) is recorded in Owners
-/// on Windows 8+.
+/// section's AddReg values below the service key. `owner_inf` (an INF name) is recorded in
+/// Owners: Windows 8+ reads it, and on every Windows it tells a later inoculation that the
+/// service's file is that package's own (PackageFiles.hpp).
 std::vector<RegistryEdit> install_service(const std::string& control_set, const inf::ServiceInstall& service,
-                                          const std::string& owner_inf, bool driver_database);
+                                          const std::string& owner_inf);
 
 /// CriticalDeviceDatabase entries: `<ENUM>#<rest>` (backslashes become '#') with Service and
 /// ClassGUID, for each ID.

@@ -4,6 +4,7 @@
 #include "windows/inf/TargetPlatform.hpp"
 #include "windows/inoculate/BootBinding.hpp"
 #include "windows/inoculate/ClassFilters.hpp"
+#include "windows/inoculate/PackageFiles.hpp"
 #include "windows/ntfs/NtfsEditor.hpp"
 
 #include <algorithm>
@@ -40,8 +41,9 @@ bool lower_version(const FolderPackage& a, const FolderPackage& b) { return a.pa
 
 class Planner {
 public:
-    Planner(const system::OfflineHive& hive, const system::WindowsInstall& windows, const DriverCatalog& catalog)
-        : hive_(hive.hive()), windows_(windows), catalog_(catalog) {
+    Planner(const ntfs::NtfsVolume& volume, const system::OfflineHive& hive, const system::WindowsInstall& windows,
+            const DriverCatalog& catalog)
+        : volume_(volume), hive_(hive.hive()), windows_(windows), catalog_(catalog) {
         plan_.windows = windows;
         for (const unsigned set : windows.control_sets) control_sets_.push_back(system::WindowsInstall::control_set_key(set));
     }
@@ -191,7 +193,7 @@ private:
         copy_package_files(folder_package, *installation);
         check_image_path(folder_package, *service);
         for (const std::string& set : control_sets_) {
-            const auto edits = install_service(set, *service, package.inf_name, windows_.driver_database);
+            const auto edits = install_service(set, *service, package.inf_name);
             edits_.insert(edits_.end(), edits.begin(), edits.end());
             if (!windows_.driver_database) {
                 std::vector<std::string> plain;
@@ -211,6 +213,7 @@ private:
     void copy_package_files(const FolderPackage& folder_package, const inf::Installation& installation) {
         const inf::DriverPackage& package = folder_package.package;
         for (const inf::FileCopy& copy : installation.files) {
+            check_boot_destination(folder_package.inf_path, copy);
             const std::string source = find_package_file(folder_package.folder, copy.source_path);
             if (source.empty())
                 throw Error(ErrorKind::failed, folder_package.inf_path + ":" + std::to_string(copy.line) + ": the package has no file " +
@@ -218,22 +221,23 @@ private:
             std::vector<std::uint8_t> content = read_host_file(source);
             const std::size_t dot = copy.dest_name.rfind('.');
             if (dot != std::string::npos && strcasecmp(copy.dest_name.c_str() + dot, ".sys") == 0) check_architecture(source, content);
-            add_file(source, volume_path(windows_.system_root, copy.target_path), std::move(content), "driver file of " + package.inf_name);
+            add_file(package, source, copy.target_path, std::move(content), "driver file of " + package.inf_name);
         }
         // Stage the INF and its catalog where the DriverDatabase label points, for pnputil and
         // for whoever looks at this system later.
-        const std::string staging = volume_path(windows_.system_root, "System32\\DriverStore\\FileRepository\\" + package.store_folder);
+        const std::string staging = "System32\\DriverStore\\FileRepository\\" + package.store_folder;
         const std::string ext = folder_package.inf_path.substr(folder_package.inf_path.rfind('.'));
         std::vector<std::uint8_t> inf_bytes = read_host_file(folder_package.inf_path);
         if (strcasecmp(ext.c_str(), ".inx") == 0) {  // a template: stage what it stamps to
             const std::string text = inf::stamp_template(inf::load_inf(folder_package.inf_path), target_of(windows_)).text();
             inf_bytes.assign(text.begin(), text.end());
         }
-        add_file(folder_package.inf_path, staging + "/" + package.inf_name, std::move(inf_bytes), "staged INF of " + package.inf_name);
+        add_file(package, folder_package.inf_path, staging + "\\" + package.inf_name, std::move(inf_bytes), "staged INF of " + package.inf_name);
         if (!package.version.catalog_file.empty()) {
+            check_catalog_name(folder_package.inf_path, package.version.catalog_file);
             const std::string cat = find_package_file(folder_package.folder, package.version.catalog_file);
             if (cat.empty()) plan_.notes.push_back("note: " + folder_package.inf_path + " names catalog " + package.version.catalog_file + ", which is not beside it");
-            else add_file(cat, staging + "/" + package.version.catalog_file, read_host_file(cat), "staged catalog of " + package.inf_name);
+            else add_file(package, cat, staging + "\\" + package.version.catalog_file, read_host_file(cat), "staged catalog of " + package.inf_name);
         }
     }
 
@@ -255,11 +259,43 @@ private:
                                                 "; a driver of the wrong architecture never loads (nothing was written)");
     }
 
-    void add_file(const std::string& source, const std::string& target, std::vector<std::uint8_t> content, const std::string& why) {
+    /// `relative` is the file's place from %SystemRoot%, '\' separated. A file already there is
+    /// kept when it holds these bytes, replaced only when it is the package's own older copy.
+    void add_file(const inf::DriverPackage& package, const std::string& source, const std::string& relative,
+                  std::vector<std::uint8_t> content, const std::string& why) {
+        const std::string target = volume_path(windows_.system_root, relative);
         for (const FileCopyAction& existing : plan_.files)
             if (strcasecmp(existing.target.c_str(), target.c_str()) == 0) return;
-        plan_.files.push_back({source, target, std::move(content), why});
+        FileCopyAction action;
+        action.source = source;
+        action.target = target;
+        action.content = std::move(content);
+        action.why = why;
+        if (ntfs::is_folder(volume_, target))
+            throw Error(ErrorKind::refused, "%SystemRoot%\\" + relative + " (" + target + ") is a folder on this volume; " + package.inf_name +
+                                                " cannot copy a file there (nothing was written)");
+        if (ntfs::file_size(volume_, target)) {
+            action.replaced = ntfs::read_file(volume_, target, max_replaced_size);
+            if (action.replaced == action.content) {
+                action.write = FileWrite::keep;
+                action.replaced.clear();
+            } else {
+                const Ownership owner = own_older_copy(hive_, current_set(), volume_, windows_.system_root, package, relative);
+                if (!owner.own)
+                    throw Error(ErrorKind::refused, "%SystemRoot%\\" + relative + " (" + target + ") already exists and differs from " + source +
+                                                        ", and it is not " + package.inf_name + "'s own older copy (" + owner.why +
+                                                        "): it is not replaced (nothing was written)");
+                action.write = FileWrite::replace;
+                action.owner = owner.why;
+                action.backup = replaced_copy_name(volume_, target);
+            }
+        }
+        plan_.files.push_back(std::move(action));
     }
+
+    std::string current_set() const { return system::WindowsInstall::control_set_key(windows_.current_control_set); }
+
+    const ntfs::NtfsVolume& volume_;
 
     const registry::Hive& hive_;
     const system::WindowsInstall& windows_;
@@ -283,17 +319,23 @@ std::string DriverChoice::describe() const {
 std::string InoculationPlan::text() const {
     std::string out = "Inoculate " + windows.describe() + " in " + windows.system_root + ":\n";
     for (const DriverChoice& driver : drivers) out += "  driver " + driver.describe() + "\n";
-    for (const FileCopyAction& file : files)
-        out += "  copy " + file.source + " to " + file.target + " (" + std::to_string(file.content.size()) + " bytes)  ; " + file.why + "\n";
+    for (const FileCopyAction& file : files) {
+        const std::string bytes = " (" + std::to_string(file.content.size()) + " bytes)  ; " + file.why + "\n";
+        if (file.write == FileWrite::create) out += "  create " + file.target + " from " + file.source + bytes;
+        if (file.write == FileWrite::keep) out += "  keep " + file.target + ": it already holds " + file.source + bytes;
+        if (file.write == FileWrite::replace)
+            out += "  replace " + file.target + " (" + std::to_string(file.replaced.size()) + " bytes, " + file.owner + "; kept as " +
+                   file.backup + ") with " + file.source + bytes;
+    }
     for (const RegistryEdit& edit : system_edits) out += "  " + edit.describe("SYSTEM") + "\n";
-    if (files.empty() && system_edits.empty()) out += "  nothing to change: this Windows is already set up\n";
+    if (files_to_write() == 0 && system_edits.empty()) out += "  nothing to change: this Windows is already set up\n";
     for (const std::string& note : notes) out += "  " + note + "\n";
     return out;
 }
 
-InoculationPlan plan_inoculation(const system::OfflineHive& system_hive, const system::WindowsInstall& windows,
-                                 const DriverCatalog& catalog, const InoculationRequest& request) {
-    Planner planner(system_hive, windows, catalog);
+InoculationPlan plan_inoculation(const ntfs::NtfsVolume& volume, const system::OfflineHive& system_hive,
+                                 const system::WindowsInstall& windows, const DriverCatalog& catalog, const InoculationRequest& request) {
+    Planner planner(volume, system_hive, windows, catalog);
     if (request.drivers) planner.use_folder(*request.drivers);
     for (const std::string& name : request.targets) planner.add_target(catalog.find(name));
     if (request.machine_devices) {
@@ -343,13 +385,13 @@ InoculationPlan plan_inoculation(const system::OfflineHive& system_hive, const s
     return planner.finish();
 }
 
+std::size_t InoculationPlan::files_to_write() const {
+    return static_cast<std::size_t>(std::count_if(files.begin(), files.end(), [](const FileCopyAction& f) { return f.write != FileWrite::keep; }));
+}
+
 void apply_inoculation(ntfs::NtfsVolume& volume, system::OfflineHive& system_hive, const InoculationPlan& plan,
                        const std::function<void(const std::string&)>& said) {
-    for (const FileCopyAction& file : plan.files) {
-        ntfs::ensure_folder(volume, file.target.substr(0, file.target.rfind('/')));
-        ntfs::write_file(volume, file.target, file.content);
-        said("copied " + file.source + " to " + file.target);
-    }
+    for (const FileCopyAction& file : plan.files) write_planned_file(volume, file, said);
     if (plan.system_edits.empty()) return;
     registry::apply_edits(system_hive.hive(), plan.system_edits);
     system_hive.save(volume);

@@ -17,6 +17,7 @@ extern "C" {
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <sys/stat.h>
 
 namespace dagda::windows::ntfs {
 
@@ -84,9 +85,32 @@ std::vector<std::pair<std::string, MFT_REF>> read_names(const NtfsVolume& volume
     return listing.names;
 }
 
+// Extract writes only what it creates: anything already at `destination` - a file, a folder, a
+// symbolic link even when it points nowhere - is refused, so nothing is written through a link
+// to a place outside the destination or over an existing file.
+[[noreturn]] void refuse_existing(const std::string& destination) {
+    struct stat status {};
+    const bool link = ::lstat(destination.c_str(), &status) == 0 && S_ISLNK(status.st_mode);
+    throw Error(ErrorKind::refused, "refusing to write " + destination + ": it exists" + (link ? " (a symbolic link)" : "") +
+                                        "; extract into a new path");
+}
+
+UniqueFd create_new_file(const std::string& destination) {
+    const int fd = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno == EEXIST || errno == ELOOP) refuse_existing(destination);
+    throw_errno("cannot create " + destination);
+}
+
+void create_new_folder(const std::string& destination) {
+    if (::mkdir(destination.c_str(), 0777) == 0) return;
+    if (errno == EEXIST) refuse_existing(destination);
+    throw_errno("cannot create folder " + destination);
+}
+
 void copy_file(const NtfsVolume& volume, ntfs_inode* inode, const std::string& path, const std::string& destination) {
     Attr data(ntfs_attr_open(inode, AT_DATA, AT_UNNAMED, 0));
-    const UniqueFd out = UniqueFd::open(destination, O_WRONLY | O_CREAT | O_TRUNC);
+    const UniqueFd out = create_new_file(destination);
     if (!data) return;  // an empty file has no data attribute to read
     std::vector<char> buffer(1 << 20);
     for (s64 offset = 0; offset < data->data_size;) {
@@ -103,7 +127,7 @@ std::uint64_t extract_inode(const NtfsVolume& volume, Inode inode, const std::st
         copy_file(volume, inode.get(), path, destination);
         return 1;
     }
-    std::filesystem::create_directories(destination);
+    create_new_folder(destination);
     std::uint64_t files = 0;
     for (const auto& [name, mref] : read_names(volume, inode.get(), path)) {
         if (name.find('/') != std::string::npos || name == "." || name == "..")
@@ -133,6 +157,10 @@ std::vector<DirectoryEntry> list_directory(const NtfsVolume& volume, const std::
 }
 
 std::uint64_t extract(const NtfsVolume& volume, const std::string& path, const std::string& destination) {
+    // The folders above the destination are the caller's to name; the destination itself and
+    // everything below it are created new.
+    const std::filesystem::path parent = std::filesystem::path(destination).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
     return extract_inode(volume, open_path(volume, path), normalized(path), destination);
 }
 

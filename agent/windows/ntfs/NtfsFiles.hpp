@@ -22,6 +22,8 @@ std::vector<DirectoryEntry> list_directory(const NtfsVolume& volume, const std::
 
 /// Copies file or folder `path` to `destination` (a folder is copied with everything below it).
 /// Returns the number of files written. Refuses names that would leave `destination` ("..", '/').
+/// Every file and folder is created new (O_CREAT|O_EXCL|O_NOFOLLOW, mkdir): Error{refused} when
+/// something is already there, a symbolic link included, even one pointing nowhere.
 std::uint64_t extract(const NtfsVolume& volume, const std::string& path, const std::string& destination);
 
 }  // namespace dagda::windows::ntfs

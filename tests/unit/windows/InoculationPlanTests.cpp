@@ -75,7 +75,7 @@ TEST_CASE("InoculationPlan: --auto serves each controller of the machine, in-box
     inoculate::InoculationRequest request;
     request.drivers = drivers.string();
     request.machine_devices = std::vector<std::vector<std::string>>{virtio_scsi_controller, ahci_controller};
-    const inoculate::InoculationPlan plan = inoculate::plan_inoculation(hive, install, catalog, request);
+    const inoculate::InoculationPlan plan = inoculate::plan_inoculation(volume, hive, install, catalog, request);
     REQUIRE(plan.drivers.size() == 2);
     CHECK(plan.drivers[0].target == "virtio-scsi");
     CHECK_FALSE(plan.drivers[0].inbox);
@@ -88,14 +88,14 @@ TEST_CASE("InoculationPlan: --auto serves each controller of the machine, in-box
     // A RAID controller no catalog entry knows and no package serves: refused, naming it.
     request.machine_devices = std::vector<std::vector<std::string>>{megaraid_controller};
     try {
-        inoculate::plan_inoculation(hive, install, catalog, request);
+        inoculate::plan_inoculation(volume, hive, install, catalog, request);
         FAIL("an unknown controller was accepted");
     } catch (const Error& error) {
         CHECK(error.kind() == ErrorKind::refused);
         CHECK_THAT(error.what(), Catch::Contains("PCI\\VEN_1000&DEV_005D&SUBSYS_1F4B1028&REV_02"));
     }
     // virtio-scsi without its package: not in-box anywhere.
-    CHECK_THROWS_WITH(inoculate::plan_inoculation(hive, install, catalog, {{"virtio-scsi"}, std::nullopt, std::nullopt, {}}),
+    CHECK_THROWS_WITH(inoculate::plan_inoculation(volume, hive, install, catalog, {{"virtio-scsi"}, std::nullopt, std::nullopt, {}}),
                       Catch::Contains("not in-box"));
 }
 
@@ -140,4 +140,37 @@ TEST_CASE("BootBinding: the DriverPackages Version blob and PE machines", "[wind
     CHECK(inoculate::pe_architecture(std::vector<std::uint8_t>(512, 0)).empty());
     CHECK(inoculate::split_enumerator("VMBUS\\{ba6163d9-04a1-4d29-b605-72e2ffb1dc7f}").first == "VMBUS");
     CHECK_THROWS_AS(inoculate::split_enumerator("NOSLASH"), Error);
+}
+
+TEST_CASE("PackageFiles: a package's files go only where a boot driver's files belong", "[windows][inoculate][safety]") {
+    const auto copy = [](unsigned dirid, const std::string& subdir, const std::string& name) {
+        inf::FileCopy file;
+        file.dest_name = file.source_name = name;
+        file.destination = {dirid, subdir};
+        file.target_path = inf::system_root_path(file.destination, name, "x.inf_amd64_0000000000000000");
+        file.line = 7;
+        return file;
+    };
+    CHECK_NOTHROW(inoculate::check_boot_destination("x.inf", copy(12, "", "x.sys")));
+    CHECK_NOTHROW(inoculate::check_boot_destination("x.inf", copy(12, "", "X.SYS")));
+    CHECK_NOTHROW(inoculate::check_boot_destination("x.inf", copy(13, "", "x.sys")));
+    CHECK_NOTHROW(inoculate::check_boot_destination("x.inf", copy(13, "", "helper.dll")));
+    const auto refused = [&](unsigned dirid, const std::string& subdir, const std::string& name, const std::string& says) {
+        try {
+            inoculate::check_boot_destination("x.inf", copy(dirid, subdir, name));
+            FAIL(name << " in dirid " << dirid << " was accepted");
+        } catch (const Error& error) {
+            CHECK(error.kind() == ErrorKind::refused);
+            CHECK_THAT(error.what(), Catch::Contains("x.inf:7: " + name) && Catch::Contains(says));
+        }
+    };
+    refused(11, "", "utilman.exe", "%SystemRoot%\\System32\\utilman.exe (DestinationDirs dirid 11)");
+    refused(11, "config", "SAM", "System32\\config\\SAM (DestinationDirs dirid 11,config)");
+    refused(10, "", "explorer.exe", "dirid 10");
+    refused(12, "", "x.dll", "System32\\drivers\\x.dll");
+    refused(12, "etc", "hosts.sys", "System32\\drivers\\etc\\hosts.sys");
+    refused(17, "", "x.inf", "dirid 17");
+    CHECK_NOTHROW(inoculate::check_catalog_name("x.inf", "x.cat"));
+    CHECK_THROWS_WITH(inoculate::check_catalog_name("x.inf", "..\\..\\config\\SAM"), Catch::Contains("not a plain file name"));
+    CHECK_THROWS_WITH(inoculate::check_catalog_name("x.inf", ".."), Catch::Contains("not a plain file name"));
 }
