@@ -38,6 +38,7 @@ std::string hex_le(const std::uint8_t* bytes, std::size_t size) {
 constexpr std::size_t sector_bytes = 512;
 constexpr std::size_t head_bytes = 4096;  ///< read of a volume that is neither NTFS nor FAT
 constexpr std::size_t boot_fields_begin = 0x18, boot_fields_end = 0x20;  // sectors per track, heads, hidden sectors
+constexpr std::size_t ntfs_size_begin = 0x28, ntfs_size_end = 0x30;       // NTFS total sectors (a grown volume's change)
 
 /// One volume's fingerprint entry, and its text.
 std::pair<nlohmann::json, std::string> volume_entry(int fd, const disk::PartitionSpec& part, unsigned sector_size, bool boot_fields,
@@ -56,7 +57,10 @@ std::pair<nlohmann::json, std::string> volume_entry(int fd, const disk::Partitio
         // The boot sector alone: the sectors after it are FAT32's FSInfo (free-cluster hints that
         // a file written later changes) or boot code.
         hashed = sector_bytes;
-        if (!boot_fields) std::fill(head.begin() + boot_fields_begin, head.begin() + boot_fields_end, std::uint8_t{0});
+        if (!boot_fields) {
+            std::fill(head.begin() + boot_fields_begin, head.begin() + boot_fields_end, std::uint8_t{0});
+            if (ntfs) std::fill(head.begin() + ntfs_size_begin, head.begin() + ntfs_size_end, std::uint8_t{0});
+        }
         const bool fat32 = std::memcmp(head.data() + 0x52, "FAT32   ", 8) == 0;
         text = ntfs ? "NTFS volume " + hex_le(head.data() + 0x48, 8) : "FAT volume " + hex_le(head.data() + (fat32 ? 0x43 : 0x27), 4);
         text += " on " + where;

@@ -19,9 +19,10 @@ namespace dagda::steps {
 nlohmann::json table_fingerprint(const PlanDisk& disk);
 
 /// What identifies each volume of `partitions` (all of the table's when nullopt): an NTFS or FAT
-/// boot sector (serial, size, layout fields), else the digest of its first 4 KiB. With
+/// boot sector (serial, cluster and MFT layout), else the digest of its first 4 KiB. With
 /// `boot_fields` false the BIOS geometry and hidden-sectors fields (0x18-0x1F), which
-/// windows.fixup_boot rewrites, are left out: image.restore and the in-place Windows steps.
+/// windows.fixup_boot rewrites, and NTFS's total sectors (0x28-0x2F, which growing the volume
+/// into its partition changes) are left out: image.restore and the in-place Windows steps.
 nlohmann::json volumes_fingerprint(const PlanDisk& disk, const std::optional<std::vector<unsigned>>& partitions, bool boot_fields);
 
 /// The in-place Windows steps (inoculate, set_identity, restore_files): the volume they edited,
