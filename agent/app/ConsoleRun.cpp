@@ -40,6 +40,7 @@ struct JobView {
             if (e.kind == Kind::step_failed) states[e.step] = "FAILED";
         }
         if (e.kind == Kind::step_said || e.kind == Kind::step_failed) log.push_back(e.name + ": " + e.text);
+        if (e.kind == Kind::job_started && !e.text.empty()) log.push_back("again from the start: " + e.text);  // the journal's disk is gone
         if (log.size() > 500) log.pop_front();
     }
 

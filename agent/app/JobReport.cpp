@@ -42,7 +42,11 @@ void JobReport::on_event(const JobEvent& event) {
     }
     const std::string position = std::to_string(event.step + 1) + "/" + std::to_string(steps_) + " " + event.name;
     switch (event.kind) {
-        case JobEvent::Kind::job_started: out_ << "Running " << (event.name.empty() ? "the plan" : event.name) << "\n"; break;
+        case JobEvent::Kind::job_started:
+            // With a text: a journal found on a disk that does not hold its job, and why.
+            out_ << "Running " << (event.name.empty() ? "the plan" : event.name)
+                 << (event.text.empty() ? "" : " again from the start: " + event.text) << "\n";
+            break;
         case JobEvent::Kind::job_resumed: out_ << "Resuming " << (event.name.empty() ? "the plan" : event.name) << ": " << event.text << "\n"; break;
         case JobEvent::Kind::step_started: out_ << "==> " << position << "\n"; break;
         case JobEvent::Kind::step_progress:

@@ -16,12 +16,13 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 struct JournalState {
     std::vector<bool> done;
     std::vector<nlohmann::json> state;
+    std::vector<nlohmann::json> left;        ///< what each finished step left (null: not recorded)
     std::optional<std::size_t> interrupted;  ///< started, neither finished nor rolled back
     bool finished = false;
 };
 
 JournalState replay(const std::vector<nlohmann::json>& records, std::size_t steps) {
-    JournalState s{std::vector<bool>(steps, false), std::vector<nlohmann::json>(steps), std::nullopt, false};
+    JournalState s{std::vector<bool>(steps, false), std::vector<nlohmann::json>(steps), std::vector<nlohmann::json>(steps), std::nullopt, false};
     for (const nlohmann::json& record : records) {
         const std::string type = record.value("type", "");
         const std::size_t step = record.value("step", std::size_t{0});
@@ -31,17 +32,62 @@ JournalState replay(const std::vector<nlohmann::json>& records, std::size_t step
         if (type == "step_state") s.state[step] = record.at("state");
         if (type == "step_finished") {
             s.done[step] = true;
+            s.left[step] = record.value("left", nlohmann::json());
             s.interrupted.reset();
         }
         if (type == "rollback") {
             for (std::size_t i = step; i < steps; ++i) {
                 s.done[i] = false;
                 s.state[i] = nullptr;
+                s.left[i] = nullptr;
             }
             s.interrupted.reset();
+            s.finished = false;  // a finished job found on another disk starts over
         }
     }
     return s;
+}
+
+/// The "what" of a fingerprint, for the operator.
+std::string what_of(const nlohmann::json& fingerprint) {
+    const auto found = fingerprint.find("what");
+    return found != fingerprint.end() && found->is_string() ? found->get<std::string>() : fingerprint.dump();
+}
+
+/// A finished step whose disk no longer holds what it left.
+struct Mismatch {
+    std::size_t step = 0;
+    std::string reason;
+};
+
+/// What `step` left on its disk now (its StepSpec::fingerprint); nullopt when it has none.
+std::optional<nlohmann::json> fingerprint(const StepRegistry& registry, const PlanStep& step) {
+    const StepSpec* spec = registry.find(step.name);
+    if (!spec || !spec->fingerprint) return std::nullopt;
+    return spec->fingerprint(step.args);
+}
+
+/// The first finished step whose disk does not hold what the journal says it left.
+std::optional<Mismatch> first_mismatch(const StepRegistry& registry, const Plan& plan, const JournalState& state) {
+    for (const PlanStep& step : plan.steps) {
+        if (!state.done[step.index]) continue;
+        const nlohmann::json& left = state.left[step.index];
+        std::optional<nlohmann::json> now;
+        try {
+            now = fingerprint(registry, step);
+        } catch (const std::exception& e) {
+            // An unreadable or vanished result is not the result: the step is done again, and a
+            // disk that cannot be read fails there with its own error.
+            return Mismatch{step.index, Plan::label(step) + " left " + (left.is_null() ? "something not recorded" : what_of(left)) +
+                                            ", which cannot be read back now (" + e.what() + ")"};
+        }
+        if (!now) continue;  // it leaves nothing on a disk
+        if (left.is_null())
+            return Mismatch{step.index, Plan::label(step) + " finished, but does not record what it left (an older dagda wrote it), so it "
+                                        "cannot be checked against " + what_of(*now)};
+        if (*now != left) return Mismatch{step.index, Plan::label(step) + " left " + what_of(left) + ", but the disk now holds " + what_of(*now)};
+    }
+    return std::nullopt;
 }
 
 class RunningStep : public StepContext {
@@ -191,15 +237,23 @@ std::vector<std::string> JobRunner::describe(const Plan& plan) const {
 
 JobResult JobRunner::run(const Plan& plan, Journal& journal) {
     const std::vector<nlohmann::json>& records = journal.opened().records;
+    JournalState state = replay(records, plan.steps.size());
     if (records.empty()) {
         journal.append({{"type", "job"}, {"plan", plan.document}});
         emit({JobEvent::Kind::job_started, 0, plan.name, 0, 0, 0, "", 0});
     } else if (records.front().value("type", "") != "job" || records.front().value("plan", nlohmann::json()) != plan.document) {
         throw Error(ErrorKind::refused, "the journal " + journal.path() + " records another plan; give a new --journal for this one (nothing was written)");
+    } else if (const auto mismatch = first_mismatch(registry_, plan, state)) {
+        // A journal belongs to the disk it wrote. This one is not (a blank disk of the same
+        // identity, a disk restored or wiped since): nothing it says was done is trusted, and the
+        // whole job runs again, which is what it would do on a fresh journal.
+        const std::string reason = "the journal " + journal.path() + " says " + mismatch->reason + "; starting the job over";
+        journal.append({{"type", "rollback"}, {"step", 0}, {"reason", reason}});
+        state = replay(read_journal(journal.path()).records, plan.steps.size());
+        emit({JobEvent::Kind::job_started, 0, plan.name, 0, 0, 0, reason, 0});
     } else {
         emit({JobEvent::Kind::job_resumed, 0, plan.name, 0, 0, 0, "resuming from " + journal.path(), 0});
     }
-    JournalState state = replay(records, plan.steps.size());
     JobResult result;
     if (state.finished) {
         emit({JobEvent::Kind::job_finished, 0, plan.name, 0, 0, 0, "the journal says this job is complete", 0});
@@ -244,6 +298,8 @@ JobResult JobRunner::run(const Plan& plan, Journal& journal) {
             RunningStep context(step, journal, [this](const JobEvent& event) { emit(event); }, cancel_, state.state[step.index]);
             context.check_cancel();
             spec(step).run(step.args, context);
+            // Read back once it is done: the journal records it with the step, for reruns.
+            if (auto left = fingerprint(registry_, step)) state.left[step.index] = std::move(*left);
         } catch (const std::exception& e) {  // the one catch boundary of a job (style guide B5)
             const auto* error = dynamic_cast<const Error*>(&e);
             StepFailure failure{error ? to_string(error->kind()) : "failed", step.index, step.name, e.what(), nlohmann::json::object()};
@@ -253,9 +309,23 @@ JobResult JobRunner::run(const Plan& plan, Journal& journal) {
             return result;
         }
         const double took = seconds_since(start);
-        journal.append({{"type", "step_finished"}, {"step", step.index}, {"seconds", took}});
+        nlohmann::json finished{{"type", "step_finished"}, {"step", step.index}, {"seconds", took}};
+        if (!state.left[step.index].is_null()) finished["left"] = state.left[step.index];
+        journal.append(finished);
+        state.done[step.index] = true;
         emit({JobEvent::Kind::step_finished, step.index, step.name, 0, 0, 0, "", took});
         result.timings.push_back({step.index, step.name, took, false});
+    }
+    // Never "finished" on a disk that does not hold the job: every step's result is read back
+    // once more, so that a later step that undid an earlier one's is a failure, not a success
+    // the next run would have to start over from.
+    if (const auto mismatch = first_mismatch(registry_, plan, state)) {
+        const PlanStep& step = plan.steps[mismatch->step];
+        StepFailure failure{"failed", step.index, step.name, "after the last step, " + mismatch->reason, nlohmann::json::object()};
+        journal.append({{"type", "step_failed"}, {"step", step.index}, {"error", failure.to_json()}});
+        emit({JobEvent::Kind::step_failed, step.index, step.name, 0, 0, 0, failure.message, 0});
+        result.failure = std::move(failure);
+        return result;
     }
     journal.append({{"type", "job_finished"}});
     emit({JobEvent::Kind::job_finished, 0, plan.name, 0, 0, 0, "", 0});

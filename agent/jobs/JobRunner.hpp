@@ -76,6 +76,7 @@ public:
 
 private:
     const StepSpec& spec(const PlanStep& step) const;
+
     void emit(const JobEvent& event) const;
 
     const StepRegistry& registry_;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -16,7 +17,11 @@ namespace dagda::jobs {
 namespace {
 
 constexpr std::array<std::uint8_t, 8> magic{'D', 'A', 'G', 'D', 'A', 'J', 'N', 'L'};
-constexpr std::uint32_t version = 1;
+// Version 2 records what each finished step left on its disk (step_finished "left"). A version 1
+// journal is still read (its steps lack it, so a rerun cannot trust them and starts over), and is
+// marked version 2 when appended to: its records are valid version 2 records.
+constexpr std::uint32_t version = 2;
+constexpr std::uint32_t oldest_version = 1;
 constexpr std::size_t header_size = 16;      // magic, version, reserved
 constexpr std::size_t frame_size = 8;        // length, CRC-32 of the payload
 constexpr std::uint32_t largest_record = 1u << 20;  // a record is a small JSON object
@@ -54,9 +59,10 @@ JournalContents parse(const std::vector<std::uint8_t>& bytes, const std::string&
     }
     if (!std::equal(magic.begin(), magic.end(), bytes.begin()))
         throw Error(ErrorKind::failed, path + " is not a dagda job journal (no DAGDAJNL magic); refusing to overwrite it");
-    if (load_le<std::uint32_t>(bytes.data() + 8) != version)
-        throw Error(ErrorKind::failed, path + ": journal version " + std::to_string(load_le<std::uint32_t>(bytes.data() + 8)) +
-                                           " is not supported (this dagda writes version 1)");
+    contents.version = load_le<std::uint32_t>(bytes.data() + 8);
+    if (contents.version < oldest_version || contents.version > version)
+        throw Error(ErrorKind::failed, path + ": journal version " + std::to_string(contents.version) + " is not supported (this dagda reads versions " +
+                                           std::to_string(oldest_version) + " to " + std::to_string(version) + ")");
     std::size_t offset = header_size;
     while (offset + frame_size <= bytes.size()) {
         const std::uint32_t length = load_le<std::uint32_t>(bytes.data() + offset);
@@ -90,10 +96,10 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
     fd_ = UniqueFd::open(path_, O_RDWR | O_CREAT);
     opened_ = parse(read_all(fd_.get(), path_), path_);
     end_ = opened_.valid_bytes;
-    if (end_ < header_size) {
+    if (end_ < header_size || opened_.version != version) {
         const auto header = file_header();
         write_exact(fd_.get(), header.data(), header.size(), 0, "the journal " + path_);
-        end_ = header_size;
+        end_ = std::max<std::uint64_t>(end_, header_size);
     }
     // Cut a torn tail so that the next record follows the last intact one.
     if (::ftruncate(fd_.get(), static_cast<off_t>(end_)) != 0 || ::fdatasync(fd_.get()) != 0)

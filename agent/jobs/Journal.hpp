@@ -19,15 +19,18 @@ struct JournalContents {
     std::vector<nlohmann::json> records;  ///< every intact record, in order
     std::uint64_t valid_bytes = 0;        ///< where the intact part ends
     std::uint64_t ignored_bytes = 0;      ///< a torn or damaged tail after it (0 when none)
+    std::uint32_t version = 0;            ///< the file's format version (0: no header yet)
 };
 
 /// Reads a journal file; a file that does not exist reads as empty. Throws Error{failed} when the
-/// file is not a journal at all (another magic or version): that is not a torn tail.
+/// file is not a journal at all (another magic, or a version this dagda does not read): that is
+/// not a torn tail.
 JournalContents read_journal(const std::string& path);
 
 class Journal {
 public:
-    /// Opens (or creates) `path` for appending after its intact records, cutting a torn tail.
+    /// Opens (or creates) `path` for appending after its intact records, cutting a torn tail; an
+    /// older version's header is rewritten as the current one (its records remain valid).
     explicit Journal(std::string path);
 
     const std::string& path() const noexcept { return path_; }

@@ -61,6 +61,13 @@ struct StepSpec {
     std::function<std::string(const nlohmann::json& args)> writes;
     /// Its arguments; a plan naming another key for it is refused.
     std::vector<ArgumentSpec> arguments;
+    /// What it left on its disk, read back now: a cheap fingerprint ({"what": text for the
+    /// operator, …}) of something it wrote that no later step of a plan changes (the table's id
+    /// and entries, a volume's boot sector identity). Recorded in the journal when the step
+    /// finishes; a rerun skips a finished step only while its disk still gives the same value,
+    /// so a journal is never taken for a disk it did not write. Null for a step that leaves
+    /// nothing on a disk (a reboot).
+    std::function<nlohmann::json(const nlohmann::json& args)> fingerprint = nullptr;
 };
 
 class StepRegistry {

@@ -6,6 +6,7 @@
 #include "disk/SfdiskJson.hpp"
 #include "image/ArchiveChain.hpp"
 #include "steps/StepArgs.hpp"
+#include "steps/StepFingerprints.hpp"
 #include "steps/Steps.hpp"
 
 #include <fstream>
@@ -105,7 +106,8 @@ void add_disk_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
                           context.progress(++done, plan.actions.size(), action.doing_text());
                       });
                   },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, apply_layout_arguments});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, apply_layout_arguments,
+                  [&env](const nlohmann::json& json) { return table_fingerprint(env.disks->get(ApplyLayout(json).disk)); }});
 }
 
 jobs::StepRegistry recovery_steps(StepEnvironment& environment) {

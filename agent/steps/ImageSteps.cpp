@@ -9,6 +9,7 @@
 #include "image/ArchiveChain.hpp"
 #include "image/restore/VolumeRestore.hpp"
 #include "steps/StepArgs.hpp"
+#include "steps/StepFingerprints.hpp"
 #include "steps/Steps.hpp"
 
 #include <fcntl.h>
@@ -173,6 +174,15 @@ void run(const StepEnvironment& env, const nlohmann::json& json, jobs::StepConte
     }
 }
 
+/// The volumes it wrote, each as it begins (its boot sector: serial, size).
+nlohmann::json fingerprint(const StepEnvironment& env, const nlohmann::json& json) {
+    const Restore step(json);
+    image::ArchiveChain chain(step.archive);
+    std::vector<unsigned> partitions;
+    for (const VolumeTarget& t : step.targets(chain.newest())) partitions.push_back(t.partition);
+    return volumes_fingerprint(env.disks->get(step.disk), partitions, false);
+}
+
 }  // namespace
 
 void add_image_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
@@ -180,7 +190,8 @@ void add_image_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
                   jobs::Resume::checkpoint, [&env](const nlohmann::json& args) { return validate(env, args); },
                   [&env](const nlohmann::json& args) { return describe(env, args); },
                   [&env](const nlohmann::json& args, jobs::StepContext& context) { run(env, args, context); },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, restore_arguments});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, restore_arguments,
+                  [&env](const nlohmann::json& args) { return fingerprint(env, args); }});
 }
 
 }  // namespace dagda::steps

@@ -5,6 +5,7 @@
 #include "image/ArchiveChain.hpp"
 #include "image/VolumeReader.hpp"
 #include "steps/StepArgs.hpp"
+#include "steps/StepFingerprints.hpp"
 #include "steps/Steps.hpp"
 #include "steps/WindowsPartition.hpp"
 #include "windows/ntfs/EditableVolume.hpp"
@@ -136,7 +137,11 @@ void add_windows_identity_steps(jobs::StepRegistry& registry, StepEnvironment& e
                       volume->close();
                       for (const auto& edit : edits) context.say(edit.describe("SYSTEM"));
                   },
-                  disk_key, set_identity_arguments});
+                  disk_key, set_identity_arguments,
+                  [&env](const nlohmann::json& json) {
+                      const SetIdentity step(json);
+                      return windows_fingerprint(env.disks->get(step.disk), step.partition);
+                  }});
     registry.add({"windows.restore_files", "copy files or folders of a later generation into the recovered Windows", jobs::Resume::rebuild,
                   [&env](const nlohmann::json& json) {
                       const RestoreFiles step(json);
@@ -159,7 +164,11 @@ void add_windows_identity_steps(jobs::StepRegistry& registry, StepEnvironment& e
                       require_no_problems(step.problems);
                       run_restore_files(env, step, context);
                   },
-                  disk_key, restore_files_arguments});
+                  disk_key, restore_files_arguments,
+                  [&env](const nlohmann::json& json) {
+                      const RestoreFiles step(json);
+                      return windows_fingerprint(env.disks->get(step.disk), step.partition);
+                  }});
 }
 
 }  // namespace dagda::steps

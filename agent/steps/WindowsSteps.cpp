@@ -6,6 +6,7 @@
 #include "disk/SfdiskJson.hpp"
 #include "image/ArchiveChain.hpp"
 #include "steps/StepArgs.hpp"
+#include "steps/StepFingerprints.hpp"
 #include "steps/Steps.hpp"
 #include "steps/WindowsPartition.hpp"
 #include "windows/boot/BootFixup.hpp"
@@ -116,7 +117,11 @@ void add_inoculate(jobs::StepRegistry& registry, StepEnvironment& env) {
                       });
                       volume->close();
                   },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, inoculate_arguments});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, inoculate_arguments,
+                  [&env](const nlohmann::json& json) {
+                      const Inoculate step(json);
+                      return windows_fingerprint(env.disks->get(step.disk), step.partition);
+                  }});
 }
 
 // --- windows.fixup_boot ----------------------------------------------------------------------
@@ -184,7 +189,9 @@ void add_fixup_boot(jobs::StepRegistry& registry, StepEnvironment& env) {
                       });
                       if (::fdatasync(fd.get()) != 0) throw_errno("cannot flush " + now.path);
                   },
-                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, fixup_boot_arguments});
+                  [](const nlohmann::json& json) { return "disk:" + json.value("disk", std::string()); }, fixup_boot_arguments,
+                  // The boot sectors it rewrote, with the fields it sets.
+                  [&env](const nlohmann::json& json) { return volumes_fingerprint(env.disks->get(FixupBoot(json).disk), std::nullopt, true); }});
 }
 
 }  // namespace

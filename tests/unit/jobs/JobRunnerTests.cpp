@@ -1,5 +1,6 @@
 // The job runner with small steps defined here: order, the one catch boundary, resume from a
-// checkpoint, the rollback of an interrupted in-place edit, cancel, and a journal of another plan.
+// checkpoint, the rollback of an interrupted in-place edit, cancel, a journal of another plan, and
+// a journal checked against what its steps left on the disk before it is trusted.
 
 #include "core/Error.hpp"
 #include "jobs/JobRunner.hpp"
@@ -7,6 +8,8 @@
 #include "common/TempDir.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <fstream>
 
 using namespace dagda;
 using namespace dagda::jobs;
@@ -244,4 +247,203 @@ TEST_CASE("JobEvent: the events of a run read back from their JSON as they were"
     CHECK(sparse->step == 0);
     CHECK(sparse->done == 0);
     CHECK(sparse->rate == 2.5e8);
+}
+
+namespace {
+
+/// A disk as the fingerprinted test steps see it: what is on it.
+struct Disk {
+    std::string table, volume;
+    bool unreadable = false;
+    std::vector<std::string> log;
+};
+
+json left_on(const std::string& what) { return {{"what", what.empty() ? "nothing" : what}}; }
+
+/// test.lay writes a table, test.fill a volume, test.wipe undoes the table (a bug a step might
+/// have); each of the first two says what it left.
+StepRegistry disk_registry(Disk& disk) {
+    StepRegistry registry;
+    const auto none = [](const json&) { return std::vector<std::string>{}; };
+    const auto says = [](const json&) { return std::vector<std::string>{"Do it"}; };
+    const auto key = [](const json&) { return std::string("disk:x"); };
+    registry.add({"test.lay", "writes a table", Resume::rerun, none, says,
+                  [&disk](const json& args, StepContext&) {
+                      disk.table = "table " + args.value("id", std::string("1"));
+                      disk.log.push_back("lay");
+                  },
+                  key, std::vector<ArgumentSpec>{},
+                  [&disk](const json&) {
+                      if (disk.unreadable) throw Error(ErrorKind::failed, "cannot read x: input/output error");
+                      return left_on(disk.table);
+                  }});
+    registry.add({"test.fill", "restores a volume", Resume::checkpoint, none, says,
+                  [&disk](const json&, StepContext&) {
+                      disk.volume = "volume";
+                      disk.log.push_back("fill");
+                  },
+                  key, std::vector<ArgumentSpec>{}, [&disk](const json&) { return left_on(disk.volume); }});
+    registry.add({"test.wipe", "undoes the table", Resume::rerun, none, says,
+                  [&disk](const json&, StepContext&) {
+                      disk.table.clear();
+                      disk.log.push_back("wipe");
+                  },
+                  key, std::vector<ArgumentSpec>{}});
+    return registry;
+}
+
+const char* lay_and_fill = R"({"dagda_plan": 1, "steps": [{"step": "test.lay"}, {"step": "test.fill"}]})";
+
+}  // namespace
+
+TEST_CASE("JobRunner: a finished job's journal on a disk that does not hold it starts the job over, saying why", "[jobs][runner][journal]") {
+    TempDir dir;
+    Disk disk;
+    const StepRegistry registry = disk_registry(disk);
+    std::vector<JobEvent> events;
+    JobRunner runner(registry, [&](const JobEvent& e) { events.push_back(e); }, nullptr);
+    const Plan plan = plan_of(lay_and_fill);
+    {
+        Journal journal(dir.file("j"));
+        REQUIRE(runner.run(plan, journal).succeeded);
+    }
+    // What each step left is in its step_finished record.
+    const auto records = read_journal(dir.file("j")).records;
+    CHECK(records[2]["left"] == left_on("table 1"));
+    CHECK(records[4]["left"] == left_on("volume"));
+
+    // The same disk: complete, nothing runs.
+    disk.log.clear();
+    events.clear();
+    {
+        Journal journal(dir.file("j"));
+        REQUIRE(runner.run(plan, journal).succeeded);
+    }
+    CHECK(disk.log.empty());
+    REQUIRE_FALSE(events.empty());
+    CHECK(events.back().text == "the journal says this job is complete");
+
+    // A blank disk of the same identity: the journal's word is not taken.
+    disk = Disk{};
+    events.clear();
+    {
+        Journal journal(dir.file("j"));
+        const JobResult result = runner.run(plan, journal);
+        REQUIRE(result.succeeded);
+        CHECK(std::none_of(result.timings.begin(), result.timings.end(), [](const StepTiming& t) { return t.skipped; }));
+    }
+    CHECK(disk.log == std::vector<std::string>{"lay", "fill"});
+    REQUIRE_FALSE(events.empty());
+    CHECK(events.front().kind == JobEvent::Kind::job_started);
+    CHECK(events.front().text == "the journal " + dir.file("j") + " says step 1 (test.lay) left table 1, but the disk now holds nothing; "
+                                 "starting the job over");
+    CHECK(events.back().kind == JobEvent::Kind::job_finished);
+    CHECK(events.back().text.empty());  // finished now, not "complete" from the journal
+
+    // The volume alone wiped: the same, from step 2's check.
+    disk.volume.clear();
+    disk.log.clear();
+    events.clear();
+    {
+        Journal journal(dir.file("j"));
+        REQUIRE(runner.run(plan, journal).succeeded);
+    }
+    CHECK(disk.log == std::vector<std::string>{"lay", "fill"});
+    CHECK_THAT(events.front().text, Catch::Contains("step 2 (test.fill) left volume, but the disk now holds nothing"));
+}
+
+TEST_CASE("JobRunner: a resume checks the steps it skips - another disk, an unreadable one, an old journal", "[jobs][runner][journal]") {
+    TempDir dir;
+    Disk disk;
+    const StepRegistry registry = disk_registry(disk);
+    std::vector<JobEvent> events;
+    JobRunner runner(registry, [&](const JobEvent& e) { events.push_back(e); }, nullptr);
+    const Plan plan = plan_of(lay_and_fill);
+    // Killed after step 1 finished (the journal ends there), then resumed.
+    {
+        Journal journal(dir.file("j"));
+        journal.append({{"type", "job"}, {"plan", plan.document}});
+        journal.append({{"type", "step_started"}, {"step", 0}});
+        journal.append({{"type", "step_finished"}, {"step", 0}, {"seconds", 0.1}, {"left", left_on("table 1")}});
+        journal.append({{"type", "step_started"}, {"step", 1}});
+    }
+    disk.table = "table 1";
+    {
+        Journal journal(dir.file("j"));
+        REQUIRE(runner.run(plan, journal).succeeded);
+    }
+    CHECK(disk.log == std::vector<std::string>{"fill"});  // the table was there: skipped
+    CHECK(events.front().kind == JobEvent::Kind::job_resumed);
+
+    // The same cut journal, but the disk holds another table: all again.
+    const auto all = read_journal(dir.file("j")).records;
+    const auto cut_after = [&](const std::string& path, std::size_t records, bool without_left = false) {
+        std::filesystem::remove(path);
+        Journal fresh(path);
+        for (std::size_t i = 0; i < records; ++i) {
+            json record = all[i];
+            if (without_left) record.erase("left");
+            fresh.append(record);
+        }
+    };
+    cut_after(dir.file("k"), 4);
+    disk = Disk{};
+    disk.table = "table 2";
+    events.clear();
+    {
+        Journal journal(dir.file("k"));
+        REQUIRE(runner.run(plan, journal).succeeded);
+    }
+    CHECK(disk.log == std::vector<std::string>{"lay", "fill"});
+    CHECK_THAT(events.front().text, Catch::Contains("left table 1, but the disk now holds table 2"));
+
+    // A disk that cannot be read: not taken as holding it; the step runs again.
+    disk = Disk{};
+    disk.table = "table 1";
+    disk.unreadable = true;
+    cut_after(dir.file("k"), 4);
+    events.clear();
+    {
+        Journal journal(dir.file("k"));
+        disk.unreadable = true;
+        const JobResult result = runner.run(plan, journal);
+        // Reading it back after step 1 fails the step: the disk is unreadable.
+        REQUIRE(result.failure);
+        CHECK(result.failure->name == "test.lay");
+        CHECK_THAT(result.failure->message, Catch::Contains("input/output error"));
+    }
+    CHECK_THAT(events.front().text, Catch::Contains("step 1 (test.lay) left table 1, which cannot be read back now (cannot read x: input/output error)"));
+
+    // A journal of version 1 records no fingerprints: its finished steps cannot be checked.
+    disk = Disk{};
+    cut_after(dir.file("k"), 4, true);  // step 1's record as version 1 wrote it, and its header
+    {
+        std::fstream file(dir.file("k"), std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(8);
+        file.put(1);
+    }
+    disk.table = "table 1";
+    events.clear();
+    {
+        Journal journal(dir.file("k"));
+        REQUIRE(runner.run(plan, journal).succeeded);
+    }
+    CHECK(disk.log == std::vector<std::string>{"lay", "fill"});
+    CHECK_THAT(events.front().text, Catch::Contains("step 1 (test.lay) finished, but does not record what it left (an older dagda wrote it)"));
+    CHECK(read_journal(dir.file("k")).version == 2);
+}
+
+TEST_CASE("JobRunner: a job whose last steps undid an earlier step's work does not finish", "[jobs][runner][journal]") {
+    TempDir dir;
+    Disk disk;
+    const StepRegistry registry = disk_registry(disk);
+    JobRunner runner(registry, nullptr, nullptr);
+    const Plan plan = plan_of(R"({"dagda_plan": 1, "steps": [{"step": "test.lay"}, {"step": "test.fill"}, {"step": "test.wipe"}]})");
+    Journal journal(dir.file("j"));
+    const JobResult result = runner.run(plan, journal);
+    REQUIRE(result.failure);
+    CHECK_FALSE(result.succeeded);
+    CHECK(result.failure->name == "test.lay");
+    CHECK(result.failure->message == "after the last step, step 1 (test.lay) left table 1, but the disk now holds nothing");
+    for (const auto& record : read_journal(dir.file("j")).records) CHECK(record.value("type", "") != "job_finished");
 }

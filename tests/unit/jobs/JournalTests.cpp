@@ -96,3 +96,35 @@ TEST_CASE("Journal: a file that is not a journal is refused, not overwritten", "
     CHECK_THROWS_WITH(Journal(notes), Catch::Contains("not a dagda job journal"));
     CHECK(std::filesystem::file_size(notes) == 9);
 }
+
+TEST_CASE("Journal: a version 1 journal is read and becomes version 2 when appended to; a newer one is refused", "[jobs][journal]") {
+    TempDir dir;
+    const std::string path = dir.file("old.journal");
+    {
+        Journal journal(path);
+        journal.append({{"type", "job"}, {"plan", {{"dagda_plan", 1}}}});
+        journal.append({{"type", "step_finished"}, {"step", 0}, {"seconds", 1.5}});
+    }
+    const auto set_version = [&path](char version) {
+        std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(8);
+        file.write(&version, 1);
+    };
+    set_version(1);  // what dagda wrote before steps recorded what they left
+    const auto old = read_journal(path);
+    CHECK(old.version == 1);
+    CHECK(old.records.size() == 2);
+    {
+        Journal reopened(path);
+        CHECK(reopened.opened().records.size() == 2);
+        reopened.append({{"type", "job_finished"}});
+    }
+    const auto upgraded = read_journal(path);
+    CHECK(upgraded.version == 2);
+    CHECK(upgraded.records.size() == 3);
+
+    set_version(3);
+    const auto size = std::filesystem::file_size(path);
+    CHECK_THROWS_WITH(Journal(path), Catch::Contains("journal version 3 is not supported (this dagda reads versions 1 to 2)"));
+    CHECK(std::filesystem::file_size(path) == size);
+}
