@@ -10,7 +10,7 @@ namespace dagda::recovery {
 namespace {
 
 bool grows(const image::format::VolumeInfo& volume, std::uint64_t partition_bytes) {
-    return volume.filesystem == "ntfs" && partition_bytes > volume.volume_size;
+    return volume.filesystem == "ntfs" && partition_bytes >= volume.volume_size + windows::ntfs::ntfs_grow_minimum;
 }
 
 std::string partition_name(const std::string& device, unsigned partition) {

@@ -55,8 +55,7 @@ NtfsGrowth grow_ntfs(const std::string& device, int fd, std::uint64_t offset, st
     growth.from_bytes = ntfs_extent_bytes(fd, offset, name);
     growth.to_bytes = growth.from_bytes;
     if (growth.from_bytes == 0) throw Error(ErrorKind::failed, name + " does not hold an NTFS boot sector: it cannot be grown");
-    // ntfsresize keeps whole clusters, so a volume within one cluster of the end already fills it.
-    if (growth.from_bytes + 65536 > size) return growth;
+    if (growth.from_bytes + ntfs_grow_minimum > size) return growth;
     if (marked_dirty(fd, offset, size, name)) {
         growth.note = "it is marked dirty (chkdsk is due), and ntfsresize refuses such a volume: let Windows run chkdsk, "
                       "then extend it in Disk Management";

@@ -13,6 +13,10 @@ namespace dagda::windows::ntfs {
 /// size, from the boot sector at `offset`); 0 when the range does not start with an NTFS boot sector.
 std::uint64_t ntfs_extent_bytes(int fd, std::uint64_t offset, const std::string& name);
 
+/// Less room than this after an NTFS is not worth a resize: ntfsresize keeps whole clusters (up
+/// to 64 KiB), so it may have nothing to add.
+inline constexpr std::uint64_t ntfs_grow_minimum = 65536;
+
 struct NtfsGrowth {
     std::uint64_t from_bytes = 0;  ///< the extent before
     std::uint64_t to_bytes = 0;    ///< the extent after: the partition's size when grown
