@@ -106,8 +106,9 @@ TEST_CASE("disk apply --fit: a 3 GiB Windows layout on a 5 GiB disk", "[disk][ap
     CHECK_THAT(run("sgdisk --verify " + sh_quote(target)).out, Catch::Contains("No problems found"));
     const std::string dump = run("sfdisk --dump " + sh_quote(target)).out;
     CHECK_THAT(dump, Catch::Contains("last-lba: 10485726"));
-    CHECK_THAT(dump, Catch::Contains("start=     9459712, size=     1024000, type=DE94BBA4"));
-    CHECK_THAT(dump, Catch::Contains("start=      239616, size=     9182912, type=EBD0A0A2"));
+    // Partition 3 takes the 2 GiB more; the source's free space after partition 4 stays free.
+    CHECK_THAT(dump, Catch::Contains("start=     7471104, size=     1024000, type=DE94BBA4"));
+    CHECK_THAT(dump, Catch::Contains("start=      239616, size=     7194304, type=EBD0A0A2"));
 }
 
 TEST_CASE("disk apply --dry-run prints the plan and writes nothing", "[disk][apply][integration]") {

@@ -39,6 +39,24 @@ void mark_clean(int fd, std::uint64_t offset, std::uint64_t size, const std::str
     volume.close();
 }
 
+// ntfsresize records the volume's size in whole clusters and puts the backup boot sector in the
+// range's last sector, leaving a gap between them. Windows formats a volume as the partition less
+// one sector, its backup boot sector right after it: set the size that way (the cluster count,
+// size / cluster, is unchanged), so that whoever looks for the backup after the volume (Windows,
+// dagda's own boot fix-up) finds it in the last sector, where ntfsresize wrote it.
+void end_at_backup_boot_sector(int fd, std::uint64_t offset, std::uint64_t size, const std::string& name) {
+    std::array<std::uint8_t, 512> boot{};
+    read_exact(fd, boot.data(), boot.size(), offset, name + " (boot sector)");
+    const auto sector_size = little_endian<std::uint16_t>(boot.data() + 0x0B);
+    if (sector_size < 256 || sector_size > boot.size() || size % sector_size != 0)
+        throw Error(ErrorKind::failed, name + ": unexpected NTFS sector size " + std::to_string(sector_size) + " after ntfsresize");
+    const std::uint64_t sectors = size / sector_size - 1;
+    for (std::size_t i = 0; i < 8; ++i) boot[0x28 + i] = static_cast<std::uint8_t>(sectors >> (8 * i));
+    write_exact(fd, boot.data(), sector_size, offset, name + " (boot sector)");
+    write_exact(fd, boot.data(), sector_size, offset + size - sector_size, name + " (backup boot sector)");
+    if (::fsync(fd) != 0) throw_errno("cannot flush " + name);
+}
+
 }  // namespace
 
 std::uint64_t ntfs_extent_bytes(int fd, std::uint64_t offset, const std::string& name) {
@@ -68,6 +86,7 @@ NtfsGrowth grow_ntfs(const std::string& device, int fd, std::uint64_t offset, st
             throw Error(ErrorKind::failed, "ntfsresize could not grow the NTFS on " + name + " to " + human_bytes(size) + " (exit " +
                                                std::to_string(result.exit_code) + "): " + result.err + result.out);
     }
+    end_at_backup_boot_sector(fd, offset, size, name);
     mark_clean(fd, offset, size, name);
     growth.to_bytes = ntfs_extent_bytes(fd, offset, name);
     growth.grown = true;

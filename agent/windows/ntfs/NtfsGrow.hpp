@@ -26,7 +26,8 @@ struct NtfsGrowth {
 
 /// Grows the NTFS of `size` bytes at `offset` of `device` (opened as `fd`) to fill them, with
 /// ntfs-3g's ntfsresize on a loop device over that range; the backup boot sector then sits in the
-/// range's last sector. ntfsresize schedules a chkdsk (sets the dirty flag) as a precaution; a
+/// range's last sector, and the volume's size is set to the range less that sector, as Windows
+/// formats one (ntfsresize rounds it down to whole clusters). ntfsresize schedules a chkdsk (sets the dirty flag) as a precaution; a
 /// volume that was clean before is marked clean again, since dagda's later offline edits refuse
 /// dirty volumes and the resize leaves it consistent (its $LogFile reset). A volume already
 /// filling the range is left alone; one marked dirty before is not resized (note says so).
