@@ -59,7 +59,8 @@ int run_disk_apply(const std::vector<std::string>& args) {
     const bool as_json = vm->count("json") > 0;
     const bool dry_run = vm->count("dry-run") > 0;
 
-    const disk::Layout requested = disk::parse_layout_json(read_layout_text((*vm)["layout"].as<std::string>()));
+    const std::string layout_text = read_layout_text((*vm)["layout"].as<std::string>());
+    const disk::Layout requested = disk::parse_layout_json(layout_text);
     const disk::TargetInfo target = disk::probe_target((*vm)["target"].as<std::string>());
     const disk::IdentityAssertions expected = identity_assertions(*vm);
     // A dry run writes nothing, so it may run before identity is asserted; assertions given are still checked.
@@ -68,6 +69,9 @@ int run_disk_apply(const std::vector<std::string>& args) {
     disk::PlanOptions plan_options;
     plan_options.fit = vm->count("fit") > 0;
     if (vm->count("grow")) plan_options.grow = (*vm)["grow"].as<unsigned>();
+    // Ids the layout lacks follow from it and the disk: a dry run prints those the real run writes.
+    plan_options.id_seed = "dagda disk apply " + layout_text + " onto " + target.path + " " + std::to_string(target.size_bytes) +
+                           " " + target.serial.value_or("") + " " + target.wwn.value_or("");
     const disk::Plan plan = disk::build_plan(requested, target, plan_options);
 
     json result = plan_json(plan);

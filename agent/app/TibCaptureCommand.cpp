@@ -175,11 +175,13 @@ int run_tib_capture(const std::vector<std::string>& args) {
                 {"name", std::filesystem::path(base_path).filename().string()}};
     }
     if (shared_digest) header.required_features |= image::format::feature_shared_digest;
-    const json generation{{"format", "dagda-tib"}, {"id", image::format::id_to_hex(header.generation_id)},
+    json generation{{"format", "dagda-tib"}, {"id", image::format::id_to_hex(header.generation_id)},
                           {"created", utc_now()},  {"host", host_name()},
                           {"kind", job.whole_disk ? "disk" : "volume"},
                           {"sector_size", source.logical_sector_size},
                           {"base", base},          {"tool", "dagda 0.1.0"}};
+    // A restore fits the layout by the difference in disk size: a disk of this size gets it unchanged.
+    if (job.whole_disk) generation["disk_size"] = source.size_bytes;
     image::TibWriter writer(job.output, header, generation);
     std::vector<image::VolumeIndex> volumes;
     if (job.whole_disk) volumes = capture_disk(writer, job, fd.get(), source);

@@ -13,6 +13,7 @@
 #include "disk/SfdiskJson.hpp"
 #include "app/RestoreCheckpointFile.hpp"
 #include "image/ArchiveChain.hpp"
+#include "recovery/DiskRestore.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -31,16 +32,13 @@ struct RestoreJob {
     std::string target;
     unsigned threads = 2;
     bool verify = false;
+    bool grow_fs = true;  ///< --disk: grow each NTFS to fill a larger partition
     ProgressMode progress = ProgressMode::text;
     disk::IdentityAssertions expected;
     std::unique_ptr<RestoreCheckpointFile> checkpoint;
 };
 
 void restore_range(const image::Chain& chain, std::uint32_t number, const image::VolumeRange& range, const RestoreJob& job) {
-    if (job.checkpoint && job.checkpoint->volume_done(number)) {
-        std::cerr << "dagda: volume " << number << " was restored before the interruption; skipping it\n";
-        return;
-    }
     ProgressPrinter printer(job.progress, "restore volume " + std::to_string(number) + " to " + range.name);
     const auto report = [&](std::uint64_t done, std::uint64_t total) { printer.update(done, total); };
     image::RestoreCheckpoint resume;
@@ -51,7 +49,6 @@ void restore_range(const image::Chain& chain, std::uint32_t number, const image:
                       << job.checkpoint->path() << "\n";
     }
     image::restore_volume(chain, number, range, job.threads, report, job.checkpoint ? &resume : nullptr);
-    if (job.checkpoint) job.checkpoint->finish_volume(number);
     printer.finish();
     if (!job.verify) return;
     ProgressPrinter checker(job.progress, "verify " + range.name);
@@ -94,18 +91,12 @@ void restore_one_volume(image::ArchiveChain& chain, std::uint32_t number, Restor
         fd = UniqueFd::open(job.target, O_RDWR);
         size = target.size_bytes;
     }
+    if (job.checkpoint->volume_done(number)) {
+        std::cerr << "dagda: volume " << number << " was restored before the interruption; skipping it\n";
+        return;
+    }
     restore_range(chain.chain(), number, {fd.get(), 0, size, job.target}, job);
-}
-
-void write_first_track_gap(int fd, const disk::Plan& plan, const std::vector<std::uint8_t>& track, const std::string& name) {
-    // Sector 0 and, on gpt, the header and entries now belong to the new table: only the gap after
-    // them (where boot loaders live) comes from the archive.
-    const unsigned ss = plan.layout.sector_size;
-    const std::uint64_t gap_start = plan.layout.label == disk::TableKind::dos ? ss : disk::default_gpt_first_lba(ss) * ss;
-    std::uint64_t first = plan.layout.partitions.empty() ? 0 : plan.layout.partitions.front().start;
-    for (const auto& part : plan.layout.partitions) first = std::min(first, part.start);
-    const std::uint64_t gap_end = std::min<std::uint64_t>(track.size(), first * ss);
-    if (gap_end > gap_start) write_exact(fd, track.data() + gap_start, gap_end - gap_start, gap_start, name + " (first track)");
+    job.checkpoint->finish_volume(number);
 }
 
 void restore_disk(image::ArchiveChain& chain, RestoreJob& job, bool as_json) {
@@ -116,7 +107,7 @@ void restore_disk(image::ArchiveChain& chain, RestoreJob& job, bool as_json) {
     if (!job.checkpoint->matches(archive.id(), target.size_bytes)) job.checkpoint->start(archive.id(), target.size_bytes);
     disk::PlanOptions options;
     options.fit = true;
-    const disk::Plan plan = disk::build_plan(disk::parse_layout_json(*archive.layout()), target, options);
+    const disk::Plan plan = recovery::archive_disk_plan(archive, target, options);
     for (const auto& volume : archive.volumes()) {
         const auto part = std::find_if(plan.layout.partitions.begin(), plan.layout.partitions.end(),
                                        [&](const auto& p) { return p.number == volume.number; });
@@ -125,20 +116,38 @@ void restore_disk(image::ArchiveChain& chain, RestoreJob& job, bool as_json) {
                                                 " would be smaller than its volume (" + human_bytes(volume.volume_size) +
                                                 ") (nothing was written)");
     }
-    if (!as_json) std::cout << "Plan for " << disk::describe(target) << ":\n" << disk::plan_text(plan);
+    if (!as_json) {
+        std::cout << "Plan for " << disk::describe(target) << ":\n" << disk::plan_text(plan);
+        std::size_t number = plan.actions.size();
+        for (const auto& part : plan.layout.partitions)
+            for (const auto& volume : archive.volumes())
+                if (volume.number == part.number)
+                    if (const auto line = recovery::growth_plan_line(volume, part.number, part.size * plan.layout.sector_size, job.grow_fs))
+                        std::cout << ++number << ". " << *line << "\n";
+    }
     const UniqueFd claim = disk::hold_exclusive(target);
     disk::commit_plan(plan, [&](const disk::Action& action) {
         if (!as_json) std::cout << action.doing_text() << "\n" << std::flush;
     });
     const UniqueFd fd = UniqueFd::open(job.target, O_RDWR);
-    write_first_track_gap(fd.get(), plan, *archive.first_track(), job.target);
     for (const auto& part : plan.layout.partitions) {
         const auto volume = std::find_if(archive.volumes().begin(), archive.volumes().end(),
                                          [&](const auto& v) { return v.number == part.number; });
         if (volume == archive.volumes().end()) continue;  // an extended partition has no volume
+        if (job.checkpoint->volume_done(part.number)) {
+            std::cerr << "dagda: volume " << part.number << " was restored before the interruption; skipping it\n";
+            continue;
+        }
         const std::uint64_t ss = plan.layout.sector_size;
         restore_range(chain.chain(), part.number, {fd.get(), part.start * ss, part.size * ss,
                                                    job.target + " partition " + std::to_string(part.number)}, job);
+        // A resize cut short leaves the volume half changed: until it is done, a resumed restore
+        // writes the volume again from its first window.
+        job.checkpoint->for_volume(part.number).record(0);
+        if (const auto done = recovery::grow_restored_volume(*volume, part.number, job.target, fd.get(), part.start * ss,
+                                                             part.size * ss, job.grow_fs))
+            if (!as_json) std::cout << "dagda: " << *done << "\n";
+        job.checkpoint->finish_volume(part.number);
     }
 }
 
@@ -151,6 +160,7 @@ int run_tib_restore(const std::vector<std::string>& args) {
         "volume", po::value<std::uint32_t>(), "the volume to restore (default: the only one)")(
         "disk", "restore a whole disk: layout fitted to the target, first track, every volume")(
         "verify", "read the restored blocks back and compare them with the archive")(
+        "no-grow-fs", "--disk: leave each NTFS at its old size in a larger partition (default: grow it with ntfsresize)")(
         "threads", po::value<unsigned>()->default_value(2), "decompression threads")(
         "checkpoint", po::value<std::string>(), "where to record progress so an interrupted restore resumes "
                                                 "(default: TARGET.dagda-checkpoint, or /run/dagda/ for a device)")(
@@ -168,6 +178,7 @@ int run_tib_restore(const std::vector<std::string>& args) {
     job.target = (*vm)["target"].as<std::string>();
     job.threads = (*vm)["threads"].as<unsigned>();
     job.verify = vm->count("verify") > 0;
+    job.grow_fs = vm->count("no-grow-fs") == 0;
     job.progress = parse_progress_mode((*vm)["progress"].as<std::string>());
     job.expected = identity_assertions(*vm);
     const bool as_json = vm->count("json") > 0;

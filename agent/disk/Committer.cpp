@@ -73,6 +73,11 @@ std::vector<std::string> commit_plan(const Plan& plan, const ActionObserver& on_
             write_boot_code(fd.get(), plan.boot_code, plan.target);
             break;
         }
+        case ActionKind::write_first_track: {
+            const UniqueFd fd = UniqueFd::open(plan.target.path, O_RDWR);
+            write_first_track(fd.get(), plan.layout, plan.first_track, plan.target);
+            break;
+        }
         case ActionKind::verify:
             verify(plan);
             // Only now tell the kernel: it then sees the final table, not libparted's draft. An

@@ -34,16 +34,27 @@ std::int64_t floor_to_multiple(std::int64_t value, std::int64_t step) {
 
 }  // namespace
 
-Layout fit_layout(Layout layout, const TargetGeometry& target, std::optional<unsigned> grow) {
+Layout fit_layout(Layout layout, const TargetGeometry& target, std::optional<unsigned> grow,
+                  std::optional<std::uint64_t> source_sectors) {
+    std::uint64_t old_end = 0;
+    for (const auto& part : layout.partitions) old_end = std::max(old_end, part.end());
+    // Where the source's usable space ended: its gpt lastlba, its size on dos.
+    std::uint64_t source_end = old_end;
+    if (layout.label == TableKind::gpt && layout.last_lba) source_end = *layout.last_lba + 1;
+    else if (layout.label == TableKind::gpt && source_sectors)
+        source_end = default_gpt_last_lba(*source_sectors, target.sector_size) + 1;
+    else if (layout.label == TableKind::dos && source_sectors) source_end = *source_sectors;
+    source_end = std::max(source_end, old_end);
     if (layout.label == TableKind::gpt) layout.last_lba = default_gpt_last_lba(target.sectors, target.sector_size);
     if (layout.partitions.empty()) return layout;
     const PartitionSpec grown = pick_grow(layout, grow);
-    std::uint64_t old_end = 0;
-    for (const auto& part : layout.partitions) old_end = std::max(old_end, part.end());
-    const std::uint64_t new_end = usable_range(layout, target).second + 1;
+    const auto new_end = static_cast<std::int64_t>(usable_range(layout, target).second + 1);
     const auto align = static_cast<std::int64_t>((1024 * 1024) / target.sector_size);
-    const std::int64_t delta =
-        floor_to_multiple(static_cast<std::int64_t>(new_end) - static_cast<std::int64_t>(old_end), align);
+    // A larger disk grows the partition by its extra space; a smaller one shrinks it only when the
+    // partitions no longer fit as they are.
+    const std::int64_t growth = new_end - static_cast<std::int64_t>(source_end);
+    const std::int64_t room = new_end - static_cast<std::int64_t>(old_end);
+    const std::int64_t delta = floor_to_multiple(growth >= 0 ? growth : std::min<std::int64_t>(0, room), align);
     if (delta < 0 && static_cast<std::uint64_t>(-delta) >= grown.size)
         throw Error(ErrorKind::refused, "--fit: the target is " + std::to_string(-delta) +
                                             " sectors too small even if partition " + std::to_string(grown.number) +

@@ -23,6 +23,9 @@ namespace dagda::disk {
 inline constexpr std::size_t mbr_entry_offset = 446;
 inline constexpr std::size_t mbr_entry_size = 16;
 inline constexpr std::size_t mbr_signature_offset = 440;
+/// Two bytes after the disk signature, before the entries: reserved ("copy-protected" 0x5A5A on
+/// some disks); the table writer zeroes them, a restore puts back the source's.
+inline constexpr std::size_t mbr_reserved_offset = 444;
 
 /// CHS address of `lba` for the 255-head, 63-sector geometry, in MBR byte order (head,
 /// sector | cylinder high bits, cylinder low byte). An address past the disk's last whole

@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <sstream>
@@ -19,7 +20,8 @@ namespace dagda::disk {
 
 namespace {
 
-std::string random_guid(std::random_device& random) {
+template <typename Random>
+std::string random_guid(Random& random) {
     std::array<std::uint8_t, 16> bytes{};
     for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random());
     bytes[7] = static_cast<std::uint8_t>((bytes[7] & 0x0F) | 0x40);  // version 4 (GPT byte order)
@@ -27,8 +29,8 @@ std::string random_guid(std::random_device& random) {
     return guid_string(bytes.data());
 }
 
-void settle_identities(Layout& layout) {
-    std::random_device random;
+template <typename Random>
+void settle_identities(Layout& layout, Random& random) {
     if (layout.id.empty() && layout.label == TableKind::dos) {
         std::uint32_t signature = 0;
         while (signature == 0) signature = static_cast<std::uint32_t>(random());
@@ -79,6 +81,15 @@ std::vector<Action> make_actions(const Plan& plan) {
     actions.push_back({ActionKind::write_table, std::nullopt, "Write", "the partition table to " + plan.target.path});
     actions.push_back({ActionKind::write_boot_code, std::nullopt, "Write",
                        "MBR boot code: 440 bytes from " + plan.boot_code_source});
+    if (!plan.first_track.empty()) {
+        const auto [gap_start, gap_end] = first_track_gap(layout, plan.first_track.size());
+        const unsigned ss = layout.sector_size;
+        std::string what = "sector 0 bytes 444-445";
+        if (gap_end > gap_start)
+            what += " and sectors " + std::to_string(gap_start / ss) + "-" + std::to_string(gap_end / ss - 1) +
+                    " (the boot-loader gap before the first partition)";
+        actions.push_back({ActionKind::write_first_track, std::nullopt, "Write", what + " from the source's first track"});
+    }
     actions.push_back({ActionKind::verify, std::nullopt, "Verify",
                        "the table on " + plan.target.path + " by reading it back"});
     return actions;
@@ -96,9 +107,18 @@ Plan build_plan(const Layout& requested, const TargetInfo& target, const PlanOpt
     Plan plan;
     plan.target = target;
     plan.layout = retarget(requested, target.path);
-    if (options.fit) plan.layout = fit_layout(plan.layout, geometry, options.grow);
+    if (options.fit) plan.layout = fit_layout(plan.layout, geometry, options.grow, options.source_sectors);
     require_valid_layout(plan.layout, geometry);
-    settle_identities(plan.layout);
+    if (options.id_seed.empty()) {
+        std::random_device random;
+        settle_identities(plan.layout, random);
+    } else {
+        // std::seed_seq and mt19937 are specified to the bit: the same seed gives the same ids
+        // in every process, so a dry run prints what the real run writes.
+        std::seed_seq seed(options.id_seed.begin(), options.id_seed.end());
+        std::mt19937 random(seed);
+        settle_identities(plan.layout, random);
+    }
     if (plan.layout.boot_code) {
         plan.boot_code = *plan.layout.boot_code;
         plan.boot_code_source = "the layout";
@@ -110,8 +130,21 @@ Plan build_plan(const Layout& requested, const TargetInfo& target, const PlanOpt
         plan.boot_code_source = "zeros (a GPT disk boots through UEFI)";
     }
     plan.layout.boot_code = plan.boot_code;
+    if (!options.first_track.empty() && options.first_track.size() < 512)
+        throw Error(ErrorKind::failed, "the source's first track is " + std::to_string(options.first_track.size()) +
+                                           " bytes: it must hold sector 0 at least");
+    plan.first_track = options.first_track;
     plan.actions = make_actions(plan);
     return plan;
+}
+
+std::pair<std::uint64_t, std::uint64_t> first_track_gap(const Layout& layout, std::uint64_t track_bytes) {
+    const unsigned ss = layout.sector_size;
+    const std::uint64_t start = layout.label == TableKind::dos ? ss : default_gpt_first_lba(ss) * ss;
+    std::uint64_t first = layout.partitions.empty() ? 0 : layout.partitions.front().start;
+    for (const auto& part : layout.partitions) first = std::min(first, part.start);
+    const std::uint64_t end = std::min<std::uint64_t>(track_bytes, first * ss);
+    return end > start ? std::pair{start, end} : std::pair{start, start};
 }
 
 std::string plan_text(const Plan& plan) {

@@ -4,6 +4,7 @@
 #include "core/UniqueFd.hpp"
 #include "disk/OnDiskTable.hpp"
 #include "disk/PartitionTypes.hpp"
+#include "disk/Plan.hpp"
 
 #include <unistd.h>
 
@@ -104,7 +105,7 @@ void write_dos(int fd, const Layout& layout, const TargetInfo& target) {
         fill_dos_entry(mbr.data() + mbr_entry_offset + (part.number - 1) * mbr_entry_size, part.start, part.size,
                        type_byte(part), part.bootable, 0, target);
     store_le(mbr.data() + mbr_signature_offset, static_cast<std::uint32_t>(std::stoul(layout.id, nullptr, 16)));
-    mbr[444] = mbr[445] = 0;
+    mbr[mbr_reserved_offset] = mbr[mbr_reserved_offset + 1] = 0;
     mbr[510] = 0x55;
     mbr[511] = 0xAA;
     write_exact(fd, mbr.data(), mbr.size(), 0, target.path + " (MBR)");
@@ -176,6 +177,15 @@ void write_gpt(int fd, const Layout& layout, const TargetInfo& target) {
 }
 
 }  // namespace
+
+void write_first_track(int fd, const Layout& layout, const std::vector<std::uint8_t>& track, const TargetInfo& target) {
+    if (track.size() < mbr_reserved_offset + 2) throw Error(ErrorKind::failed, "the source's first track does not hold sector 0");
+    write_exact(fd, track.data() + mbr_reserved_offset, 2, mbr_reserved_offset, target.path + " (MBR bytes 444-445)");
+    const auto [gap_start, gap_end] = first_track_gap(layout, track.size());
+    if (gap_end > gap_start)
+        write_exact(fd, track.data() + gap_start, gap_end - gap_start, gap_start, target.path + " (first track)");
+    if (::fsync(fd) != 0) throw_errno("cannot flush " + target.path);
+}
 
 void write_table_identity(int fd, const Layout& layout, const TargetInfo& target) {
     if (layout.label == TableKind::dos) write_dos(fd, layout, target);

@@ -20,4 +20,9 @@ void write_table_identity(int fd, const Layout& layout, const TargetInfo& target
 /// Writes the 440 bytes of MBR boot code (sector 0; the protective MBR on gpt) and syncs.
 void write_boot_code(int fd, const std::vector<std::uint8_t>& boot_code, const TargetInfo& target);
 
+/// Writes what the source's first track `track` holds outside the new table: sector 0's bytes
+/// 444-445 (reserved, zero on most disks, kept as the source had them) and the boot-loader gap
+/// (first_track_gap), and syncs.
+void write_first_track(int fd, const Layout& layout, const std::vector<std::uint8_t>& track, const TargetInfo& target);
+
 }  // namespace dagda::disk

@@ -5,6 +5,7 @@
 #include "disk/Plan.hpp"
 #include "disk/SfdiskJson.hpp"
 #include "image/ArchiveChain.hpp"
+#include "recovery/DiskRestore.hpp"
 #include "steps/StepArgs.hpp"
 #include "steps/StepFingerprints.hpp"
 #include "steps/Steps.hpp"
@@ -16,16 +17,8 @@ namespace dagda::steps {
 
 namespace {
 
-/// The layout a step names: {"archive": TIB} (its LAYT record), {"file": sfdisk JSON} or an
-/// sfdisk JSON document itself.
-disk::Layout load_layout(const nlohmann::json& source) {
-    if (!source.is_object()) throw Error(ErrorKind::usage, "\"layout\" must be an object: {\"archive\": …}, {\"file\": …} or sfdisk JSON");
-    if (source.contains("archive")) {
-        const std::string location = source.at("archive").get<std::string>();
-        image::ArchiveChain chain(location);
-        if (!chain.newest().layout()) throw Error(ErrorKind::failed, location + " holds a volume, not a disk: it has no layout");
-        return disk::parse_layout_json(*chain.newest().layout());
-    }
+/// A layout from {"file": sfdisk JSON} or an sfdisk JSON document itself.
+disk::Layout load_layout_document(const nlohmann::json& source) {
     if (source.contains("file")) {
         const std::string path = source.at("file").get<std::string>();
         std::ifstream in(path);
@@ -35,6 +28,20 @@ disk::Layout load_layout(const nlohmann::json& source) {
         return disk::parse_layout_json(text.str());
     }
     return disk::parse_layout_json(source.dump());
+}
+
+/// The layout a step names: {"archive": TIB} (its LAYT record, with the source disk's size and
+/// first track, exactly as `tib restore --disk` writes it), {"file": sfdisk JSON} or an sfdisk
+/// JSON document itself.
+disk::Plan load_plan(const nlohmann::json& source, const disk::TargetInfo& target, const disk::PlanOptions& options) {
+    if (!source.is_object()) throw Error(ErrorKind::usage, "\"layout\" must be an object: {\"archive\": …}, {\"file\": …} or sfdisk JSON");
+    if (source.contains("archive")) {
+        const std::string location = source.at("archive").get<std::string>();
+        image::ArchiveChain chain(location);
+        if (!chain.newest().layout()) throw Error(ErrorKind::failed, location + " holds a volume, not a disk: it has no layout");
+        return recovery::archive_disk_plan(chain.newest(), target, options);
+    }
+    return disk::build_plan(load_layout_document(source), target, options);
 }
 
 const std::vector<jobs::ArgumentSpec> apply_layout_arguments{
@@ -61,11 +68,15 @@ struct ApplyLayout {
         problems = args.problems();
     }
 
-    disk::Plan plan(const StepEnvironment& env) const {
+    /// The same plan each time for the same step and disk: validation, the printout and the
+    /// run (in this process or another, a dry run or a resumed job) draw the same missing ids.
+    disk::Plan plan(const StepEnvironment& env, const nlohmann::json& json) const {
+        const disk::TargetInfo& target = env.disks->get(disk).target;
         disk::PlanOptions options;
         options.fit = fit;
         options.grow = grow;
-        return disk::build_plan(load_layout(layout), env.disks->get(disk).target, options);
+        options.id_seed = "dagda disk.apply_layout " + json.dump() + " onto " + identity_of(target).dump();
+        return load_plan(layout, target, options);
     }
 };
 
@@ -85,20 +96,20 @@ void add_disk_steps(jobs::StepRegistry& registry, StepEnvironment& env) {
                       if (!step.problems.empty()) return step.problems;
                       // Throws with the reason when the layout does not fit; later steps are
                       // checked against the table it will write.
-                      env.planned_layouts[step.disk] = step.plan(env).layout;
+                      env.planned_layouts[step.disk] = step.plan(env, json).layout;
                       return std::vector<std::string>{};
                   },
                   [&env](const nlohmann::json& json) {
                       const ApplyLayout step(json);
                       std::vector<std::string> lines{"On " + disk::describe(env.disks->get(step.disk).target) + ":"};
-                      for (const std::string& line : lines_of(disk::plan_text(step.plan(env)))) lines.push_back("  " + line);
+                      for (const std::string& line : lines_of(disk::plan_text(step.plan(env, json)))) lines.push_back("  " + line);
                       return lines;
                   },
                   [&env](const nlohmann::json& json, jobs::StepContext& context) {
                       const ApplyLayout step(json);
                       const PlanDisk& disk = env.disks->get(step.disk);
                       disk::check_target_safe(disk::probe_target(disk.target.path), disk.expected);
-                      const disk::Plan plan = step.plan(env);
+                      const disk::Plan plan = step.plan(env, json);
                       const UniqueFd claim = disk::hold_exclusive(plan.target);
                       std::uint64_t done = 0;
                       disk::commit_plan(plan, [&](const disk::Action& action) {

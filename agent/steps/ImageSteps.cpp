@@ -8,6 +8,7 @@
 #include "disk/SfdiskJson.hpp"
 #include "image/ArchiveChain.hpp"
 #include "image/restore/VolumeRestore.hpp"
+#include "recovery/DiskRestore.hpp"
 #include "steps/StepArgs.hpp"
 #include "steps/StepFingerprints.hpp"
 #include "steps/Steps.hpp"
@@ -31,12 +32,14 @@ const std::vector<jobs::ArgumentSpec> restore_arguments{
     {"archive", "path or http(s) URL", true, "the TIB generation to restore"},
     {"volumes", "\"all\" | [{\"volume\": N, \"partition\": P}]", false, "what goes where (default: each volume onto its partition)"},
     {"verify", "true/false", false, "read every volume back against the archive (default false)"},
+    {"grow_fs", "true/false", false, "grow each NTFS to fill a larger partition, with ntfsresize (default true)"},
 };
 
 struct Restore {
     std::string disk, archive;
     nlohmann::json volumes;  ///< "all" or [{"volume": n, "partition": p}]
     bool verify = false;
+    bool grow_fs = true;
     std::vector<std::string> problems;
 
     explicit Restore(const nlohmann::json& json) {
@@ -45,6 +48,7 @@ struct Restore {
         archive = args.text("archive");
         volumes = args.raw("volumes").is_null() ? nlohmann::json("all") : args.raw("volumes");
         verify = args.flag("verify", false);
+        grow_fs = args.flag("grow_fs", true);
         if (!(volumes == "all") && !volumes.is_array()) args.problem("\"volumes\" must be \"all\" or [{\"volume\": N, \"partition\": P}, …]");
         problems = args.problems();
     }
@@ -81,7 +85,7 @@ disk::Layout expected_layout(const StepEnvironment& env, const std::string& name
     if (!archive.layout()) throw Error(ErrorKind::failed, target.path + " has no partition table, and " + archive.name() + " holds no layout");
     disk::PlanOptions options;
     options.fit = true;
-    return disk::build_plan(disk::parse_layout_json(*archive.layout()), target, options).layout;
+    return recovery::archive_disk_plan(archive, target, options).layout;
 }
 
 const disk::PartitionSpec& partition_of(const disk::Layout& layout, unsigned number, const std::string& disk) {
@@ -111,12 +115,16 @@ std::vector<std::string> describe(const StepEnvironment& env, const nlohmann::js
     const Restore step(json);
     image::ArchiveChain chain(step.archive);
     const disk::TargetInfo& target = env.disks->get(step.disk).target;
+    const disk::Layout layout = expected_layout(env, step.disk, target, chain.newest());
     std::vector<std::string> lines;
     for (const VolumeTarget& t : step.targets(chain.newest())) {
         const auto& v = chain.newest().volume(t.volume);
         lines.push_back("Restore volume " + std::to_string(t.volume) + " (" + (v.filesystem.empty() ? "raw" : v.filesystem) + ", " +
                         human_bytes(v.volume_size) + ") of " + step.archive + " onto partition " + std::to_string(t.partition) + " of " +
                         disk::describe(target) + (step.verify ? ", then read it back" : ""));
+        const disk::PartitionSpec& part = partition_of(layout, t.partition, target.path);
+        if (const auto growth = recovery::growth_plan_line(v, t.partition, part.size * layout.sector_size, step.grow_fs))
+            lines.push_back(*growth);
     }
     return lines;
 }
@@ -166,6 +174,14 @@ void run(const StepEnvironment& env, const nlohmann::json& json, jobs::StepConte
         if (step.verify) image::verify_restored(chain.chain(), t.volume, range, [&](std::uint64_t, std::uint64_t) { context.check_cancel(); });
         finished += size;
         const std::lock_guard<std::mutex> lock(record_mutex);
+        // A resize cut short leaves the volume half changed: until it is done, a resumed step
+        // restores the volume again from its first window (the same as tib restore --disk).
+        state["volume"] = t.volume;
+        state["next_window"] = 0;
+        context.save_state(state);
+        const std::optional<std::string> grown = recovery::grow_restored_volume(
+            chain.newest().volume(t.volume), t.partition, disk.target.path, fd.get(), range.offset, range.size, step.grow_fs);
+        if (grown) context.say(*grown);
         state["done"].push_back(t.volume);
         state.erase("volume");
         state.erase("next_window");

@@ -106,8 +106,9 @@ TEST_CASE("disk apply --fit: a 3 GiB Windows layout on a 5 GiB disk", "[disk][ap
     CHECK_THAT(run("sgdisk --verify " + sh_quote(target)).out, Catch::Contains("No problems found"));
     const std::string dump = run("sfdisk --dump " + sh_quote(target)).out;
     CHECK_THAT(dump, Catch::Contains("last-lba: 10485726"));
-    CHECK_THAT(dump, Catch::Contains("start=     9459712, size=     1024000, type=DE94BBA4"));
-    CHECK_THAT(dump, Catch::Contains("start=      239616, size=     9182912, type=EBD0A0A2"));
+    // Partition 3 takes the 2 GiB more; the source's free space after partition 4 stays free.
+    CHECK_THAT(dump, Catch::Contains("start=     7471104, size=     1024000, type=DE94BBA4"));
+    CHECK_THAT(dump, Catch::Contains("start=      239616, size=     7194304, type=EBD0A0A2"));
 }
 
 TEST_CASE("disk apply --dry-run prints the plan and writes nothing", "[disk][apply][integration]") {
@@ -190,4 +191,20 @@ TEST_CASE("disk apply: a layout listed out of order, with attribute bits sfdisk 
     INFO(reversed << applied.err);
     REQUIRE(applied.exit_code == 0);
     CHECK(run("sfdisk --dump " + sh_quote(target)).out.find("name=\"Donn") != std::string::npos);
+}
+
+TEST_CASE("disk apply: a dry run prints the disk id and GUIDs the run then writes", "[disk][apply][integration]") {
+    TempDir dir;
+    const std::string target = make_image(dir, "target.raw", 64ull << 20);
+    // No disk GUID, no partition GUIDs: dagda settles them.
+    const std::string layout = write_text(dir, "layout.json", R"({"partitiontable": {"label": "gpt", "unit": "sectors", "partitions": [
+        {"node": "x1", "start": 2048, "size": 20480, "type": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"},
+        {"node": "x2", "start": 22528, "size": 40960, "type": "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"}]}})");
+    const RunResult dry = apply_layout(target, layout, "--dry-run");
+    INFO(dry.out << dry.err);
+    REQUIRE(dry.exit_code == 0);
+    REQUIRE(apply_layout(target, layout).exit_code == 0);
+    const nlohmann::json written = nlohmann::json::parse(run("sfdisk --json " + sh_quote(target)).out)["partitiontable"];
+    CHECK_THAT(dry.out, Catch::Contains("disk GUID " + written["id"].get<std::string>()));
+    for (const auto& part : written["partitions"]) CHECK_THAT(dry.out, Catch::Contains("GUID " + part["uuid"].get<std::string>()));
 }

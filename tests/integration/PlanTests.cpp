@@ -85,15 +85,18 @@ TEST_CASE("run: a whole recovery through the plan from-archive writes", "[jobs][
     INFO(done.out << done.err);
     REQUIRE(done.exit_code == 0);
     CHECK_THAT(done.out, Catch::Contains("\"event\":\"job_finished\""));
-    // The table: the archive's signature, partition 2 grown into the larger disk.
+    // The table: the archive's signature, partition 2 grown by the 100 MiB the disk has more.
     const std::string dump = run("sfdisk --dump " + sh_quote(r.target)).out;
     CHECK_THAT(dump, Catch::Contains("label-id: 0x43da9ab1"));
     CHECK_THAT(dump, Catch::Contains("start=        2048, size=      131072, type=7, bootable"));
-    CHECK_THAT(dump, Catch::Contains("start=      133120, size=      481280, type=7"));
-    // The volumes, inoculated and fixed up.
+    CHECK_THAT(dump, Catch::Contains("start=      133120, size=      401408, type=7"));
+    CHECK_THAT(done.out, Catch::Contains("grew NTFS on partition 2"));
+    // The volumes, grown to fill their partitions, inoculated and fixed up.
     const std::string windows = dir.file("windows.raw");
-    REQUIRE(run("dd if=" + sh_quote(r.target) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
-    CHECK(run("ntfsfix -n " + sh_quote(windows)).exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(r.target) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=401408 status=none").exit_code == 0);
+    const RunResult checked = run("ntfsfix -n " + sh_quote(windows));
+    INFO(checked.out << checked.err);
+    CHECK(checked.exit_code == 0);
     const std::string hive = dir.file("SYSTEM");
     REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
     CHECK(hivexget(hive, "\\ControlSet001\\Services\\viostor", "Start") == "0\n");
@@ -225,10 +228,87 @@ TEST_CASE("run: files of a later generation, a new identity and a reboot that ha
     CHECK(file_bytes(marker) == "rebooted\n");
 
     const std::string restored = dir.file("restored-windows.raw");
-    REQUIRE(run("dd if=" + sh_quote(target) + " of=" + sh_quote(restored) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(target) + " of=" + sh_quote(restored) + " bs=512 skip=133120 count=401408 status=none").exit_code == 0);
     CHECK(run("ntfscat " + sh_quote(restored) + " /Windows/report.txt").out == "Tuesday's quarterly report\n");
     CHECK(run("ntfsfix -n " + sh_quote(restored)).exit_code == 0);
     const std::string hive = dir.file("SYSTEM");
     REQUIRE(run("ntfscat " + sh_quote(restored) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
     CHECK(hivexget(hive, "\\ControlSet001\\Control\\ComputerName\\ComputerName", "ComputerName") == "SRV01-TEST\n");
+}
+
+TEST_CASE("run: the plan path writes the same bytes as tib restore --disk: table, first track, grown NTFS",
+          "[jobs][plan][root][loop][integration]") {
+    if (::geteuid() != 0 || !fs::exists("/dev/loop-control")) {
+        WARN("skipped: growing NTFS needs root and loop devices");
+        return;
+    }
+    TempDir dir;
+    const std::string disk = shared_fixture(dir, "disks/mbr-two-ntfs.raw.xz");
+    REQUIRE_FALSE(disk.empty());
+    const std::string archive = dir.file("d.tib");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(disk) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
+    const auto restore_both_ways = [&](const std::string& name, std::uint64_t size) {
+        const std::string by_tib = make_image(dir, name + "-tib.raw", size);
+        const RunResult restored = run(dagda_command() + " tib restore " + sh_quote(archive) + " " + sh_quote(by_tib) +
+                                       " --disk --yes --progress none");
+        INFO(restored.out << restored.err);
+        REQUIRE(restored.exit_code == 0);
+        const std::string by_plan = make_image(dir, name + "-plan.raw", size);
+        const json plan{{"dagda_plan", 1},
+                        {"disks", {{"t", {{"path", by_plan}}}}},
+                        {"steps",
+                         {{{"step", "disk.apply_layout"}, {"disk", "t"}, {"layout", {{"archive", archive}}}},
+                          {{"step", "image.restore"}, {"disk", "t"}, {"archive", archive}}}}};
+        std::ofstream(dir.file(name + ".json")) << plan.dump(2);
+        const std::string command = "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " run " +
+                                    sh_quote(dir.file(name + ".json")) + " --journal " + sh_quote(dir.file(name + ".journal"));
+        const RunResult dry = run(command + " --dry-run");
+        INFO(dry.out << dry.err);
+        REQUIRE(dry.exit_code == 0);
+        const RunResult ran = run(command + " --yes");
+        INFO(ran.out << ran.err);
+        REQUIRE(ran.exit_code == 0);
+        CHECK(run("cmp " + sh_quote(by_tib) + " " + sh_quote(by_plan)).exit_code == 0);
+        return std::pair{by_plan, dry.out};
+    };
+    // A larger disk: partition 2 and its NTFS grow by 32 MiB, and the plan says so.
+    const auto [larger, larger_plan] = restore_both_ways("larger", fs::file_size(disk) + (32ull << 20));
+    CHECK_THAT(larger_plan, Catch::Contains("sector 0 bytes 444-445 and sectors 1-127 (the boot-loader gap"));
+    CHECK_THAT(larger_plan, Catch::Contains("Grow NTFS on partition 2 from 30 MiB to 62 MiB"));
+    CHECK(file_range(larger, 512, 127 * 512) == file_range(disk, 512, 127 * 512));
+    // A disk of the source's size: the source's layout and sector 0, byte for byte.
+    const auto [same, same_plan] = restore_both_ways("same", fs::file_size(disk));
+    CHECK_THAT(same_plan, !Catch::Contains("Grow NTFS"));
+    CHECK(file_range(same, 0, 128 * 512) == file_range(disk, 0, 128 * 512));
+    CHECK(run("sfdisk --dump " + sh_quote(same) + " | grep -o 'start=.*'").out == run("sfdisk --dump " + sh_quote(disk) + " | grep -o 'start=.*'").out);
+}
+
+TEST_CASE("run: a dry run prints the disk GUID and partition GUIDs the run then writes", "[jobs][plan][integration]") {
+    if (!have_program("sfdisk")) FAIL("sfdisk is missing");
+    TempDir dir;
+    const std::string target = make_image(dir, "target.raw", 64ull << 20);
+    // A gpt layout naming no GUIDs: the step draws them.
+    const json layout{{"partitiontable",
+                       {{"label", "gpt"},
+                        {"unit", "sectors"},
+                        {"partitions",
+                         {{{"node", "x1"}, {"start", 2048}, {"size", 20480}, {"type", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"}},
+                          {{"node", "x2"}, {"start", 22528}, {"size", 40960}, {"type", "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"}}}}}}};
+    const json plan{{"dagda_plan", 1},
+                    {"disks", {{"t", {{"path", target}}}}},
+                    {"steps", {{{"step", "disk.apply_layout"}, {"disk", "t"}, {"layout", layout}}}}};
+    std::ofstream(dir.file("plan.json")) << plan.dump(2);
+    const std::string command = "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " run " +
+                                sh_quote(dir.file("plan.json")) + " --journal " + sh_quote(dir.file("j"));
+    const RunResult dry = run(command + " --dry-run");
+    INFO(dry.out << dry.err);
+    REQUIRE(dry.exit_code == 0);
+    const RunResult ran = run(command + " --yes");
+    INFO(ran.out << ran.err);
+    REQUIRE(ran.exit_code == 0);
+    const json written = json::parse(run("sfdisk --json " + sh_quote(target)).out)["partitiontable"];
+    CHECK_THAT(dry.out, Catch::Contains("disk GUID " + written["id"].get<std::string>()));
+    for (const auto& part : written["partitions"]) CHECK_THAT(dry.out, Catch::Contains("GUID " + part["uuid"].get<std::string>()));
+    // The run printed the same plan before it wrote.
+    CHECK_THAT(ran.out, Catch::Contains("disk GUID " + written["id"].get<std::string>()));
 }

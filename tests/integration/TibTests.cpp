@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -70,7 +72,8 @@ TEST_CASE("tib: a whole Windows 7 disk onto a larger disk, every partition's NTF
     REQUIRE(captured.exit_code == 0);
     CHECK(json::parse(captured.out)["volumes"].size() == 2);
     const std::string target = make_image(dir, "target.raw", 256ull << 20);
-    const RunResult restored = tib("restore " + sh_quote(archive) + " " + sh_quote(target) + " --disk --yes --verify");
+    // Each NTFS as large as it was (the grown case, which needs a loop device, is tested below).
+    const RunResult restored = tib("restore " + sh_quote(archive) + " " + sh_quote(target) + " --disk --yes --verify --no-grow-fs");
     INFO(restored.out << restored.err);
     REQUIRE(restored.exit_code == 0);
     CHECK(file_range(target, 0, 440) == file_range(disk, 0, 440));          // boot code
@@ -87,6 +90,88 @@ TEST_CASE("tib: a whole Windows 7 disk onto a larger disk, every partition's NTF
             CHECK(run("ntfsfix -n " + sh_quote(part)).exit_code == 0);
         }
     }
+}
+
+TEST_CASE("tib restore --disk onto a disk of the source's size: the source's table and sector 0, byte for byte",
+          "[image][tib][disk][integration]") {
+    TempDir dir;
+    const std::string disk = shared_fixture(dir, "disks/mbr-two-ntfs.raw.xz");
+    REQUIRE_FIXTURE(disk);
+    // The two reserved bytes after the disk signature as some disks have them ("copy-protected").
+    REQUIRE(run("printf '\\132\\132' | dd of=" + sh_quote(disk) + " bs=1 seek=444 conv=notrunc status=none").exit_code == 0);
+    const std::string archive = dir.file("d.tib");
+    REQUIRE(tib("capture --disk " + sh_quote(disk) + " " + sh_quote(archive)).exit_code == 0);
+    const std::string target = make_image(dir, "same.raw", fs::file_size(disk));
+    const RunResult restored = tib("restore " + sh_quote(archive) + " " + sh_quote(target) + " --disk --yes");
+    INFO(restored.out << restored.err);
+    REQUIRE(restored.exit_code == 0);
+    const auto dump = [](const std::string& image) {
+        std::string text = run("sfdisk --dump " + sh_quote(image)).out;
+        for (std::size_t at; (at = text.find(image)) != std::string::npos;) text.replace(at, image.size(), "DISK");
+        return text;
+    };
+    CHECK(dump(target) == dump(disk));
+    CHECK(file_range(target, 0, 512) == file_range(disk, 0, 512));
+    CHECK(file_range(target, 444, 2) == "ZZ");
+    CHECK(file_range(target, 0, 128 * 512) == file_range(disk, 0, 128 * 512));  // the whole first track
+    CHECK_THAT(restored.out, !Catch::Contains("Grow NTFS"));
+}
+
+TEST_CASE("tib restore --disk onto a larger disk grows each NTFS to fill its partition, unless --no-grow-fs",
+          "[image][tib][disk][root][loop][integration]") {
+    if (::geteuid() != 0 || !fs::exists("/dev/loop-control")) {
+        WARN("skipped: growing NTFS needs root and loop devices");
+        return;
+    }
+    TempDir dir;
+    const std::string disk = shared_fixture(dir, "disks/mbr-two-ntfs.raw.xz");
+    REQUIRE_FIXTURE(disk);
+    REQUIRE(have_program("ntfsfix"));
+    const std::string archive = dir.file("d.tib");
+    REQUIRE(tib("capture --disk " + sh_quote(disk) + " " + sh_quote(archive)).exit_code == 0);
+    // Partition 2 (61440 sectors on the source) takes the 32 MiB more.
+    const std::uint64_t start = 55424, sectors = 61440 + 65536;
+    const auto partition_2 = [&](const std::string& image) {
+        const std::string part = dir.file("part2.raw");
+        REQUIRE(run("dd if=" + sh_quote(image) + " of=" + sh_quote(part) + " bs=512 skip=" + std::to_string(start) +
+                    " count=" + std::to_string(sectors) + " status=none").exit_code == 0);
+        return part;
+    };
+    const auto ntfs_sectors = [](const std::string& part) {
+        const std::string field = file_range(part, 0x28, 8);
+        std::uint64_t value = 0;
+        for (std::size_t i = 8; i-- > 0;) value = (value << 8) | static_cast<unsigned char>(field[i]);
+        return value;
+    };
+
+    const std::string grown = make_image(dir, "grown.raw", fs::file_size(disk) + (32ull << 20));
+    const RunResult restored = tib("restore " + sh_quote(archive) + " " + sh_quote(grown) + " --disk --yes --verify");
+    INFO(restored.out << restored.err);
+    REQUIRE(restored.exit_code == 0);
+    CHECK_THAT(restored.out, Catch::Contains("Grow NTFS on partition 2 from 30 MiB to 62 MiB"));
+    CHECK_THAT(restored.out, Catch::Contains("grew NTFS on partition 2"));
+    CHECK_THAT(run("sfdisk --dump " + sh_quote(grown)).out,
+               Catch::Contains("start=       55424, size=      " + std::to_string(sectors) + ", type=7"));
+    std::string part = partition_2(grown);
+    const RunResult checked = run("ntfsfix -n " + sh_quote(part));
+    INFO(checked.out);
+    CHECK(checked.exit_code == 0);
+    CHECK_THAT(checked.out, Catch::Contains("alternate boot sector... OK"));
+    // The filesystem fills the partition as Windows formats one: all but the last sector, which
+    // holds the backup boot sector, a copy of the first.
+    CHECK(ntfs_sectors(part) + 1 == sectors);
+    CHECK(file_range(part, (sectors - 1) * 512, 512) == file_range(part, 0, 512));
+    CHECK(run("ntfsinfo -m " + sh_quote(part)).exit_code == 0);  // mounts: not left dirty
+    CHECK(run("ntfsls " + sh_quote(part)).exit_code == 0);
+
+    const std::string kept = make_image(dir, "kept.raw", fs::file_size(disk) + (32ull << 20));
+    const RunResult left = tib("restore " + sh_quote(archive) + " " + sh_quote(kept) + " --disk --yes --no-grow-fs");
+    INFO(left.out << left.err);
+    REQUIRE(left.exit_code == 0);
+    CHECK_THAT(left.out, Catch::Contains("Leave NTFS on partition 2 at 30 MiB in its 62 MiB partition"));
+    part = partition_2(kept);
+    CHECK(ntfs_sectors(part) + 1 == 61440);
+    CHECK(run("ntfsfix -n " + sh_quote(part)).exit_code != 0);  // its backup boot sector is not at the end
 }
 
 TEST_CASE("tib: progress as JSON lines for the agent", "[image][tib][integration]") {

@@ -119,7 +119,7 @@ TEST_CASE("LayoutCheck: a smaller disk or other sector size is a refusal", "[dis
     CHECK_THAT(sectors[0].message, Catch::Contains("512-byte sectors but the target has 4096"));
 }
 
-TEST_CASE("Fit: the last data partition grows by whole MiB, the recovery partition moves to the end", "[disk][fit]") {
+TEST_CASE("Fit: the last data partition grows by the disks' difference, the recovery partition moves with it", "[disk][fit]") {
     const Layout source = fixture("win-gpt.json");  // from a 3 GiB disk
     const TargetGeometry five_gib{5ull * 2097152, 512};
     const Layout fitted = fit_layout(source, five_gib, std::nullopt);
@@ -131,7 +131,11 @@ TEST_CASE("Fit: the last data partition grows by whole MiB, the recovery partiti
     CHECK(fitted.partitions[3].start == source.partitions[3].start + delta);
     CHECK(fitted.partitions[3].start % 2048 == 0);
     CHECK(fitted.partitions[3].end() - 1 <= *fitted.last_lba);
-    CHECK(*fitted.last_lba + 1 - fitted.partitions[3].end() < 2048);
+    // The source left space free after its last partition; the larger disk keeps it free.
+    const std::uint64_t free_before = *source.last_lba + 1 - source.partitions[3].end();
+    const std::uint64_t free_after = *fitted.last_lba + 1 - fitted.partitions[3].end();
+    CHECK(free_after >= free_before);
+    CHECK(free_after - free_before < 2048);
     CHECK(check_layout(fitted, five_gib).empty());
 }
 
@@ -154,4 +158,31 @@ TEST_CASE("Fit: --grow picks the partition - unknown numbers and layouts without
     Layout no_data = source;
     for (auto& p : no_data.partitions) p.type = "27";
     CHECK_THROWS_WITH(fit_layout(no_data, one_gib, std::nullopt), Catch::Contains("no data partition"));
+}
+
+TEST_CASE("Fit: a target of the source's size keeps the layout exactly, free tail included", "[disk][fit]") {
+    // The Windows 7 disk is 122881 sectors and its partitions end at 116864: 2.9 MiB stay free.
+    const Layout source = fixture("win7-mbr.json");
+    const Layout same = fit_layout(source, {122881, 512}, std::nullopt, 122881);
+    REQUIRE(same.partitions.size() == source.partitions.size());
+    for (std::size_t i = 0; i < same.partitions.size(); ++i) {
+        CHECK(same.partitions[i].start == source.partitions[i].start);
+        CHECK(same.partitions[i].size == source.partitions[i].size);
+    }
+    // A larger disk grows the last partition by the difference in disk size (whole MiB), and the
+    // free tail stays free.
+    const Layout larger = fit_layout(source, {122881 + 10 * 2048, 512}, std::nullopt, 122881);
+    CHECK(larger.partitions[1].size == source.partitions[1].size + 10 * 2048);
+    // A smaller disk that still holds the partitions leaves them as they are.
+    const Layout smaller = fit_layout(source, {118000, 512}, std::nullopt, 122881);
+    CHECK(smaller.partitions[1].size == source.partitions[1].size);
+    // A gpt layout's lastlba says where the source's usable space ended.
+    const Layout gpt = fixture("win-gpt.json");
+    const std::uint64_t gpt_sectors = *gpt.last_lba + 34;
+    const Layout gpt_same = fit_layout(gpt, {gpt_sectors, 512}, std::nullopt);
+    CHECK(gpt_same.last_lba == gpt.last_lba);
+    for (std::size_t i = 0; i < gpt_same.partitions.size(); ++i) {
+        CHECK(gpt_same.partitions[i].start == gpt.partitions[i].start);
+        CHECK(gpt_same.partitions[i].size == gpt.partitions[i].size);
+    }
 }

@@ -73,6 +73,37 @@ TEST_CASE("Plan: missing identities are settled before the plan is printed", "[d
     }
 }
 
+TEST_CASE("Plan: with a seed, missing identities are the same in every plan of that seed", "[disk][plan]") {
+    Layout layout = fixture("win-gpt.json");
+    layout.id.clear();
+    for (auto& part : layout.partitions) part.uuid.reset();
+    PlanOptions options;
+    options.id_seed = "plan A on disk X";
+    const Plan first = build_plan(layout, image(3ull << 30), options);
+    const Plan again = build_plan(layout, image(3ull << 30), options);
+    CHECK(plan_text(first) == plan_text(again));
+    CHECK(first.layout.id[14] == '4');
+    options.id_seed = "plan A on disk Y";
+    const Plan other = build_plan(layout, image(3ull << 30), options);
+    CHECK(other.layout.id != first.layout.id);
+    CHECK(other.layout.partitions[0].uuid != first.layout.partitions[0].uuid);
+    Layout dos = fixture("win7-mbr.json");
+    dos.id.clear();
+    options.id_seed = "plan A on disk X";
+    CHECK(build_plan(dos, image(1ull << 30), options).layout.id == build_plan(dos, image(1ull << 30), options).layout.id);
+}
+
+TEST_CASE("Plan: a source's first track is written after the table, its gap and sector 0 bytes 444-445", "[disk][plan]") {
+    PlanOptions options;
+    options.first_track.assign(128 * 512, 0x5A);
+    const Plan plan = build_plan(fixture("win7-mbr.json"), image(1ull << 30), options);
+    REQUIRE(plan.actions.size() == 7);
+    CHECK(plan.actions[5].kind == ActionKind::write_first_track);
+    CHECK(plan.actions[5].plan_text() ==
+          "Write sector 0 bytes 444-445 and sectors 1-127 (the boot-loader gap before the first partition) from the source's first track");
+    CHECK(first_track_gap(plan.layout, plan.first_track.size()) == std::pair<std::uint64_t, std::uint64_t>{512, 128 * 512});
+}
+
 TEST_CASE("Plan: an invalid layout gives no plan", "[disk][plan]") {
     Layout layout = fixture("win7-mbr.json");
     layout.partitions[1].start = 100;
