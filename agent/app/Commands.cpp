@@ -74,7 +74,7 @@ std::string main_help() {
         out << "  " << name << std::string(width + 2 - name.size(), ' ') << command.summary << "\n";
     }
     out << "\nEvery command takes --help. --json prints machine-readable output on stdout\n"
-           "(errors too, as {\"error\": {\"kind\", \"message\"}}).\n\n"
+           "(errors too, as {\"error\": {\"kind\", \"message\"}}). dagda --version prints the version.\n\n"
            "Exit codes (stable):\n"
            "  0  done\n"
            "  1  failed: the operation or its input failed (bad layout, I/O or library error)\n"

@@ -2,6 +2,7 @@
 
 #include "app/Commands.hpp"
 #include "app/Progress.hpp"
+#include "app/Version.hpp"
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "core/Units.hpp"
@@ -179,7 +180,7 @@ int run_tib_capture(const std::vector<std::string>& args) {
                           {"created", utc_now()},  {"host", host_name()},
                           {"kind", job.whole_disk ? "disk" : "volume"},
                           {"sector_size", source.logical_sector_size},
-                          {"base", base},          {"tool", "dagda 0.1.0"}};
+                          {"base", base},          {"tool", version_text}};
     image::TibWriter writer(job.output, header, generation);
     std::vector<image::VolumeIndex> volumes;
     if (job.whole_disk) volumes = capture_disk(writer, job, fd.get(), source);

@@ -59,6 +59,8 @@ public:
     const std::string& pin() const noexcept { return pin_; }
     const std::string& ca_file() const noexcept { return ca_file_; }
     const std::string& operator_token_file() const noexcept { return operator_token_file_; }
+    /// How agents reach this controller: --public-url, else https://HOST:PORT (after start()).
+    const std::string& public_url() const noexcept { return settings_.public_url; }
 
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
