@@ -35,10 +35,18 @@ void print_ready_lines(const std::string& listen, const controller::ControllerSe
     std::string agent_url = server.public_url();
     if (agent_url.rfind("https://", 0) == 0) agent_url = "wss://" + agent_url.substr(8);
     while (!agent_url.empty() && agent_url.back() == '/') agent_url.pop_back();
+    // A wildcard address is no address to dial: the operator puts in one the agent can reach.
+    bool wildcard = false;
+    for (const std::string any : {"//0.0.0.0:", "//[::]:"})
+        if (const auto at = agent_url.find(any); at != std::string::npos) {
+            agent_url.replace(at + 2, any.size() - 3, "HOST");
+            wildcard = true;
+        }
     std::cout << "# dagda ctl on this machine:\n"
               << "export DAGDA_CTL_CONTROLLER=" << shell_word("https://" + host + ":" + std::to_string(server.port()))
               << " DAGDA_CTL_PIN=" << shell_word(server.pin()) << " DAGDA_CTL_TOKEN_FILE=" << shell_word(token_file) << "\n"
-              << "# the agent of an enrolment NAME (dagda ctl enrol NAME > NAME.token), on its machine:\n"
+              << "# the agent of an enrolment NAME (dagda ctl enrol NAME > NAME.token), on its machine"
+              << (wildcard ? " (HOST: an address of this controller it reaches; or start with --public-host)" : "") << ":\n"
               << "dagda agent --controller " << shell_word(agent_url) << " --pin " << shell_word(server.pin())
               << " --enrolment NAME --token-file NAME.token\n";
 }
