@@ -5,6 +5,7 @@
 #include "app/AgentJobs.hpp"
 #include "app/Commands.hpp"
 #include "app/MachineInventory.hpp"
+#include "app/Version.hpp"
 #include "core/Error.hpp"
 #include "image/source/HttpsTrust.hpp"
 #include "link/AgentLink.hpp"
@@ -91,7 +92,7 @@ int run_agent(const std::vector<std::string>& args) {
     link_settings.trust = {settings["pin"], settings["ca"]};
     link_settings.enrolment = settings["enrolment"];
     link_settings.token = settings["token"];
-    link_settings.agent_version = "dagda 0.1.0";
+    link_settings.agent_version = version_text;
     link_settings.boot_id = first_line("/proc/sys/kernel/random/boot_id");
     const auto disks = vm->count("disk") ? (*vm)["disk"].as<std::vector<std::string>>() : std::vector<std::string>{};
     link_settings.inventory = machine_inventory(disks);

@@ -163,7 +163,7 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
             for (const auto& problem : problems) say("error", "job " + job + ": " + problem);
             link_->send({"job_refuse", {{"job", job}, {"reason", "invalid"}, {"problems", problems_json(problems)}}});
         } else {
-            const jobs::JobLock lock(jobs::default_run_folder());
+            const jobs::JobLock lock(default_run_folder());
             link_->send({"job_accept", {{"job", job}}});
             accepted = true;
             jobs::Journal journal(jobs_dir_ + "/" + job + ".journal");

@@ -15,13 +15,13 @@ const std::vector<Command>& all_commands() {
          "write a partition layout with libparted (plan first; --dry-run stops there)", run_disk_apply},
         {{"tib", "capture"}, "(--disk SRC | --volume SRC) OUT.tib [--base PREV.tib] [--level N]",
          "back up a whole disk or one volume into a TIB archive (used blocks only, zstd, SHA-256)", run_tib_capture},
-        {{"tib", "restore"}, "ARCHIVE.tib TARGET [--volume N | --disk] [--verify]",
+        {{"tib", "restore"}, "ARCHIVE.tib[@GENERATION] TARGET [--volume N | --disk] [--verify]",
          "restore a volume, or a whole disk (layout fitted, first track, volumes)", run_tib_restore},
-        {{"tib", "info"}, "ARCHIVE.tib [--json]", "generations, volumes, sizes and chain of an archive", run_tib_info},
-        {{"tib", "verify"}, "ARCHIVE.tib", "check every hash of an archive and its chain; writes nothing", run_tib_verify},
-        {{"tib", "ls"}, "ARCHIVE.tib[:VOLUME] [PATH]", "list a folder of an NTFS volume in an archive, without restoring",
+        {{"tib", "info"}, "ARCHIVE.tib [--json]", "an archive's generations (number, file, date, kind, size) and volumes", run_tib_info},
+        {{"tib", "verify"}, "ARCHIVE.tib[@GENERATION]", "check every hash of an archive and its chain; writes nothing", run_tib_verify},
+        {{"tib", "ls"}, "ARCHIVE.tib[@GENERATION][:VOLUME] [PATH]", "list a folder of an NTFS volume in an archive, without restoring",
          run_tib_ls},
-        {{"tib", "extract"}, "ARCHIVE.tib[:VOLUME] PATH DEST", "copy files or folders out of an NTFS volume in an archive",
+        {{"tib", "extract"}, "ARCHIVE.tib[@GENERATION][:VOLUME] PATH DEST", "copy files or folders out of an NTFS volume in an archive",
          run_tib_extract},
         {{"windows", "info"}, "VOLUME [--partition N] [--json]",
          "the Windows on an offline volume: version, build, edition, architecture, control sets", run_windows_info},
@@ -30,7 +30,7 @@ const std::vector<Command>& all_commands() {
          run_windows_set_identity},
         {{"run"}, "PLAN.json [--dry-run] [--yes] [--journal PATH] [--progress text|json|none]",
          "run a recovery plan: validate it, print its actions, ask, then run it with a journal (rerun to resume)", run_run},
-        {{"plan", "from-archive"}, "ARCHIVE.tib --to DISK [--generation N] [--for NAME]... [-o PLAN.json]",
+        {{"plan", "from-archive"}, "ARCHIVE.tib[@GENERATION] --to DISK [--for NAME]... [-o PLAN.json]",
          "write the plan of a whole-server recovery: layout, every volume, inoculation, boot fix-up", run_plan_from_archive},
         {{"console"}, "[--search FOLDER]...", "the field engineer's text console (tty or serial, 80x24): pick a backup and a disk, run it",
          run_console},
@@ -74,7 +74,7 @@ std::string main_help() {
         out << "  " << name << std::string(width + 2 - name.size(), ' ') << command.summary << "\n";
     }
     out << "\nEvery command takes --help. --json prints machine-readable output on stdout\n"
-           "(errors too, as {\"error\": {\"kind\", \"message\"}}).\n\n"
+           "(errors too, as {\"error\": {\"kind\", \"message\"}}). dagda --version prints the version.\n\n"
            "Exit codes (stable):\n"
            "  0  done\n"
            "  1  failed: the operation or its input failed (bad layout, I/O or library error)\n"

@@ -89,7 +89,7 @@ jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& ses
     }
     std::atomic<bool> cancel{false};
     jobs::JobRunner runner(session.registry(), [&](const jobs::JobEvent& e) { view.on_event(e); }, &cancel);
-    const jobs::JobLock lock(jobs::default_run_folder());
+    const jobs::JobLock lock(default_run_folder());
     jobs::Journal journal(session.default_journal(journal_folder));
     // Ctrl-C cancels the job like `c` does, and the terminal gets its settings back.
     interrupt_target = &cancel;

@@ -7,11 +7,51 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 namespace dagda::app {
 
 namespace po = boost::program_options;
+
+namespace {
+
+/// `word` as the shell reads it back: as it is when it is plain, else in single quotes.
+std::string shell_word(const std::string& word) {
+    if (!word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,:/@+=[]") == std::string::npos)
+        return word;
+    std::string quoted = "'";
+    for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+/// Lines to paste: the environment `dagda ctl` reads (CtlSession.cpp) for an operator on this
+/// machine, and the command line of an agent (which reaches the controller by its public URL).
+void print_ready_lines(const std::string& listen, const controller::ControllerServer& server) {
+    // A wildcard listen address is reachable from here by the loopback address.
+    std::string host = listen == "0.0.0.0" ? "127.0.0.1" : listen == "::" ? "::1" : listen;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    const std::string token_file = std::filesystem::absolute(server.operator_token_file()).lexically_normal().string();
+    std::string agent_url = server.public_url();
+    if (agent_url.rfind("https://", 0) == 0) agent_url = "wss://" + agent_url.substr(8);
+    while (!agent_url.empty() && agent_url.back() == '/') agent_url.pop_back();
+    // A wildcard address is no address to dial: the operator puts in one the agent can reach.
+    bool wildcard = false;
+    for (const std::string any : {"//0.0.0.0:", "//[::]:"})
+        if (const auto at = agent_url.find(any); at != std::string::npos) {
+            agent_url.replace(at + 2, any.size() - 3, "HOST");
+            wildcard = true;
+        }
+    std::cout << "# dagda ctl on this machine:\n"
+              << "export DAGDA_CTL_CONTROLLER=" << shell_word("https://" + host + ":" + std::to_string(server.port()))
+              << " DAGDA_CTL_PIN=" << shell_word(server.pin()) << " DAGDA_CTL_TOKEN_FILE=" << shell_word(token_file) << "\n"
+              << "# the agent of an enrolment NAME (dagda ctl enrol NAME > NAME.token), on its machine"
+              << (wildcard ? " (HOST: an address of this controller it reaches; or start with --public-host)" : "") << ":\n"
+              << "dagda agent --controller " << shell_word(agent_url) << " --pin " << shell_word(server.pin())
+              << " --enrolment NAME --token-file NAME.token\n";
+}
+
+}  // namespace
 
 int run_controller(const std::vector<std::string>& args) {
     po::options_description options("Options");
@@ -59,6 +99,7 @@ int run_controller(const std::vector<std::string>& args) {
               << "operator token: " << server.operator_token_file() << "\n"
               << "listening on https://" << settings.listen_address << ":" << server.port() << " (agents: wss://…/agent)\n";
     if (!server.boot_script_url().empty()) std::cout << "iPXE boot script: " << server.boot_script_url() << "\n";
+    print_ready_lines(settings.listen_address, server);
     std::cout << std::flush;
     io.run();
     return 0;  // the server waits for its file reads as it goes, before the io_context does

@@ -101,11 +101,12 @@ int ctl_enrol(const std::vector<std::string>& args) {
 
 int ctl_arm(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("name", po::value<std::string>()->required(), "the enrolment to arm");
+    options.add_options()("name", po::value<std::string>()->required(), "the enrolment to arm (its NAME, or its agent's id)");
     const auto vm = parse_ctl(args, "arm", options, positional_words({"name"}));
     if (!vm) return 0;
-    const std::string name = (*vm)["name"].as<std::string>();
-    const json answer = ctl_client(*vm)->post("/api/enrolments/" + name + "/arm", json::object());
+    const auto client = ctl_client(*vm);
+    const std::string name = enrolment_name_for(*client, (*vm)["name"].as<std::string>());
+    const json answer = client->post("/api/enrolments/" + name + "/arm", json::object());
     std::cerr << "dagda ctl: the next PXE boot of " << answer.value("mac", "") << " starts the agent of " << name
               << " (until that agent says hello)\n";
     return 0;
@@ -120,6 +121,31 @@ std::string disk_summary(const json& inventory) {
         if (disk.contains("serial") && disk["serial"].is_string()) text += " (" + disk["serial"].get<std::string>() + ")";
     }
     return text.empty() ? "-" : text;
+}
+
+int ctl_enrolments(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("json", "print the controller's answer");
+    const auto vm = parse_ctl(args, "enrolments", options, {});
+    if (!vm) return 0;
+    const json answer = ctl_client(*vm)->get("/api/enrolments");
+    if (vm->count("json")) {
+        std::cout << answer.dump(2) << "\n";
+        return 0;
+    }
+    const auto text = [](const json& e, const char* key, const std::string& otherwise) {
+        return e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : otherwise;
+    };
+    for (const json& e : answer.value("enrolments", json::array())) {
+        if (!e.is_object()) continue;
+        const std::string mac = text(e, "mac", "");
+        std::cout << text(e, "name", "?") << "  agent " << text(e, "agent", "(not connected yet)") << ", "
+                  << (mac.empty() ? std::string("no MAC") : "MAC " + mac + (e.value("armed", false) ? " armed for its next PXE boot" : " not armed"))
+                  << ", " << (e.contains("machine_id") && e["machine_id"].is_string() ? "bound to machine " + e["machine_id"].get<std::string>()
+                                                                                     : std::string("not bound to a machine yet"))
+                  << "\n";
+    }
+    return 0;
 }
 
 int ctl_agents(const std::vector<std::string>& args) {
@@ -142,19 +168,20 @@ int ctl_agents(const std::vector<std::string>& args) {
 
 int ctl_submit(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("agent", po::value<std::string>()->required(), "the agent's id (dagda ctl agents)")(
+    options.add_options()("agent", po::value<std::string>()->required(), "the agent's id (agent-NAME) or its enrolment's NAME")(
         "plan", po::value<std::string>()->required(), "the plan (docs/plan.md); - reads it from stdin");
     const auto vm = parse_ctl(args, "submit", options, positional_words({"agent", "plan"}));
     if (!vm) return 0;
-    const std::string agent = checked_id((*vm)["agent"].as<std::string>(), "agent");
     const json plan = read_json_file((*vm)["plan"].as<std::string>());
-    print_queued(ctl_client(*vm)->post("/api/jobs", {{"agent", agent}, {"plan", plan}}), agent);
+    const auto client = ctl_client(*vm);
+    const std::string agent = agent_id_for(*client, (*vm)["agent"].as<std::string>());
+    print_queued(client->post("/api/jobs", {{"agent", agent}, {"plan", plan}}), agent);
     return 0;
 }
 
 int ctl_recover(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("agent", po::value<std::string>()->required(), "the agent's id (dagda ctl agents)")(
+    options.add_options()("agent", po::value<std::string>()->required(), "the agent's id (agent-NAME) or its enrolment's NAME")(
         "archive", po::value<std::string>()->required(), "the newest TIB generation, a file name in the controller's archive folder")(
         "generation", po::value<unsigned>(), "which generation to recover, 1 = the full backup (default: the newest)")(
         "disk", po::value<std::string>(), "the agent's disk to recover onto: path, serial, WWN or by-id/by-path name (default: its only disk)")(
@@ -163,14 +190,22 @@ int ctl_recover(const std::vector<std::string>& args) {
         "then", po::value<std::string>(), "reboot (into the restored server) or poweroff when recovered");
     const auto vm = parse_ctl(args, "recover", options, positional_words({"agent", "archive"}));
     if (!vm) return 0;
-    const std::string agent = checked_id((*vm)["agent"].as<std::string>(), "agent");
+    const auto client = ctl_client(*vm);
+    const std::string agent = agent_id_for(*client, (*vm)["agent"].as<std::string>());
     json recover{{"archive", (*vm)["archive"].as<std::string>()}};
     if (vm->count("generation")) recover["generation"] = (*vm)["generation"].as<unsigned>();
     if (vm->count("disk")) recover["disk"] = (*vm)["disk"].as<std::string>();
     if (vm->count("for")) recover["for"] = (*vm)["for"].as<std::vector<std::string>>();
     if (vm->count("drivers")) recover["drivers"] = (*vm)["drivers"].as<std::string>();
     if (vm->count("then")) recover["then"] = (*vm)["then"].as<std::string>();
-    print_queued(ctl_client(*vm)->post("/api/jobs", {{"agent", agent}, {"recover", recover}}), agent);
+    const json queued = client->post("/api/jobs", {{"agent", agent}, {"recover", recover}});
+    print_queued(queued, agent);
+    // The plan the controller made names the disk and what it holds now (a partition table that
+    // will be overwritten): the operator sees it at once, not only in ctl job.
+    const json job = client->get("/api/jobs/" + checked_id(queued.value("id", ""), "job"));
+    const json plan = job.value("plan", json::object());
+    if (plan.is_object() && plan.contains("name") && plan["name"].is_string())
+        std::cerr << "dagda ctl: plan: " << plan["name"].get<std::string>() << "\n";
     return 0;
 }
 
@@ -179,8 +214,9 @@ int ctl_jobs(const std::vector<std::string>& args) {
     options.add_options()("agent", po::value<std::string>(), "only this agent's jobs")("json", "print the controller's answer");
     const auto vm = parse_ctl(args, "jobs", options, {});
     if (!vm) return 0;
-    const std::string filter = vm->count("agent") ? "?agent=" + checked_id((*vm)["agent"].as<std::string>(), "agent") : "";
-    const json answer = ctl_client(*vm)->get("/api/jobs" + filter);
+    const auto client = ctl_client(*vm);
+    const std::string filter = vm->count("agent") ? "?agent=" + agent_id_for(*client, (*vm)["agent"].as<std::string>()) : "";
+    const json answer = client->get("/api/jobs" + filter);
     if (vm->count("json")) {
         std::cout << answer.dump(2) << "\n";
         return 0;
@@ -227,6 +263,7 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
     static const std::vector<CtlSubcommand> subcommands{
         {"enrol", "NAME [--mac MAC] [--json]", "enrol a machine: prints the token its agent proves itself with", ctl_enrol},
         {"arm", "NAME", "let the next PXE boot of a MAC enrolment start its agent (again)", ctl_arm},
+        {"enrolments", "[--json]", "the enrolments: name, agent id, MAC and whether it is armed, the machine its token is bound to", ctl_enrolments},
         {"agents", "[--json]", "the agents: connected or not, last seen, version, disks", ctl_agents},
         {"submit", "AGENT PLAN.json", "queue a plan (docs/plan.md) for an agent; prints the job's id", ctl_submit},
         {"recover", "AGENT ARCHIVE.tib [--generation N] [--disk D] [--for T]... [--drivers DIR] [--then reboot|poweroff]",

@@ -64,8 +64,49 @@ const std::string& checked_id(const std::string& id, const char* what) {
     const bool valid = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
     });
-    if (!valid) throw Error(ErrorKind::usage, "\"" + id + "\" is not " + (std::string(what) == "agent" ? "an " : "a ") + what + " id");
+    if (!valid) throw Error(ErrorKind::usage, "\"" + id + "\" is not " + (std::string("aeiou").find(what[0]) != std::string::npos ? "an " : "a ") + what + " id");
     return id;
+}
+
+namespace {
+
+nlohmann::json enrolment_list(ControllerClient& client) {
+    nlohmann::json list = client.get("/api/enrolments").value("enrolments", nlohmann::json::array());
+    return list.is_array() ? list : nlohmann::json::array();
+}
+
+std::string text_of(const nlohmann::json& enrolment, const char* key) {
+    const auto found = enrolment.find(key);
+    return found != enrolment.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string agent_id_for(ControllerClient& client, const std::string& given) {
+    checked_id(given, "agent");
+    const nlohmann::json enrolments = enrolment_list(client);
+    for (const auto& e : enrolments)
+        if (text_of(e, "agent") == given) return given;
+    // An enrolment's name, or the id its agent will have once it connects.
+    for (const auto& e : enrolments) {
+        const std::string name = text_of(e, "name");
+        if (name != given && "agent-" + name != given) continue;
+        if (!text_of(e, "agent").empty()) return text_of(e, "agent");
+        throw Error(ErrorKind::failed, "the enrolment \"" + name + "\" has no agent yet: agent-" + name +
+                                           " has never connected to this controller (dagda ctl enrolments)");
+    }
+    throw Error(ErrorKind::failed, "no agent or enrolment \"" + given +
+                                       "\" on this controller; an agent's id is agent-NAME for the enrolment NAME (dagda ctl enrolments)");
+}
+
+std::string enrolment_name_for(ControllerClient& client, const std::string& given) {
+    checked_id(given, "enrolment");
+    const nlohmann::json enrolments = enrolment_list(client);
+    for (const auto& e : enrolments)
+        if (text_of(e, "name") == given) return given;
+    for (const auto& e : enrolments)
+        if (text_of(e, "agent") == given) return text_of(e, "name");
+    throw Error(ErrorKind::failed, "no enrolment \"" + given + "\" on this controller (dagda ctl enrolments lists them)");
 }
 
 std::string controller_time(std::int64_t seconds) {

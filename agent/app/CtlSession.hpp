@@ -24,6 +24,15 @@ std::unique_ptr<ControllerClient> ctl_client(const boost::program_options::varia
 /// controller gives out), so an id can go into a URL path as it is.
 const std::string& checked_id(const std::string& id, const char* what);
 
+/// The agent id an operator means by `given`: an agent id (agent-srv01) or the name of the
+/// enrolment it belongs to (srv01), looked up in GET /api/enrolments. Throws Error{failed}
+/// naming what is wrong: neither is known, or the enrolment's agent has not connected yet.
+std::string agent_id_for(ControllerClient& client, const std::string& given);
+
+/// The enrolment name an operator means by `given`: an enrolment's name, or its agent's id.
+/// Throws Error{failed} when neither is known.
+std::string enrolment_name_for(ControllerClient& client, const std::string& given);
+
 /// "2026-11-27 22:40:01 UTC" for a controller time (Unix seconds).
 std::string controller_time(std::int64_t seconds);
 

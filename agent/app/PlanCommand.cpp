@@ -2,6 +2,7 @@
 // hand-written JSON: the archive's layout fitted to the disk, every volume restored, Windows
 // inoculated for this machine's controllers, and the boot fixed up for the new disk.
 
+#include "app/ArchiveArgument.hpp"
 #include "app/Commands.hpp"
 #include "app/LocalRecoveryPlan.hpp"
 #include "core/Error.hpp"
@@ -25,18 +26,17 @@ nlohmann::json local_recovery_plan(const std::string& archive, const disk::Targe
 
 int run_plan_from_archive(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("archive", po::value<std::string>()->required(), "the newest TIB generation of the chain (path or URL)")(
-        "generation", po::value<unsigned>(), "which generation to recover, 1 = the full backup (default: the newest)")(
+    options.add_options()("archive", po::value<std::string>()->required(), "the newest TIB generation of the chain (path or URL; ARCHIVE.tib@N)")(
         "to", po::value<std::string>()->required(), "the disk (or image file) to recover onto")(
         "for", po::value<std::vector<std::string>>()->composing(), "inoculate for these catalog targets instead of this machine's controllers")(
         "drivers", po::value<std::string>(), "vendor driver packages for inoculation")(
         "output,o", po::value<std::string>(), "write the plan here instead of printing it");
+    add_generation_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1);
     const auto vm = parse_args(args, {"plan", "from-archive"}, options, positional);
     if (!vm) return 0;
-    const std::optional<unsigned> generation = vm->count("generation") ? std::optional((*vm)["generation"].as<unsigned>()) : std::nullopt;
-    std::string archive = recovery::generation_location((*vm)["archive"].as<std::string>(), generation);
+    std::string archive = generation_file(parse_archive_argument((*vm)["archive"].as<std::string>(), false), *vm);
     if (archive.find("://") == std::string::npos) archive = std::filesystem::absolute(archive).lexically_normal().string();
     const disk::TargetInfo target = disk::probe_target((*vm)["to"].as<std::string>());
     nlohmann::json inoculation = nlohmann::json::object();

@@ -1,10 +1,9 @@
 #include "app/PlanSession.hpp"
 
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
 #include "inventory/StorageControllers.hpp"
 #include "jobs/JobLock.hpp"
-
-#include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +27,11 @@ std::vector<std::string> command_from(const char* variable, std::vector<std::str
 
 }  // namespace
 
+std::string default_run_folder() {
+    const char* folder = std::getenv("DAGDA_RUN_DIR");
+    return folder && *folder ? folder : "/run/dagda";
+}
+
 std::string read_plan_file(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw Error(ErrorKind::failed, "cannot read the plan " + path);
@@ -45,6 +49,7 @@ PlanSession::PlanSession(const std::string& text, const std::string& name) : pla
     };
     environment_.reboot_command = command_from("DAGDA_REBOOT_COMMAND", {"reboot"});
     environment_.poweroff_command = command_from("DAGDA_POWEROFF_COMMAND", {"poweroff"});
+    if (const char* file = std::getenv("DAGDA_BOOT_ID_FILE"); file && *file) environment_.boot_id_file = file;
     registry_ = steps::recovery_steps(environment_);
 }
 
@@ -67,10 +72,10 @@ void PlanSession::require_valid(const jobs::JobRunner& runner) const {
 
 std::string PlanSession::default_journal(const std::string& folder) const {
     const std::string document = plan_.document.dump();
-    const auto crc = ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(document.data()), static_cast<uInt>(document.size()));
+    const std::uint32_t crc = crc32(document.data(), document.size());
     char name[64];
     std::snprintf(name, sizeof name, "/journal-%08lx.dagda", static_cast<unsigned long>(crc));
-    return (folder.empty() ? jobs::default_run_folder() : folder) + name;
+    return (folder.empty() ? default_run_folder() : folder) + name;
 }
 
 }  // namespace dagda::app

@@ -37,6 +37,10 @@ private:
     jobs::StepRegistry registry_;
 };
 
+/// The folder of the job lock and the default journals: $DAGDA_RUN_DIR, else /run/dagda. Read
+/// here, at the command, and handed to the jobs module (which reads no environment).
+std::string default_run_folder();
+
 /// The content of a plan file; throws Error{failed} when it cannot be read.
 std::string read_plan_file(const std::string& path);
 

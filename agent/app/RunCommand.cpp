@@ -100,7 +100,7 @@ int run_run(const std::vector<std::string>& args) {
     if (!vm->count("yes") && !confirmed_by_operator())
         throw Error(ErrorKind::refused, "the plan was not confirmed (answer yes, or give --yes) (nothing was written)");
 
-    const jobs::JobLock lock(jobs::default_run_folder());
+    const jobs::JobLock lock(default_run_folder());
     const std::string journal_path = vm->count("journal") ? (*vm)["journal"].as<std::string>() : session.default_journal();
     jobs::Journal journal(journal_path);
     install_cancel_handlers();

@@ -2,6 +2,7 @@
 
 #include "app/Commands.hpp"
 #include "app/Progress.hpp"
+#include "app/Version.hpp"
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "core/Units.hpp"
@@ -128,7 +129,7 @@ int run_tib_capture(const std::vector<std::string>& args) {
         "base", po::value<std::string>(), "write an incremental generation on top of this archive (keep them in one folder)")(
         "level", po::value<int>()->default_value(3), "zstd level, 1-19 (0: store uncompressed)")(
         "threads", po::value<unsigned>()->default_value(2), "compression threads")(
-        "window", po::value<std::uint64_t>()->default_value(image::format::default_window_size), "window size in bytes: a power of two, 64 KiB to 64 MiB")(
+        "window", po::value<std::uint64_t>()->default_value(image::format::default_window_size), "window size in bytes: a power of two, 64 KiB to 64 MiB (an incremental: its base's)")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "json", "print the result as JSON");
     po::positional_options_description positional;
@@ -170,6 +171,10 @@ int run_tib_capture(const std::vector<std::string>& args) {
                                                " generation; an incremental generation must be of the same kind");
         header.required_features |= image::format::feature_incremental;
         shared_digest = (job.base->newest().header().required_features & image::format::feature_shared_digest) != 0;
+        // A chain keeps one window size: an incremental takes its base's (an older chain's 1 MiB)
+        // unless --window names one, which must then match.
+        if ((*vm)["window"].defaulted() && !job.base->newest().volumes().empty())
+            job.options.window_size = job.base->newest().volumes().front().window_size;
         base = {{"id", job.base->newest().id()},
                 {"digest", image::format::to_hex(job.base->newest().trailer().generation_digest)},
                 {"name", std::filesystem::path(base_path).filename().string()}};
@@ -179,7 +184,7 @@ int run_tib_capture(const std::vector<std::string>& args) {
                           {"created", utc_now()},  {"host", host_name()},
                           {"kind", job.whole_disk ? "disk" : "volume"},
                           {"sector_size", source.logical_sector_size},
-                          {"base", base},          {"tool", "dagda 0.1.0"}};
+                          {"base", base},          {"tool", version_text}};
     // A restore fits the layout by the difference in disk size: a disk of this size gets it unchanged.
     if (job.whole_disk) generation["disk_size"] = source.size_bytes;
     image::TibWriter writer(job.output, header, generation);

@@ -1,10 +1,12 @@
 // dagda tib info and tib verify: what an archive holds, and whether every byte of it is sound.
 
+#include "app/ArchiveArgument.hpp"
 #include "app/Commands.hpp"
 #include "app/Progress.hpp"
 #include "core/Units.hpp"
 #include "image/ArchiveChain.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 namespace dagda::app {
@@ -34,38 +36,67 @@ json describe_archive(const image::TibArchive& archive) {
             {"generation_digest", image::format::to_hex(archive.trailer().generation_digest)}, {"volumes", volumes}};
 }
 
-json describe_chain(const image::ArchiveChain& chain) {
-    json out = describe_archive(*chain.chain().front());
+// Every generation the walk opened, oldest first, numbered 1 = the full backup when the chain is
+// whole (a broken chain's numbers are unknown: null); "chain" keeps the older newest-first list.
+json describe_chain(const image::ChainWalk& walk) {
+    json out = describe_archive(*walk.archives.front());
     out["chain"] = json::array();
-    for (const image::TibArchive* archive : chain.chain()) out["chain"].push_back({{"archive", archive->name()}, {"generation", archive->id()}});
+    for (const auto& archive : walk.archives) out["chain"].push_back({{"archive", archive->name()}, {"generation", archive->id()}});
+    out["generations"] = json::array();
+    const bool whole = walk.broken.empty();
+    for (std::size_t i = walk.archives.size(); i-- > 0;) {
+        const image::TibArchive& archive = *walk.archives[i];
+        out["generations"].push_back({{"number", whole ? json(walk.archives.size() - i) : json(nullptr)},
+                                      {"archive", archive.name()},
+                                      {"id", archive.id()},
+                                      {"created", archive.generation().value("created", std::string())},
+                                      {"kind", archive.is_incremental() ? "incremental" : "full"},
+                                      {"archive_bytes", archive.trailer().file_size}});
+    }
+    if (!whole) out["chain_broken"] = walk.broken;
     return out;
 }
 
 void print_text(const json& info) {
     const json& g = info["generation"];
-    std::cout << info["archive"].get<std::string>() << ": " << g["kind"].get<std::string>() << " generation "
-              << g["id"].get<std::string>() << " of " << g["host"].get<std::string>() << ", " << g["created"].get<std::string>()
-              << ", " << human_bytes(info["archive_bytes"].get<std::uint64_t>()) << "\n";
+    const json& generations = info["generations"];
+    const json& newest = generations.back();
+    std::cout << info["archive"].get<std::string>() << ": generation "
+              << (newest["number"].is_null() ? std::string("?") : std::to_string(newest["number"].get<std::size_t>())) << " ("
+              << newest["kind"].get<std::string>() << ", a " << g["kind"].get<std::string>() << " of " << g["host"].get<std::string>()
+              << "), " << g["created"].get<std::string>() << ", " << human_bytes(info["archive_bytes"].get<std::uint64_t>())
+              << ", id " << g["id"].get<std::string>() << "\n";
     for (const auto& v : info["volumes"])
-        std::cout << "  volume " << v["number"].get<unsigned>() << ": " << v["filesystem"].get<std::string>() << ", "
+        std::cout << "  volume " << v["number"].get<unsigned>() << ": "
+                  << (v["filesystem"].get<std::string>().empty() ? std::string("raw") : v["filesystem"].get<std::string>()) << ", "
                   << human_bytes(v["size_bytes"].get<std::uint64_t>()) << ", " << human_bytes(v["used_bytes"].get<std::uint64_t>())
                   << " used in blocks of " << v["block_size"].get<unsigned>() << "\n";
-    std::cout << "  chain:";
-    for (const auto& link : info["chain"]) std::cout << " " << link["generation"].get<std::string>();
-    std::cout << "\n";
+    std::cout << (info.contains("chain_broken") ? "  generations (numbers unknown: the chain is broken):\n"
+                                                : "  generations (choose one with ARCHIVE.tib@N or --generation N):\n");
+    for (const auto& gen : generations) {
+        const std::string number = gen["number"].is_null() ? "?" : std::to_string(gen["number"].get<std::size_t>());
+        const std::string file = std::filesystem::path(gen["archive"].get<std::string>()).filename().string();
+        std::cout << "  " << std::string(number.size() < 4 ? 4 - number.size() : 0, ' ') << number << "  " << file << "  "
+                  << gen["created"].get<std::string>() << "  " << gen["kind"].get<std::string>()
+                  << (gen["kind"] == "full" ? "         " : "  ") << human_bytes(gen["archive_bytes"].get<std::uint64_t>()) << "\n";
+    }
+    if (info.contains("chain_broken")) std::cout << "  missing: " << info["chain_broken"].get<std::string>() << "\n";
 }
 
 }  // namespace
 
 int run_tib_info(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive")("json", "print JSON");
+    options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive (ARCHIVE.tib[@GENERATION])")(
+        "json", "print JSON");
+    add_generation_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1);
     const auto vm = parse_args(args, {"tib", "info"}, options, positional);
     if (!vm) return 0;
-    const image::ArchiveChain chain((*vm)["archive"].as<std::string>());
-    const json info = describe_chain(chain);
+    const ArchiveArgument archive = parse_archive_argument((*vm)["archive"].as<std::string>(), false);
+    // A broken chain is shown, not refused: the point is to see which base is missing.
+    const json info = describe_chain(image::walk_chain(generation_file(archive, *vm)));
     if (vm->count("json")) std::cout << info.dump(2) << "\n";
     else print_text(info);
     return 0;
@@ -73,13 +104,14 @@ int run_tib_info(const std::vector<std::string>& args) {
 
 int run_tib_verify(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive")(
+    options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive (ARCHIVE.tib[@GENERATION])")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")("json", "print JSON");
+    add_generation_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1);
     const auto vm = parse_args(args, {"tib", "verify"}, options, positional);
     if (!vm) return 0;
-    const image::ArchiveChain chain((*vm)["archive"].as<std::string>());
+    const image::ArchiveChain chain(generation_file(parse_archive_argument((*vm)["archive"].as<std::string>(), false), *vm));
     const ProgressMode mode = parse_progress_mode((*vm)["progress"].as<std::string>());
     std::uint64_t chunks = 0;
     for (const auto& volume : chain.chain().front()->volumes()) {

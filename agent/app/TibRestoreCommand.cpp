@@ -1,6 +1,7 @@
 // dagda tib restore: one volume onto a partition, device or file; or --disk: layout, first track,
 // then every volume.
 
+#include "app/ArchiveArgument.hpp"
 #include "app/Commands.hpp"
 #include "app/Progress.hpp"
 #include "core/Error.hpp"
@@ -155,7 +156,7 @@ void restore_disk(image::ArchiveChain& chain, RestoreJob& job, bool as_json) {
 
 int run_tib_restore(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive")(
+    options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive (ARCHIVE.tib[@GENERATION])")(
         "target", po::value<std::string>()->required(), "partition, block device or file to write")(
         "volume", po::value<std::uint32_t>(), "the volume to restore (default: the only one)")(
         "disk", "restore a whole disk: layout fitted to the target, first track, every volume")(
@@ -164,9 +165,10 @@ int run_tib_restore(const std::vector<std::string>& args) {
         "threads", po::value<unsigned>()->default_value(2), "decompression threads")(
         "checkpoint", po::value<std::string>(), "where to record progress so an interrupted restore resumes "
                                                 "(default: TARGET.dagda-checkpoint, or /run/dagda/ for a device)")(
-        "checkpoint-every", po::value<std::uint64_t>()->default_value(64), "record progress every N windows (of 1 MiB)")(
+        "checkpoint-every", po::value<std::uint64_t>()->default_value(64), "record progress every N windows (the archive's, 4 MiB unless captured with another --window)")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "json", "print the result as JSON");
+    add_generation_option(options);
     add_identity_options(options);
     po::positional_options_description positional;
     positional.add("archive", 1).add("target", 1);
@@ -174,7 +176,7 @@ int run_tib_restore(const std::vector<std::string>& args) {
     if (!vm) return 0;
     if (vm->count("disk") && vm->count("volume")) throw po::error("--volume and --disk exclude each other");
     RestoreJob job;
-    job.archive = (*vm)["archive"].as<std::string>();
+    job.archive = generation_file(parse_archive_argument((*vm)["archive"].as<std::string>(), false), *vm);
     job.target = (*vm)["target"].as<std::string>();
     job.threads = (*vm)["threads"].as<unsigned>();
     job.verify = vm->count("verify") > 0;

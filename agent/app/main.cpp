@@ -2,6 +2,7 @@
 // here and becomes a message plus its documented exit code.
 
 #include "app/Commands.hpp"
+#include "app/Version.hpp"
 #include "core/Error.hpp"
 
 #include <boost/program_options/errors.hpp>
@@ -40,6 +41,10 @@ int main(int argc, char** argv) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? std::cerr : std::cout) << dagda::app::main_help();
         return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version" || args[0] == "version") {
+        std::cout << dagda::app::version_text << "\n";
+        return 0;
     }
     std::size_t used = 0;
     const Command* command = find_command(args, used);

@@ -157,7 +157,8 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
         return true;
     };
     if (n == 2 && is(1, "enrolments")) {
-        if (!accepts({"POST"}, {})) return method_not_allowed(method, "POST");
+        if (!accepts({"GET", "POST"}, {})) return method_not_allowed(method, "GET, POST");
+        if (method == "GET") return list_enrolments();
         return enrol(object_body(request.body));
     }
     if (n == 4 && is(1, "enrolments") && !path[2].empty() && is(3, "arm")) {
@@ -223,6 +224,17 @@ ApiResponse Api::arm_boot(const std::string& name) {
         if (e.kind() == ErrorKind::refused) conflict(e.what());
         throw;
     }
+}
+
+ApiResponse Api::list_enrolments() {
+    json enrolments = json::array();
+    for (const EnrolmentRecord& e : store_.enrolments())
+        enrolments.push_back({{"name", e.name},
+                              {"mac", e.mac.empty() ? json(nullptr) : json(e.mac)},
+                              {"armed", e.armed},
+                              {"machine_id", e.machine_id.empty() ? json(nullptr) : json(e.machine_id)},
+                              {"agent", e.agent_id.empty() ? json(nullptr) : json(e.agent_id)}});
+    return {200, {{"enrolments", std::move(enrolments)}}, ""};
 }
 
 json Api::agent_json(const AgentRecord& agent) {

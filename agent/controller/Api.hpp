@@ -61,6 +61,7 @@ private:
     ApiResponse route(const ApiRequest& request, const std::vector<std::string>& path, const Query& query, std::int64_t now);
     ApiResponse enrol(const nlohmann::json& body);
     ApiResponse arm_boot(const std::string& name);
+    ApiResponse list_enrolments();
     ApiResponse list_agents();
     ApiResponse show_agent(const std::string& id);
     nlohmann::json agent_json(const AgentRecord& agent);

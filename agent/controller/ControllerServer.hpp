@@ -67,6 +67,8 @@ public:
     std::int64_t certificate_expires() const noexcept { return certificate_expires_; }
     const std::string& ca_file() const noexcept { return ca_file_; }
     const std::string& operator_token_file() const noexcept { return operator_token_file_; }
+    /// How agents reach this controller: --public-url, else https://HOST:PORT (after start()).
+    const std::string& public_url() const noexcept { return settings_.public_url; }
 
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, ConnectionSlot slot);

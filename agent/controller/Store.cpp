@@ -122,6 +122,16 @@ std::string Store::arm_boot(const std::string& name) {
     return *mac;
 }
 
+std::vector<EnrolmentRecord> Store::enrolments() {
+    std::vector<EnrolmentRecord> out;
+    Statement rows(db_, "SELECT e.name, e.mac, e.boot_armed, e.machine_id, a.id FROM enrolments e "
+                        "LEFT JOIN agents a ON a.enrolment = e.name ORDER BY e.name");
+    while (rows.step())
+        out.push_back({rows.text(0), rows.optional_text(1).value_or(""), rows.number(2) != 0, rows.optional_text(3).value_or(""),
+                       rows.optional_text(4).value_or("")});
+    return out;
+}
+
 std::string Store::admit(const std::string& enrolment, const std::string& proof, const std::string& nonce, const std::string& machine_id,
                          const std::string& boot_id, const std::string& agent_version, const nlohmann::json& inventory, std::int64_t now) {
     Transaction transaction(db_);

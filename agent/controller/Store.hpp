@@ -58,6 +58,14 @@ struct EventPage {
     bool more = false;
 };
 
+/// An enrolment as the operator lists it (never its token).
+struct EnrolmentRecord {
+    std::string name, mac;      ///< mac: "" for none
+    bool armed = false;
+    std::string machine_id;     ///< the machine its token is bound to; "" before the first hello
+    std::string agent_id;       ///< "agent-NAME" once its agent has connected; "" before
+};
+
 /// What the boot port needs to write a machine's iPXE script.
 struct BootEnrolment {
     std::string name, token;
@@ -82,6 +90,8 @@ public:
     /// enrolment starts armed. Throws Error{usage} for an unknown name, Error{refused} for an
     /// enrolment without a MAC.
     std::string arm_boot(const std::string& name);
+    /// Every enrolment, sorted by name.
+    std::vector<EnrolmentRecord> enrolments();
 
     /// Admits an agent's hello, or throws Error{refused} starting "unauthorized:": an unknown
     /// enrolment, a proof that is not HMAC(token, nonce), a token already bound to another

@@ -1,5 +1,6 @@
 #include "disk/LayoutReader.hpp"
 
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "disk/OnDiskTable.hpp"
@@ -48,7 +49,7 @@ std::optional<GptHeader> trusted_gpt_header(int fd, std::uint64_t lba, const Tar
         return std::nullopt;
     std::vector<std::uint8_t> entries(std::size_t{header->entry_count} * header->entry_size);
     read_exact(fd, entries.data(), entries.size(), header->entries_lba * ss, target.path + " (GPT entries)");
-    if (crc32_of(entries.data(), entries.size()) != header->entries_crc32) return std::nullopt;
+    if (crc32(entries.data(), entries.size()) != header->entries_crc32) return std::nullopt;
     return header;
 }
 

@@ -1,9 +1,8 @@
 #include "disk/OnDiskTable.hpp"
 
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
 #include "disk/PartitionTypes.hpp"
-
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -67,17 +66,13 @@ std::string guid_string(const std::uint8_t* b) {
     return out;
 }
 
-std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size) {
-    return static_cast<std::uint32_t>(::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size)));
-}
-
 std::optional<GptHeader> parse_gpt_header(const std::uint8_t* sector, std::size_t sector_size) {
     if (sector_size < gpt_header_size || std::memcmp(sector, gpt_signature, 8) != 0) return std::nullopt;
     const auto size = load_le<std::uint32_t>(sector + 12);
     if (size < gpt_header_size || size > sector_size) return std::nullopt;
     std::vector<std::uint8_t> copy(sector, sector + size);
     std::memset(copy.data() + 16, 0, 4);
-    if (crc32_of(copy.data(), copy.size()) != load_le<std::uint32_t>(sector + 16)) return std::nullopt;
+    if (crc32(copy.data(), copy.size()) != load_le<std::uint32_t>(sector + 16)) return std::nullopt;
     GptHeader h;
     h.my_lba = load_le<std::uint64_t>(sector + 24);
     h.alternate_lba = load_le<std::uint64_t>(sector + 32);
@@ -107,7 +102,7 @@ std::vector<std::uint8_t> encode_gpt_header(const GptHeader& h, std::size_t sect
     store_le(sector.data() + 80, h.entry_count);
     store_le(sector.data() + 84, h.entry_size);
     store_le(sector.data() + 88, h.entries_crc32);
-    store_le(sector.data() + 16, crc32_of(sector.data(), gpt_header_size));
+    store_le(sector.data() + 16, crc32(sector.data(), gpt_header_size));
     return sector;
 }
 

@@ -39,7 +39,6 @@ std::array<std::uint8_t, 16> guid_bytes(const std::string& guid);
 /// Upper-case GUID string for 16 bytes in GPT's mixed-endian order.
 std::string guid_string(const std::uint8_t* bytes);
 
-
 /// GPT header fields (UEFI 2.10 table 5-5); the reserved tail is zero.
 struct GptHeader {
     std::uint64_t my_lba = 0;
@@ -58,9 +57,6 @@ std::optional<GptHeader> parse_gpt_header(const std::uint8_t* sector, std::size_
 
 /// Encodes a header into a zeroed sector of `sector_size` bytes, computing the header CRC.
 std::vector<std::uint8_t> encode_gpt_header(const GptHeader& header, std::size_t sector_size);
-
-/// CRC-32 (IEEE 802.3, as GPT uses) of a byte range.
-std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size);
 
 /// Number of sectors the entry array takes (128 entries of 128 bytes: 32 sectors of 512).
 std::uint64_t gpt_entry_sectors(std::uint32_t entry_count, std::uint32_t entry_size, unsigned sector_size);

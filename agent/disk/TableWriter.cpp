@@ -1,5 +1,6 @@
 #include "disk/TableWriter.hpp"
 
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "disk/OnDiskTable.hpp"
@@ -148,7 +149,7 @@ void write_gpt_copy(int fd, GptHeader header, const Layout& layout, const std::v
     header.disk_guid = disk_guid;
     if (layout.first_lba) header.first_usable_lba = *layout.first_lba;
     if (layout.last_lba) header.last_usable_lba = *layout.last_lba;
-    header.entries_crc32 = crc32_of(entries.data(), entries.size());
+    header.entries_crc32 = crc32(entries.data(), entries.size());
     const unsigned ss = target.logical_sector_size;
     write_exact(fd, entries.data(), entries.size(), header.entries_lba * ss, target.path + " (" + which + " entries)");
     const auto sector = encode_gpt_header(header, ss);

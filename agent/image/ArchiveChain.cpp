@@ -20,33 +20,47 @@ std::string sibling(const std::string& location, const std::string& name) {
 
 }  // namespace
 
-ArchiveChain::ArchiveChain(const std::string& location) {
-    archives_.push_back(std::make_unique<TibArchive>(open_source(location)));
+ChainWalk walk_chain(const std::string& location) {
+    ChainWalk walk;
+    walk.archives.push_back(std::make_unique<TibArchive>(open_source(location)));
     std::string current = location;
-    while (archives_.back()->is_incremental()) {
-        const TibArchive& child = *archives_.back();
-        if (archives_.size() >= max_chain_length)
-            throw Error(ErrorKind::failed, child.name() + ": the chain of bases is longer than " + std::to_string(max_chain_length));
+    while (walk.archives.back()->is_incremental()) {
+        const TibArchive& child = *walk.archives.back();
+        if (walk.archives.size() >= max_chain_length) {
+            walk.broken = child.name() + ": the chain of bases is longer than " + std::to_string(max_chain_length);
+            break;
+        }
         const auto& base = child.generation()["base"];
         // Only the file name counts: an archive must not make the reader open arbitrary paths.
         const std::string name = std::filesystem::path(base["name"].get<std::string>()).filename().string();
-        if (name.empty() || name == "." || name == "..")
-            throw Error(ErrorKind::failed, child.name() + ": its base has no usable file name");
+        if (name.empty() || name == "." || name == "..") {
+            walk.broken = child.name() + ": its base has no usable file name";
+            break;
+        }
         const std::string base_location = sibling(current, name);
-        if (!is_url(base_location) && !std::filesystem::exists(base_location))
-            throw Error(ErrorKind::failed, child.name() + " is incremental; its base " + name + " is not in " +
-                                               (std::filesystem::path(base_location).parent_path().empty()
-                                                    ? std::string(".")
-                                                    : std::filesystem::path(base_location).parent_path().string()));
+        if (!is_url(base_location) && !std::filesystem::exists(base_location)) {
+            const std::filesystem::path folder = std::filesystem::path(base_location).parent_path();
+            walk.broken = child.name() + " is incremental; its base " + name + " is not in " +
+                          (folder.empty() ? std::string(".") : folder.string());
+            break;
+        }
         auto parent = std::make_unique<TibArchive>(open_source(base_location));
         if (parent->id() != base["id"].get<std::string>() ||
-            format::to_hex(parent->trailer().generation_digest) != base["digest"].get<std::string>())
-            throw Error(ErrorKind::failed, child.name() + " is based on generation " + base["id"].get<std::string>() +
-                                               ", but " + base_location + " is generation " + parent->id() +
-                                               " or differs from it (digest mismatch)");
-        archives_.push_back(std::move(parent));
+            format::to_hex(parent->trailer().generation_digest) != base["digest"].get<std::string>()) {
+            walk.broken = child.name() + " is based on generation " + base["id"].get<std::string>() + ", but " + base_location +
+                          " is generation " + parent->id() + " or differs from it (digest mismatch)";
+            break;
+        }
+        walk.archives.push_back(std::move(parent));
         current = base_location;
     }
+    return walk;
+}
+
+ArchiveChain::ArchiveChain(const std::string& location) {
+    ChainWalk walk = walk_chain(location);
+    if (!walk.broken.empty()) throw Error(ErrorKind::failed, walk.broken);
+    archives_ = std::move(walk.archives);
     for (const auto& archive : archives_) pointers_.push_back(archive.get());
 }
 

@@ -11,6 +11,17 @@
 
 namespace dagda::image {
 
+/// The generations of a chain as far as they open, newest first, and why the walk stopped before
+/// a full generation (empty when it reached one): `tib info` shows a broken chain instead of failing.
+struct ChainWalk {
+    std::vector<std::unique_ptr<TibArchive>> archives;
+    std::string broken;  ///< "g2.tib is incremental; its base g1.tib is not in /srv/backups"
+};
+
+/// Opens `location` and the bases it names, stopping at the first base that is missing or is not
+/// the generation its child names. Throws only when `location` itself cannot be opened.
+ChainWalk walk_chain(const std::string& location);
+
 class ArchiveChain {
 public:
     /// Opens `location` (a local path or an http(s) URL) and its bases, found by the name each

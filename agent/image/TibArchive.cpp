@@ -1,8 +1,7 @@
 #include "image/TibArchive.hpp"
 
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
-
-#include <zlib.h>
 
 #include <algorithm>
 
@@ -13,10 +12,6 @@ using namespace format;
 namespace {
 
 constexpr std::size_t index_batch_bytes = 1 << 20;  // streaming buffer for the index
-
-std::uint32_t crc32_update(std::uint32_t crc, const std::uint8_t* data, std::size_t size) {
-    return static_cast<std::uint32_t>(::crc32(crc, data, static_cast<uInt>(size)));
-}
 
 bool any_bit(const std::vector<std::uint8_t>& mask) {
     return std::any_of(mask.begin(), mask.end(), [](std::uint8_t b) { return b != 0; });
@@ -64,7 +59,7 @@ std::vector<std::uint8_t> TibArchive::read_metadata(std::uint64_t offset, Record
         corrupt(where(offset), to_string(header.type) + " record runs past the index");
     std::vector<std::uint8_t> stored(header.payload_size);
     source_->read_at(offset + record_header_size, stored.data(), stored.size());
-    if (crc32_update(crc32_update(0, nullptr, 0), stored.data(), stored.size()) != header.payload_crc)
+    if (crc32(stored.data(), stored.size()) != header.payload_crc)
         corrupt(where(offset), to_string(header.type) + " record payload CRC mismatch");
     digest.update(head.data(), head.size()).update(stored.data(), stored.size());
     if (!(header.flags & record_flag_zstd)) return stored;
@@ -177,7 +172,7 @@ void TibArchive::read_index(Sha256& digest) {
         corrupt(where(offset), "the index does not end where the trailer starts");
     digest.update(head.data(), head.size());
     // Stream the payload: hash, CRC and check every section and entry without holding it whole.
-    std::uint32_t crc = crc32_update(0, nullptr, 0);
+    std::uint32_t crc = 0;  // the CRC of no bytes
     std::uint64_t position = offset + record_header_size;
     const std::uint64_t end = position + header.payload_size;
     std::vector<std::uint8_t> buffer;

@@ -1,9 +1,8 @@
 #include "image/TibWriter.hpp"
 
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
 #include "image/format/Zstd.hpp"
-
-#include <zlib.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,10 +14,6 @@ namespace dagda::image {
 using namespace format;
 
 namespace {
-
-std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size) {
-    return static_cast<std::uint32_t>(::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size)));
-}
 
 // Metadata is small, so the level matters little; this one is fast and compresses bitmaps well.
 constexpr int metadata_level = 3;
@@ -47,7 +42,7 @@ void TibWriter::add_metadata(RecordType type, const std::vector<std::uint8_t>& p
     std::vector<std::uint8_t> stored;
     if (compress) ZstdCompressor(metadata_level).compress(payload.data(), payload.size(), stored);
     const std::vector<std::uint8_t>& body = compress ? stored : payload;
-    const RecordHeader header{type, compress ? record_flag_zstd : 0u, body.size(), crc32_of(body.data(), body.size())};
+    const RecordHeader header{type, compress ? record_flag_zstd : 0u, body.size(), crc32(body.data(), body.size())};
     const auto bytes = encode_record_header(header);
     generation_digest_.update(bytes.data(), bytes.size()).update(body.data(), body.size());
     write(bytes.data(), bytes.size());

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 namespace dagda::jobs {
@@ -19,11 +18,6 @@ JobLock::JobLock(const std::string& folder) {
         if (errno == EWOULDBLOCK) throw Error(ErrorKind::refused, "busy: another job is running on this machine (" + path + " is held)");
         throw_errno("cannot lock " + path);
     }
-}
-
-std::string default_run_folder() {
-    const char* folder = std::getenv("DAGDA_RUN_DIR");
-    return folder && *folder ? folder : "/run/dagda";
 }
 
 }  // namespace dagda::jobs

@@ -18,7 +18,4 @@ private:
     UniqueFd fd_;
 };
 
-/// $DAGDA_RUN_DIR, else /run/dagda.
-std::string default_run_folder();
-
 }  // namespace dagda::jobs

@@ -1,12 +1,12 @@
 #include "jobs/Journal.hpp"
 
+#include "core/Crc32.hpp"
 #include "core/Bytes.hpp"
 #include "core/Error.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -25,10 +25,6 @@ constexpr std::uint32_t oldest_version = 1;
 constexpr std::size_t header_size = 16;      // magic, version, reserved
 constexpr std::size_t frame_size = 8;        // length, CRC-32 of the payload
 constexpr std::uint32_t largest_record = 1u << 20;  // a record is a small JSON object
-
-std::uint32_t crc_of(const std::uint8_t* data, std::size_t size) {
-    return static_cast<std::uint32_t>(::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size)));
-}
 
 std::array<std::uint8_t, header_size> file_header() {
     std::array<std::uint8_t, header_size> header{};
@@ -69,7 +65,7 @@ JournalContents parse(const std::vector<std::uint8_t>& bytes, const std::string&
         const std::uint32_t crc = load_le<std::uint32_t>(bytes.data() + offset + 4);
         if (length == 0 || length > largest_record || offset + frame_size + length > bytes.size()) break;
         const std::uint8_t* payload = bytes.data() + offset + frame_size;
-        if (crc_of(payload, length) != crc) break;
+        if (crc32(payload, length) != crc) break;
         nlohmann::json record = nlohmann::json::parse(payload, payload + length, nullptr, false);
         if (record.is_discarded() || !record.is_object()) break;
         contents.records.push_back(std::move(record));
@@ -113,7 +109,7 @@ void Journal::append(const nlohmann::json& record) {
     std::vector<std::uint8_t> frame(frame_size + payload.size());
     store_le<std::uint32_t>(frame.data(), static_cast<std::uint32_t>(payload.size()));
     std::memcpy(frame.data() + frame_size, payload.data(), payload.size());
-    store_le<std::uint32_t>(frame.data() + 4, crc_of(frame.data() + frame_size, payload.size()));
+    store_le<std::uint32_t>(frame.data() + 4, crc32(frame.data() + frame_size, payload.size()));
     write_exact(fd_.get(), frame.data(), frame.size(), end_, "the journal " + path_);
     if (::fdatasync(fd_.get()) != 0) throw_errno("cannot sync the journal " + path_);
     end_ += frame.size();

@@ -56,6 +56,46 @@ std::string description_of(const json& disk) {
     return text + human_bytes(size_of(disk)) + ", " + std::to_string(size_of(disk)) + " bytes)";
 }
 
+/// The agent's text with every control character as '?', so none reaches an operator's terminal.
+std::string printable(std::string text) {
+    std::replace_if(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, '?');
+    return text;
+}
+
+/// What the inventory says the disk holds: its partition table and the filesystem found in each
+/// partition; "" for a disk without a table (the inventory does not look further).
+std::string contents_of(const json& disk) {
+    const auto table = disk.find("partition_table");
+    if (!text_of(disk, "partition_table_error").empty())
+        return "a partition table dagda cannot read (" + printable(text_of(disk, "partition_table_error")) + ")";
+    if (table == disk.end() || !table->is_object()) return "";
+    const auto partitions = table->find("partitions");
+    const std::size_t count = partitions != table->end() && partitions->is_array() ? partitions->size() : 0;
+    std::string text = "a " + (text_of(*table, "type").empty() ? std::string("partition") : printable(text_of(*table, "type")) + " partition") +
+                       " table with " + std::to_string(count) + (count == 1 ? " partition" : " partitions");
+    if (count == 0) return text;
+    std::string each;
+    std::size_t listed = 0;
+    for (const json& part : *partitions) {
+        if (!part.is_object()) continue;
+        if (++listed > 16) {  // a plan's name stays one readable line
+            each += ", …";
+            break;
+        }
+        const auto number = part.find("number");
+        each += each.empty() ? "" : ", ";
+        each += number != part.end() && number->is_number_integer() ? std::to_string(number->get<std::int64_t>()) + " " : std::string();
+        const auto fs = part.find("filesystem");
+        if (fs != part.end() && fs->is_object() && !text_of(*fs, "type").empty()) {
+            each += printable(text_of(*fs, "type"));
+            if (!text_of(*fs, "label").empty()) each += " \"" + printable(text_of(*fs, "label")) + "\"";
+        } else {
+            each += "no filesystem known";
+        }
+    }
+    return text + " (" + each + ")";
+}
+
 std::string list_of(const std::vector<const json*>& disks) {
     std::string text;
     for (const json* disk : disks) text += (text.empty() ? "" : ", ") + text_of(*disk, "path");
@@ -110,7 +150,7 @@ RecoveryTarget inventory_target(const json& inventory, const std::string& choice
     }
     if (matching.empty()) throw Error(ErrorKind::usage, "the agent has no disk " + choice + " (its disks: " + list_of(readable) + ")");
     if (matching.size() > 1) throw Error(ErrorKind::usage, choice + " names " + std::to_string(matching.size()) + " disks of the agent (" + list_of(matching) + ")");
-    return {inventory_disk_identity(*matching.front()), description_of(*matching.front())};
+    return {inventory_disk_identity(*matching.front()), description_of(*matching.front()), contents_of(*matching.front())};
 }
 
 }  // namespace dagda::recovery

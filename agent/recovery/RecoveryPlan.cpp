@@ -70,7 +70,8 @@ nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarge
     // NTFS boot sectors name where their volume starts, Windows or not.
     if (ntfs) steps.push_back({{"step", "windows.fixup_boot"}, {"disk", "target"}, {"archive", reference}});
     return {{"dagda_plan", 1},
-            {"name", "recover " + reference + " onto " + target.description},
+            {"name", "recover " + reference + " onto " + target.description +
+                         (target.contents.empty() ? "" : "; the disk holds data: " + target.contents + ": it will be overwritten")},
             {"disks", {{"target", target.identity}}},
             {"steps", steps}};
 }

@@ -16,6 +16,9 @@ namespace dagda::recovery {
 struct RecoveryTarget {
     nlohmann::json identity;  ///< the plan's "disks" entry: serial, wwn, by_path, size, path, model
     std::string description;  ///< one line for the plan's name: "/dev/sdb (QEMU HARDDISK, serial X, 40 GiB, … bytes)"
+    /// What the disk holds now, when that is known and it holds anything ("a gpt partition table
+    /// with 2 partitions (1 ntfs, 2 ntfs)"): the plan's name says it will be overwritten.
+    std::string contents = {};
 };
 
 /// Where the archive is, twice: `open` is read here to decide the steps (a path or URL this

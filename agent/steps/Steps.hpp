@@ -21,6 +21,9 @@ struct StepEnvironment {
     std::function<std::vector<std::vector<std::string>>()> storage_controllers;
     std::vector<std::string> reboot_command{"reboot"};
     std::vector<std::string> poweroff_command{"poweroff"};
+    /// Where this boot's id is read (machine.* steps tell a reboot by its change); the live
+    /// image's tests name another file.
+    std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
     unsigned threads = 2;
     /// Filled while a plan is validated, step by step: the table each disk will have when a
     /// later step runs (set by disk.apply_layout), so that a restore is checked against it.

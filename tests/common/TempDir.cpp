@@ -61,21 +61,20 @@ std::string file_range(const std::string& path, std::uint64_t offset, std::size_
 
 namespace {
 
-/// ../shared beside the project; $DAGDA_SHARED_DIR when set; else the development machine's
-/// /work/shared, so a clone made elsewhere (CI clones into a temporary folder) still runs the
-/// tests on the real fixtures instead of skipping them.
+/// $DAGDA_SHARED_DIR when set, else ../shared beside the repository: nothing of one machine.
 fs::path shared_folder() {
     if (const char* env = std::getenv("DAGDA_SHARED_DIR"); env && *env) return env;
-    const fs::path beside = fs::path(DAGDA_SOURCE_DIR) / ".." / "shared";
-    if (fs::exists(beside / "fixtures")) return beside;
-    return "/work/shared";
+    return (fs::path(DAGDA_SOURCE_DIR) / ".." / "shared").lexically_normal();
 }
 
 }  // namespace
 
 std::string shared_fixture(const TempDir& dir, const std::string& relative) {
     const fs::path source = shared_folder() / "fixtures" / relative;
-    if (!fs::exists(source)) return {};
+    // A missing fixture fails the test that needs it: a test that skips itself proves nothing.
+    if (!fs::exists(source))
+        throw std::runtime_error("the shared fixture " + source.string() +
+                                 " is missing: set DAGDA_SHARED_DIR to the shared folder (else ../shared beside the repository is used)");
     if (source.extension() != ".xz") return source.string();
     const std::string out = dir.file(source.stem().string());
     const RunResult result = run("xz -dc " + sh_quote(source.string()) + " > " + sh_quote(out));

@@ -37,8 +37,8 @@ std::string file_digest(const std::string& path);
 /// `length` bytes of a file from `offset`.
 std::string file_range(const std::string& path, std::uint64_t offset, std::size_t length);
 
-/// Path of a file in ../shared/fixtures (the project's sibling folder), decompressed into `dir`
-/// when it ends in .xz. Returns an empty string when the shared folder is absent.
+/// Path of a file in fixtures/ of $DAGDA_SHARED_DIR (else ../shared beside the repository),
+/// decompressed into `dir` when it ends in .xz. Throws (the test fails) when it is missing.
 std::string shared_fixture(const TempDir& dir, const std::string& relative);
 
 }  // namespace dagda::testing

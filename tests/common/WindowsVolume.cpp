@@ -59,7 +59,6 @@ std::string make_hive(const TempDir& dir, const std::string& name, const std::st
                       const std::string& text) {
     if (!have_program("hivexregedit")) return {};
     const std::string source = base.empty() ? shared_fixture(dir, "hives/minimal-hive") : base;
-    if (source.empty()) return {};
     const std::string hive = dir.file(name);
     std::filesystem::copy_file(source, hive, std::filesystem::copy_options::overwrite_existing);
     const std::string reg = dir.file(name + ".reg");
@@ -92,13 +91,11 @@ std::string make_windows_volume(const TempDir& dir, const std::string& name, con
 
 std::string windows7_system_hive(const TempDir& dir) {
     const std::string phony = shared_fixture(dir, "hives/phony-windows-system.reg");
-    if (phony.empty()) return {};
     return make_hive(dir, "win7-SYSTEM", "", "HKEY_LOCAL_MACHINE\\SYSTEM", file_text(phony) + "\n" + windows7_extra_system);
 }
 
 std::string windows7_software_hive(const TempDir& dir) {
     const std::string phony = shared_fixture(dir, "hives/phony-windows-software.reg");
-    if (phony.empty()) return {};
     return make_hive(dir, "win7-SOFTWARE", "", "HKEY_LOCAL_MACHINE\\SOFTWARE",
                      file_text(phony) + "\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\n"
                                         "\"CurrentBuildNumber\"=\"7601\"\n\n");
@@ -112,7 +109,7 @@ std::string windows2012r2_software_hive(const TempDir& dir) {
 
 std::string make_windows_disk(const TempDir& dir, const std::string& name) {
     const std::string bcd = shared_fixture(dir, "bcd/ntloader-bcd");
-    if (bcd.empty() || !have_program("sfdisk")) return {};
+    if (!have_program("sfdisk")) return {};
     WindowsVolumeSpec reserved;
     reserved.files = {{"/Boot/BCD", file_text(bcd)}};
     const std::string boot = make_windows_volume(dir, name + "-reserved.raw", reserved);
@@ -158,7 +155,8 @@ std::string viostor_driver_folder(const TempDir& dir) {
 }
 
 bool windows_tools_present(const TempDir& dir) {
-    return have_program("hivexregedit") && have_program("mkntfs") && !shared_fixture(dir, "hives/minimal-hive").empty();
+    shared_fixture(dir, "hives/minimal-hive");  // throws: a missing fixture fails the test
+    return have_program("hivexregedit") && have_program("mkntfs");
 }
 
 }  // namespace dagda::testing

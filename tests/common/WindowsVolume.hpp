@@ -51,7 +51,7 @@ std::string pe_driver(std::uint16_t machine);
 /// package inoculation for virtio-blk uses. Returns its path.
 std::string viostor_driver_folder(const TempDir& dir);
 
-/// True when hivexregedit, mkntfs and the shared fixtures are all here (tests skip otherwise).
+/// True when hivexregedit and mkntfs are here; throws when the shared fixtures are missing.
 bool windows_tools_present(const TempDir& dir);
 
 }  // namespace dagda::testing

@@ -29,18 +29,11 @@ std::string filled_file(const TempDir& dir, const std::string& name, std::uint64
 
 RunResult tib(const std::string& arguments) { return run(dagda_command() + " tib " + arguments + " --progress none"); }
 
-#define REQUIRE_FIXTURE(path)                                            \
-    if ((path).empty()) {                                                \
-        WARN("skipped: the shared fixture disks are not here");          \
-        return;                                                          \
-    }
-
 }  // namespace
 
 TEST_CASE("tib: an NTFS volume restored over garbage is sound, backup boot sector included", "[image][tib][integration]") {
     TempDir dir;
     const std::string volume = shared_fixture(dir, "disks/ntfs-volume.img.xz");
-    REQUIRE_FIXTURE(volume);
     const std::string archive = dir.file("v.tib");
     REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(archive)).exit_code == 0);
     const json info = json::parse(run(dagda_command() + " tib info --json " + sh_quote(archive)).out);
@@ -65,7 +58,6 @@ TEST_CASE("tib: an NTFS volume restored over garbage is sound, backup boot secto
 TEST_CASE("tib: a whole Windows 7 disk onto a larger disk, every partition's NTFS readable", "[image][tib][disk][integration]") {
     TempDir dir;
     const std::string disk = shared_fixture(dir, "disks/mbr-two-ntfs.raw.xz");
-    REQUIRE_FIXTURE(disk);
     const std::string archive = dir.file("d.tib");
     const RunResult captured = tib("capture --disk " + sh_quote(disk) + " " + sh_quote(archive) + " --json");
     INFO(captured.err);
@@ -398,10 +390,8 @@ TEST_CASE("tib restore: an interrupted restore resumes from its checkpoint, and 
 }
 
 TEST_CASE("tib ls and extract: files of any generation, read from the archive without a restore", "[image][tib][ntfs][integration]") {
-    if (!have_program("mkntfs") || !have_program("ntfscp")) {
-        WARN("skipped: ntfs-3g tools are not installed");
-        return;
-    }
+    REQUIRE(have_program("mkntfs"));  // ntfs-3g's tools (scripts/setup installs them)
+    REQUIRE(have_program("ntfscp"));
     TempDir dir;
     const std::string volume = make_image(dir, "vol.raw", 32ull << 20);
     REQUIRE(run("mkntfs -q -F -Q -L DATA " + sh_quote(volume)).exit_code == 0);
@@ -437,7 +427,6 @@ TEST_CASE("tib ls and extract: files of any generation, read from the archive wi
 TEST_CASE("tib extract: a folder tree of a Windows-made volume", "[image][tib][ntfs][integration]") {
     TempDir dir;
     const std::string volume = shared_fixture(dir, "disks/windows-skeleton-volume.raw.xz");
-    REQUIRE_FIXTURE(volume);
     REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("w.tib"))).exit_code == 0);
     const std::string out = dir.file("Windows");
     const RunResult extracted = run(dagda_command() + " tib extract " + sh_quote(dir.file("w.tib")) + " /Windows " + sh_quote(out));
@@ -486,11 +475,7 @@ TEST_CASE("tib: restore from an https server, trusted through the system's CA st
           "[image][tib][http][net][tls][integration]") {
     TempDir dir;
     const std::string volume = shared_fixture(dir, "disks/ntfs-volume.img.xz");
-    REQUIRE_FIXTURE(volume);
-    if (!have_program("openssl")) {
-        WARN("skipped: openssl missing");
-        return;
-    }
+    REQUIRE(have_program("openssl"));
     // A certificate for 127.0.0.1, made for this test; trusted only where SSL_CERT_FILE names it.
     REQUIRE(run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
                 sh_quote(dir.file("key.pem")) + " -out " + sh_quote(dir.file("cert.pem")) + " 2>/dev/null")
@@ -540,4 +525,103 @@ TEST_CASE("tib: an incremental finds unchanged windows by their digests alone, n
     INFO(next.err);
     CHECK(next.exit_code == 0);
     CHECK(fs::file_size(dir.file("g1.tib")) < 1200000);
+}
+
+TEST_CASE("tib: generations are chosen by number (ARCHIVE@N, --generation N) in info, ls, extract and restore",
+          "[image][tib][ntfs][generation][integration]") {
+    REQUIRE(have_program("mkntfs"));
+    REQUIRE(have_program("ntfscp"));
+    TempDir dir;
+    const std::string volume = make_image(dir, "vol.raw", 32ull << 20);
+    REQUIRE(run("mkntfs -q -F -Q -L DATA " + sh_quote(volume)).exit_code == 0);
+    // One file, rewritten between captures: generation N holds contents[N - 1].
+    std::vector<std::string> contents;
+    for (int n = 1; n <= 3; ++n) {
+        const std::string content = dir.file("content-" + std::to_string(n));
+        REQUIRE(run("head -c " + std::to_string(1000000 + n * 100000) + " /dev/urandom > " + sh_quote(content)).exit_code == 0);
+        REQUIRE(run("ntfscp -q -f " + sh_quote(volume) + " " + sh_quote(content) + " /report.bin").exit_code == 0);
+        const std::string name = "g" + std::to_string(n) + ".tib";
+        const RunResult captured = tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file(name)) +
+                                       (n == 1 ? "" : " --base " + sh_quote(dir.file("g" + std::to_string(n - 1) + ".tib"))));
+        INFO(captured.err);
+        REQUIRE(captured.exit_code == 0);
+        contents.push_back(content);
+    }
+    const std::string newest = dir.file("g3.tib");
+
+    SECTION("tib info numbers every generation: file, date, kind and size") {
+        const RunResult shown = run(dagda_command() + " tib info --json " + sh_quote(newest));
+        INFO(shown.err);
+        REQUIRE(shown.exit_code == 0);
+        const json generations = json::parse(shown.out)["generations"];
+        REQUIRE(generations.size() == 3);
+        for (unsigned n = 1; n <= 3; ++n) {
+            const json& g = generations[n - 1];
+            const std::string file = dir.file("g" + std::to_string(n) + ".tib");
+            CHECK(g["number"] == n);
+            CHECK(g["archive"] == file);
+            CHECK(g["kind"] == (n == 1 ? "full" : "incremental"));
+            CHECK(g["archive_bytes"] == fs::file_size(file));
+            CHECK(g["created"].get<std::string>().size() == 20);  // 2026-11-27T18:50:00Z
+        }
+        const RunResult text = run(dagda_command() + " tib info " + sh_quote(newest));
+        CHECK_THAT(text.out, Catch::Contains(": generation 3 (incremental"));
+        CHECK_THAT(text.out, Catch::Contains("   1  g1.tib  "));
+        CHECK_THAT(text.out, Catch::Contains("   3  g3.tib  "));
+        CHECK_THAT(text.out, Catch::Contains("  full  "));
+        CHECK(json::parse(run(dagda_command() + " tib info --json " + sh_quote(newest + "@2")).out)["generations"].size() == 2);
+    }
+    SECTION("ls, extract and restore read the generation named, by @N or --generation N") {
+        for (unsigned n = 1; n <= 3; ++n) {
+            const std::string number = std::to_string(n);
+            const RunResult listed = run(dagda_command() + " tib ls " + sh_quote(newest) + " / --json --generation " + number);
+            INFO("generation " << n << ": " << listed.err);
+            REQUIRE(listed.exit_code == 0);
+            bool found = false;
+            for (const auto& e : json::parse(listed.out))
+                if (e["name"] == "report.bin") found = e["size_bytes"] == fs::file_size(contents[n - 1]);
+            CHECK(found);
+            const std::string out = dir.file("extracted-" + number);
+            const RunResult extracted = run(dagda_command() + " tib extract " + sh_quote(newest + "@" + number + ":0") + " /report.bin " + sh_quote(out));
+            INFO(extracted.err);
+            REQUIRE(extracted.exit_code == 0);
+            CHECK(file_digest(out) == file_digest(contents[n - 1]));
+            // The same bytes as a restore of that generation's own file.
+            const std::string by_number = dir.file("by-number-" + number + ".raw");
+            const std::string by_file = dir.file("by-file-" + number + ".raw");
+            const RunResult restored = tib("restore " + sh_quote(newest + "@" + number) + " " + sh_quote(by_number));
+            INFO(restored.err);
+            REQUIRE(restored.exit_code == 0);
+            CHECK_THAT(restored.out, Catch::Contains("holds generation " + json::parse(run(dagda_command() + " tib info --json " +
+                                                                          sh_quote(dir.file("g" + number + ".tib"))).out)["generation"]["id"].get<std::string>()));
+            REQUIRE(tib("restore " + sh_quote(dir.file("g" + number + ".tib")) + " " + sh_quote(by_file)).exit_code == 0);
+            CHECK(file_digest(by_number) == file_digest(by_file));
+        }
+        const RunResult option = tib("restore " + sh_quote(newest) + " " + sh_quote(dir.file("r.raw")) + " --generation 1");
+        REQUIRE(option.exit_code == 0);
+        CHECK(file_digest(dir.file("r.raw")) == file_digest(dir.file("by-file-1.raw")));
+    }
+    SECTION("a generation outside the chain, or named twice, is a usage error") {
+        const RunResult beyond = run(dagda_command() + " tib ls " + sh_quote(newest + "@4"));
+        CHECK(beyond.exit_code == 2);
+        CHECK_THAT(beyond.err, Catch::Contains("the generation must be 1 to 3"));
+        const RunResult twice = run(dagda_command() + " tib ls " + sh_quote(newest + "@1") + " --generation 2");
+        CHECK(twice.exit_code == 2);
+        CHECK_THAT(twice.err, Catch::Contains("name the generation once"));
+    }
+    SECTION("tib info names a missing base instead of failing") {
+        REQUIRE(run("mv " + sh_quote(dir.file("g1.tib")) + " " + sh_quote(dir.file("moved.tib"))).exit_code == 0);
+        const RunResult shown = run(dagda_command() + " tib info --json " + sh_quote(newest));
+        INFO(shown.err);
+        REQUIRE(shown.exit_code == 0);
+        const json info = json::parse(shown.out);
+        CHECK_THAT(info["chain_broken"].get<std::string>(), Catch::Contains("its base g1.tib is not in " + dir.path().string()));
+        REQUIRE(info["generations"].size() == 2);
+        CHECK(info["generations"][0]["archive"] == dir.file("g2.tib"));
+        CHECK(info["generations"][0]["number"].is_null());
+        const RunResult text = run(dagda_command() + " tib info " + sh_quote(newest));
+        CHECK(text.exit_code == 0);
+        CHECK_THAT(text.out, Catch::Contains("missing: " + dir.file("g2.tib") + " is incremental; its base g1.tib is not in"));
+        CHECK_THAT(text.out, Catch::Contains("   ?  g2.tib  "));
+    }
 }

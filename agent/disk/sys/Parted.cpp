@@ -8,14 +8,13 @@ namespace dagda::disk::sys {
 
 namespace {
 
-std::vector<std::string>& recorded() {
-    static std::vector<std::string> messages;
-    return messages;
-}
+// libparted's handler takes no user data: it reaches the PartedMessages alive on its thread
+// through this pointer, which that object sets and clears. The messages live in the object.
+thread_local PartedMessages* current_messages = nullptr;
 
 extern "C" PedExceptionOption record_exception(PedException* ex) {
     try {
-        recorded().emplace_back(ex->message ? ex->message : "(no message)");
+        if (current_messages) current_messages->record(ex->message ? ex->message : "(no message)");
     } catch (...) {
         // Out of memory while recording: nothing may escape into libparted's C frames.
     }
@@ -31,18 +30,22 @@ PedDisk* disk(void* handle) { return static_cast<PedDisk*>(handle); }
 }  // namespace
 
 PartedMessages::PartedMessages() {
-    recorded().clear();
+    if (current_messages) throw Error(ErrorKind::failed, "libparted's messages are recorded once at a time on a thread");
+    current_messages = this;
     ped_exception_set_handler(record_exception);
 }
 
-PartedMessages::~PartedMessages() { ped_exception_set_handler(nullptr); }
+PartedMessages::~PartedMessages() {
+    ped_exception_set_handler(nullptr);
+    current_messages = nullptr;
+}
 
-const std::vector<std::string>& PartedMessages::messages() const { return recorded(); }
+void PartedMessages::record(std::string message) { messages_.push_back(std::move(message)); }
 
 std::string PartedMessages::summary() const {
-    if (recorded().empty()) return "libparted gave no reason";
+    if (messages_.empty()) return "libparted gave no reason";
     std::string text = "libparted: ";
-    for (std::size_t i = 0; i < recorded().size(); ++i) text += (i ? "; " : "") + recorded()[i];
+    for (std::size_t i = 0; i < messages_.size(); ++i) text += (i ? "; " : "") + messages_[i];
     return text;
 }
 

@@ -11,7 +11,8 @@ namespace dagda::disk::sys {
 
 /// While alive, libparted exceptions are recorded instead of printed or answered interactively:
 /// errors are cancelled (the failing libparted call returns failure) and warnings are ignored
-/// (recorded for the report). Not thread-safe: libparted's handler is process-global.
+/// (recorded for the report). The messages are this object's; one may be alive per thread
+/// (libparted's handler is process-global and takes no user data), a second is refused.
 class PartedMessages {
 public:
     PartedMessages();
@@ -20,9 +21,14 @@ public:
     ~PartedMessages();
 
     /// Everything libparted said since construction, one message per entry.
-    const std::vector<std::string>& messages() const;
+    const std::vector<std::string>& messages() const { return messages_; }
     /// "libparted: <messages>" or "libparted gave no reason" for error text.
     std::string summary() const;
+    /// Called by the handler with each message libparted gives.
+    void record(std::string message);
+
+private:
+    std::vector<std::string> messages_;
 };
 
 /// One libparted device (a block device or an image file).

@@ -216,7 +216,7 @@ VolumeIndex capture_volume(TibWriter& writer, const VolumeRange& range, const Vo
         const VolumeInfo& base = spec.base->front()->volume(spec.number);
         if (base.block_size != v.block_size || base.window_size != v.window_size || base.volume_size != v.volume_size)
             throw Error(ErrorKind::failed, range.name + ": volume " + std::to_string(spec.number) + " of the base " +
-                                               spec.base->front()->name() + " has another size or block size; take a full capture");
+                                               spec.base->front()->name() + " has another size, block size or window size; take a full capture");
     }
     if (spec.used_bitmap && spec.used_bitmap->size() < v.bitmap.size())
         throw Error(ErrorKind::failed, range.name + ": the filesystem's bitmap covers fewer blocks than the volume");

@@ -1,9 +1,8 @@
 #include "image/format/TibFormat.hpp"
 
 #include "core/Bytes.hpp"
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
-
-#include <zlib.h>
 
 #include <algorithm>
 #include <bit>
@@ -15,10 +14,6 @@ namespace {
 
 [[noreturn]] void corrupt(const std::string& where, const std::string& what) {
     throw Error(ErrorKind::failed, where + ": " + what);
-}
-
-std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size) {
-    return static_cast<std::uint32_t>(::crc32(::crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size)));
 }
 
 bool all_zero(const std::uint8_t* data, std::size_t size) {
@@ -55,13 +50,13 @@ std::array<std::uint8_t, file_header_size> encode_file_header(const FileHeader& 
     store_le(out.data() + 16, h.required_features);
     store_le(out.data() + 24, h.optional_features);
     std::copy(h.generation_id.begin(), h.generation_id.end(), out.begin() + 32);
-    store_le(out.data() + 60, crc32_of(out.data(), 60));
+    store_le(out.data() + 60, crc32(out.data(), 60));
     return out;
 }
 
 FileHeader decode_file_header(const std::uint8_t* b, const std::string& where) {
     if (!std::equal(file_magic.begin(), file_magic.end(), b)) corrupt(where, "not a TIB archive (bad magic)");
-    if (load_le<std::uint32_t>(b + 60) != crc32_of(b, 60)) corrupt(where, "file header CRC mismatch");
+    if (load_le<std::uint32_t>(b + 60) != crc32(b, 60)) corrupt(where, "file header CRC mismatch");
     const auto major = load_le<std::uint16_t>(b + 8);
     if (major != major_version) corrupt(where, "TIB format version " + std::to_string(major) + " is not supported (this reader knows 1)");
     if (load_le<std::uint32_t>(b + 12) != file_header_size) corrupt(where, "file header size is not 64");
@@ -85,12 +80,12 @@ std::array<std::uint8_t, record_header_size> encode_record_header(const RecordHe
     store_le(out.data() + 4, h.flags);
     store_le(out.data() + 8, h.payload_size);
     store_le(out.data() + 16, h.payload_crc);
-    store_le(out.data() + 20, crc32_of(out.data(), 20));
+    store_le(out.data() + 20, crc32(out.data(), 20));
     return out;
 }
 
 RecordHeader decode_record_header(const std::uint8_t* b, const std::string& where) {
-    if (load_le<std::uint32_t>(b + 20) != crc32_of(b, 20)) corrupt(where, "record header CRC mismatch");
+    if (load_le<std::uint32_t>(b + 20) != crc32(b, 20)) corrupt(where, "record header CRC mismatch");
     const auto type = load_le<std::uint32_t>(b);
     if (!known_type(type)) corrupt(where, "unknown record type '" + to_string(static_cast<RecordType>(type)) + "'");
     RecordHeader h{static_cast<RecordType>(type), load_le<std::uint32_t>(b + 4), load_le<std::uint64_t>(b + 8),
@@ -276,7 +271,7 @@ std::array<std::uint8_t, trailer_size> encode_trailer(const Trailer& t) {
     store_le(out.data() + 8, t.volumes_offset);
     store_le(out.data() + 16, t.file_size);
     std::copy(t.generation_digest.begin(), t.generation_digest.end(), out.begin() + 24);
-    store_le(out.data() + 56, crc32_of(out.data(), 56));
+    store_le(out.data() + 56, crc32(out.data(), 56));
     std::copy(trailer_magic.begin(), trailer_magic.end(), out.begin() + 60);
     return out;
 }
@@ -284,7 +279,7 @@ std::array<std::uint8_t, trailer_size> encode_trailer(const Trailer& t) {
 Trailer decode_trailer(const std::uint8_t* b, const std::string& where) {
     if (!std::equal(trailer_magic.begin(), trailer_magic.end(), b + 60))
         corrupt(where, "no TIB trailer at the end (the archive is truncated or was not finished)");
-    if (load_le<std::uint32_t>(b + 56) != crc32_of(b, 56)) corrupt(where, "trailer CRC mismatch");
+    if (load_le<std::uint32_t>(b + 56) != crc32(b, 56)) corrupt(where, "trailer CRC mismatch");
     Trailer t;
     t.index_offset = load_le<std::uint64_t>(b);
     t.volumes_offset = load_le<std::uint64_t>(b + 8);

@@ -35,9 +35,11 @@ ControllerProcess::ControllerProcess(const TempDir& dir, const std::string& stat
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<ChildProcess>(argv, std::vector<std::string>{}, log_path_);
     const bool boot_port = std::find(extra.begin(), extra.end(), "--boot-port") != extra.end();
-    while (pin_.empty() || port_ == 0 || (boot_port && boot_script_url_.empty())) {
+    // The agent's command line is the last line the controller prints on start.
+    while (pin_.empty() || port_ == 0 || (boot_port && boot_script_url_.empty()) || banner_.find("\ndagda agent ") == std::string::npos) {
         const auto line = process_->read_line(std::chrono::seconds(20));
-        if (!line) throw std::runtime_error("the controller did not start: " + file_bytes(log_path_));
+        if (!line) throw std::runtime_error("the controller did not start: " + file_bytes(log_path_) + banner_);
+        banner_ += "\n" + *line;
         if (line->rfind("certificate pin: ", 0) == 0) pin_ = line->substr(17);
         if (const auto at = line->find("127.0.0.1:"); line->rfind("listening on", 0) == 0 && at != std::string::npos)
             port_ = static_cast<unsigned short>(std::stoi(line->substr(at + 10)));

@@ -41,13 +41,15 @@ public:
     nlohmann::json events(const std::string& job) const;
     std::string job_state(const std::string& job) const;
     std::string log() const;
+    /// What it printed on start (stdout), each line after a newline.
+    const std::string& banner() const { return banner_; }
     void kill(int signal);
     /// The controller's resident memory now (VmRSS), in bytes.
     std::uint64_t resident_bytes() const;
 
 private:
     const TempDir& dir_;
-    std::string state_dir_, log_path_;
+    std::string state_dir_, log_path_, banner_;
     std::unique_ptr<ChildProcess> process_;
     unsigned short port_ = 0;
     std::string pin_, token_, boot_script_url_;

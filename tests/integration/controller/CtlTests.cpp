@@ -9,6 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
 
 using namespace dagda::testing;
 namespace fs = std::filesystem;
@@ -21,13 +24,34 @@ RunResult ctl(const ControllerProcess& controller, const std::string& state_dir,
                sh_quote(state_dir + "/operator-token"));
 }
 
+/// The version CMakeLists.txt's project() names: what every version string must say.
+std::string project_version() {
+    std::ifstream in(std::string(DAGDA_SOURCE_DIR) + "/CMakeLists.txt");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::smatch found;
+    const std::string content = text.str();
+    REQUIRE(std::regex_search(content, found, std::regex(R"(project\(dagda VERSION ([0-9.]+))")));
+    return found[1];
+}
+
+/// The line of `text` that starts with `prefix` (lines are separated by newlines), or "".
+std::string line_starting(const std::string& text, const std::string& prefix) {
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line))
+        if (line.rfind(prefix, 0) == 0) return line;
+    return "";
+}
+
+void replace_all(std::string& text, const std::string& what, const std::string& with) {
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size())) text.replace(at, what.size(), with);
+}
+
 }  // namespace
 
 TEST_CASE("ctl: enrol, list, recover and watch a job to its end, cancel a running one", "[controller][integration][ctl]") {
-    if (!controller_tools_present()) {
-        WARN("skipped: curl or sfdisk missing");
-        return;
-    }
+    REQUIRE(controller_tools_present());  // curl and sfdisk (scripts/setup installs them)
     TempDir dir;
     const std::string archives = dir.file("archives");
     fs::create_directories(archives);
@@ -55,6 +79,7 @@ TEST_CASE("ctl: enrol, list, recover and watch a job to its end, cancel a runnin
     CHECK(watched.exit_code == 0);
     CHECK_THAT(watched.out + watched.err, Catch::Contains("image.restore"));
     CHECK(controller.job_state(job) == "succeeded");
+    CHECK_THAT(queued.err, !Catch::Contains("holds data"));  // the target was blank
 
     SECTION("a running job cancelled through ctl ends cancelled, and watch says so with exit 4") {
         RangeServer slow(archives);
@@ -77,4 +102,84 @@ TEST_CASE("ctl: enrol, list, recover and watch a job to its end, cancel a runnin
         CHECK(refused.exit_code != 0);
         CHECK_THAT(refused.err, Catch::Contains("pin"));
     }
+}
+
+TEST_CASE("ctl: the controller's printed lines work pasted; enrolment names and agent ids both name an agent; a disk holding data is said so",
+          "[controller][integration][ctl]") {
+    REQUIRE(controller_tools_present());
+    TempDir dir;
+    const std::string archives = dir.file("archives");
+    fs::create_directories(archives);
+    make_source_disk(dir, archives + "/src.tib");
+    const std::string target = make_image(dir, "target.img", 48ull << 20);
+    REQUIRE(run("echo ',20M,7' | sfdisk -q " + sh_quote(target)).exit_code == 0);  // data on the disk to recover onto
+    const std::string state = dir.file("controller");
+    ControllerProcess controller(dir, state, 0, archives);
+
+    // What the controller printed on start, pasted into a shell as it is.
+    const std::string exports = line_starting(controller.banner(), "export DAGDA_CTL_");
+    INFO(controller.banner());
+    REQUIRE_THAT(exports, Catch::Contains("DAGDA_CTL_CONTROLLER=https://127.0.0.1:" + std::to_string(controller.port())));
+    const auto pasted = [&](const std::string& args) { return run(exports + " && " + dagda_command() + " ctl " + args); };
+    const RunResult enrolled = pasted("enrol srv02");
+    INFO(enrolled.err);
+    REQUIRE(enrolled.exit_code == 0);
+    write_file(dir.path() / "srv02.token", enrolled.out);
+    REQUIRE(pasted("enrol pxe01 --mac 52:54:00:12:34:56").exit_code == 0);
+
+    SECTION("before its agent connects, an enrolment is listed without one, and ctl says why it cannot be used yet") {
+        const RunResult listed = pasted("enrolments --json");
+        REQUIRE(listed.exit_code == 0);
+        const nlohmann::json enrolments = nlohmann::json::parse(listed.out)["enrolments"];
+        REQUIRE(enrolments.size() == 2);
+        CHECK(enrolments[0] == nlohmann::json{{"name", "pxe01"}, {"mac", "52:54:00:12:34:56"}, {"armed", true}, {"machine_id", nullptr}, {"agent", nullptr}});
+        CHECK(enrolments[1] == nlohmann::json{{"name", "srv02"}, {"mac", nullptr}, {"armed", false}, {"machine_id", nullptr}, {"agent", nullptr}});
+        for (const std::string name : {"srv02", "agent-srv02"}) {
+            const RunResult early = pasted("recover " + name + " src.tib");
+            CHECK(early.exit_code == 1);
+            CHECK_THAT(early.err, Catch::Contains("the enrolment \"srv02\" has no agent yet"));
+        }
+        const RunResult unknown = pasted("jobs --agent nosuch");
+        CHECK(unknown.exit_code == 1);
+        CHECK_THAT(unknown.err, Catch::Contains("no agent or enrolment \"nosuch\"") && Catch::Contains("agent-NAME"));
+    }
+    SECTION("the printed agent line connects; ctl recover by the enrolment's name says the disk holds data") {
+        std::string agent_line = line_starting(controller.banner(), "dagda agent ");
+        REQUIRE_THAT(agent_line, Catch::Contains("--pin " + controller.pin()));
+        replace_all(agent_line, "NAME.token", dir.file("srv02.token"));
+        replace_all(agent_line, "NAME", "srv02");
+        agent_line.replace(0, 5, dagda_command());
+        const std::string agent_state = dir.file("agent-state");
+        ChildProcess agent({"sh", "-c", "exec " + agent_line + " --state-dir " + sh_quote(agent_state) + " --disk " + sh_quote(target) +
+                                            " --machine-id machine-b"},
+                           {"DAGDA_RUN_DIR=" + agent_state + "/run"}, dir.file("agent.log"));
+        REQUIRE(eventually([&] { return pasted("agents").out.find("agent-srv02  connected") != std::string::npos; }, 30));
+        INFO(file_bytes(dir.file("agent.log")));
+
+        const RunResult listed = pasted("enrolments");
+        CHECK_THAT(listed.out, Catch::Contains("srv02  agent agent-srv02, no MAC, bound to machine machine-b"));
+        CHECK_THAT(listed.out, Catch::Contains("pxe01  agent (not connected yet), MAC 52:54:00:12:34:56 armed for its next PXE boot"));
+        const nlohmann::json agents = nlohmann::json::parse(pasted("agents --json").out)["agents"];
+        REQUIRE(agents.size() == 1);
+        CHECK(agents[0]["agent_version"] == "dagda " + project_version());  // the hello says the build's version
+
+        const RunResult queued = pasted("recover srv02 src.tib");
+        INFO(queued.err);
+        REQUIRE(queued.exit_code == 0);
+        CHECK_THAT(queued.err, Catch::Contains("for agent-srv02"));
+        CHECK_THAT(queued.err, Catch::Contains("the disk holds data: a dos partition table with 1 partition (1 no filesystem known): it will be overwritten"));
+        const std::string job = queued.out.substr(0, queued.out.find('\n'));
+        CHECK_THAT(pasted("job " + job).out, Catch::Contains("the disk holds data"));
+        // An enrolment is meant: its agent's id names it too (and srv02 has no MAC to arm).
+        const RunResult arm = pasted("arm agent-srv02");
+        CHECK(arm.exit_code == 1);
+        CHECK_THAT(arm.err, Catch::Contains("the enrolment \"srv02\" names no MAC address"));
+        CHECK_THAT(pasted("jobs --agent srv02").out, Catch::Contains(job + "  agent-srv02"));
+    }
+}
+
+TEST_CASE("dagda --version prints CMake's project version", "[ctl][integration]") {
+    const RunResult version = run(dagda_command() + " --version");
+    CHECK(version.exit_code == 0);
+    CHECK(version.out == "dagda " + project_version() + "\n");
 }

@@ -47,12 +47,6 @@ const std::map<std::string, std::size_t> ntloader_partitions{
     {os + "\\11000001", 0x10},  {os + "\\21000001", 0x10},  {resume + "\\11000001", 0x10}, {resume + "\\21000001", 0x10},
 };
 
-std::string fixture_or_skip(const testing::TempDir& dir, const std::string& name) {
-    const std::string path = testing::shared_fixture(dir, name);
-    if (path.empty()) WARN("skipped: ../shared/fixtures/" + name + " is not here");
-    return path;
-}
-
 std::uint64_t le(const std::string& bytes, std::size_t at, std::size_t size) {
     std::uint64_t value = 0;
     for (std::size_t i = 0; i < size; ++i) value |= std::uint64_t{static_cast<std::uint8_t>(bytes.at(at + i))} << (8 * i);
@@ -181,8 +175,7 @@ TEST_CASE("BcdDevices: element ids of the device format", "[boot][bcd]") {
 
 TEST_CASE("BcdDevices: a partition element bcdedit wrote decodes, and encodes back byte for byte", "[boot][bcd]") {
     testing::TempDir dir;
-    const std::string store = fixture_or_skip(dir, "bcd/ntloader-bcd");
-    if (store.empty()) return;
+    const std::string store = testing::shared_fixture(dir, "bcd/ntloader-bcd");
     const std::string element = testing::hivexget_bytes(store, "Objects\\" + os + "\\Elements\\11000001", "Element");
     REQUIRE(element.size() == partition_element_size);
     const DeviceElement device = parse_device_element(testing::as_bytes(element));
@@ -213,8 +206,7 @@ TEST_CASE("BcdDevices: a partition element bcdedit wrote decodes, and encodes ba
 
 TEST_CASE("BcdDevices: every device of the ntloader store, as bcdedit made it", "[boot][bcd]") {
     testing::TempDir dir;
-    const std::string store = fixture_or_skip(dir, "bcd/ntloader-bcd");
-    if (store.empty()) return;
+    const std::string store = testing::shared_fixture(dir, "bcd/ntloader-bcd");
     Hive hive(store, "BCD", false);
     std::map<std::string, std::string> seen;
     for (const BcdDeviceEntry& entry : list_bcd_devices(hive)) {
@@ -246,8 +238,7 @@ TEST_CASE("BcdDevices: every device of the ntloader store, as bcdedit made it", 
 
 TEST_CASE("BcdDevices: the setup-media store names no partition by its identity", "[boot][bcd]") {
     testing::TempDir dir;
-    const std::string store = fixture_or_skip(dir, "bcd/setup-media-BCD");
-    if (store.empty()) return;
+    const std::string store = testing::shared_fixture(dir, "bcd/setup-media-BCD");
     Hive hive(store, "BCD", false);
     std::map<std::string, std::string> seen;
     for (const BcdDeviceEntry& entry : list_bcd_devices(hive)) {
@@ -264,8 +255,7 @@ TEST_CASE("BcdDevices: the setup-media store names no partition by its identity"
 
 TEST_CASE("BcdDevices: the ntloader store rewritten for a new MBR disk, every element read back", "[boot][bcd]") {
     testing::TempDir dir;
-    const std::string store = fixture_or_skip(dir, "bcd/ntloader-bcd");
-    if (store.empty()) return;
+    const std::string store = testing::shared_fixture(dir, "bcd/ntloader-bcd");
     // The old identity, read out of the store by hivexget: type 6, style 1, offset and signature.
     const std::string c = testing::hivexget_bytes(store, "Objects\\" + os + "\\Elements\\21000001", "Element");
     REQUIRE(le(c, 0x10, 4) == 6);
@@ -292,8 +282,7 @@ TEST_CASE("BcdDevices: the ntloader store rewritten for a new MBR disk, every el
 
 TEST_CASE("BcdDevices: a GPT store rewritten for a new GPT disk, every element read back", "[boot][bcd]") {
     testing::TempDir dir;
-    const std::string store = fixture_or_skip(dir, "bcd/ntloader-bcd");
-    if (store.empty()) return;
+    const std::string store = testing::shared_fixture(dir, "bcd/ntloader-bcd");
     // No GPT store is among the fixtures: this one is ntloader-bcd with C: renamed to a GPT
     // partition by hand, byte for byte from the reference table (not with the code under test).
     const std::string gpt_store = dir.file("bcd-gpt-source");
@@ -321,8 +310,7 @@ TEST_CASE("BcdDevices: a GPT store rewritten for a new GPT disk, every element r
 
 TEST_CASE("BcdDevices: the setup-media store rewritten for new MBR and GPT disks stays as it was", "[boot][bcd]") {
     testing::TempDir dir;
-    const std::string store = fixture_or_skip(dir, "bcd/setup-media-BCD");
-    if (store.empty()) return;
+    const std::string store = testing::shared_fixture(dir, "bcd/setup-media-BCD");
     const auto unchanged = [](const std::string& bytes, std::size_t) { return bytes; };
     SECTION("new MBR disk") {
         const std::string fixed = dir.file("setup-mbr");
@@ -346,8 +334,7 @@ TEST_CASE("BcdDevices: the setup-media store rewritten for new MBR and GPT disks
 
 TEST_CASE("BcdDevices: truncated and malformed elements are refused with the reason", "[boot][bcd]") {
     testing::TempDir dir;
-    const std::string store = fixture_or_skip(dir, "bcd/ntloader-bcd");
-    if (store.empty()) return;
+    const std::string store = testing::shared_fixture(dir, "bcd/ntloader-bcd");
     const auto partition = testing::as_bytes(testing::hivexget_bytes(store, "Objects\\" + os + "\\Elements\\11000001", "Element"));
     const auto ramdisk = testing::as_bytes(testing::hivexget_bytes(store, "Objects\\" + wim + "\\Elements\\11000001", "Element"));
     using Span = std::span<const std::uint8_t>;
@@ -392,8 +379,7 @@ TEST_CASE("BcdDevices: truncated and malformed elements are refused with the rea
         CHECK_THROWS_WITH(list_bcd_devices(hive), Contains("11000001 is REG_SZ, not the REG_BINARY of a device"));
     }
     SECTION("a hive that is not a BCD store") {
-        const std::string minimal = fixture_or_skip(dir, "hives/minimal-hive");
-        if (minimal.empty()) return;
+        const std::string minimal = testing::shared_fixture(dir, "hives/minimal-hive");
         Hive hive(minimal, "SYSTEM", false);
         CHECK_THROWS_WITH(list_bcd_devices(hive), Contains("not a BCD store"));
     }

@@ -318,7 +318,7 @@ TEST_CASE("Api: unknown paths are not found", "[controller][api]") {
 
 TEST_CASE("docs/api.md: every example answer has the keys the API answers with", "[controller][api][docs]") {
     const std::map<std::string, json> examples = api_examples();
-    REQUIRE(examples.size() == 13);
+    REQUIRE(examples.size() == 14);
     ApiTestBench bench;
     const ApiResponse enrolled = bench.call("POST", "/api/enrolments", examples.at("enrolment-request").dump());
     CHECK(keys_of(enrolled.body) == keys_of(examples.at("enrolment-response")));
@@ -329,6 +329,19 @@ TEST_CASE("docs/api.md: every example answer has the keys the API answers with",
     REQUIRE(agent == examples.at("job-plan-request")["agent"]);
     const json agents = bench.call("GET", "/api/agents").body;
     CHECK(keys_of(agents) == keys_of(examples.at("agents-response")));
+    const json enrolments = bench.call("GET", "/api/enrolments").body;
+    CHECK(keys_of(enrolments) == keys_of(examples.at("enrolments-response")));
+    REQUIRE(enrolments["enrolments"].size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const json& listed = enrolments["enrolments"][i];
+        const json& example = examples.at("enrolments-response")["enrolments"][i];
+        CHECK(keys_of(listed) == keys_of(example));
+        CHECK(listed["name"] == example["name"]);
+        CHECK(listed["mac"] == example["mac"]);
+        CHECK(listed["armed"] == example["armed"]);
+        CHECK(listed["agent"] == example["agent"]);
+        CHECK(listed["machine_id"].is_null() == example["machine_id"].is_null());
+    }
     CHECK(keys_of(agents["agents"][0]) == keys_of(examples.at("agents-response")["agents"][0]));
 
     // The recovery example names an archive this controller does not have: refused for that,
