@@ -3,6 +3,7 @@
 // target disk, shows the plan, asks, and runs it with a progress screen.
 
 #include "app/Commands.hpp"
+#include "app/ConsoleDisks.hpp"
 #include "app/ConsoleRun.hpp"
 #include "app/ConsoleTerminal.hpp"
 #include "app/LocalRecoveryPlan.hpp"
@@ -25,18 +26,6 @@ namespace {
 
 std::string fit(std::string line) { return line.size() > 79 ? line.substr(0, 76) + "..." : line; }
 
-std::vector<disk::TargetInfo> machine_disks() {
-    std::vector<disk::TargetInfo> disks;
-    for (const std::string& path : disk::list_disks()) {
-        try {
-            disks.push_back(disk::probe_target(path));
-        } catch (const Error&) {
-            // a disk that cannot be read cannot be a target either
-        }
-    }
-    return disks;
-}
-
 /// Backups on mounted media: *.tib up to three folders deep under the search roots.
 std::vector<std::string> archives_under(const std::vector<std::string>& roots) {
     std::vector<std::string> found;
@@ -55,13 +44,15 @@ std::vector<std::string> archives_under(const std::vector<std::string>& roots) {
 void show_machine(ConsoleTerminal& t) {
     std::ostringstream out;
     out << "Dagda Rescue - field console\n\nDisks of this machine:\n";
-    const auto disks = machine_disks();
+    const auto disks = target_choices();
     if (disks.empty()) out << "  (none found)\n";
-    for (const auto& d : disks) out << fit("  " + disk::describe(d)) << "\n";
+    for (std::size_t i = 0; i < disks.size() && i < 8; ++i)
+        out << fit("  " + disk_line(disks[i].target) + (disks[i].held_back.empty() ? "" : "  (" + disks[i].held_back + ")")) << "\n";
+    if (disks.size() > 8) out << "  ... and " << disks.size() - 8 << " more\n";
     out << "\nStorage controllers:\n";
     const auto controllers = inventory::storage_controllers();
     if (controllers.empty()) out << "  (none found)\n";
-    for (std::size_t i = 0; i < controllers.size() && i < 6; ++i)
+    for (std::size_t i = 0; i < controllers.size() && i < 4; ++i)
         out << fit("  " + controllers[i].where + "  " + (controllers[i].ids.empty() ? "" : controllers[i].ids.front())) << "\n";
     out << "\n  r) recover a server from a backup\n  q) quit\n\n";
     t.clear();
@@ -94,9 +85,13 @@ std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string
                         (i + 1 == gens.size() ? "  (full)" : "  (incremental)"));
         names.push_back(gens[i]->name());
     }
+    // Its own page; the newest 16 generations fit with the prompt (an older one is typed by number).
     std::ostringstream out;
-    out << "\nGenerations of " << location << ":\n";
-    for (const auto& line : lines) out << fit("  " + line) << "\n";
+    out << fit("Generations of " + location + ":") << "\n";
+    const std::size_t first = lines.size() > 16 ? lines.size() - 16 : 0;
+    if (first > 0) out << "  ... " << first << " older (type the number)\n";
+    for (std::size_t i = first; i < lines.size(); ++i) out << fit("  " + lines[i]) << "\n";
+    t.clear();
     t.print(out.str());
     const auto answer = t.ask("Generation to recover [" + std::to_string(gens.size()) + "]: ");
     if (!answer) return std::nullopt;
@@ -107,6 +102,29 @@ std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string
     return names[n - 1];
 }
 
+/// The target disk page: the disks that may be overwritten, with size and model, and the ones held
+/// back with the reason. A number picks an offered disk; any other answer is a path (an image file).
+std::optional<std::string> pick_target(ConsoleTerminal& t) {
+    std::vector<DiskChoice> offered, held;
+    for (auto& choice : target_choices()) (choice.held_back.empty() ? offered : held).push_back(std::move(choice));
+    std::ostringstream out;
+    out << "Target disk (everything on it is overwritten):\n";
+    if (offered.empty()) out << "  (no disk can be offered)\n";
+    for (std::size_t i = 0; i < offered.size() && i < 12; ++i) out << fit("  " + std::to_string(i + 1) + ") " + disk_line(offered[i].target)) << "\n";
+    if (!held.empty()) out << "Not offered:\n";
+    for (std::size_t i = 0; i < held.size() && i < 5; ++i) out << fit("  " + held[i].target.path + ": " + held[i].held_back) << "\n";
+    t.clear();
+    t.print(out.str());
+    const auto answer = t.ask("Disk (number, or an image file path; empty to go back): ");
+    if (!answer || answer->empty()) return std::nullopt;
+    if (answer->find_first_not_of("0123456789") == std::string::npos) {
+        const std::size_t n = std::stoul(*answer);
+        if (n >= 1 && n <= offered.size() && n <= 12) return offered[n - 1].target.path;
+        return std::nullopt;
+    }
+    return answer;
+}
+
 void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const std::string& journal_folder) {
     t.clear();
     const auto archive = choose(t, "Backups found on mounted media (or type a path or http:// URL):", archives_under(roots),
@@ -114,11 +132,12 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const st
     if (!archive) return;
     const auto generation = pick_generation(t, *archive);
     if (!generation) return;
-    std::vector<std::string> disks;
-    for (const auto& d : machine_disks()) disks.push_back(d.path);
-    const auto target_path = choose(t, "\nTarget disk (everything on it is overwritten):", disks, "Disk (number, or an image file path): ");
+    const auto target_path = pick_target(t);
     if (!target_path) return;
-    const auto targets = t.ask("Make Windows boot on (empty: this machine's controllers; or names such as virtio-scsi): ");
+    const disk::TargetInfo target = disk::probe_target(*target_path);
+    t.clear();
+    t.print(fit("Target: " + disk_line(target)) + "\n\n");
+    const auto targets = t.ask("Make Windows boot on (empty: this machine; or names such as virtio-scsi): ");
     const auto drivers = t.ask("Folder of out-of-box drivers (empty: none): ");
     nlohmann::json inoculation{{"auto", true}};
     if (targets && !targets->empty()) {
@@ -127,7 +146,7 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const st
         for (std::string word; words >> word;) inoculation["for"].push_back(word);
     }
     if (drivers && !drivers->empty()) inoculation["drivers"] = *drivers;
-    const nlohmann::json plan = local_recovery_plan(*generation, disk::probe_target(*target_path), inoculation);
+    const nlohmann::json plan = local_recovery_plan(*generation, target, inoculation);
     PlanSession session(plan.dump(), "console plan");
     jobs::JobRunner runner(session.registry(), nullptr, nullptr);
     t.clear();
@@ -142,7 +161,7 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const st
     t.print("The plan:\n");
     for (std::size_t i = 0; i < lines.size() && i < 17; ++i) t.print(fit(lines[i]) + "\n");
     if (lines.size() > 17) t.print("  ... " + std::to_string(lines.size() - 17) + " more lines\n");
-    const auto answer = t.ask("Type yes to overwrite " + *target_path + ": ");
+    const auto answer = t.ask("Type yes to overwrite " + target.path + " (" + human_bytes(target.size_bytes) + "): ");
     if (!answer || *answer != "yes") return;
     run_on_console(t, session, journal_folder);
 }

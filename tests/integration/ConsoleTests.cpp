@@ -1,6 +1,7 @@
 // The field console driven through tmux (an 80×24 pseudo-terminal): keys sent, screen read back,
 // a whole recovery completed through it, the result checked with sfdisk and hivexget.
 
+#include "common/LoopDevice.hpp"
 #include "common/RangeServer.hpp"
 #include "common/Run.hpp"
 #include "common/TempDir.hpp"
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 using namespace dagda::testing;
@@ -88,8 +90,10 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     const std::string target = make_image(dir, "target.img", 300ull << 20);
     const std::string drivers = viostor_driver_folder(dir);
 
-    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
-                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    // The reboot offered at the end runs what machine.reboot runs: here a harmless marker.
+    const std::string rebooted = dir.file("rebooted");
+    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " DAGDA_REBOOT_COMMAND=" + sh_quote("touch " + rebooted) + " " +
+                             dagda_command() + " console --search " + sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
     std::string screen = tmux.wait_for("r) recover a server from a backup");
     CHECK_THAT(screen, Catch::Contains("Storage controllers:"));
     tmux.type("r");
@@ -107,6 +111,11 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     // lines, so waiting for those raced the redraw.
     screen = tmux.wait_for("windows.inoculate: set SYSTEM\\ControlSet00");
     CHECK_THAT(screen, Catch::Contains("windows.fixup_boot: "));
+    CHECK_THAT(screen, Catch::Contains("r: reboot   p: power off"));
+    CHECK(!fs::exists(rebooted));
+    tmux.type("r");
+    tmux.wait_for("Reboot requested.");
+    CHECK(fs::exists(rebooted));
     tmux.type("");
     tmux.wait_for("r) recover a server from a backup");
     tmux.type("q");
@@ -147,10 +156,75 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
     answer_recovery_questions(tmux, target, drivers);
     tmux.type("yes");
     tmux.wait_for("image.restore            running", 60);
+    // The restore's speed and the time left at that speed, on the bar's line.
+    const std::string running = tmux.wait_for(" MB/s  ETA ", 60);
+    INFO(running);
+    CHECK(std::regex_search(running, std::regex(R"(\[[#.]{24}\] +[0-9]+%  [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B  [0-9]+\.[0-9] MB/s  ETA [0-9]+:[0-9]{2})")));
     tmux.key("c");
     const std::string screen = tmux.wait_for("Run it again from the menu to resume.", 60);
     CHECK_THAT(screen, Catch::Contains("cancelled"));
     CHECK_THAT(screen, Catch::Contains("disk.apply_layout        done"));
+    tmux.type("");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("q");
+    tmux.wait_for("CONSOLE-EXIT=0");
+}
+
+TEST_CASE("console: the target page offers each disk with its size, never the backup medium or the boot stick",
+          "[console][integration][root][loop]") {
+    TempDir dir;
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("mkfs.ext4") || !have_program("mkfs.vfat")) {
+        WARN("skipped: tmux, mkfs.ext4, mkfs.vfat, the Windows test tools or ../shared/fixtures missing");
+        return;
+    }
+    // The backup medium: an ext4 filesystem made with the archive inside, mounted read-only where
+    // the console looks, as the live image mounts a USB disk.
+    const std::string source = make_windows_disk(dir, "source.img");
+    fs::create_directories(dir.path() / "medium/backups");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("medium/backups/server.tib")) +
+                " --progress none").exit_code == 0);
+    const std::string medium_image = make_image(dir, "medium.img", 64ull << 20);
+    REQUIRE(run("mkfs.ext4 -q -F -d " + sh_quote(dir.file("medium")) + " " + sh_quote(medium_image)).exit_code == 0);
+    LoopDevice medium(medium_image);
+    if (!medium) {
+        WARN("skipped: needs root and a free loop device");
+        return;
+    }
+    const std::string mounted = dir.file("media/usb");
+    fs::create_directories(mounted);
+    const RunResult mount = run("mount -o ro " + sh_quote(medium.path()) + " " + sh_quote(mounted));
+    INFO(mount.err);
+    REQUIRE(mount.exit_code == 0);
+    struct Unmount {
+        std::string where;
+        ~Unmount() { run("umount " + sh_quote(where)); }
+    } unmount{mounted};
+    // The boot stick, known by its label, and the blank disk to recover onto.
+    const std::string stick_image = make_image(dir, "stick.img", 16ull << 20);
+    REQUIRE(run("mkfs.vfat -n DAGDA_RESCUE " + sh_quote(stick_image) + " > /dev/null").exit_code == 0);
+    LoopDevice stick(stick_image);
+    LoopDevice target(make_image(dir, "target.img", 300ull << 20));
+    REQUIRE((stick && target));
+
+    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
+                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    std::string screen = tmux.wait_for("r) recover a server from a backup");
+    CHECK_THAT(screen, Catch::Contains(target.path() + "  300 MiB"));
+    tmux.type("r");
+    tmux.wait_for("Backup (number, path or URL");
+    tmux.type("1");
+    tmux.wait_for("Generation to recover [1]", 60);
+    tmux.type("");
+    screen = tmux.wait_for("Disk (number, or an image file path");
+    // The whole page on the 80x24 screen: its title, the target with its size, the held-back disks
+    // with the reason, the prompt.
+    CHECK_THAT(screen, Catch::Contains("Target disk (everything on it is overwritten):"));
+    CHECK_THAT(screen, Catch::Matches("(.|\n)*\n  [0-9]+\) " + target.path() + "  300 MiB(.|\n)*"));
+    CHECK_THAT(screen, Catch::Contains("Not offered:"));
+    CHECK_THAT(screen, Catch::Contains("  " + medium.path() + ": mounted on " + mounted));
+    CHECK_THAT(screen, Catch::Contains("  " + stick.path() + ": the Dagda boot medium"));
+    CHECK_THAT(screen, !Catch::Contains(") " + medium.path() + " ") && !Catch::Contains(") " + stick.path() + " "));
+    for (std::size_t start = 0, end; (end = screen.find('\n', start)) != std::string::npos; start = end + 1) CHECK(end - start <= 80);
     tmux.type("");
     tmux.wait_for("r) recover a server from a backup");
     tmux.type("q");
