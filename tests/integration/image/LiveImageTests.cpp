@@ -107,6 +107,12 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     INFO(controller.events(job).dump().substr(0, 6000));
     REQUIRE(finished);
     CHECK(qemu.wait() == 0);  // machine.poweroff ended QEMU
+    // Nothing the recovery ran was missing from the image: libparted runs `udevadm settle` when it
+    // tells the kernel about the new partitions, and the shell said "udevadm: not found" before
+    // the image carried it.
+    const std::string serial_log = file_bytes(dir.file("serial-" + path + ".log"));
+    CHECK_THAT(serial_log, !Catch::Contains("not found"));
+    CHECK_THAT(serial_log, Catch::Contains("dagda-init: starting the agent"));  // the agent's output goes to this log
 
     // The disk as Windows will find it: the source's table, NTFS volumes that check clean, and
     // the SYSTEM hive booting the in-box AHCI driver.
