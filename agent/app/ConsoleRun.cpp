@@ -65,7 +65,10 @@ struct JobView {
         using Kind = jobs::JobEvent::Kind;
         if (e.kind == Kind::step_progress) progress = e;
         if (e.step < states.size()) {
-            if (e.kind == Kind::step_started) states[e.step] = "running";
+            if (e.kind == Kind::step_started) {
+                states[e.step] = "running";
+                progress = {};  // the bar is the running step's, not the last one's
+            }
             if (e.kind == Kind::step_skipped) states[e.step] = "done earlier";
             if (e.kind == Kind::step_finished) states[e.step] = "done";
             if (e.kind == Kind::step_failed) states[e.step] = "FAILED";

@@ -156,10 +156,6 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
     answer_recovery_questions(tmux, target, drivers);
     tmux.type("yes");
     tmux.wait_for("image.restore            running", 60);
-    // The restore's speed and the time left at that speed, on the bar's line.
-    const std::string running = tmux.wait_for(" MB/s  ETA ", 60);
-    INFO(running);
-    CHECK(std::regex_search(running, std::regex(R"(\[[#.]{24}\] +[0-9]+%  [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B  [0-9]+\.[0-9] MB/s  ETA [0-9]+:[0-9]{2})")));
     tmux.key("c");
     const std::string screen = tmux.wait_for("Run it again from the menu to resume.", 60);
     CHECK_THAT(screen, Catch::Contains("cancelled"));
@@ -173,8 +169,8 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
 TEST_CASE("console: the target page offers each disk with its size, never the backup medium or the boot stick",
           "[console][integration][root][loop]") {
     TempDir dir;
-    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("mkfs.ext4") || !have_program("mkfs.vfat")) {
-        WARN("skipped: tmux, mkfs.ext4, mkfs.vfat, the Windows test tools or ../shared/fixtures missing");
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("mkfs.ext4") || !have_program("xorriso")) {
+        WARN("skipped: tmux, mkfs.ext4, xorriso, the Windows test tools or ../shared/fixtures missing");
         return;
     }
     // The backup medium: an ext4 filesystem made with the archive inside, mounted read-only where
@@ -200,8 +196,9 @@ TEST_CASE("console: the target page offers each disk with its size, never the ba
         ~Unmount() { run("umount " + sh_quote(where)); }
     } unmount{mounted};
     // The boot stick, known by its label, and the blank disk to recover onto.
-    const std::string stick_image = make_image(dir, "stick.img", 16ull << 20);
-    REQUIRE(run("mkfs.vfat -n DAGDA_RESCUE " + sh_quote(stick_image) + " > /dev/null").exit_code == 0);
+    const std::string stick_image = dir.file("stick.img");
+    fs::create_directories(dir.path() / "stick");
+    REQUIRE(run("xorriso -as mkisofs -quiet -V DAGDA_RESCUE -o " + sh_quote(stick_image) + " " + sh_quote(dir.file("stick")) + " 2>/dev/null").exit_code == 0);
     LoopDevice stick(stick_image);
     LoopDevice target(make_image(dir, "target.img", 300ull << 20));
     REQUIRE((stick && target));
@@ -219,7 +216,7 @@ TEST_CASE("console: the target page offers each disk with its size, never the ba
     // The whole page on the 80x24 screen: its title, the target with its size, the held-back disks
     // with the reason, the prompt.
     CHECK_THAT(screen, Catch::Contains("Target disk (everything on it is overwritten):"));
-    CHECK_THAT(screen, Catch::Matches("(.|\n)*\n  [0-9]+\) " + target.path() + "  300 MiB(.|\n)*"));
+    CHECK(std::regex_search(screen, std::regex("\n  [0-9]+\\) " + target.path() + "  300 MiB")));
     CHECK_THAT(screen, Catch::Contains("Not offered:"));
     CHECK_THAT(screen, Catch::Contains("  " + medium.path() + ": mounted on " + mounted));
     CHECK_THAT(screen, Catch::Contains("  " + stick.path() + ": the Dagda boot medium"));
@@ -230,3 +227,4 @@ TEST_CASE("console: the target page offers each disk with its size, never the ba
     tmux.type("q");
     tmux.wait_for("CONSOLE-EXIT=0");
 }
+
