@@ -88,7 +88,7 @@ gconv=/usr/lib/x86_64-linux-gnu/gconv
 for converter in $(sed 's/#.*//' "$here/gconv.list"); do install -m 0644 -D "$gconv/$converter" "$rootfs$gconv/$converter"; done
 install -m 0755 "$root/initramfs/init" "$rootfs/init"
 install -m 0755 "$root/initramfs/udhcpc.script" "$rootfs/etc/udhcpc.script"
-install -m 0755 "$root/initramfs/console-loop" "$root/initramfs/poweroff" "$root/initramfs/reboot" "$rootfs/usr/lib/dagda/"
+install -m 0755 "$root/initramfs/console-loop" "$root/initramfs/poweroff" "$root/initramfs/reboot" "$root/initramfs/mount-media" "$rootfs/usr/lib/dagda/"
 git -C "$root" describe --always --dirty 2>/dev/null > "$rootfs/etc/dagda-version" || echo unknown > "$rootfs/etc/dagda-version"
 # DAGDA_IMAGE_CA: a controller's CA built into the image, for dagda.ca=/etc/dagda/ca.pem (agents then
 # trust any certificate that CA issues for the controller's name, instead of one pinned certificate).

@@ -4,11 +4,13 @@
 
 #include "app/Commands.hpp"
 #include "app/ConsoleDisks.hpp"
+#include "app/ConsoleMedia.hpp"
 #include "app/ConsoleRun.hpp"
 #include "app/ConsoleTerminal.hpp"
 #include "app/LocalRecoveryPlan.hpp"
 #include "app/PlanSession.hpp"
 #include "core/Error.hpp"
+#include "core/Subprocess.hpp"
 #include "core/Units.hpp"
 #include "disk/DiskReport.hpp"
 #include "image/ArchiveChain.hpp"
@@ -26,53 +28,32 @@ namespace {
 
 std::string fit(std::string line) { return line.size() > 79 ? line.substr(0, 76) + "..." : line; }
 
-/// Backups on mounted media: *.tib up to three folders deep under the search roots.
-std::vector<std::string> archives_under(const std::vector<std::string>& roots) {
-    std::vector<std::string> found;
-    for (const std::string& root : roots) {
-        std::error_code error;
-        for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error), end; it != end && found.size() < 9;
-             it.increment(error)) {
-            if (error) break;
-            if (it.depth() > 3) it.disable_recursion_pending();
-            if (it->is_regular_file(error) && it->path().extension() == ".tib") found.push_back(it->path().string());
-        }
-    }
-    return found;
+/// "/media, /mnt, /run/media"
+std::string joined(const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& word : words) text += (text.empty() ? "" : ", ") + word;
+    return text;
 }
 
-void show_machine(ConsoleTerminal& t) {
+void show_machine(ConsoleTerminal& t, const std::vector<std::string>& roots) {
     std::ostringstream out;
     out << "Dagda Rescue - field console\n\nDisks of this machine:\n";
     const auto disks = target_choices();
     if (disks.empty()) out << "  (none found)\n";
-    for (std::size_t i = 0; i < disks.size() && i < 8; ++i)
+    for (std::size_t i = 0; i < disks.size() && i < 6; ++i)
         out << fit("  " + disk_line(disks[i].target) + (disks[i].held_back.empty() ? "" : "  (" + disks[i].held_back + ")")) << "\n";
-    if (disks.size() > 8) out << "  ... and " << disks.size() - 8 << " more\n";
+    if (disks.size() > 6) out << "  ... and " << disks.size() - 6 << " more\n";
     out << "\nStorage controllers:\n";
     const auto controllers = inventory::storage_controllers();
     if (controllers.empty()) out << "  (none found)\n";
-    for (std::size_t i = 0; i < controllers.size() && i < 4; ++i)
+    for (std::size_t i = 0; i < controllers.size() && i < 3; ++i)
         out << fit("  " + controllers[i].where + "  " + (controllers[i].ids.empty() ? "" : controllers[i].ids.front())) << "\n";
-    out << "\n  r) recover a server from a backup\n  q) quit\n\n";
+    const auto archives = archives_under(roots, 9);
+    out << "\n" << fit("Backups (looked in " + joined(roots) + "): " + (archives.empty() ? "none" : std::to_string(archives.size()) + (archives.size() == 9 ? " or more" : ""))) << "\n";
+    if (!archives.empty()) out << fit("  " + archives.front() + (archives.size() > 1 ? "  ..." : "")) << "\n";
+    out << "\n  r) recover a server from a backup\n  q) quit\n";
     t.clear();
     t.print(out.str());
-}
-
-/// A numbered choice, a typed value, or nullopt to go back.
-std::optional<std::string> choose(ConsoleTerminal& t, const std::string& title, const std::vector<std::string>& options,
-                                  const std::string& prompt) {
-    std::ostringstream out;
-    out << title << "\n";
-    for (std::size_t i = 0; i < options.size(); ++i) out << fit("  " + std::to_string(i + 1) + ") " + options[i]) << "\n";
-    t.print(out.str());
-    const auto answer = t.ask(prompt);
-    if (!answer || answer->empty()) return std::nullopt;
-    if (answer->find_first_not_of("0123456789") == std::string::npos) {
-        const std::size_t n = std::stoul(*answer);
-        if (n >= 1 && n <= options.size()) return options[n - 1];
-    }
-    return answer;
 }
 
 std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string& location) {
@@ -125,10 +106,55 @@ std::optional<std::string> pick_target(ConsoleTerminal& t) {
     return answer;
 }
 
-void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const std::string& journal_folder) {
-    t.clear();
-    const auto archive = choose(t, "Backups found on mounted media (or type a path or http:// URL):", archives_under(roots),
-                                "Backup (number, path or URL; empty to go back): ");
+/// Where backups are looked for and how more media are mounted there.
+struct Media {
+    std::vector<std::string> roots;
+    std::string mount_command;  ///< the live image's mount-media; empty: none
+};
+
+/// The backups page: the archives found (and where the console looked), or a typed path or URL;
+/// m mounts the USB and disk media again, s mounts an SMB or NFS share.
+std::optional<std::string> pick_archive(ConsoleTerminal& t, const Media& media) {
+    while (true) {
+        t.clear();
+        std::string title = "Backups (looked in " + joined(media.roots) + "):";
+        const auto found = archives_under(media.roots, 9);
+        if (found.empty()) title += "\n  (none found)";
+        t.print(fit(title) + "\n");
+        for (std::size_t i = 0; i < found.size(); ++i) t.print(fit("  " + std::to_string(i + 1) + ") " + found[i]) + "\n");
+        t.print(std::string(media.mount_command.empty() ? "" : "  m) look again for USB disks and disks\n") + "  s) mount an SMB or NFS share\n");
+        const auto typed = t.ask("Backup (number, path or URL, or a letter; empty to go back): ");
+        if (!typed || typed->empty()) return std::nullopt;
+        if (typed->find_first_not_of("0123456789") == std::string::npos) {
+            const std::size_t n = std::stoul(*typed);
+            if (n >= 1 && n <= found.size()) return found[n - 1];
+            continue;
+        }
+        if (*typed == "m" && !media.mount_command.empty()) {
+            const ProgramResult mounted = run_program({media.mount_command});
+            t.print(mounted.out + mounted.err);
+            t.ask("Press Enter ");
+            continue;
+        }
+        if (*typed == "s") {
+            const auto share = t.ask("Share (//server/share for SMB, server:/path for NFS): ");
+            if (!share || share->empty()) continue;
+            std::string user, password;
+            if (share->rfind("//", 0) == 0) {
+                user = t.ask("User (empty: guest): ").value_or("");
+                if (!user.empty()) password = t.ask_hidden("Password: ").value_or("");
+            }
+            const ShareMount mount = share_mount(*share, user, password, media.roots.front());
+            t.print("Mounting " + mount.source + " on " + mount.mount_point + " ...\n");
+            mount_share(mount);
+            continue;
+        }
+        return typed;
+    }
+}
+
+void recover(ConsoleTerminal& t, const Media& media, const std::string& journal_folder) {
+    const auto archive = pick_archive(t, media);
     if (!archive) return;
     const auto generation = pick_generation(t, *archive);
     if (!generation) return;
@@ -172,20 +198,24 @@ int run_console(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("search", po::value<std::vector<std::string>>()->composing(),
                           "where to look for backups (default: /media, /mnt, /run/media)")(
+        "media-command", po::value<std::string>()->default_value(""),
+        "a program that mounts USB and disk media with backups under the first search folder; the backups page "
+        "offers to run it again (the live image: /usr/lib/dagda/mount-media)")(
         "journal-dir", po::value<std::string>()->default_value(""),
         "where job journals go: a USB stick lets a job resume after a reboot (default: $DAGDA_RUN_DIR or /run/dagda)");
     const auto vm = parse_args(args, {"console"}, options, {});
     if (!vm) return 0;
     const std::vector<std::string> roots =
         vm->count("search") ? (*vm)["search"].as<std::vector<std::string>>() : std::vector<std::string>{"/media", "/mnt", "/run/media"};
+    const Media media{roots, (*vm)["media-command"].as<std::string>()};
     ConsoleTerminal t;
     while (true) {
-        show_machine(t);
+        show_machine(t, roots);
         const auto answer = t.ask("Choice: ");
         if (!answer || *answer == "q") return 0;
         if (*answer != "r") continue;
         try {
-            recover(t, roots, (*vm)["journal-dir"].as<std::string>());
+            recover(t, media, (*vm)["journal-dir"].as<std::string>());
         } catch (const std::exception& e) {  // a wrong path or a refused disk: say it, stay in the console
             t.print("\n" + fit(std::string("Error: ") + e.what()) + "\n");
             t.ask("Press Enter ");

@@ -228,3 +228,57 @@ TEST_CASE("console: the target page offers each disk with its size, never the ba
     tmux.wait_for("CONSOLE-EXIT=0");
 }
 
+TEST_CASE("mount-media: a filesystem holding backups stays mounted read-only, one without is let go", "[console][integration][root][loop]") {
+    TempDir dir;
+    if (!have_program("mkfs.ext4") || !have_program("blkid")) {
+        WARN("skipped: mkfs.ext4 or blkid missing");
+        return;
+    }
+    // Two ext4 disks made with their files inside: one holds an archive three folders down, the
+    // other (a recovery target's old data) none.
+    fs::create_directories(dir.path() / "with/backups/srv01/2026");
+    std::ofstream(dir.file("with/backups/srv01/2026/server.tib")) << "TIB archive stand-in: mount-media looks at names only";
+    fs::create_directories(dir.path() / "without/data");
+    std::ofstream(dir.file("without/data/readme.txt")) << "no backups here";
+    for (const std::string name : {"with", "without"}) {
+        make_image(dir, name + ".img", 32ull << 20);
+        REQUIRE(run("mkfs.ext4 -q -F -d " + sh_quote(dir.file(name)) + " " + sh_quote(dir.file(name + ".img"))).exit_code == 0);
+    }
+    LoopDevice with(dir.file("with.img")), without(dir.file("without.img"));
+    if (!with || !without) {
+        WARN("skipped: needs root and two free loop devices");
+        return;
+    }
+    const std::string media = dir.file("media");
+    const std::string kept = media + "/" + with.path().substr(5), let_go = media + "/" + without.path().substr(5);
+    struct Unmount {
+        std::string where;
+        ~Unmount() { run("umount " + sh_quote(where) + " 2>/dev/null"); }
+    } unmount{kept};
+    const RunResult result = run("DAGDA_MEDIA_ROOT=" + sh_quote(media) + " " + std::string(DAGDA_SOURCE_DIR) + "/initramfs/mount-media " +
+                                 sh_quote(with.path()) + " " + sh_quote(without.path()));
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == kept + " " + with.path() + " ext4 1 archives\n");
+    const std::string mounts = file_bytes("/proc/mounts");
+    CHECK_THAT(mounts, Catch::Contains(with.path() + " " + kept + " ext4 ro,"));
+    CHECK_THAT(mounts, !Catch::Contains(without.path() + " "));
+    CHECK(!fs::exists(let_go));
+    CHECK(fs::exists(kept + "/backups/srv01/2026/server.tib"));
+    // The console's backup page lists it, saying where it looked.
+    const Tmux tmux(dir, dagda_command() + " console --search " + sh_quote(media) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    std::string screen = tmux.wait_for("r) recover a server from a backup");
+    CHECK_THAT(screen, Catch::Contains("Backups (looked in " + media + "): 1"));
+    tmux.type("r");
+    screen = tmux.wait_for("Backup (number, path or URL");
+    CHECK_THAT(screen, Catch::Contains("1) " + kept + "/backups/srv01/2026/server.tib"));
+    CHECK_THAT(screen, Catch::Contains("s) mount an SMB or NFS share"));
+    tmux.type("s");
+    tmux.wait_for("Share (//server/share for SMB, server:/path for NFS)");
+    tmux.type("server/share");  // neither form: said, and the console stays
+    tmux.wait_for("Error: a share is //server/share (SMB) or server:/path (NFS), not server/share");
+    tmux.type("");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("q");
+    tmux.wait_for("CONSOLE-EXIT=0");
+}

@@ -133,29 +133,46 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     CHECK(start == "0\n");
 }
 
-TEST_CASE("live image: a card the controller does not know boots the field console over PXE when the controller offers it",
+TEST_CASE("live image: a card the controller does not know boots the field console over PXE when the controller offers it, "
+          "which finds the backups on a USB disk",
           "[image][integration][qemu]") {
     TempDir dir;
-    if (!live_image_present() || !controller_tools_present()) {
-        WARN("skipped: qemu-system-x86, the live image (scripts/build-image) or curl missing");
+    if (!live_image_present() || !controller_tools_present() || !have_program("mkfs.vfat") || !have_program("mcopy")) {
+        WARN("skipped: qemu-system-x86, the live image (scripts/build-image), curl, mkfs.vfat or mtools missing");
         return;
     }
     const std::string disk = make_image(dir, "target.img", 256ull << 20);
+    // The backup medium: a USB disk with an MBR and one FAT partition holding an archive, made
+    // without mounting (mtools); the image mounts it by itself.
+    const std::string medium = make_image(dir, "usb-disk.img", 64ull << 20);
+    REQUIRE(run("echo 'start=2048, type=c' | sfdisk -q " + sh_quote(medium)).exit_code == 0);
+    REQUIRE(run("mkfs.vfat -n BACKUPS --offset=2048 " + sh_quote(medium) + " 64512 > /dev/null").exit_code == 0);
+    const std::string archive = make_image(dir, "server.tib", 4096);  // the console lists archives by name
+    REQUIRE(run("mmd -i " + sh_quote(medium + "@@1M") + " ::backups && mcopy -i " + sh_quote(medium + "@@1M") + " " + sh_quote(archive) +
+                " ::backups/server.tib").exit_code == 0);
     ControllerProcess controller(dir, dir.file("controller"), 0, "",
                                  {"--name", "IP:10.0.2.2", "--public-host", "10.0.2.2", "--boot-port", "0", "--boot-files", image_dir() + "/pxe",
                                   "--boot-unknown", "console"});
     const std::string serial = dir.file("serial-console.log");
     ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", "pxe-http", disk, controller.boot_script_url(), serial},
-                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(), "DAGDA_BOOT_MAC=52:54:00:da:9d:02"},
+                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(), "DAGDA_BOOT_MAC=52:54:00:da:9d:02",
+                       "DAGDA_BOOT_MEDIA=" + medium},
                       dir.file("qemu-console.log"));
-    // The console's first screen on the serial port, listing the machine's disk.
+    // The console's first screen on the serial port, listing the machine's disk and the backup.
     const auto serial_text = [&] { return fs::exists(serial) ? file_bytes(serial) : std::string(); };  // QEMU makes it
     const bool shown = eventually([&] {
         const std::string screen = serial_text();
-        return screen.find("Dagda Rescue - field console") != std::string::npos && screen.find("/dev/sda") != std::string::npos;
+        return screen.find("Dagda Rescue - field console") != std::string::npos && screen.find("/dev/sda") != std::string::npos &&
+               screen.find("r) recover a server from a backup") != std::string::npos;
     }, 180);
     INFO(serial_text());
     CHECK(shown);
     CHECK_THAT(controller.log(), Catch::Contains("(52:54:00:da:9d:02): the console, no enrolment names this card"));
     CHECK_THAT(serial_text(), Catch::Contains("mode console"));
+    // /init mounted the USB disk's FAT partition, and the console found the archive on it.
+    CHECK_THAT(serial_text(), Catch::Contains("1 archives") && Catch::Contains("(vfat) on /media/sd"));
+    CHECK_THAT(serial_text(), Catch::Contains("Backups (looked in /media, /mnt, /run/media): 1"));
+    CHECK_THAT(serial_text(), Catch::Contains("1/backups/server.tib"));
+    // The target disk is the AHCI one; the USB disk is held back as mounted.
+    CHECK_THAT(serial_text(), Catch::Contains("256 MiB") && Catch::Contains("(mounted on /media/sd"));
 }
