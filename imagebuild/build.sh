@@ -15,9 +15,9 @@
 # inputs give the same files (scripts/build-image --check builds twice and compares).
 #
 # Inputs fetched with `apt-get download` into WORK/debs (kept as a cache): the kernel
-# (linux-image-amd64's current ABI), shim-signed and grub-efi-amd64-signed (Secure Boot chain).
-# They are unpacked with dpkg-deb, never installed: their maintainer scripts would touch the
-# build host's /boot and ESP.
+# (linux-image-amd64's current ABI), shim-signed and grub-efi-amd64-signed (Secure Boot chain), and
+# udev for its udevadm. They are unpacked with dpkg-deb, never installed: their maintainer scripts
+# would touch the build host's /boot and ESP (and start udevd).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -49,10 +49,11 @@ unpack() {  # unpack PACKAGE DIR
     rm -rf "$2"; mkdir -p "$2"
     dpkg-deb -x "$(fetch "$1")" "$2"
 }
-say "kernel $kernel_package, shim-signed, grub-efi-amd64-signed"
+say "kernel $kernel_package, shim-signed, grub-efi-amd64-signed, udev"
 unpack "$kernel_package" "$WORK/kernel"
 unpack shim-signed "$WORK/shim"
 unpack grub-efi-amd64-signed "$WORK/grub"
+unpack udev "$WORK/udev"
 kver=$(ls "$WORK/kernel/lib/modules")
 depmod -b "$WORK/kernel" "$kver"
 
@@ -65,6 +66,20 @@ cp /bin/busybox "$rootfs/bin/busybox"
 for tool in $(cat "$here/programs.list" | sed 's/#.*//'); do
     "$root/imagebuild/copy-program.sh" "$rootfs" "$(command -v "$tool")" "/usr/bin/$tool"
 done
+# Debian's libparted runs `udevadm settle` (through sh) around every partition table re-read
+# outside a chroot; without the program each disk.apply_layout printed "udevadm: not found". With
+# no udevd in the image (devtmpfs makes the nodes), udevadm settle finds no queue and returns at once.
+"$root/imagebuild/copy-program.sh" "$rootfs" "$WORK/udev/bin/udevadm" /usr/bin/udevadm
+# Every program must find all its libraries in the image: the image's loader resolves each one
+# (a library it had to take from the build host would show a path outside the rootfs).
+for program in /usr/bin/dagda /usr/bin/udevadm $(sed 's/#.*//' "$here/programs.list" | awk 'NF {print "/usr/bin/" $1}'); do
+    resolved=$("$rootfs/lib64/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$rootfs/lib/x86_64-linux-gnu:$rootfs/usr/lib/x86_64-linux-gnu" \
+                   --list "$rootfs$program") || die "$program: the image's loader cannot load it"
+    outside=$(awk '/=>/ {print $3}' <<<"$resolved" | grep -v "^$rootfs/" || true)
+    [ -z "$outside" ] || die "$program: libraries missing from the image: $outside"
+done
+"$rootfs/lib64/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$rootfs/lib/x86_64-linux-gnu" "$rootfs/usr/bin/udevadm" --version >/dev/null ||
+    die "udevadm does not start with the image's libraries"
 install -m 0644 -D /usr/lib/syslinux/mbr/mbr.bin "$rootfs/usr/lib/syslinux/mbr/mbr.bin"  # disk apply's generic MBR
 # iconv's converters are loaded at run time, so ldd does not list them: hivex recodes key and
 # value names between UTF-16LE and UTF-8 through iconv, and mtools uses DOS code pages. Without
@@ -73,7 +88,7 @@ gconv=/usr/lib/x86_64-linux-gnu/gconv
 for converter in $(sed 's/#.*//' "$here/gconv.list"); do install -m 0644 -D "$gconv/$converter" "$rootfs$gconv/$converter"; done
 install -m 0755 "$root/initramfs/init" "$rootfs/init"
 install -m 0755 "$root/initramfs/udhcpc.script" "$rootfs/etc/udhcpc.script"
-install -m 0755 "$root/initramfs/console-loop" "$root/initramfs/poweroff" "$root/initramfs/reboot" "$rootfs/usr/lib/dagda/"
+install -m 0755 "$root/initramfs/console-loop" "$root/initramfs/poweroff" "$root/initramfs/reboot" "$root/initramfs/mount-media" "$rootfs/usr/lib/dagda/"
 git -C "$root" describe --always --dirty 2>/dev/null > "$rootfs/etc/dagda-version" || echo unknown > "$rootfs/etc/dagda-version"
 # DAGDA_IMAGE_CA: a controller's CA built into the image, for dagda.ca=/etc/dagda/ca.pem (agents then
 # trust any certificate that CA issues for the controller's name, instead of one pinned certificate).

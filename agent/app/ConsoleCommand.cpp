@@ -3,11 +3,14 @@
 // target disk, shows the plan, asks, and runs it with a progress screen.
 
 #include "app/Commands.hpp"
+#include "app/ConsoleDisks.hpp"
+#include "app/ConsoleMedia.hpp"
 #include "app/ConsoleRun.hpp"
 #include "app/ConsoleTerminal.hpp"
 #include "app/LocalRecoveryPlan.hpp"
 #include "app/PlanSession.hpp"
 #include "core/Error.hpp"
+#include "core/Subprocess.hpp"
 #include "core/Units.hpp"
 #include "disk/DiskReport.hpp"
 #include "image/ArchiveChain.hpp"
@@ -25,63 +28,32 @@ namespace {
 
 std::string fit(std::string line) { return line.size() > 79 ? line.substr(0, 76) + "..." : line; }
 
-std::vector<disk::TargetInfo> machine_disks() {
-    std::vector<disk::TargetInfo> disks;
-    for (const std::string& path : disk::list_disks()) {
-        try {
-            disks.push_back(disk::probe_target(path));
-        } catch (const Error&) {
-            // a disk that cannot be read cannot be a target either
-        }
-    }
-    return disks;
+/// "/media, /mnt, /run/media"
+std::string joined(const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& word : words) text += (text.empty() ? "" : ", ") + word;
+    return text;
 }
 
-/// Backups on mounted media: *.tib up to three folders deep under the search roots.
-std::vector<std::string> archives_under(const std::vector<std::string>& roots) {
-    std::vector<std::string> found;
-    for (const std::string& root : roots) {
-        std::error_code error;
-        for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error), end; it != end && found.size() < 9;
-             it.increment(error)) {
-            if (error) break;
-            if (it.depth() > 3) it.disable_recursion_pending();
-            if (it->is_regular_file(error) && it->path().extension() == ".tib") found.push_back(it->path().string());
-        }
-    }
-    return found;
-}
-
-void show_machine(ConsoleTerminal& t) {
+void show_machine(ConsoleTerminal& t, const std::vector<std::string>& roots) {
     std::ostringstream out;
     out << "Dagda Rescue - field console\n\nDisks of this machine:\n";
-    const auto disks = machine_disks();
+    const auto disks = target_choices();
     if (disks.empty()) out << "  (none found)\n";
-    for (const auto& d : disks) out << fit("  " + disk::describe(d)) << "\n";
+    for (std::size_t i = 0; i < disks.size() && i < 6; ++i)
+        out << fit("  " + disk_line(disks[i].target) + (disks[i].held_back.empty() ? "" : "  (" + disks[i].held_back + ")")) << "\n";
+    if (disks.size() > 6) out << "  ... and " << disks.size() - 6 << " more\n";
     out << "\nStorage controllers:\n";
     const auto controllers = inventory::storage_controllers();
     if (controllers.empty()) out << "  (none found)\n";
-    for (std::size_t i = 0; i < controllers.size() && i < 6; ++i)
+    for (std::size_t i = 0; i < controllers.size() && i < 3; ++i)
         out << fit("  " + controllers[i].where + "  " + (controllers[i].ids.empty() ? "" : controllers[i].ids.front())) << "\n";
-    out << "\n  r) recover a server from a backup\n  q) quit\n\n";
+    const auto archives = archives_under(roots, 9);
+    out << "\n" << fit("Backups (looked in " + joined(roots) + "): " + (archives.empty() ? "none" : std::to_string(archives.size()) + (archives.size() == 9 ? " or more" : ""))) << "\n";
+    if (!archives.empty()) out << fit("  " + archives.front() + (archives.size() > 1 ? "  ..." : "")) << "\n";
+    out << "\n  r) recover a server from a backup\n  q) quit\n";
     t.clear();
     t.print(out.str());
-}
-
-/// A numbered choice, a typed value, or nullopt to go back.
-std::optional<std::string> choose(ConsoleTerminal& t, const std::string& title, const std::vector<std::string>& options,
-                                  const std::string& prompt) {
-    std::ostringstream out;
-    out << title << "\n";
-    for (std::size_t i = 0; i < options.size(); ++i) out << fit("  " + std::to_string(i + 1) + ") " + options[i]) << "\n";
-    t.print(out.str());
-    const auto answer = t.ask(prompt);
-    if (!answer || answer->empty()) return std::nullopt;
-    if (answer->find_first_not_of("0123456789") == std::string::npos) {
-        const std::size_t n = std::stoul(*answer);
-        if (n >= 1 && n <= options.size()) return options[n - 1];
-    }
-    return answer;
 }
 
 std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string& location) {
@@ -94,9 +66,13 @@ std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string
                         (i + 1 == gens.size() ? "  (full)" : "  (incremental)"));
         names.push_back(gens[i]->name());
     }
+    // Its own page; the newest 16 generations fit with the prompt (an older one is typed by number).
     std::ostringstream out;
-    out << "\nGenerations of " << location << ":\n";
-    for (const auto& line : lines) out << fit("  " + line) << "\n";
+    out << fit("Generations of " + location + ":") << "\n";
+    const std::size_t first = lines.size() > 16 ? lines.size() - 16 : 0;
+    if (first > 0) out << "  ... " << first << " older (type the number)\n";
+    for (std::size_t i = first; i < lines.size(); ++i) out << fit("  " + lines[i]) << "\n";
+    t.clear();
     t.print(out.str());
     const auto answer = t.ask("Generation to recover [" + std::to_string(gens.size()) + "]: ");
     if (!answer) return std::nullopt;
@@ -107,18 +83,87 @@ std::optional<std::string> pick_generation(ConsoleTerminal& t, const std::string
     return names[n - 1];
 }
 
-void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const std::string& journal_folder) {
+/// The target disk page: the disks that may be overwritten, with size and model, and the ones held
+/// back with the reason. A number picks an offered disk; any other answer is a path (an image file).
+std::optional<std::string> pick_target(ConsoleTerminal& t) {
+    std::vector<DiskChoice> offered, held;
+    for (auto& choice : target_choices()) (choice.held_back.empty() ? offered : held).push_back(std::move(choice));
+    std::ostringstream out;
+    out << "Target disk (everything on it is overwritten):\n";
+    if (offered.empty()) out << "  (no disk can be offered)\n";
+    for (std::size_t i = 0; i < offered.size() && i < 12; ++i) out << fit("  " + std::to_string(i + 1) + ") " + disk_line(offered[i].target)) << "\n";
+    if (!held.empty()) out << "Not offered:\n";
+    for (std::size_t i = 0; i < held.size() && i < 5; ++i) out << fit("  " + held[i].target.path + ": " + held[i].held_back) << "\n";
     t.clear();
-    const auto archive = choose(t, "Backups found on mounted media (or type a path or http:// URL):", archives_under(roots),
-                                "Backup (number, path or URL; empty to go back): ");
+    t.print(out.str());
+    const auto answer = t.ask("Disk (number, or an image file path; empty to go back): ");
+    if (!answer || answer->empty()) return std::nullopt;
+    if (answer->find_first_not_of("0123456789") == std::string::npos) {
+        const std::size_t n = std::stoul(*answer);
+        if (n >= 1 && n <= offered.size() && n <= 12) return offered[n - 1].target.path;
+        return std::nullopt;
+    }
+    return answer;
+}
+
+/// Where backups are looked for and how more media are mounted there.
+struct Media {
+    std::vector<std::string> roots;
+    std::string mount_command;  ///< the live image's mount-media; empty: none
+};
+
+/// The backups page: the archives found (and where the console looked), or a typed path or URL;
+/// m mounts the USB and disk media again, s mounts an SMB or NFS share.
+std::optional<std::string> pick_archive(ConsoleTerminal& t, const Media& media) {
+    while (true) {
+        t.clear();
+        std::string title = "Backups (looked in " + joined(media.roots) + "):";
+        const auto found = archives_under(media.roots, 9);
+        if (found.empty()) title += "\n  (none found)";
+        t.print(fit(title) + "\n");
+        for (std::size_t i = 0; i < found.size(); ++i) t.print(fit("  " + std::to_string(i + 1) + ") " + found[i]) + "\n");
+        t.print(std::string(media.mount_command.empty() ? "" : "  m) look again for USB disks and disks\n") + "  s) mount an SMB or NFS share\n");
+        const auto typed = t.ask("Backup (number, path or URL, or a letter; empty to go back): ");
+        if (!typed || typed->empty()) return std::nullopt;
+        if (typed->find_first_not_of("0123456789") == std::string::npos) {
+            const std::size_t n = std::stoul(*typed);
+            if (n >= 1 && n <= found.size()) return found[n - 1];
+            continue;
+        }
+        if (*typed == "m" && !media.mount_command.empty()) {
+            const ProgramResult mounted = run_program({media.mount_command});
+            t.print(mounted.out + mounted.err);
+            t.ask("Press Enter ");
+            continue;
+        }
+        if (*typed == "s") {
+            const auto share = t.ask("Share (//server/share for SMB, server:/path for NFS): ");
+            if (!share || share->empty()) continue;
+            std::string user, password;
+            if (share->rfind("//", 0) == 0) {
+                user = t.ask("User (empty: guest): ").value_or("");
+                if (!user.empty()) password = t.ask_hidden("Password: ").value_or("");
+            }
+            const ShareMount mount = share_mount(*share, user, password, media.roots.front());
+            t.print("Mounting " + mount.source + " on " + mount.mount_point + " ...\n");
+            mount_share(mount);
+            continue;
+        }
+        return typed;
+    }
+}
+
+void recover(ConsoleTerminal& t, const Media& media, const std::string& journal_folder) {
+    const auto archive = pick_archive(t, media);
     if (!archive) return;
     const auto generation = pick_generation(t, *archive);
     if (!generation) return;
-    std::vector<std::string> disks;
-    for (const auto& d : machine_disks()) disks.push_back(d.path);
-    const auto target_path = choose(t, "\nTarget disk (everything on it is overwritten):", disks, "Disk (number, or an image file path): ");
+    const auto target_path = pick_target(t);
     if (!target_path) return;
-    const auto targets = t.ask("Make Windows boot on (empty: this machine's controllers; or names such as virtio-scsi): ");
+    const disk::TargetInfo target = disk::probe_target(*target_path);
+    t.clear();
+    t.print(fit("Target: " + disk_line(target)) + "\n\n");
+    const auto targets = t.ask("Make Windows boot on (empty: this machine; or names such as virtio-scsi): ");
     const auto drivers = t.ask("Folder of out-of-box drivers (empty: none): ");
     nlohmann::json inoculation{{"auto", true}};
     if (targets && !targets->empty()) {
@@ -127,7 +172,7 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const st
         for (std::string word; words >> word;) inoculation["for"].push_back(word);
     }
     if (drivers && !drivers->empty()) inoculation["drivers"] = *drivers;
-    const nlohmann::json plan = local_recovery_plan(*generation, disk::probe_target(*target_path), inoculation);
+    const nlohmann::json plan = local_recovery_plan(*generation, target, inoculation);
     PlanSession session(plan.dump(), "console plan");
     jobs::JobRunner runner(session.registry(), nullptr, nullptr);
     t.clear();
@@ -142,7 +187,7 @@ void recover(ConsoleTerminal& t, const std::vector<std::string>& roots, const st
     t.print("The plan:\n");
     for (std::size_t i = 0; i < lines.size() && i < 17; ++i) t.print(fit(lines[i]) + "\n");
     if (lines.size() > 17) t.print("  ... " + std::to_string(lines.size() - 17) + " more lines\n");
-    const auto answer = t.ask("Type yes to overwrite " + *target_path + ": ");
+    const auto answer = t.ask("Type yes to overwrite " + target.path + " (" + human_bytes(target.size_bytes) + "): ");
     if (!answer || *answer != "yes") return;
     run_on_console(t, session, journal_folder);
 }
@@ -153,20 +198,24 @@ int run_console(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("search", po::value<std::vector<std::string>>()->composing(),
                           "where to look for backups (default: /media, /mnt, /run/media)")(
+        "media-command", po::value<std::string>()->default_value(""),
+        "a program that mounts USB and disk media with backups under the first search folder; the backups page "
+        "offers to run it again (the live image: /usr/lib/dagda/mount-media)")(
         "journal-dir", po::value<std::string>()->default_value(""),
         "where job journals go: a USB stick lets a job resume after a reboot (default: $DAGDA_RUN_DIR or /run/dagda)");
     const auto vm = parse_args(args, {"console"}, options, {});
     if (!vm) return 0;
     const std::vector<std::string> roots =
         vm->count("search") ? (*vm)["search"].as<std::vector<std::string>>() : std::vector<std::string>{"/media", "/mnt", "/run/media"};
+    const Media media{roots, (*vm)["media-command"].as<std::string>()};
     ConsoleTerminal t;
     while (true) {
-        show_machine(t);
+        show_machine(t, roots);
         const auto answer = t.ask("Choice: ");
         if (!answer || *answer == "q") return 0;
         if (*answer != "r") continue;
         try {
-            recover(t, roots, (*vm)["journal-dir"].as<std::string>());
+            recover(t, media, (*vm)["journal-dir"].as<std::string>());
         } catch (const std::exception& e) {  // a wrong path or a refused disk: say it, stay in the console
             t.print("\n" + fit(std::string("Error: ") + e.what()) + "\n");
             t.ask("Press Enter ");

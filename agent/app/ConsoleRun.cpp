@@ -1,5 +1,6 @@
 #include "app/ConsoleRun.hpp"
 
+#include "core/Subprocess.hpp"
 #include "core/Units.hpp"
 #include "jobs/JobLock.hpp"
 
@@ -22,6 +23,36 @@ std::string fit(std::string line) {
     return line;
 }
 
+/// "1:05" or "1:02:05".
+std::string clock_text(double seconds) {
+    const auto total = static_cast<unsigned long>(seconds + 0.5);
+    char text[32];
+    if (total >= 3600) std::snprintf(text, sizeof text, "%lu:%02lu:%02lu", total / 3600, total / 60 % 60, total % 60);
+    else std::snprintf(text, sizeof text, "%lu:%02lu", total / 60, total % 60);
+    return text;
+}
+
+/// The bar with the share done, bytes, the step's average speed and the time left at that speed,
+/// then the step's current action: two lines of at most 79 columns.
+std::string progress_lines(const jobs::JobEvent& progress) {
+    const double fraction = static_cast<double>(progress.done) / static_cast<double>(progress.total);
+    std::string bar(24, '.');
+    for (std::size_t i = 0; i < static_cast<std::size_t>(fraction * 24) && i < 24; ++i) bar[i] = '#';
+    std::string line = "\n [" + bar + "] ";
+    char percent[16];
+    std::snprintf(percent, sizeof percent, "%3.0f%%", fraction * 100);
+    line += percent;
+    if (progress.total > 65536) line += "  " + human_bytes(progress.done) + " of " + human_bytes(progress.total);
+    if (progress.rate > 0) {
+        char speed[32];
+        std::snprintf(speed, sizeof speed, "  %.1f MB/s", progress.rate / 1e6);
+        line += speed;
+        if (progress.done < progress.total)
+            line += "  ETA " + clock_text(static_cast<double>(progress.total - progress.done) / progress.rate);
+    }
+    return fit(line) + "\n " + fit(progress.text) + "\n";
+}
+
 /// What the screen shows, filled from job events (the runner's thread) and drawn by the console's.
 struct JobView {
     std::mutex mutex;
@@ -34,7 +65,10 @@ struct JobView {
         using Kind = jobs::JobEvent::Kind;
         if (e.kind == Kind::step_progress) progress = e;
         if (e.step < states.size()) {
-            if (e.kind == Kind::step_started) states[e.step] = "running";
+            if (e.kind == Kind::step_started) {
+                states[e.step] = "running";
+                progress = {};  // the bar is the running step's, not the last one's
+            }
             if (e.kind == Kind::step_skipped) states[e.step] = "done earlier";
             if (e.kind == Kind::step_finished) states[e.step] = "done";
             if (e.kind == Kind::step_failed) states[e.step] = "FAILED";
@@ -57,15 +91,7 @@ struct JobView {
             std::snprintf(line, sizeof line, " %2zu. %-24s %s", i + 1, names[i].c_str(), states[i].c_str());
             out += fit(line) + "\n";
         }
-        if (progress.total) {
-            const double fraction = static_cast<double>(progress.done) / static_cast<double>(progress.total);
-            std::string bar(40, '.');
-            for (std::size_t i = 0; i < static_cast<std::size_t>(fraction * 40) && i < 40; ++i) bar[i] = '#';
-            char line[160];
-            std::snprintf(line, sizeof line, "\n [%s] %3.0f%%  %s", bar.c_str(), fraction * 100,
-                          progress.total > 65536 ? (human_bytes(progress.done) + " of " + human_bytes(progress.total)).c_str() : "");
-            out += fit(line) + "\n " + fit(progress.text) + "\n";
-        }
+        if (progress.total) out += progress_lines(progress);
         out += "\n";
         const std::size_t shown = std::min(log.size(), log_lines);
         for (std::size_t i = log.size() - shown; i < log.size(); ++i) out += fit(" " + log[i]) + "\n";
@@ -129,12 +155,21 @@ jobs::JobResult run_on_console(ConsoleTerminal& terminal, const PlanSession& ses
     else if (result.failure)
         terminal.print("\nStopped at step " + std::to_string(result.failure->step + 1) + " (" + result.failure->name + "): " +
                        fit(result.failure->message) + "\nRun it again from the menu to resume.\n");
+    // The last choice: back to the menu, or restart or power off the machine from here (the
+    // commands machine.reboot and machine.poweroff run, so the live image's helpers).
     while (true) {
-        const auto answer = terminal.ask("l: the whole log, Enter: back to the menu ");
+        const auto answer = terminal.ask("Enter: menu   r: reboot   p: power off   l: the whole log ");
         if (!answer || answer->empty()) break;
         if (*answer == "l" || *answer == "L") {
             terminal.clear();
             terminal.print(view.draw(true));
+        }
+        if (*answer == "r" || *answer == "R" || *answer == "p" || *answer == "P") {
+            const bool reboot = *answer == "r" || *answer == "R";
+            const std::vector<std::string>& command = reboot ? session.reboot_command() : session.poweroff_command();
+            const ProgramResult power = run_program(command);
+            if (power.exit_code == 0) terminal.print(reboot ? "Reboot requested.\n" : "Power off requested.\n");
+            else terminal.print(fit(command.front() + " failed (exit " + std::to_string(power.exit_code) + "): " + power.err) + "\n");
         }
     }
     return result;

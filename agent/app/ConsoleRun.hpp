@@ -1,6 +1,7 @@
 #pragma once
-/// The console's job screen: each step with its state, a progress bar, the last lines the steps
-/// reported; `c` cancels, `l` shows the whole log. Fits 80×24.
+/// The console's job screen: each step with its state, a progress bar with speed and time left, the
+/// last lines the steps reported; `c` cancels, `l` shows the whole log. At the end: back to the
+/// menu, reboot or power off. Fits 80×24.
 
 #include "app/ConsoleTerminal.hpp"
 #include "app/PlanSession.hpp"

@@ -34,6 +34,19 @@ std::optional<std::string> ConsoleTerminal::ask(const std::string& prompt) {
     return line;
 }
 
+std::optional<std::string> ConsoleTerminal::ask_hidden(const std::string& prompt) {
+    keys(false);
+    if (tty_) {
+        termios quiet = saved_->settings;
+        quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    const auto answer = ask(prompt);
+    if (tty_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_->settings);
+    std::cout << "\n" << std::flush;
+    return answer;
+}
+
 void ConsoleTerminal::keys(bool on) {
     if (!tty_ || on == raw_) return;
     termios settings = saved_->settings;

@@ -18,6 +18,8 @@ public:
     void print(const std::string& text);
     /// Prints `prompt` and reads one line (nullopt at end of input).
     std::optional<std::string> ask(const std::string& prompt);
+    /// ask() without echo: a password.
+    std::optional<std::string> ask_hidden(const std::string& prompt);
     /// Single-key mode on (no Enter needed, no echo) or off.
     void keys(bool on);
     /// A key pressed within `milliseconds`, or nullopt.

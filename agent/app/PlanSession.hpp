@@ -29,6 +29,9 @@ public:
     /// <folder>/journal-<digest of the plan>.dagda (the run folder by default): the same plan
     /// resumes by default.
     std::string default_journal(const std::string& folder = "") const;
+    /// What machine.reboot and machine.poweroff run (the console offers them after a job, too).
+    const std::vector<std::string>& reboot_command() const noexcept { return environment_.reboot_command; }
+    const std::vector<std::string>& poweroff_command() const noexcept { return environment_.poweroff_command; }
 
 private:
     std::vector<std::string> problems_;

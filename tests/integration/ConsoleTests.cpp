@@ -1,6 +1,7 @@
 // The field console driven through tmux (an 80×24 pseudo-terminal): keys sent, screen read back,
 // a whole recovery completed through it, the result checked with sfdisk and hivexget.
 
+#include "common/LoopDevice.hpp"
 #include "common/RangeServer.hpp"
 #include "common/Run.hpp"
 #include "common/TempDir.hpp"
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 using namespace dagda::testing;
@@ -88,8 +90,10 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     const std::string target = make_image(dir, "target.img", 300ull << 20);
     const std::string drivers = viostor_driver_folder(dir);
 
-    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
-                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    // The reboot offered at the end runs what machine.reboot runs: here a harmless marker.
+    const std::string rebooted = dir.file("rebooted");
+    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " DAGDA_REBOOT_COMMAND=" + sh_quote("touch " + rebooted) + " " +
+                             dagda_command() + " console --search " + sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
     std::string screen = tmux.wait_for("r) recover a server from a backup");
     CHECK_THAT(screen, Catch::Contains("Storage controllers:"));
     tmux.type("r");
@@ -107,6 +111,11 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     // lines, so waiting for those raced the redraw.
     screen = tmux.wait_for("windows.inoculate: set SYSTEM\\ControlSet00");
     CHECK_THAT(screen, Catch::Contains("windows.fixup_boot: "));
+    CHECK_THAT(screen, Catch::Contains("r: reboot   p: power off"));
+    CHECK(!fs::exists(rebooted));
+    tmux.type("r");
+    tmux.wait_for("Reboot requested.");
+    CHECK(fs::exists(rebooted));
     tmux.type("");
     tmux.wait_for("r) recover a server from a backup");
     tmux.type("q");
@@ -152,6 +161,123 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
     const std::string screen = tmux.wait_for("Run it again from the menu to resume.", 60);
     CHECK_THAT(screen, Catch::Contains("cancelled"));
     CHECK_THAT(screen, Catch::Contains("disk.apply_layout        done"));
+    tmux.type("");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("q");
+    tmux.wait_for("CONSOLE-EXIT=0");
+}
+
+TEST_CASE("console: the target page offers each disk with its size, never the backup medium or the boot stick",
+          "[console][integration][root][loop]") {
+    TempDir dir;
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("mkfs.ext4") || !have_program("xorriso")) {
+        WARN("skipped: tmux, mkfs.ext4, xorriso, the Windows test tools or ../shared/fixtures missing");
+        return;
+    }
+    // The backup medium: an ext4 filesystem made with the archive inside, mounted read-only where
+    // the console looks, as the live image mounts a USB disk.
+    const std::string source = make_windows_disk(dir, "source.img");
+    fs::create_directories(dir.path() / "medium/backups");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("medium/backups/server.tib")) +
+                " --progress none").exit_code == 0);
+    const std::string medium_image = make_image(dir, "medium.img", 64ull << 20);
+    REQUIRE(run("mkfs.ext4 -q -F -d " + sh_quote(dir.file("medium")) + " " + sh_quote(medium_image)).exit_code == 0);
+    LoopDevice medium(medium_image);
+    if (!medium) {
+        WARN("skipped: needs root and a free loop device");
+        return;
+    }
+    const std::string mounted = dir.file("media/usb");
+    fs::create_directories(mounted);
+    const RunResult mount = run("mount -o ro " + sh_quote(medium.path()) + " " + sh_quote(mounted));
+    INFO(mount.err);
+    REQUIRE(mount.exit_code == 0);
+    struct Unmount {
+        std::string where;
+        ~Unmount() { run("umount " + sh_quote(where)); }
+    } unmount{mounted};
+    // The boot stick, known by its label, and the blank disk to recover onto.
+    const std::string stick_image = dir.file("stick.img");
+    fs::create_directories(dir.path() / "stick");
+    REQUIRE(run("xorriso -as mkisofs -quiet -V DAGDA_RESCUE -o " + sh_quote(stick_image) + " " + sh_quote(dir.file("stick")) + " 2>/dev/null").exit_code == 0);
+    LoopDevice stick(stick_image);
+    LoopDevice target(make_image(dir, "target.img", 300ull << 20));
+    REQUIRE((stick && target));
+
+    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
+                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    std::string screen = tmux.wait_for("r) recover a server from a backup");
+    CHECK_THAT(screen, Catch::Contains(target.path() + "  300 MiB"));
+    tmux.type("r");
+    tmux.wait_for("Backup (number, path or URL");
+    tmux.type("1");
+    tmux.wait_for("Generation to recover [1]", 60);
+    tmux.type("");
+    screen = tmux.wait_for("Disk (number, or an image file path");
+    // The whole page on the 80x24 screen: its title, the target with its size, the held-back disks
+    // with the reason, the prompt.
+    CHECK_THAT(screen, Catch::Contains("Target disk (everything on it is overwritten):"));
+    CHECK(std::regex_search(screen, std::regex("\n  [0-9]+\\) " + target.path() + "  300 MiB")));
+    CHECK_THAT(screen, Catch::Contains("Not offered:"));
+    CHECK_THAT(screen, Catch::Contains("  " + medium.path() + ": mounted on " + mounted));
+    CHECK_THAT(screen, Catch::Contains("  " + stick.path() + ": the Dagda boot medium"));
+    CHECK_THAT(screen, !Catch::Contains(") " + medium.path() + " ") && !Catch::Contains(") " + stick.path() + " "));
+    for (std::size_t start = 0, end; (end = screen.find('\n', start)) != std::string::npos; start = end + 1) CHECK(end - start <= 80);
+    tmux.type("");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("q");
+    tmux.wait_for("CONSOLE-EXIT=0");
+}
+
+TEST_CASE("mount-media: a filesystem holding backups stays mounted read-only, one without is let go", "[console][integration][root][loop]") {
+    TempDir dir;
+    if (!have_program("mkfs.ext4") || !have_program("blkid")) {
+        WARN("skipped: mkfs.ext4 or blkid missing");
+        return;
+    }
+    // Two ext4 disks made with their files inside: one holds an archive three folders down, the
+    // other (a recovery target's old data) none.
+    fs::create_directories(dir.path() / "with/backups/srv01/2026");
+    std::ofstream(dir.file("with/backups/srv01/2026/server.tib")) << "TIB archive stand-in: mount-media looks at names only";
+    fs::create_directories(dir.path() / "without/data");
+    std::ofstream(dir.file("without/data/readme.txt")) << "no backups here";
+    for (const std::string name : {"with", "without"}) {
+        make_image(dir, name + ".img", 32ull << 20);
+        REQUIRE(run("mkfs.ext4 -q -F -d " + sh_quote(dir.file(name)) + " " + sh_quote(dir.file(name + ".img"))).exit_code == 0);
+    }
+    LoopDevice with(dir.file("with.img")), without(dir.file("without.img"));
+    if (!with || !without) {
+        WARN("skipped: needs root and two free loop devices");
+        return;
+    }
+    const std::string media = dir.file("media");
+    const std::string kept = media + "/" + with.path().substr(5), let_go = media + "/" + without.path().substr(5);
+    struct Unmount {
+        std::string where;
+        ~Unmount() { run("umount " + sh_quote(where) + " 2>/dev/null"); }
+    } unmount{kept};
+    const RunResult result = run("DAGDA_MEDIA_ROOT=" + sh_quote(media) + " " + std::string(DAGDA_SOURCE_DIR) + "/initramfs/mount-media " +
+                                 sh_quote(with.path()) + " " + sh_quote(without.path()));
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == kept + " " + with.path() + " ext4 1 archives\n");
+    const std::string mounts = file_bytes("/proc/mounts");
+    CHECK_THAT(mounts, Catch::Contains(with.path() + " " + kept + " ext4 ro,"));
+    CHECK_THAT(mounts, !Catch::Contains(without.path() + " "));
+    CHECK(!fs::exists(let_go));
+    CHECK(fs::exists(kept + "/backups/srv01/2026/server.tib"));
+    // The console's backup page lists it, saying where it looked.
+    const Tmux tmux(dir, dagda_command() + " console --search " + sh_quote(media) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    std::string screen = tmux.wait_for("r) recover a server from a backup");
+    CHECK_THAT(screen, Catch::Contains("Backups (looked in " + media + "): 1"));
+    tmux.type("r");
+    screen = tmux.wait_for("Backup (number, path or URL");
+    CHECK_THAT(screen, Catch::Contains("1) " + kept + "/backups/srv01/2026/server.tib"));
+    CHECK_THAT(screen, Catch::Contains("s) mount an SMB or NFS share"));
+    tmux.type("s");
+    tmux.wait_for("Share (//server/share for SMB, server:/path for NFS)");
+    tmux.type("server/share");  // neither form: said, and the console stays
+    tmux.wait_for("Error: a share is //server/share (SMB) or server:/path (NFS), not server/share");
     tmux.type("");
     tmux.wait_for("r) recover a server from a backup");
     tmux.type("q");

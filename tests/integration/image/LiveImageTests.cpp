@@ -1,7 +1,8 @@
 // Issue 7: the live image end to end in QEMU (software emulation), once per boot path: direct
 // kernel, the ISO as a CD and as a USB stick under BIOS and under UEFI with Secure Boot
 // enforced, and PXE with iPXE: through QEMU's TFTP, and from the controller's boot port (the
-// generic script, the machine's own script for its enrolled MAC, kernel and initramfs over HTTP).
+// generic script, the machine's own script for its enrolled MAC, kernel and initramfs over HTTP),
+// under BIOS and under UEFI (OVMF, the NIC's iPXE EFI driver, the kernel's EFI stub).
 // A real controller on the host's loopback (the guest reaches it as 10.0.2.2) orders a whole
 // recovery of a synthetic Windows disk onto the guest's blank AHCI disk: layout, restore from the
 // controller's archive, inoculation for the VM's AHCI controller, boot fix-up, power off. The
@@ -41,8 +42,12 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
         WARN("skipped: qemu-system-x86, the live image (scripts/build-image), the Windows test tools or curl missing");
         return;
     }
-    const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "usb-bios", "usb-uefi", "pxe", "pxe-http");
+    const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "usb-bios", "usb-uefi", "pxe", "pxe-http",
+                                        "pxe-http-uefi");
     INFO("boot path " << path);
+    // DAGDA_BOOT_PATHS=a,b runs only those paths (one at a time by hand; the suite runs them all).
+    if (const char* only = std::getenv("DAGDA_BOOT_PATHS"); only && *only && ("," + std::string(only) + ",").find("," + path + ",") == std::string::npos)
+        return;
     const std::string archives = dir.file("archives");
     fs::create_directories(archives);
     const std::string source = make_windows_disk(dir, "source.img");
@@ -53,7 +58,8 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
                                  {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2", "--boot-port", "0",
                                   "--boot-files", image_dir() + "/pxe"});
     std::string settings;
-    if (path == "pxe-http") {
+    const bool from_boot_port = path == "pxe-http" || path == "pxe-http-uefi";
+    if (from_boot_port) {
         // The machine is enrolled by its card's MAC; its settings and token reach it only in the
         // iPXE script the controller serves for that card.
         const auto enrolled = controller.api("POST", "/api/enrolments", {{"name", "vm"}, {"mac", "52:54:00:da:9d:01"}});
@@ -107,6 +113,12 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     INFO(controller.events(job).dump().substr(0, 6000));
     REQUIRE(finished);
     CHECK(qemu.wait() == 0);  // machine.poweroff ended QEMU
+    // Nothing the recovery ran was missing from the image: libparted runs `udevadm settle` when it
+    // tells the kernel about the new partitions, and the shell said "udevadm: not found" before
+    // the image carried it.
+    const std::string serial_log = file_bytes(dir.file("serial-" + path + ".log"));
+    CHECK_THAT(serial_log, !Catch::Contains("not found"));
+    CHECK_THAT(serial_log, Catch::Contains("dagda-init: starting the agent"));  // the agent's output goes to this log
 
     // The disk as Windows will find it: the source's table, NTFS volumes that check clean, and
     // the SYSTEM hive booting the in-box AHCI driver.
@@ -122,29 +134,46 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     CHECK(start == "0\n");
 }
 
-TEST_CASE("live image: a card the controller does not know boots the field console over PXE when the controller offers it",
+TEST_CASE("live image: a card the controller does not know boots the field console over PXE when the controller offers it, "
+          "which finds the backups on a USB disk",
           "[image][integration][qemu]") {
     TempDir dir;
-    if (!live_image_present() || !controller_tools_present()) {
-        WARN("skipped: qemu-system-x86, the live image (scripts/build-image) or curl missing");
+    if (!live_image_present() || !controller_tools_present() || !have_program("mkfs.vfat") || !have_program("mcopy")) {
+        WARN("skipped: qemu-system-x86, the live image (scripts/build-image), curl, mkfs.vfat or mtools missing");
         return;
     }
     const std::string disk = make_image(dir, "target.img", 256ull << 20);
+    // The backup medium: a USB disk with an MBR and one FAT partition holding an archive, made
+    // without mounting (mtools); the image mounts it by itself.
+    const std::string medium = make_image(dir, "usb-disk.img", 64ull << 20);
+    REQUIRE(run("echo 'start=2048, type=c' | sfdisk -q " + sh_quote(medium)).exit_code == 0);
+    REQUIRE(run("mkfs.vfat -n BACKUPS --offset=2048 " + sh_quote(medium) + " 64512 > /dev/null").exit_code == 0);
+    const std::string archive = make_image(dir, "server.tib", 4096);  // the console lists archives by name
+    REQUIRE(run("mmd -i " + sh_quote(medium + "@@1M") + " ::backups && mcopy -i " + sh_quote(medium + "@@1M") + " " + sh_quote(archive) +
+                " ::backups/server.tib").exit_code == 0);
     ControllerProcess controller(dir, dir.file("controller"), 0, "",
                                  {"--name", "IP:10.0.2.2", "--public-host", "10.0.2.2", "--boot-port", "0", "--boot-files", image_dir() + "/pxe",
                                   "--boot-unknown", "console"});
     const std::string serial = dir.file("serial-console.log");
     ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", "pxe-http", disk, controller.boot_script_url(), serial},
-                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(), "DAGDA_BOOT_MAC=52:54:00:da:9d:02"},
+                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(), "DAGDA_BOOT_MAC=52:54:00:da:9d:02",
+                       "DAGDA_BOOT_MEDIA=" + medium},
                       dir.file("qemu-console.log"));
-    // The console's first screen on the serial port, listing the machine's disk.
+    // The console's first screen on the serial port, listing the machine's disk and the backup.
     const auto serial_text = [&] { return fs::exists(serial) ? file_bytes(serial) : std::string(); };  // QEMU makes it
     const bool shown = eventually([&] {
         const std::string screen = serial_text();
-        return screen.find("Dagda Rescue - field console") != std::string::npos && screen.find("/dev/sda") != std::string::npos;
+        return screen.find("Dagda Rescue - field console") != std::string::npos && screen.find("/dev/sda") != std::string::npos &&
+               screen.find("r) recover a server from a backup") != std::string::npos;
     }, 180);
     INFO(serial_text());
     CHECK(shown);
     CHECK_THAT(controller.log(), Catch::Contains("(52:54:00:da:9d:02): the console, no enrolment names this card"));
     CHECK_THAT(serial_text(), Catch::Contains("mode console"));
+    // /init mounted the USB disk's FAT partition, and the console found the archive on it.
+    CHECK_THAT(serial_text(), Catch::Contains("1 archives") && Catch::Contains("(vfat) on /media/sd"));
+    CHECK_THAT(serial_text(), Catch::Contains("Backups (looked in /media, /mnt, /run/media): 1"));
+    CHECK_THAT(serial_text(), Catch::Contains("1/backups/server.tib"));
+    // The target disk is the AHCI one; the USB disk is held back as mounted.
+    CHECK_THAT(serial_text(), Catch::Contains("256 MiB") && Catch::Contains("(mounted on /media/sd"));
 }
