@@ -77,10 +77,7 @@ std::string answer_recovery_questions(const Tmux& tmux, const std::string& targe
 
 TEST_CASE("console: a whole recovery through the field console on an 80x24 terminal", "[console][integration]") {
     TempDir dir;
-    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk") || !have_program("ntfscat")) {
-        WARN("skipped: tmux, hivexregedit, mkntfs, sfdisk, ntfs-3g tools or ../shared/fixtures missing");
-        return;
-    }
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk") || !have_program("ntfscat")) FAIL("missing: tmux, hivexregedit, mkntfs, sfdisk, ntfs-3g tools or ../shared/fixtures");
     const std::string source = make_windows_disk(dir, "source.img");
     fs::create_directories(dir.path() / "media/usb/backups");
     const std::string archive = dir.file("media/usb/backups/server.tib");
@@ -134,10 +131,7 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
 
 TEST_CASE("console: c cancels a running recovery, which says so and can be run again", "[console][integration]") {
     TempDir dir;
-    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk")) {
-        WARN("skipped: tmux, hivexregedit, mkntfs, sfdisk or ../shared/fixtures missing");
-        return;
-    }
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk")) FAIL("missing: tmux, hivexregedit, mkntfs, sfdisk or ../shared/fixtures");
     const std::string source = make_windows_disk(dir, "source.img");
     fs::create_directories(dir.path() / "served");
     REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("served/server.tib")) +
@@ -170,10 +164,7 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
 TEST_CASE("console: the target page offers each disk with its size, never the backup medium or the boot stick",
           "[console][integration][root][loop]") {
     TempDir dir;
-    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("mkfs.ext4") || !have_program("xorriso")) {
-        WARN("skipped: tmux, mkfs.ext4, xorriso, the Windows test tools or ../shared/fixtures missing");
-        return;
-    }
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("mkfs.ext4") || !have_program("xorriso")) FAIL("missing: tmux, mkfs.ext4, xorriso, the Windows test tools or ../shared/fixtures");
     // The backup medium: an ext4 filesystem made with the archive inside, mounted read-only where
     // the console looks, as the live image mounts a USB disk.
     const std::string source = make_windows_disk(dir, "source.img");
@@ -231,10 +222,7 @@ TEST_CASE("console: the target page offers each disk with its size, never the ba
 
 TEST_CASE("mount-media: a filesystem holding backups stays mounted read-only, one without is let go", "[console][integration][root][loop]") {
     TempDir dir;
-    if (!have_program("mkfs.ext4") || !have_program("blkid")) {
-        WARN("skipped: mkfs.ext4 or blkid missing");
-        return;
-    }
+    if (!have_program("mkfs.ext4") || !have_program("blkid")) FAIL("missing: mkfs.ext4 or blkid");
     // Two ext4 disks made with their files inside: one holds an archive three folders down, the
     // other (a recovery target's old data) none.
     fs::create_directories(dir.path() / "with/backups/srv01/2026");

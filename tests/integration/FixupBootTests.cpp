@@ -95,10 +95,7 @@ std::string hivexget(const std::string& hive, const std::string& key) {
 
 TEST_CASE("fixup-boot: boot sectors, MountedDevices and the BCD follow Windows to a new disk", "[windows][boot][integration]") {
     TempDir dir;
-    if (!windows_tools_present(dir) || !have_program("ntfscat") || !have_program("sfdisk") || shared_fixture(dir, "bcd/ntloader-bcd").empty()) {
-        WARN("skipped: hivexregedit, mkntfs, ntfs-3g tools, sfdisk or ../shared/fixtures missing");
-        return;
-    }
+    if (!windows_tools_present(dir) || !have_program("ntfscat") || !have_program("sfdisk") || shared_fixture(dir, "bcd/ntloader-bcd").empty()) FAIL("missing: hivexregedit, mkntfs, ntfs-3g tools, sfdisk or ../shared/fixtures");
     const RestoredDisk r = restored_disk(dir);
     const std::string command = dagda_command() + " fixup-boot " + sh_quote(r.disk) + " --old-layout " + sh_quote(r.layout);
 
@@ -147,10 +144,7 @@ TEST_CASE("fixup-boot: boot sectors, MountedDevices and the BCD follow Windows t
 
 TEST_CASE("fixup-boot: layouts that do not pair are refused and nothing is written", "[windows][boot][integration]") {
     TempDir dir;
-    if (!windows_tools_present(dir) || !have_program("sfdisk") || shared_fixture(dir, "bcd/ntloader-bcd").empty()) {
-        WARN("skipped: tools or ../shared/fixtures missing");
-        return;
-    }
+    if (!windows_tools_present(dir) || !have_program("sfdisk") || shared_fixture(dir, "bcd/ntloader-bcd").empty()) FAIL("missing: tools or ../shared/fixtures");
     const RestoredDisk r = restored_disk(dir);
     std::string three = old_layout_json;
     three.replace(three.find("]\n   }"), 1, ",{\"node\": \"source.img3\", \"start\": 9000000, \"size\": 2048, \"type\": \"83\"}]");
@@ -233,11 +227,7 @@ GptDisk gpt_restored_disk(const TempDir& dir) {
 TEST_CASE("fixup-boot: the UEFI BCD on the FAT EFI partition and GPT MountedDevices follow Windows to new GUIDs",
           "[windows][boot][uefi][integration]") {
     TempDir dir;
-    if (!windows_tools_present(dir) || !have_program("mcopy") || !have_program("mkfs.fat") || !have_program("sfdisk") ||
-        shared_fixture(dir, "bcd/ntloader-bcd").empty()) {
-        WARN("skipped: mtools, dosfstools, hivexregedit, mkntfs, sfdisk or ../shared/fixtures missing");
-        return;
-    }
+    if (!windows_tools_present(dir) || !have_program("mcopy") || !have_program("mkfs.fat") || !have_program("sfdisk") || shared_fixture(dir, "bcd/ntloader-bcd").empty()) FAIL("missing: mtools, dosfstools, hivexregedit, mkntfs, sfdisk or ../shared/fixtures");
     const GptDisk g = gpt_restored_disk(dir);
     const RunResult fixed = run(dagda_command() + " fixup-boot " + sh_quote(g.disk) + " --old-layout " + sh_quote(g.layout) + " --yes");
     INFO(fixed.out << fixed.err);
@@ -263,10 +253,7 @@ TEST_CASE("fixup-boot: the UEFI BCD on the FAT EFI partition and GPT MountedDevi
 TEST_CASE("fixup-boot: a volume that did not move keeps its geometry - a BitLocker one is reported, not skipped silently",
           "[windows][boot][integration]") {
     TempDir dir;
-    if (!have_program("mkntfs") || !have_program("sfdisk")) {
-        WARN("skipped: mkntfs or sfdisk missing");
-        return;
-    }
+    if (!have_program("mkntfs") || !have_program("sfdisk")) FAIL("missing: mkntfs or sfdisk");
     const std::string volume = make_image(dir, "volume.raw", 32ull << 20);
     REQUIRE(run("mkntfs -F -Q -p 2048 -H 16 -S 32 " + sh_quote(volume) + " >/dev/null 2>&1").exit_code == 0);
     const std::string disk = make_image(dir, "disk.img", 100ull << 20);

@@ -87,10 +87,7 @@ std::string windows81_volume(const TempDir& dir, const std::string& name, const 
 }
 
 #define REQUIRE_WINDOWS_TOOLS(dir)                                                          \
-    if (!windows_tools_present(dir) || !have_program("ntfscat") || !have_program("ntfsls")) { \
-        WARN("skipped: hivexregedit, mkntfs, ntfs-3g tools or ../shared/fixtures missing");    \
-        return;                                                                             \
-    }
+    if (!windows_tools_present(dir) || !have_program("ntfscat") || !have_program("ntfsls")) FAIL("missing: hivexregedit, mkntfs, ntfs-3g tools or ../shared/fixtures");
 
 }  // namespace
 

@@ -75,10 +75,7 @@ bool has_key(const std::string& hive, const std::string& key) {
 }
 
 #define REQUIRE_WINDOWS_TOOLS(dir)                                                       \
-    if (!windows_tools_present(dir) || !have_program("ntfscat")) {                       \
-        WARN("skipped: hivexregedit, mkntfs, ntfs-3g tools or ../shared/fixtures missing"); \
-        return;                                                                          \
-    }
+    if (!windows_tools_present(dir) || !have_program("ntfscat")) FAIL("missing: hivexregedit, mkntfs, ntfs-3g tools or ../shared/fixtures");
 
 }  // namespace
 

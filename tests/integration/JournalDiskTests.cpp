@@ -71,10 +71,7 @@ void check_recovered(const TempDir& dir, const Recovery& r) {
 }
 
 #define REQUIRE_TOOLS(dir)                                                                               \
-    if (!windows_tools_present(dir) || !have_program("ntfscat") || !have_program("sfdisk")) {            \
-        WARN("skipped: hivexregedit, mkntfs, ntfs-3g tools, sfdisk or ../shared/fixtures missing");      \
-        return;                                                                                          \
-    }
+    if (!windows_tools_present(dir) || !have_program("ntfscat") || !have_program("sfdisk")) FAIL("missing: hivexregedit, mkntfs, ntfs-3g tools, sfdisk or ../shared/fixtures");
 
 }  // namespace
 

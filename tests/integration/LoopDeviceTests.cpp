@@ -72,10 +72,7 @@ TEST_CASE("disk apply refuses an image file attached to a loop device", "[disk][
 }
 
 TEST_CASE("disk apply refuses a mounted loop device", "[disk][safety][root][loop][integration]") {
-    if (!have_program("mke2fs")) {
-        WARN("skipped: mke2fs is not installed");
-        return;
-    }
+    if (!have_program("mke2fs")) FAIL("missing: mke2fs is not installed");
     TempDir dir;
     const std::string image = make_image(dir, "disk.raw", 32ull << 20);
     REQUIRE(run("mke2fs -q -F -t ext2 " + sh_quote(image)).exit_code == 0);
@@ -84,7 +81,7 @@ TEST_CASE("disk apply refuses a mounted loop device", "[disk][safety][root][loop
     const std::string mount_point = dir.file("mnt");
     REQUIRE(run("mkdir " + sh_quote(mount_point)).exit_code == 0);
     if (run("mount " + loop.path() + " " + sh_quote(mount_point)).exit_code != 0) {
-        WARN("skipped: cannot mount here");
+        WARN("skipped: this machine cannot mount here");
         return;
     }
     // Mounting rewrites the ext2 superblock, so compare what dagda would write: sector 0, the

@@ -82,10 +82,7 @@ TEST_CASE("disk apply: a correct --expect-size is enough for an image", "[disk][
 }
 
 TEST_CASE("disk apply: a disk holding the Dagda boot medium is refused", "[disk][safety][integration]") {
-    if (!have_program("mke2fs")) {
-        WARN("skipped: mke2fs is not installed");
-        return;
-    }
+    if (!have_program("mke2fs")) FAIL("missing: mke2fs is not installed");
     TempDir dir;
     const std::string target = existing_disk(dir);
     // An ext2 filesystem labelled like the live medium inside partition 1 (sector 2048).
@@ -99,10 +96,7 @@ TEST_CASE("disk apply: a disk holding the Dagda boot medium is refused", "[disk]
 }
 
 TEST_CASE("the live ISO written to a USB stick is marked in the inventory and refused as a target", "[disk][safety][integration]") {
-    if (!have_program("xorriso")) {
-        WARN("skipped: xorriso is not installed");
-        return;
-    }
+    if (!have_program("xorriso")) FAIL("missing: xorriso is not installed");
     TempDir dir;
     // A stick as `dd if=dagda-rescue.iso of=/dev/sdX` leaves it: an ISO 9660 filesystem from
     // sector 0 with the live image's volume id (imagebuild/make-iso.sh; the boot loaders, which

@@ -82,10 +82,7 @@ void check_events_whole(const ControllerProcess& controller, const std::string& 
 }  // namespace
 
 TEST_CASE("controller: a recovery ordered through the API runs on the agent from the controller's own archive files", "[controller][integration]") {
-    if (!controller_tools_present()) {
-        WARN("skipped: curl or sfdisk missing");
-        return;
-    }
+    if (!controller_tools_present()) FAIL("missing: curl or sfdisk");
     Recovery r;
     ControllerProcess controller(r.dir, r.dir.file("controller"), 0, r.archives);
     // The agent trusts the controller, and the archive files it serves, by its pin or by its CA;
@@ -107,10 +104,7 @@ TEST_CASE("controller: a recovery ordered through the API runs on the agent from
 }
 
 TEST_CASE("controller: the link cut twice mid-restore, the job finishes and no event is lost or duplicated", "[controller][integration]") {
-    if (!controller_tools_present()) {
-        WARN("skipped: curl or sfdisk missing");
-        return;
-    }
+    if (!controller_tools_present()) FAIL("missing: curl or sfdisk");
     Recovery r;
     RangeServer slow(r.archives);
     slow.delay(std::chrono::milliseconds(300));  // long enough a restore to cut in the middle
@@ -137,10 +131,7 @@ TEST_CASE("controller: the link cut twice mid-restore, the job finishes and no e
 }
 
 TEST_CASE("controller: an agent killed or stopped mid-restore and started again resumes, and the disk equals an uninterrupted restore", "[controller][integration]") {
-    if (!controller_tools_present()) {
-        WARN("skipped: curl or sfdisk missing");
-        return;
-    }
+    if (!controller_tools_present()) FAIL("missing: curl or sfdisk");
     Recovery r;
     RangeServer slow(r.archives);
     slow.delay(std::chrono::milliseconds(300));
@@ -171,10 +162,7 @@ TEST_CASE("controller: an agent killed or stopped mid-restore and started again 
 }
 
 TEST_CASE("controller: a controller restarted mid-job picks the job up from its database", "[controller][integration]") {
-    if (!controller_tools_present()) {
-        WARN("skipped: curl or sfdisk missing");
-        return;
-    }
+    if (!controller_tools_present()) FAIL("missing: curl or sfdisk");
     Recovery r;
     RangeServer slow(r.archives);
     slow.delay(std::chrono::milliseconds(300));
@@ -195,10 +183,7 @@ TEST_CASE("controller: a controller restarted mid-job picks the job up from its 
 
 TEST_CASE("controller: a job refused as busy is offered again once the machine is free, unless it was cancelled meanwhile",
           "[controller][integration]") {
-    if (!controller_tools_present()) {
-        WARN("skipped: curl or sfdisk missing");
-        return;
-    }
+    if (!controller_tools_present()) FAIL("missing: curl or sfdisk");
     Recovery r;
     ControllerProcess controller(r.dir, r.dir.file("controller"), 0, r.archives);
     // Another job holds the machine: a `dagda run` would take this same lock (the agent's run folder).

@@ -38,10 +38,7 @@ bool live_image_present() {
 
 TEST_CASE("live image: a whole recovery ordered by the controller, once per boot path", "[image][integration][qemu]") {
     TempDir dir;
-    if (!live_image_present() || !windows_tools_present(dir) || !controller_tools_present()) {
-        WARN("skipped: qemu-system-x86, the live image (scripts/build-image), the Windows test tools or curl missing");
-        return;
-    }
+    if (!live_image_present() || !windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: qemu-system-x86, the live image (scripts/build-image), the Windows test tools or curl");
     const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "usb-bios", "usb-uefi", "pxe", "pxe-http",
                                         "pxe-http-uefi");
     INFO("boot path " << path);
@@ -138,10 +135,7 @@ TEST_CASE("live image: a card the controller does not know boots the field conso
           "which finds the backups on a USB disk",
           "[image][integration][qemu]") {
     TempDir dir;
-    if (!live_image_present() || !controller_tools_present() || !have_program("mkfs.vfat") || !have_program("mcopy")) {
-        WARN("skipped: qemu-system-x86, the live image (scripts/build-image), curl, mkfs.vfat or mtools missing");
-        return;
-    }
+    if (!live_image_present() || !controller_tools_present() || !have_program("mkfs.vfat") || !have_program("mcopy")) FAIL("missing: qemu-system-x86, the live image (scripts/build-image), curl, mkfs.vfat or mtools");
     const std::string disk = make_image(dir, "target.img", 256ull << 20);
     // The backup medium: a USB disk with an MBR and one FAT partition holding an archive, made
     // without mounting (mtools); the image mounts it by itself.

@@ -62,10 +62,7 @@ std::vector<std::string> lines(const std::vector<BootSectorChange>& changes) {
 TEST_CASE("NtfsBootSector: the fields mkntfs wrote, and its backup where the volume ends", "[boot][ntfs]") {
     testing::TempDir dir;
     const std::string volume = make_volume(dir, 2048, 255, 63);
-    if (volume.empty()) {
-        WARN("skipped: mkntfs is not installed");
-        return;
-    }
+    if (volume.empty()) FAIL("missing: mkntfs is not installed");
     const auto sector = read_sector(volume, 0);
     const NtfsBootSector boot = parse_ntfs_boot_sector(sector);
     CHECK(boot.bytes_per_sector == 512);
@@ -82,10 +79,7 @@ TEST_CASE("NtfsBootSector: the fields mkntfs wrote, and its backup where the vol
 TEST_CASE("NtfsBootSector: a moved volume gets its start and geometry in both copies", "[boot][ntfs]") {
     testing::TempDir dir;
     const std::string volume = make_volume(dir, 2048, 255, 63);
-    if (volume.empty()) {
-        WARN("skipped: mkntfs is not installed");
-        return;
-    }
+    if (volume.empty()) FAIL("missing: mkntfs is not installed");
     const auto original = read_sector(volume, 0);
     const std::uint64_t backup = parse_ntfs_boot_sector(original).backup_offset();
     const DiskGeometry geometry{240, 63};
@@ -117,10 +111,7 @@ TEST_CASE("NtfsBootSector: a moved volume gets its start and geometry in both co
 TEST_CASE("NtfsBootSector: the default geometry is 255 heads and 63 sectors per track", "[boot][ntfs]") {
     testing::TempDir dir;
     const std::string volume = make_volume(dir, 63, 64, 32);
-    if (volume.empty()) {
-        WARN("skipped: mkntfs is not installed");
-        return;
-    }
+    if (volume.empty()) FAIL("missing: mkntfs is not installed");
     auto sector = read_sector(volume, 0);
     CHECK(lines(apply_boot_sector_fix(sector, 2048)) ==
           std::vector<std::string>{"sectors per track (0x18): 32 -> 63", "heads (0x1A): 64 -> 255", "hidden sectors (0x1C): 63 -> 2048"});
@@ -133,10 +124,7 @@ TEST_CASE("NtfsBootSector: the default geometry is 255 heads and 63 sectors per 
 TEST_CASE("NtfsBootSector: what is not an NTFS boot sector, or cannot be fixed, is refused", "[boot][ntfs]") {
     testing::TempDir dir;
     const std::string volume = make_volume(dir, 2048, 255, 63);
-    if (volume.empty()) {
-        WARN("skipped: mkntfs is not installed");
-        return;
-    }
+    if (volume.empty()) FAIL("missing: mkntfs is not installed");
     const auto ntfs = read_sector(volume, 0);
     std::vector<std::uint8_t> sector;
     SECTION("zeros") {
@@ -182,10 +170,7 @@ TEST_CASE("NtfsBootSector: what is not an NTFS boot sector, or cannot be fixed, 
 TEST_CASE("NtfsBootSector: clusters over 64 KiB use the negative power of two", "[boot][ntfs]") {
     testing::TempDir dir;
     const std::string volume = make_volume(dir, 2048, 255, 63);
-    if (volume.empty()) {
-        WARN("skipped: mkntfs is not installed");
-        return;
-    }
+    if (volume.empty()) FAIL("missing: mkntfs is not installed");
     auto sector = read_sector(volume, 0);
     sector[0x0D] = 0xF4;  // 2^12 sectors of 512 bytes: 2 MiB clusters
     CHECK(parse_ntfs_boot_sector(sector).cluster_size == 2u * 1024 * 1024);

@@ -71,10 +71,7 @@ std::string plain_disk(const ApiTestBench& bench, const std::string& name) {
 
 TEST_CASE("Api: recover writes the plan of plan from-archive naming the archive by its URL", "[controller][api][recover]") {
     ApiTestBench bench;
-    if (!windows_tools_present(bench.dir) || !have_program("sfdisk")) {
-        WARN("skipped: hivexregedit, mkntfs, sfdisk or ../shared/fixtures missing");
-        return;
-    }
+    if (!windows_tools_present(bench.dir) || !have_program("sfdisk")) FAIL("missing: hivexregedit, mkntfs, sfdisk or ../shared/fixtures");
     // Monday's full backup and Tuesday's incremental one, side by side in the archive folder.
     const std::string source = make_windows_disk(bench.dir, "source.img");
     REQUIRE_FALSE(source.empty());
@@ -109,10 +106,7 @@ TEST_CASE("Api: recover writes the plan of plan from-archive naming the archive 
 
 TEST_CASE("Api: recover refuses archives outside its folder and disks it cannot name", "[controller][api][recover]") {
     ApiTestBench bench;
-    if (!have_program("sfdisk")) {
-        WARN("skipped: sfdisk missing");
-        return;
-    }
+    if (!have_program("sfdisk")) FAIL("missing: sfdisk");
     capture("disk", plain_disk(bench, "plain.img"), bench.archives() + "/plain.tib");
     capture("volume", bench.image("volume.img", 8ull << 20), bench.archives() + "/volume.tib");
     const std::string one = bench.image("one.img", 64ull << 20), two = bench.image("two.img", 64ull << 20);
@@ -163,10 +157,7 @@ TEST_CASE("Api: recover refuses archives outside its folder and disks it cannot 
 
 TEST_CASE("Api: recover names a block device by serial or WWN or by-path and never by its dev name", "[controller][api][recover]") {
     ApiTestBench bench;
-    if (!have_program("sfdisk")) {
-        WARN("skipped: sfdisk missing");
-        return;
-    }
+    if (!have_program("sfdisk")) FAIL("missing: sfdisk");
     capture("disk", plain_disk(bench, "plain.img"), bench.archives() + "/plain.tib");
     // The real inventory of an image file, reported the way a block device is (docs/inventory.md).
     json inventory = bench.inventory_of({bench.image("disk.img", 64ull << 20)});

@@ -52,10 +52,7 @@ const std::vector<std::string> megaraid_controller{"PCI\\VEN_1000&DEV_005D&SUBSY
 
 TEST_CASE("InoculationPlan: --auto serves each controller of the machine, in-box or from --drivers", "[windows][inoculate]") {
     TempDir dir;
-    if (!testing::windows_tools_present(dir)) {
-        WARN("skipped: hivexregedit, mkntfs or ../shared/fixtures missing");
-        return;
-    }
+    if (!testing::windows_tools_present(dir)) FAIL("missing: hivexregedit, mkntfs or ../shared/fixtures");
     testing::WindowsVolumeSpec spec;
     spec.system_hive = testing::windows81_system_hive(dir);
     spec.software_hive = testing::windows2012r2_software_hive(dir);

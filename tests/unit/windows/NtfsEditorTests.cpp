@@ -50,10 +50,7 @@ TEST_CASE("NtfsEditor: folders and files resolve case-insensitively and never ge
           "[windows][ntfs][edit]") {
     TempDir dir;
     const std::string image = make_ntfs(dir);
-    if (image.empty()) {
-        WARN("skipped: mkntfs is not installed");
-        return;
-    }
+    if (image.empty()) FAIL("missing: mkntfs is not installed");
     {
         const UniqueFd fd = UniqueFd::open(image, O_RDWR);
         const auto volume = open_for_editing(fd.get(), 0, volume_size, "volume.raw", {});
@@ -99,10 +96,7 @@ TEST_CASE("NtfsEditor: folders and files resolve case-insensitively and never ge
 TEST_CASE("NtfsEditor: hibernated, dirty and BitLocker volumes are refused and left unchanged", "[windows][ntfs][edit]") {
     TempDir dir;
     const std::string image = make_ntfs(dir);
-    if (image.empty()) {
-        WARN("skipped: mkntfs is not installed");
-        return;
-    }
+    if (image.empty()) FAIL("missing: mkntfs is not installed");
     const UniqueFd fd = UniqueFd::open(image, O_RDWR);
     {
         // What Windows leaves with Fast Startup: hiberfil.sys starting with "HIBR".

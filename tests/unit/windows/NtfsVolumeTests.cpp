@@ -61,10 +61,7 @@ TEST_CASE("NTFS: something that is not NTFS is refused with libntfs-3g's reason"
 }
 
 TEST_CASE("NTFS: mkntfs volume with files, clusters of 512 bytes", "[windows][ntfs]") {
-    if (!testing::have_program("mkntfs")) {
-        WARN("skipped: mkntfs (ntfs-3g) is not installed");
-        return;
-    }
+    if (!testing::have_program("mkntfs")) FAIL("missing: mkntfs (ntfs-3g) is not installed");
     TempDir dir;
     const std::string image = testing::make_image(dir, "small.raw", 16 << 20);
     REQUIRE(testing::run("mkntfs -q -F -Q -c 512 -L SMALL " + testing::sh_quote(image)).exit_code == 0);

@@ -28,10 +28,7 @@ system::WindowsInstall inspect(const std::string& image, std::uint64_t size) {
 
 TEST_CASE("WindowsInstall: a Windows 7 volume with phony hives", "[windows][detect]") {
     TempDir dir;
-    if (!testing::windows_tools_present(dir)) {
-        WARN("skipped: hivexregedit, mkntfs or ../shared/fixtures is missing");
-        return;
-    }
+    if (!testing::windows_tools_present(dir)) FAIL("missing: hivexregedit, mkntfs or ../shared/fixtures is");
     testing::WindowsVolumeSpec spec;
     spec.system_hive = testing::windows7_system_hive(dir);
     spec.software_hive = testing::windows7_software_hive(dir);
@@ -56,10 +53,7 @@ TEST_CASE("WindowsInstall: a Windows 7 volume with phony hives", "[windows][dete
 
 TEST_CASE("WindowsInstall: the real Windows 8.1 SYSTEM hive is found dirty and read", "[windows][detect]") {
     TempDir dir;
-    if (!testing::windows_tools_present(dir)) {
-        WARN("skipped: hivexregedit, mkntfs or ../shared/fixtures is missing");
-        return;
-    }
+    if (!testing::windows_tools_present(dir)) FAIL("missing: hivexregedit, mkntfs or ../shared/fixtures is");
     testing::WindowsVolumeSpec spec;
     spec.system_hive = testing::windows81_system_hive(dir);
     spec.software_hive = testing::windows2012r2_software_hive(dir);
@@ -82,10 +76,7 @@ TEST_CASE("WindowsInstall: the real Windows 8.1 SYSTEM hive is found dirty and r
 
 TEST_CASE("WindowsInstall: missing system root and damaged hives are refused with the reason", "[windows][detect]") {
     TempDir dir;
-    if (!testing::windows_tools_present(dir)) {
-        WARN("skipped: hivexregedit, mkntfs or ../shared/fixtures is missing");
-        return;
-    }
+    if (!testing::windows_tools_present(dir)) FAIL("missing: hivexregedit, mkntfs or ../shared/fixtures is");
     testing::WindowsVolumeSpec empty;
     CHECK_THROWS_WITH(inspect(testing::make_windows_volume(dir, "empty.raw", empty), empty.size),
                       Catch::Contains("no Windows on this volume"));
