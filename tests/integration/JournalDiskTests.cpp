@@ -61,9 +61,9 @@ void replace_by_blank(const std::string& target) {
 /// The recovery is on the disk: the archive's table, and the Windows volume sound and inoculated.
 void check_recovered(const TempDir& dir, const Recovery& r) {
     CHECK_THAT(run("sfdisk --dump " + sh_quote(r.target)).out, Catch::Contains("label-id: 0x43da9ab1") &&
-                                                                    Catch::Contains("start=      133120, size=      481280, type=7"));
+                                                                    Catch::Contains("start=      133120, size=      401408, type=7"));
     const std::string windows = dir.file("windows.raw");
-    REQUIRE(run("dd if=" + sh_quote(r.target) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(r.target) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=401408 status=none").exit_code == 0);
     CHECK(run("ntfsfix -n " + sh_quote(windows)).exit_code == 0);
     const std::string hive = dir.file("SYSTEM");
     REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
