@@ -19,19 +19,12 @@ using dagda::protocol::Message;
 
 namespace {
 
-std::string first_line_of(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
 /// An agent admitted as `name`, with a job queued for it (a plan of `padding` bytes) and offered.
 struct OfferedAgent {
     RawAgent link;
     std::string job;
     OfferedAgent(const ControllerProcess& controller, const std::string& name, std::size_t padding = 0) : link(controller) {
-        const std::string token = first_line_of(controller.enrol(name));
+        const std::string token = first_line(controller.enrol(name));
         link.write(hello(name, token, link.read().fields["nonce"], "machine-" + name));
         REQUIRE(link.read().type == "welcome");
         const nlohmann::json plan{{"dagda_plan", 1}, {"x-padding", std::string(padding, 'p')}, {"steps", {{{"step", "machine.reboot"}}}}};

@@ -28,17 +28,6 @@ int status_of(const ControllerProcess& controller, const std::string& url, const
     return std::stoi(result.out);
 }
 
-std::string agent_id_of(const ControllerProcess& controller) {
-    std::string id;
-    REQUIRE(eventually([&] {
-        const auto agents = controller.api("GET", "/api/agents")["body"]["agents"];
-        if (agents.size() != 1 || !agents[0].value("connected", false)) return false;
-        id = agents[0]["id"];
-        return true;
-    }, 30));
-    return id;
-}
-
 /// The archive URL a job's plan names (its image.restore step's).
 std::string archive_url_of(const ControllerProcess& controller, const std::string& job) {
     const auto plan = controller.api("GET", "/api/jobs/" + job)["body"]["plan"];
@@ -64,7 +53,7 @@ TEST_CASE("controller: a job's archive URLs read its own chain on the address it
     // guest's 10.0.2.2, a NAT): here a forwarder on another port of loopback.
     TcpProxy forwarder(controller.port());
     AgentProcess agent(dir, {"srv01", controller.enrol("srv01"), target, "machine-a", forwarder.port(), controller.pin(), ""});
-    const std::string agent_id = agent_id_of(controller);
+    const std::string agent_id = only_agent_id(controller);
 
     const nlohmann::json created = controller.api("POST", "/api/jobs", {{"agent", agent_id}, {"recover", {{"archive", "src.tib"}}}});
     REQUIRE(created["status"] == 201);

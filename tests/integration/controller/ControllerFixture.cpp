@@ -2,6 +2,8 @@
 
 #include "common/Run.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <csignal>
 #include <cstring>
@@ -55,6 +57,24 @@ std::string ControllerProcess::log() const { return file_bytes(log_path_); }
 void ControllerProcess::kill(int signal) {
     process_->signal(signal);
     process_->wait();
+}
+
+std::string only_agent_id(const ControllerProcess& controller) {
+    std::string id;
+    REQUIRE(eventually([&] {
+        const auto agents = controller.api("GET", "/api/agents")["body"]["agents"];
+        if (agents.size() != 1 || !agents[0].value("connected", false)) return false;
+        id = agents[0]["id"];
+        return true;
+    }, 30));
+    return id;
+}
+
+std::string first_line(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
 }
 
 std::uint64_t ControllerProcess::resident_bytes() const {

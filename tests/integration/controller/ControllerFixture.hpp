@@ -87,6 +87,12 @@ std::string make_source_disk(const TempDir& dir, const std::string& archive);
 /// A plan restoring `archive` (path or URL) onto the image file `target` by its path and size.
 nlohmann::json restore_plan(const std::string& archive, const std::string& target);
 
+/// The id of the controller's only agent, once it is connected (fails the test after 30 s).
+std::string only_agent_id(const ControllerProcess& controller);
+
+/// The first line of a file (a token file), without its newline.
+std::string first_line(const std::string& path);
+
 /// The seq numbers of `events` ({"seq", "event"} objects) are 1..N with no gap and no repeat.
 bool contiguous(const nlohmann::json& events);
 

@@ -43,17 +43,6 @@ struct Recovery {
     }
 };
 
-std::string only_agent_id(const ControllerProcess& controller) {
-    std::string id;
-    REQUIRE(eventually([&] {
-        const auto agents = controller.api("GET", "/api/agents")["body"]["agents"];
-        if (agents.size() != 1 || !agents[0].value("connected", false)) return false;
-        id = agents[0]["id"];
-        return true;
-    }, 30));
-    return id;
-}
-
 std::string submit(const ControllerProcess& controller, const nlohmann::json& order) {
     const nlohmann::json answer = controller.api("POST", "/api/jobs", order);
     INFO(answer.dump());

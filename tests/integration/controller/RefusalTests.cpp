@@ -32,17 +32,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using dagda::protocol::Message;
 
-namespace {
-
-std::string token_in(const std::string& path) {
-    std::ifstream in(path);
-    std::string token;
-    std::getline(in, token);
-    return token;
-}
-
-}  // namespace
-
 TEST_CASE("controller: an agent whose pin does not match the controller's certificate never links", "[controller][integration][refusal]") {
     if (!controller_tools_present()) return;
     TempDir dir;
@@ -59,7 +48,7 @@ TEST_CASE("controller: a wrong token, a token bound to another machine and a rep
     TempDir dir;
     ControllerProcess controller(dir, dir.file("controller"));
     const std::string token_file = controller.enrol("srv01");
-    const std::string token = token_in(token_file);
+    const std::string token = first_line(token_file);
 
     SECTION("a wrong token") {
         RawAgent agent(controller);
@@ -180,7 +169,7 @@ TEST_CASE("controller: malformed, unknown, foreign and oversized frames are answ
     if (!controller_tools_present()) return;
     TempDir dir;
     ControllerProcess controller(dir, dir.file("controller"));
-    const std::string token = token_in(controller.enrol("srv01"));
+    const std::string token = first_line(controller.enrol("srv01"));
     {
         RawAgent agent(controller);
         agent.write(hello("srv01", token, agent.read().fields["nonce"], "machine-a"));
