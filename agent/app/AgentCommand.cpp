@@ -103,19 +103,20 @@ int run_agent(const std::vector<std::string>& args) {
     const link::ControllerUrl controller = link::parse_controller_url(link_settings.controller_url);
     // A fresh ServerTrust per check: restores open connections on several threads at once, and one
     // shared object would have them all write its refusal text (which nobody reads here) together.
-    image::trust_https_origin(controller.host, controller.port,
-                              {[trust = link_settings.trust, host = controller.host](bool preverified, boost::asio::ssl::verify_context& context) {
-                                   try {  // an OpenSSL callback: nothing may escape it
-                                       return net::ServerTrust(trust, host)(preverified, context);
-                                   } catch (...) {
-                                       return false;
-                                   }
-                               },
-                               link_settings.trust.ca_file});
+    image::HttpsTrust https_trust;
+    https_trust.trust_origin(controller.host, controller.port,
+                             {[trust = link_settings.trust, host = controller.host](bool preverified, boost::asio::ssl::verify_context& context) {
+                                  try {  // an OpenSSL callback: nothing may escape it
+                                      return net::ServerTrust(trust, host)(preverified, context);
+                                  } catch (...) {
+                                      return false;
+                                  }
+                              },
+                              link_settings.trust.ca_file});
 
     // Jobs are kept per controller (its pin or CA): another controller's job-1 is another job.
     const std::string trust_name = !link_settings.trust.pin.empty() ? net::normalised_pin(link_settings.trust.pin) : link_settings.trust.ca_file;
-    AgentJobs jobs((*vm)["state-dir"].as<std::string>(), trust_name);
+    AgentJobs jobs((*vm)["state-dir"].as<std::string>(), trust_name, std::move(https_trust));
     boost::asio::io_context io;
     link::AgentLink link(io, link_settings, jobs, jobs.unacknowledged());
     jobs.attach(link);

@@ -64,8 +64,9 @@ std::string controller_folder(const std::string& controller) {
 
 }  // namespace
 
-AgentJobs::AgentJobs(std::string state_dir, const std::string& controller)
-    : state_dir_((std::filesystem::create_directories(state_dir), std::move(state_dir))), outbox_(state_dir_ + "/outbox.dagda"),
+AgentJobs::AgentJobs(std::string state_dir, const std::string& controller, image::HttpsTrust https_trust)
+    : state_dir_((std::filesystem::create_directories(state_dir), std::move(state_dir))), https_trust_(std::move(https_trust)),
+      outbox_(state_dir_ + "/outbox.dagda"),
       jobs_dir_(state_dir_ + "/jobs-" + controller_folder(controller)) {
     std::filesystem::create_directories(jobs_dir_);
 }
@@ -146,7 +147,7 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
     nlohmann::json result{{"event", "job_result"}, {"outcome", "failed"}};
     bool accepted = false;
     try {
-        PlanSession session(plan.dump(), "job " + job);
+        PlanSession session(plan.dump(), "job " + job, https_trust_);
         // Progress is recorded at most once a second per step: each record is an fsync.
         std::map<std::size_t, std::chrono::steady_clock::time_point> last_progress;
         jobs::JobRunner runner(session.registry(), [&](const jobs::JobEvent& event) {

@@ -5,6 +5,7 @@
 /// LinkHandler functions and never waits here: validation, the journal and the outbox's fsyncs
 /// all happen on the worker thread.
 
+#include "image/source/HttpsTrust.hpp"
 #include "jobs/Outbox.hpp"
 #include "link/AgentLink.hpp"
 
@@ -22,7 +23,9 @@ public:
     /// `state_dir` holds the outbox, each job's journal and the marks of finished jobs; it must
     /// survive an agent restart (and a reboot, for plans that reboot).
     /// `controller` names the controller (its pin or CA file): jobs are kept per controller.
-    AgentJobs(std::string state_dir, const std::string& controller);
+    /// `https_trust` is how the jobs' steps verify https archives (the controller's own origin by
+    /// its pin or CA).
+    AgentJobs(std::string state_dir, const std::string& controller, image::HttpsTrust https_trust);
     ~AgentJobs() override;
 
     /// Stops a running job at its next safe point without recording a result, so the next
@@ -46,6 +49,7 @@ private:
     void say(const std::string& level, const std::string& text);
 
     std::string state_dir_;
+    image::HttpsTrust https_trust_;  ///< read by the worker thread only, never changed
     link::AgentLink* link_ = nullptr;
     jobs::Outbox outbox_;  ///< worker thread only (and the constructor)
     std::mutex mutex_;     ///< guards current_ and acks_

@@ -173,7 +173,7 @@ void recover(ConsoleTerminal& t, const Media& media, const std::string& journal_
     }
     if (drivers && !drivers->empty()) inoculation["drivers"] = *drivers;
     const nlohmann::json plan = local_recovery_plan(*generation, target, inoculation);
-    PlanSession session(plan.dump(), "console plan");
+    PlanSession session(plan.dump(), "console plan", image::HttpsTrust{});  // the system's CAs
     jobs::JobRunner runner(session.registry(), nullptr, nullptr);
     t.clear();
     const auto problems = session.problems(runner);

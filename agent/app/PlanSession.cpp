@@ -40,7 +40,9 @@ std::string read_plan_file(const std::string& path) {
     return text.str();
 }
 
-PlanSession::PlanSession(const std::string& text, const std::string& name) : plan_(jobs::parse_plan(text, name, problems_)) {
+PlanSession::PlanSession(const std::string& text, const std::string& name, image::HttpsTrust https_trust)
+    : plan_(jobs::parse_plan(text, name, problems_)) {
+    environment_.https_trust = std::move(https_trust);
     environment_.disks = std::make_unique<steps::PlanDisks>(plan_.disks, problems_);
     environment_.storage_controllers = [] {
         std::vector<std::vector<std::string>> ids;

@@ -15,8 +15,10 @@ namespace dagda::app {
 class PlanSession {
 public:
     /// Parses `text` (named `name` in messages) and resolves its disks; problems are kept for
-    /// require_valid().
-    PlanSession(const std::string& text, const std::string& name);
+    /// require_valid(). The steps verify https archives as `https_trust` says (the agent's jobs:
+    /// their controller's origin by its pin or CA; `dagda run` and the console: empty, the
+    /// system's CAs).
+    PlanSession(const std::string& text, const std::string& name, image::HttpsTrust https_trust);
     PlanSession(const PlanSession&) = delete;
     PlanSession& operator=(const PlanSession&) = delete;
 

@@ -85,7 +85,8 @@ int run_run(const std::vector<std::string>& args) {
     if (mode != "text" && mode != "json" && mode != "none") throw po::error("--progress must be text, json or none");
     const JobReport::Style style = mode == "json" ? JobReport::Style::json : mode == "none" ? JobReport::Style::none : JobReport::Style::text;
 
-    PlanSession session(read_plan_file((*vm)["plan"].as<std::string>()), (*vm)["plan"].as<std::string>());
+    PlanSession session(read_plan_file((*vm)["plan"].as<std::string>()), (*vm)["plan"].as<std::string>(),
+                        image::HttpsTrust{});  // no controller here: https archives by the system's CAs
     JobReport report(style, std::cout, session.plan().steps.size());
     jobs::JobRunner runner(session.registry(), [&](const jobs::JobEvent& event) { report.on_event(event); }, &cancel_requested);
     session.require_valid(runner);

@@ -1,6 +1,7 @@
 #include "image/ArchiveChain.hpp"
 
 #include "core/Error.hpp"
+#include "image/source/HttpsTrust.hpp"
 
 #include <filesystem>
 
@@ -20,9 +21,11 @@ std::string sibling(const std::string& location, const std::string& name) {
 
 }  // namespace
 
-ChainWalk walk_chain(const std::string& location) {
+ChainWalk walk_chain(const std::string& location) { return walk_chain(location, HttpsTrust{}); }
+
+ChainWalk walk_chain(const std::string& location, const HttpsTrust& trust) {
     ChainWalk walk;
-    walk.archives.push_back(std::make_unique<TibArchive>(open_source(location)));
+    walk.archives.push_back(std::make_unique<TibArchive>(open_source(location, trust)));
     std::string current = location;
     while (walk.archives.back()->is_incremental()) {
         const TibArchive& child = *walk.archives.back();
@@ -44,7 +47,7 @@ ChainWalk walk_chain(const std::string& location) {
                           (folder.empty() ? std::string(".") : folder.string());
             break;
         }
-        auto parent = std::make_unique<TibArchive>(open_source(base_location));
+        auto parent = std::make_unique<TibArchive>(open_source(base_location, trust));
         if (parent->id() != base["id"].get<std::string>() ||
             format::to_hex(parent->trailer().generation_digest) != base["digest"].get<std::string>()) {
             walk.broken = child.name() + " is based on generation " + base["id"].get<std::string>() + ", but " + base_location +
@@ -57,8 +60,10 @@ ChainWalk walk_chain(const std::string& location) {
     return walk;
 }
 
-ArchiveChain::ArchiveChain(const std::string& location) {
-    ChainWalk walk = walk_chain(location);
+ArchiveChain::ArchiveChain(const std::string& location) : ArchiveChain(location, HttpsTrust{}) {}
+
+ArchiveChain::ArchiveChain(const std::string& location, const HttpsTrust& trust) {
+    ChainWalk walk = walk_chain(location, trust);
     if (!walk.broken.empty()) throw Error(ErrorKind::failed, walk.broken);
     archives_ = std::move(walk.archives);
     for (const auto& archive : archives_) pointers_.push_back(archive.get());

@@ -11,6 +11,8 @@
 
 namespace dagda::image {
 
+class HttpsTrust;  // source/HttpsTrust.hpp
+
 /// The generations of a chain as far as they open, newest first, and why the walk stopped before
 /// a full generation (empty when it reached one): `tib info` shows a broken chain instead of failing.
 struct ChainWalk {
@@ -19,14 +21,18 @@ struct ChainWalk {
 };
 
 /// Opens `location` and the bases it names, stopping at the first base that is missing or is not
-/// the generation its child names. Throws only when `location` itself cannot be opened.
+/// the generation its child names. Throws only when `location` itself cannot be opened. https
+/// archives are verified as `trust` says for their origin (the system's CAs without it).
+ChainWalk walk_chain(const std::string& location, const HttpsTrust& trust);
 ChainWalk walk_chain(const std::string& location);
 
 class ArchiveChain {
 public:
     /// Opens `location` (a local path or an http(s) URL) and its bases, found by the name each
     /// GENR record gives, in the folder (or URL path) of the archive that names them. Throws
-    /// Error{failed} for a missing or wrong base.
+    /// Error{failed} for a missing or wrong base. https archives are verified as `trust` says for
+    /// their origin; without it, by the system's CAs.
+    ArchiveChain(const std::string& location, const HttpsTrust& trust);
     explicit ArchiveChain(const std::string& location);
 
     /// Newest first.

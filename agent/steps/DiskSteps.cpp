@@ -33,11 +33,12 @@ disk::Layout load_layout_document(const nlohmann::json& source) {
 /// The layout a step names: {"archive": TIB} (its LAYT record, with the source disk's size and
 /// first track, exactly as `tib restore --disk` writes it), {"file": sfdisk JSON} or an sfdisk
 /// JSON document itself.
-disk::Plan load_plan(const nlohmann::json& source, const disk::TargetInfo& target, const disk::PlanOptions& options) {
+disk::Plan load_plan(const nlohmann::json& source, const disk::TargetInfo& target, const disk::PlanOptions& options,
+                     const image::HttpsTrust& https_trust) {
     if (!source.is_object()) throw Error(ErrorKind::usage, "\"layout\" must be an object: {\"archive\": …}, {\"file\": …} or sfdisk JSON");
     if (source.contains("archive")) {
         const std::string location = source.at("archive").get<std::string>();
-        image::ArchiveChain chain(location);
+        image::ArchiveChain chain(location, https_trust);
         if (!chain.newest().layout()) throw Error(ErrorKind::failed, location + " holds a volume, not a disk: it has no layout");
         return recovery::archive_disk_plan(chain.newest(), target, options);
     }
@@ -76,7 +77,7 @@ struct ApplyLayout {
         options.fit = fit;
         options.grow = grow;
         options.id_seed = "dagda disk.apply_layout " + json.dump() + " onto " + identity_of(target).dump();
-        return load_plan(layout, target, options);
+        return load_plan(layout, target, options, env.https_trust);
     }
 };
 

@@ -98,7 +98,7 @@ std::vector<std::string> validate(const StepEnvironment& env, const nlohmann::js
     const Restore step(json);
     if (!step.problems.empty()) return step.problems;
     std::vector<std::string> problems;
-    image::ArchiveChain chain(step.archive);  // readable, chain complete
+    image::ArchiveChain chain(step.archive, env.https_trust);  // readable, chain complete
     const disk::TargetInfo& target = env.disks->get(step.disk).target;
     const disk::Layout layout = expected_layout(env, step.disk, target, chain.newest());
     for (const VolumeTarget& t : step.targets(chain.newest())) {
@@ -113,7 +113,7 @@ std::vector<std::string> validate(const StepEnvironment& env, const nlohmann::js
 
 std::vector<std::string> describe(const StepEnvironment& env, const nlohmann::json& json) {
     const Restore step(json);
-    image::ArchiveChain chain(step.archive);
+    image::ArchiveChain chain(step.archive, env.https_trust);
     const disk::TargetInfo& target = env.disks->get(step.disk).target;
     const disk::Layout layout = expected_layout(env, step.disk, target, chain.newest());
     std::vector<std::string> lines;
@@ -134,7 +134,7 @@ void run(const StepEnvironment& env, const nlohmann::json& json, jobs::StepConte
     const PlanDisk& disk = env.disks->get(step.disk);
     disk::check_target_safe(disk::probe_target(disk.target.path), disk.expected);
     const UniqueFd claim = disk::hold_exclusive(disk.target);
-    image::ArchiveChain chain(step.archive);
+    image::ArchiveChain chain(step.archive, env.https_trust);
     const auto layout = disk::read_layout(disk.target);
     if (!layout) throw Error(ErrorKind::failed, disk.target.path + " has no partition table: apply the layout first");
     const UniqueFd fd = UniqueFd::open(disk.target.path, O_RDWR);
@@ -193,7 +193,7 @@ void run(const StepEnvironment& env, const nlohmann::json& json, jobs::StepConte
 /// The volumes it wrote, each as it begins (its boot sector: serial, size).
 nlohmann::json fingerprint(const StepEnvironment& env, const nlohmann::json& json) {
     const Restore step(json);
-    image::ArchiveChain chain(step.archive);
+    image::ArchiveChain chain(step.archive, env.https_trust);
     std::vector<unsigned> partitions;
     for (const VolumeTarget& t : step.targets(chain.newest())) partitions.push_back(t.partition);
     return volumes_fingerprint(env.disks->get(step.disk), partitions, false);

@@ -3,6 +3,7 @@
 /// domain module to jobs::StepSpec and holds no recovery logic of its own.
 
 #include "disk/Layout.hpp"
+#include "image/source/HttpsTrust.hpp"
 #include "jobs/Step.hpp"
 #include "steps/PlanDisks.hpp"
 
@@ -17,6 +18,9 @@ namespace dagda::steps {
 /// What the steps share: the plan's disks (resolved when the plan is loaded) and the machine.
 struct StepEnvironment {
     std::unique_ptr<PlanDisks> disks;
+    /// How https archives are verified: the agent's jobs trust their controller's origin by its
+    /// pin or CA; `dagda run` and the console leave it empty (the system's CAs).
+    image::HttpsTrust https_trust;
     /// The IDs of each storage controller of this machine, for `windows.inoculate` with "auto".
     std::function<std::vector<std::vector<std::string>>()> storage_controllers;
     std::vector<std::string> reboot_command{"reboot"};

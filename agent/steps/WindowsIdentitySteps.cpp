@@ -86,7 +86,7 @@ struct RestoreFiles {
 constexpr std::uint64_t largest_file = 4ull << 30;
 
 void run_restore_files(const StepEnvironment& env, const RestoreFiles& step, jobs::StepContext& context) {
-    image::ArchiveChain chain(step.archive);
+    image::ArchiveChain chain(step.archive, env.https_trust);
     const std::uint32_t number = step.pick_volume(chain.newest());
     image::VolumeReader reader(chain.chain(), number);
     const ntfs::NtfsVolume from([&reader](std::uint64_t offset, void* buffer, std::size_t length) { reader.read(offset, buffer, length); },
@@ -147,7 +147,7 @@ void add_windows_identity_steps(jobs::StepRegistry& registry, StepEnvironment& e
                       const RestoreFiles step(json);
                       if (!step.problems.empty()) return step.problems;
                       env.disks->get(step.disk);
-                      image::ArchiveChain chain(step.archive);
+                      image::ArchiveChain chain(step.archive, env.https_trust);
                       step.pick_volume(chain.newest());
                       return std::vector<std::string>{};
                   },

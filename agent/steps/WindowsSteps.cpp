@@ -139,9 +139,9 @@ struct FixupBoot {
         if (!archive == !old_layout) args.problem("give the source disk's layout: \"archive\" or \"old_layout\"");
         problems = args.problems();
     }
-    disk::Layout before() const {
+    disk::Layout before(const StepEnvironment& env) const {
         if (archive) {
-            image::ArchiveChain chain(*archive);
+            image::ArchiveChain chain(*archive, env.https_trust);
             if (!chain.newest().layout()) throw Error(ErrorKind::failed, *archive + " holds a volume, not a disk: it has no layout");
             return disk::parse_layout_json(*chain.newest().layout());
         }
@@ -160,7 +160,7 @@ void add_fixup_boot(jobs::StepRegistry& registry, StepEnvironment& env) {
                       const FixupBoot step(json);
                       if (!step.problems.empty()) return step.problems;
                       env.disks->get(step.disk);
-                      step.before();
+                      step.before(env);
                       return std::vector<std::string>{};
                   },
                   [&env](const nlohmann::json& json) {
@@ -176,7 +176,7 @@ void add_fixup_boot(jobs::StepRegistry& registry, StepEnvironment& env) {
                       const UniqueFd claim = disk::hold_exclusive(now);
                       const auto after = disk::read_layout(now);
                       if (!after) throw Error(ErrorKind::failed, now.path + " has no partition table");
-                      const auto move = boot::DiskMove::between(step.before(), *after);
+                      const auto move = boot::DiskMove::between(step.before(env), *after);
                       const UniqueFd fd = UniqueFd::open(now.path, O_RDWR);
                       const auto plan = boot::plan_boot_fixup(fd.get(), now.path, *after, move);
                       for (const auto& note : plan.notes) context.say(note);

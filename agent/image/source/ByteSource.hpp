@@ -9,6 +9,8 @@
 
 namespace dagda::image {
 
+class HttpsTrust;  // HttpsTrust.hpp
+
 class ByteSource {
 public:
     virtual ~ByteSource() = default;
@@ -29,14 +31,16 @@ std::unique_ptr<ByteSource> open_file_source(const std::string& path);
 
 /// An archive on a web server (nginx, an S3-compatible store, the controller), read with HTTP
 /// range requests over a few kept-alive connections; https verifies the server's certificate
-/// against the system's CAs, or with the check registered for its origin (HttpsTrust.hpp). Throws Error{failed} when the server does not answer or does not
-/// support ranges.
-std::unique_ptr<ByteSource> open_http_source(const std::string& url);
+/// against the system's CAs, or with the check `trust` gives for its origin (HttpsTrust.hpp).
+/// Throws Error{failed} when the server does not answer or does not support ranges.
+std::unique_ptr<ByteSource> open_http_source(const std::string& url, const HttpsTrust& trust);
 
 /// True for "http://…" and "https://…".
 bool is_url(const std::string& location);
 
 /// open_http_source for a URL, open_file_source otherwise.
+std::unique_ptr<ByteSource> open_source(const std::string& location, const HttpsTrust& trust);
+/// The same with no origin trusted by its own check: https by the system's CAs only.
 std::unique_ptr<ByteSource> open_source(const std::string& location);
 
 }  // namespace dagda::image

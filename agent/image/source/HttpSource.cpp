@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -37,9 +36,6 @@ namespace {
 constexpr std::size_t read_ahead = 4 << 20;        // one request fetches at least this much
 constexpr int attempts = 4;                         // a dropped connection is retried, then an error
 constexpr auto io_timeout = std::chrono::seconds(30);
-
-std::mutex origins_mutex;
-std::map<std::string, OriginTrust> origins;  // "host:port" -> how it is trusted
 
 struct HttpUrl {
     bool tls = false;
@@ -72,14 +68,14 @@ struct ConnectFailure : std::runtime_error {
 // One kept-alive connection, plain or TLS.
 class Connection {
 public:
-    Connection(net::io_context& io, ssl::context& tls, const HttpUrl& url) : url_(url) {
+    /// `trust` is the origin's own check, or null for the system's CAs and the host name.
+    Connection(net::io_context& io, ssl::context& tls, const HttpUrl& url, const OriginTrust* trust) : url_(url) {
         tcp::resolver resolver(io);
         const auto endpoints = resolver.resolve(url.host, url.port);
         if (url.tls) {
             auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls);
             if (!SSL_set_tlsext_host_name(stream->native_handle(), url.host.c_str()))
                 throw Error(ErrorKind::failed, "TLS: cannot set the server name " + url.host);
-            const auto trust = https_origin_trust(url.host, url.port);
             if (trust) stream->set_verify_callback(trust->check);
             else stream->set_verify_callback(ssl::host_name_verification(url.host));
             beast::get_lowest_layer(*stream).expires_after(io_timeout);
@@ -132,11 +128,13 @@ private:
 
 class HttpSource final : public ByteSource {
 public:
-    explicit HttpSource(const std::string& url) : url_(parse_http_url(url)), name_(url), tls_(ssl::context::tls_client) {
+    HttpSource(const std::string& url, const HttpsTrust& trust) : url_(parse_http_url(url)), name_(url), tls_(ssl::context::tls_client) {
+        // Only this source's own origin matters; its trust is copied, so the source keeps none
+        // of the caller's state.
+        if (const OriginTrust* own = trust.find(url_.host, url_.port)) trust_ = *own;
         // An origin with its own CA (the agent's controller) never consults the system's store.
-        const auto trust = https_origin_trust(url_.host, url_.port);
-        if (trust && !trust->ca_file.empty()) tls_.load_verify_file(trust->ca_file);
-        else if (!trust) tls_.set_default_verify_paths();
+        if (trust_ && !trust_->ca_file.empty()) tls_.load_verify_file(trust_->ca_file);
+        else if (!trust_) tls_.set_default_verify_paths();
         tls_.set_verify_mode(ssl::verify_peer);
         size_ = probe_size();
     }
@@ -213,7 +211,7 @@ private:
         for (int attempt = 0; attempt < attempts; ++attempt) {
             std::unique_ptr<Connection> connection = take_idle();
             try {
-                if (!connection) connection = std::make_unique<Connection>(io_, tls_, url_);
+                if (!connection) connection = std::make_unique<Connection>(io_, tls_, url_, trust_ ? &*trust_ : nullptr);
                 auto response = connection->request(verb, range);
                 if (response.keep_alive()) give_back(std::move(connection));
                 return response;
@@ -244,6 +242,7 @@ private:
 
     HttpUrl url_;
     std::string name_;
+    std::optional<OriginTrust> trust_;  ///< this origin's own check; none: the system's CAs
     net::io_context io_;
     ssl::context tls_;
     std::uint64_t size_ = 0;
@@ -259,22 +258,14 @@ bool is_url(const std::string& location) {
     return location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0;
 }
 
-std::unique_ptr<ByteSource> open_http_source(const std::string& url) { return std::make_unique<HttpSource>(url); }
-
-std::unique_ptr<ByteSource> open_source(const std::string& location) {
-    return is_url(location) ? open_http_source(location) : open_file_source(location);
+std::unique_ptr<ByteSource> open_http_source(const std::string& url, const HttpsTrust& trust) {
+    return std::make_unique<HttpSource>(url, trust);
 }
 
-void trust_https_origin(const std::string& host, const std::string& port, OriginTrust trust) {
-    std::lock_guard lock(origins_mutex);
-    origins[host + ":" + port] = std::move(trust);
+std::unique_ptr<ByteSource> open_source(const std::string& location, const HttpsTrust& trust) {
+    return is_url(location) ? open_http_source(location, trust) : open_file_source(location);
 }
 
-std::optional<OriginTrust> https_origin_trust(const std::string& host, const std::string& port) {
-    std::lock_guard lock(origins_mutex);
-    const auto found = origins.find(host + ":" + port);
-    if (found == origins.end()) return std::nullopt;
-    return found->second;
-}
+std::unique_ptr<ByteSource> open_source(const std::string& location) { return open_source(location, HttpsTrust{}); }
 
 }  // namespace dagda::image

@@ -1,13 +1,15 @@
 #pragma once
 /// Which certificate an HTTPS archive server must present. By default the system's CA store and
-/// the host name decide; an origin registered here is checked by its own function instead. The
-/// agent registers its controller's origin with the controller's pin or CA, so the archives the
-/// controller serves are trusted exactly as the controller is, with no CA file to install.
+/// the host name decide; an origin given a check in an HttpsTrust is checked by that function
+/// instead. The value is handed to each source that opens an archive (open_source, ArchiveChain):
+/// the agent gives its jobs one holding its controller's pin or CA, so the archives the controller
+/// serves are trusted exactly as the controller is, with no CA file to install; `dagda run` and the
+/// `tib` commands give an empty one. Nothing about trust is kept anywhere else.
 
 #include <boost/asio/ssl/verify_context.hpp>
 
 #include <functional>
-#include <optional>
+#include <map>
 #include <string>
 
 namespace dagda::image {
@@ -22,11 +24,24 @@ struct OriginTrust {
     std::string ca_file;
 };
 
-/// HTTPS connections to `host`:`port` are verified by `trust`. Thread-safe; a later call for the
-/// same origin replaces the earlier one.
-void trust_https_origin(const std::string& host, const std::string& port, OriginTrust trust);
+/// The origins ("host:port") whose HTTPS servers are checked by their own OriginTrust; every
+/// other origin by the system's CAs and its host name. A plain value: copies are independent.
+class HttpsTrust {
+public:
+    /// HTTPS connections to `host`:`port` are verified by `trust`; a later call for the same
+    /// origin replaces the earlier one.
+    void trust_origin(const std::string& host, const std::string& port, OriginTrust trust) {
+        origins_[host + ":" + port] = std::move(trust);
+    }
 
-/// The trust registered for an origin, if any.
-std::optional<OriginTrust> https_origin_trust(const std::string& host, const std::string& port);
+    /// The trust given for an origin, or null when the system's CAs decide.
+    const OriginTrust* find(const std::string& host, const std::string& port) const {
+        const auto found = origins_.find(host + ":" + port);
+        return found == origins_.end() ? nullptr : &found->second;
+    }
+
+private:
+    std::map<std::string, OriginTrust> origins_;
+};
 
 }  // namespace dagda::image
