@@ -106,6 +106,12 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     tmux.type("yes");
     screen = tmux.wait_for("Recovery finished.", 120);
     CHECK_THAT(screen, Catch::Contains("windows.inoculate        done") && Catch::Contains("windows.fixup_boot       done"));
+    // The last step's bar counts the sectors and hive values it fixed, not bytes: no speed in MB/s.
+    const std::string finished = tmux.written_screen();
+    CHECK(std::regex_search(finished, std::regex(R"(\n \[#{24}\] 100%  [0-9]+ of [0-9]+\n)")));
+    CHECK_THAT(finished, !Catch::Contains("MB/s"));
+    CHECK(finished.rfind("Dagda Rescue - recovery running", 0) == 0);
+    for (std::size_t start = 0, end; (end = finished.find('\n', start)) != std::string::npos; start = end + 1) CHECK(end - start <= 80);
     tmux.type("l");  // the whole log: the last lines the steps reported
     // Waited for by a line only the log shows: the job screen already holds "windows.fixup_boot: "
     // lines, so waiting for those raced the redraw.
