@@ -33,8 +33,10 @@ std::string clock_text(double seconds) {
 }
 
 /// The bar with the share done, bytes, the step's average speed and the time left at that speed,
-/// then the step's current action: two lines of at most 79 columns.
+/// then the step's current action: two lines of at most 79 columns. A step that counts things
+/// (actions, files, hive values: a total this small is never bytes) shows "3 of 12" and no MB/s.
 std::string progress_lines(const jobs::JobEvent& progress) {
+    const bool bytes = progress.total > 65536;
     const double fraction = static_cast<double>(progress.done) / static_cast<double>(progress.total);
     std::string bar(24, '.');
     for (std::size_t i = 0; i < static_cast<std::size_t>(fraction * 24) && i < 24; ++i) bar[i] = '#';
@@ -42,11 +44,12 @@ std::string progress_lines(const jobs::JobEvent& progress) {
     char percent[16];
     std::snprintf(percent, sizeof percent, "%3.0f%%", fraction * 100);
     line += percent;
-    if (progress.total > 65536) line += "  " + human_bytes(progress.done) + " of " + human_bytes(progress.total);
+    if (bytes) line += "  " + human_bytes(progress.done) + " of " + human_bytes(progress.total);
+    else line += "  " + std::to_string(progress.done) + " of " + std::to_string(progress.total);
     if (progress.rate > 0) {
         char speed[32];
         std::snprintf(speed, sizeof speed, "  %.1f MB/s", progress.rate / 1e6);
-        line += speed;
+        if (bytes) line += speed;
         if (progress.done < progress.total)
             line += "  ETA " + clock_text(static_cast<double>(progress.total - progress.done) / progress.rate);
     }

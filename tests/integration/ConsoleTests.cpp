@@ -37,6 +37,9 @@ public:
     ~Tmux() { run("tmux -S " + sh_quote(socket_) + " kill-server"); }
 
     std::string screen() const { return run("tmux -S " + sh_quote(socket_) + " capture-pane -p").out; }
+    /// The screen with the lines tmux wrapped joined again (-J): a line the console wrote wider
+    /// than 80 columns shows wider here, and a screen taller than 24 lines has scrolled its top away.
+    std::string written_screen() const { return run("tmux -S " + sh_quote(socket_) + " capture-pane -p -J").out; }
     /// One key, no Enter (the job screen reads single keys).
     void key(const std::string& keys) const { run("tmux -S " + sh_quote(socket_) + " send-keys -l " + sh_quote(keys)); }
     void type(const std::string& text) const {
@@ -103,6 +106,12 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     tmux.type("yes");
     screen = tmux.wait_for("Recovery finished.", 120);
     CHECK_THAT(screen, Catch::Contains("windows.inoculate        done") && Catch::Contains("windows.fixup_boot       done"));
+    // The last step's bar counts the sectors and hive values it fixed, not bytes: no speed in MB/s.
+    const std::string finished = tmux.written_screen();
+    CHECK(std::regex_search(finished, std::regex(R"(\n \[#{24}\] 100%  [0-9]+ of [0-9]+\n)")));
+    CHECK_THAT(finished, !Catch::Contains("MB/s"));
+    CHECK(finished.rfind("Dagda Rescue - recovery running", 0) == 0);
+    for (std::size_t start = 0, end; (end = finished.find('\n', start)) != std::string::npos; start = end + 1) CHECK(end - start <= 80);
     tmux.type("l");  // the whole log: the last lines the steps reported
     // Waited for by a line only the log shows: the job screen already holds "windows.fixup_boot: "
     // lines, so waiting for those raced the redraw.
@@ -155,6 +164,62 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
     const std::string screen = tmux.wait_for("Run it again from the menu to resume.", 60);
     CHECK_THAT(screen, Catch::Contains("cancelled"));
     CHECK_THAT(screen, Catch::Contains("disk.apply_layout        done"));
+    tmux.type("");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("q");
+    tmux.wait_for("CONSOLE-EXIT=0");
+}
+
+TEST_CASE("console: the job screen shows the restore's speed and time left, within 80x24", "[console][integration]") {
+    TempDir dir;
+    if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk") || !have_program("ntfscp"))
+        FAIL("missing: tmux, hivexregedit, mkntfs, sfdisk, ntfscp or ../shared/fixtures");
+    const std::string source = make_windows_disk(dir, "source.img");
+    // 48 MiB that do not compress on the Windows volume: a dozen of the restore's 4 MiB requests.
+    const std::string windows = dir.file("source-windows.raw"), filler = dir.file("filler.bin");
+    REQUIRE(run("dd if=" + sh_quote(source) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
+    REQUIRE(run("head -c 48M /dev/urandom > " + sh_quote(filler) + " && ntfscp -q " + sh_quote(windows) + " " + sh_quote(filler) + " /filler.bin").exit_code == 0);
+    REQUIRE(run("dd if=" + sh_quote(windows) + " of=" + sh_quote(source) + " bs=512 seek=133120 conv=notrunc status=none").exit_code == 0);
+    fs::create_directories(dir.path() / "served");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("served/server.tib")) +
+                " --progress none").exit_code == 0);
+    // A slow archive server: the restore runs for seconds, so the bar is seen between 0 and 100%
+    // (read from a local file it jumps to the end at once).
+    RangeServer server(dir.path() / "served");
+    server.delay(std::chrono::milliseconds(1000));
+    const std::string target = make_image(dir, "target.img", 300ull << 20);
+    const std::string drivers = viostor_driver_folder(dir);
+    fs::create_directories(dir.path() / "media");
+    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
+                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("r");
+    tmux.wait_for("Backup (number, path or URL");
+    tmux.type(server.url("server.tib"));
+    answer_recovery_questions(tmux, target, drivers);
+    tmux.type("yes");
+    tmux.wait_for("image.restore            running", 60);
+    // The progress line while the restore runs: share, bytes, average speed, time left (m:ss).
+    const std::regex progress(R"(\n \[[#.]{24}\] +[0-9]+%  [0-9.]+ (B|[KMGT]iB) of [0-9.]+ (B|[KMGT]iB)  [0-9]+\.[0-9] MB/s  ETA [0-9]+:[0-9]{2}(:[0-9]{2})?\n)");
+    std::string screen;
+    // Looked for until the restore is done (then it was missed) or 90 s (the archive's opening
+    // requests come first, a second each).
+    for (int i = 0; i < 900 && !std::regex_search(screen, progress) && screen.find("image.restore            done") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        screen = tmux.written_screen();
+    }
+    INFO("the job screen:\n" << screen);
+    CHECK(std::regex_search(screen, progress));
+    CHECK_THAT(screen, Catch::Contains("image.restore            running"));
+    CHECK_THAT(screen, Catch::Contains("restoring volume "));
+    // The whole screen on the terminal: its first line still on top (nothing scrolled away), no
+    // line wrapped.
+    CHECK(screen.rfind("Dagda Rescue - recovery running    (c: cancel   l: log)\n", 0) == 0);
+    std::size_t lines = 0;
+    for (std::size_t start = 0, end; (end = screen.find('\n', start)) != std::string::npos; start = end + 1, ++lines) CHECK(end - start <= 80);
+    CHECK(lines <= 24);
+    tmux.key("c");  // done looking: cancelling is the other test's subject, here it only ends the job early
+    tmux.wait_for("Enter: menu   r: reboot", 120);
     tmux.type("");
     tmux.wait_for("r) recover a server from a backup");
     tmux.type("q");
