@@ -3,6 +3,7 @@
 #include "core/Error.hpp"
 
 #include <chrono>
+#include <optional>
 
 namespace dagda::jobs {
 
@@ -102,8 +103,11 @@ public:
         if (done < total && now - last_progress_ < std::chrono::milliseconds(100)) return;
         last_progress_ = now;
         JobEvent event{JobEvent::Kind::step_progress, step_.index, step_.name, done, total, 0, action, 0};
+        // A resumed step's `done` counts what it did before the restart: its rate, and the time
+        // left from it, count only what this run did since it began.
+        if (!done_at_start_) done_at_start_ = saved_.is_null() ? 0 : done;
         const double elapsed = seconds_since(start_);
-        event.rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+        event.rate = elapsed > 0 && done > *done_at_start_ ? static_cast<double>(done - *done_at_start_) / elapsed : 0;
         emit_(event);
     }
     void say(const std::string& line) override { emit_({JobEvent::Kind::step_said, step_.index, step_.name, 0, 0, 0, line, 0}); }
@@ -123,6 +127,7 @@ private:
     const std::atomic<bool>* cancel_;
     nlohmann::json saved_;
     Clock::time_point start_;
+    std::optional<std::uint64_t> done_at_start_;  ///< `done` when this run of the step began
     Clock::time_point last_progress_{};
 };
 

@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <thread>
 
 using namespace dagda;
 using namespace dagda::jobs;
@@ -446,4 +448,41 @@ TEST_CASE("JobRunner: a job whose last steps undid an earlier step's work does n
     CHECK(result.failure->name == "test.lay");
     CHECK(result.failure->message == "after the last step, step 1 (test.lay) left table 1, but the disk now holds nothing");
     for (const auto& record : read_journal(dir.file("j")).records) CHECK(record.value("type", "") != "job_finished");
+}
+
+TEST_CASE("JobRunner: a resumed step's rate counts only what this run did, not what it did before the restart", "[jobs][runner]") {
+    TempDir dir;
+    constexpr std::uint64_t half = 1'000'000'000, whole = 2 * half;
+    StepRegistry registry;
+    bool fail_once = true;
+    registry.add({"test.big", "copies 2 GB with one checkpoint half way", Resume::checkpoint, [](const json&) { return std::vector<std::string>{}; },
+                  [](const json&) { return std::vector<std::string>{"Copy 2 GB"}; },
+                  [&](const json&, StepContext& context) {
+                      if (context.saved_state().is_null()) {
+                          context.progress(half, whole, "copying");
+                          context.save_state({{"done", half}});
+                          if (fail_once) {
+                              fail_once = false;
+                              throw Error(ErrorKind::failed, "the machine rebooted");
+                          }
+                      }
+                      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                      context.progress(half + 1000, whole, "copying");  // 1000 bytes in this run, so far
+                  },
+                  [](const json&) { return std::string("disk:x"); }, std::vector<ArgumentSpec>{}});
+    const Plan plan = plan_of(R"({"dagda_plan": 1, "name": "t", "steps": [{"step": "test.big"}]})");
+    std::vector<JobEvent> events;
+    JobRunner runner(registry, [&](const JobEvent& e) { events.push_back(e); }, nullptr);
+    {
+        Journal journal(dir.file("j"));
+        REQUIRE_FALSE(runner.run(plan, journal).succeeded);
+    }
+    events.clear();
+    Journal journal(dir.file("j"));
+    REQUIRE(runner.run(plan, journal).succeeded);
+    const auto resumed = std::find_if(events.begin(), events.end(), [](const JobEvent& e) { return e.kind == JobEvent::Kind::step_progress; });
+    REQUIRE(resumed != events.end());
+    CHECK(resumed->done == half + 1000);
+    // 1000 bytes in about 50 ms: some kB/s, not the 20 GB/s that counting the first half would make.
+    CHECK(resumed->rate < 1e6);
 }
