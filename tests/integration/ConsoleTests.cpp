@@ -138,13 +138,34 @@ TEST_CASE("console: a whole recovery through the field console on an 80x24 termi
     CHECK(run("hivexget " + sh_quote(hive) + " '\\ControlSet001\\Services\\viostor' Start").out == "0\n");
 }
 
+namespace {
+
+/// Captures `source` into DIR/served/server.tib, the folder a RangeServer then serves.
+void capture_to_serve(const TempDir& dir, const std::string& source) {
+    fs::create_directories(dir.path() / "served");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("served/server.tib")) +
+                " --progress none").exit_code == 0);
+}
+
+/// From the console's menu: recover the archive at `url` onto `target`, answer every question, and
+/// return once image.restore is running.
+void start_recovery_until_restoring(const Tmux& tmux, const std::string& url, const std::string& target, const std::string& drivers) {
+    tmux.wait_for("r) recover a server from a backup");
+    tmux.type("r");
+    tmux.wait_for("Backup (number, path or URL");
+    tmux.type(url);
+    answer_recovery_questions(tmux, target, drivers);
+    tmux.type("yes");
+    tmux.wait_for("image.restore            running", 60);
+}
+
+}  // namespace
+
 TEST_CASE("console: c cancels a running recovery, which says so and can be run again", "[console][integration]") {
     TempDir dir;
     if (!windows_tools_present(dir) || !have_program("tmux") || !have_program("sfdisk")) FAIL("missing: tmux, hivexregedit, mkntfs, sfdisk or ../shared/fixtures");
     const std::string source = make_windows_disk(dir, "source.img");
-    fs::create_directories(dir.path() / "served");
-    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("served/server.tib")) +
-                " --progress none").exit_code == 0);
+    capture_to_serve(dir, source);
     // A slow archive server: the restore takes long enough to be cancelled.
     RangeServer server(dir.path() / "served");
     server.delay(std::chrono::milliseconds(400));
@@ -153,13 +174,7 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
     fs::create_directories(dir.path() / "media");
     const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
                              sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
-    tmux.wait_for("r) recover a server from a backup");
-    tmux.type("r");
-    tmux.wait_for("Backup (number, path or URL");
-    tmux.type(server.url("server.tib"));
-    answer_recovery_questions(tmux, target, drivers);
-    tmux.type("yes");
-    tmux.wait_for("image.restore            running", 60);
+    start_recovery_until_restoring(tmux, server.url("server.tib"), target, drivers);
     tmux.key("c");
     const std::string screen = tmux.wait_for("Run it again from the menu to resume.", 60);
     CHECK_THAT(screen, Catch::Contains("cancelled"));
@@ -180,9 +195,7 @@ TEST_CASE("console: the job screen shows the restore's speed and time left, with
     REQUIRE(run("dd if=" + sh_quote(source) + " of=" + sh_quote(windows) + " bs=512 skip=133120 count=196608 status=none").exit_code == 0);
     REQUIRE(run("head -c 48M /dev/urandom > " + sh_quote(filler) + " && ntfscp -q " + sh_quote(windows) + " " + sh_quote(filler) + " /filler.bin").exit_code == 0);
     REQUIRE(run("dd if=" + sh_quote(windows) + " of=" + sh_quote(source) + " bs=512 seek=133120 conv=notrunc status=none").exit_code == 0);
-    fs::create_directories(dir.path() / "served");
-    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(dir.file("served/server.tib")) +
-                " --progress none").exit_code == 0);
+    capture_to_serve(dir, source);
     // A slow archive server: the restore runs for seconds, so the bar is seen between 0 and 100%
     // (read from a local file it jumps to the end at once).
     RangeServer server(dir.path() / "served");
@@ -192,13 +205,7 @@ TEST_CASE("console: the job screen shows the restore's speed and time left, with
     fs::create_directories(dir.path() / "media");
     const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
                              sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
-    tmux.wait_for("r) recover a server from a backup");
-    tmux.type("r");
-    tmux.wait_for("Backup (number, path or URL");
-    tmux.type(server.url("server.tib"));
-    answer_recovery_questions(tmux, target, drivers);
-    tmux.type("yes");
-    tmux.wait_for("image.restore            running", 60);
+    start_recovery_until_restoring(tmux, server.url("server.tib"), target, drivers);
     // The progress line while the restore runs: share, bytes, average speed, time left (m:ss).
     const std::regex progress(R"(\n \[[#.]{24}\] +[0-9]+%  [0-9.]+ (B|[KMGT]iB) of [0-9.]+ (B|[KMGT]iB)  [0-9]+\.[0-9] MB/s  ETA [0-9]+:[0-9]{2}(:[0-9]{2})?\n)");
     std::string screen;
