@@ -147,17 +147,31 @@ void capture_to_serve(const TempDir& dir, const std::string& source) {
                 " --progress none").exit_code == 0);
 }
 
-/// From the console's menu: recover the archive at `url` onto `target`, answer every question, and
-/// return once image.restore is running.
-void start_recovery_until_restoring(const Tmux& tmux, const std::string& url, const std::string& target, const std::string& drivers) {
-    tmux.wait_for("r) recover a server from a backup");
-    tmux.type("r");
-    tmux.wait_for("Backup (number, path or URL");
-    tmux.type(url);
-    answer_recovery_questions(tmux, target, drivers);
-    tmux.type("yes");
-    tmux.wait_for("image.restore            running", 60);
-}
+/// A console recovering DIR/served/server.tib (put there by capture_to_serve)
+/// from a RangeServer slowed by `delay` per request, onto a new 300 MiB image,
+/// with every question answered: it is constructed once image.restore runs.
+struct SlowRecovery {
+    RangeServer server;
+    std::string target, drivers;
+    Tmux tmux;
+    SlowRecovery(const TempDir& dir, std::chrono::milliseconds delay)
+        : server(dir.path() / "served"), target(make_image(dir, "target.img", 300ull << 20)), drivers(viostor_driver_folder(dir)),
+          tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " + sh_quote(empty_folder(dir, "media")) +
+                        "; echo CONSOLE-EXIT=$?; sleep 60") {
+        server.delay(delay);
+        tmux.wait_for("r) recover a server from a backup");
+        tmux.type("r");
+        tmux.wait_for("Backup (number, path or URL");
+        tmux.type(server.url("server.tib"));
+        answer_recovery_questions(tmux, target, drivers);
+        tmux.type("yes");
+        tmux.wait_for("image.restore            running", 60);
+    }
+    static std::string empty_folder(const TempDir& dir, const std::string& name) {
+        fs::create_directories(dir.path() / name);
+        return dir.file(name);
+    }
+};
 
 }  // namespace
 
@@ -167,14 +181,8 @@ TEST_CASE("console: c cancels a running recovery, which says so and can be run a
     const std::string source = make_windows_disk(dir, "source.img");
     capture_to_serve(dir, source);
     // A slow archive server: the restore takes long enough to be cancelled.
-    RangeServer server(dir.path() / "served");
-    server.delay(std::chrono::milliseconds(400));
-    const std::string target = make_image(dir, "target.img", 300ull << 20);
-    const std::string drivers = viostor_driver_folder(dir);
-    fs::create_directories(dir.path() / "media");
-    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
-                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
-    start_recovery_until_restoring(tmux, server.url("server.tib"), target, drivers);
+    const SlowRecovery recovery(dir, std::chrono::milliseconds(400));
+    const Tmux& tmux = recovery.tmux;
     tmux.key("c");
     const std::string screen = tmux.wait_for("Run it again from the menu to resume.", 60);
     CHECK_THAT(screen, Catch::Contains("cancelled"));
@@ -198,14 +206,8 @@ TEST_CASE("console: the job screen shows the restore's speed and time left, with
     capture_to_serve(dir, source);
     // A slow archive server: the restore runs for seconds, so the bar is seen between 0 and 100%
     // (read from a local file it jumps to the end at once).
-    RangeServer server(dir.path() / "served");
-    server.delay(std::chrono::milliseconds(1000));
-    const std::string target = make_image(dir, "target.img", 300ull << 20);
-    const std::string drivers = viostor_driver_folder(dir);
-    fs::create_directories(dir.path() / "media");
-    const Tmux tmux(dir, "DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " console --search " +
-                             sh_quote(dir.file("media")) + "; echo CONSOLE-EXIT=$?; sleep 60");
-    start_recovery_until_restoring(tmux, server.url("server.tib"), target, drivers);
+    const SlowRecovery recovery(dir, std::chrono::milliseconds(1000));
+    const Tmux& tmux = recovery.tmux;
     // The progress line while the restore runs: share, bytes, average speed, time left (m:ss).
     const std::regex progress(R"(\n \[[#.]{24}\] +[0-9]+%  [0-9.]+ (B|[KMGT]iB) of [0-9.]+ (B|[KMGT]iB)  [0-9]+\.[0-9] MB/s  ETA [0-9]+:[0-9]{2}(:[0-9]{2})?\n)");
     std::string screen;
