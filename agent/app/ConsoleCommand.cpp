@@ -144,9 +144,14 @@ std::optional<std::string> pick_archive(ConsoleTerminal& t, const Media& media) 
                 user = t.ask("User (empty: guest): ").value_or("");
                 if (!user.empty()) password = t.ask_hidden("Password: ").value_or("");
             }
-            const ShareMount mount = share_mount(*share, user, password, media.roots.front());
-            t.print("Mounting " + mount.source + " on " + mount.mount_point + " ...\n");
-            mount_share(mount);
+            try {
+                const ShareMount mount = share_mount(*share, user, password, media.roots.front());
+                t.print("Mounting " + mount.source + " on " + mount.mount_point + " ...\n");
+                mount_share(mount);
+            } catch (const Error& e) {  // a typo or a server that says no: say it, stay on this page
+                t.print(fit(std::string("Error: ") + e.what()) + "\n");
+                t.ask("Press Enter ");
+            }
             continue;
         }
         return typed;

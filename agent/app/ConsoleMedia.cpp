@@ -1,14 +1,16 @@
 #include "app/ConsoleMedia.hpp"
 
 #include "core/Error.hpp"
-#include "core/Subprocess.hpp"
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 
 namespace dagda::app {
@@ -36,7 +38,10 @@ std::string address_of(const std::string& host) {
 /// "smb-server-share" from the parts of a share: letters, digits, '.', '-' and '_' kept.
 std::string folder_name(const std::string& prefix, const std::string& text) {
     std::string name = prefix;
-    for (const char c : text) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '-';
+    for (const char c : text) {
+        const char kept = (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '-';
+        if (kept != '-' || name.back() != '-') name += kept;  // "server:/path" gives server-path
+    }
     while (name.size() > 1 && name.back() == '-') name.pop_back();
     return name;
 }
@@ -64,12 +69,15 @@ ShareMount share_mount(const std::string& share, const std::string& user, const 
         const std::size_t slash = share.find('/', 2);
         if (slash == std::string::npos || slash == 2 || slash + 1 >= share.size())
             throw Error(ErrorKind::usage, "an SMB share is //server/share, not " + share);
+        if (user.find_first_of(",=") != std::string::npos) throw Error(ErrorKind::usage, "an SMB user name cannot hold ',' or '=': " + user);
         mount.type = "cifs";
         mount.server = share.substr(2, slash - 2);
-        // The password travels in the options, as mount.cifs would pass it to the kernel.
-        std::string options = "ro,ip=" + address_of(mount.server) + (user.empty() ? ",guest" : ",username=" + user + ",password=" + password);
+        // The kernel reads a ',' inside the password as ",," (what mount.cifs hands it too).
+        std::string escaped;
+        for (const char c : password) escaped += c == ',' ? std::string(",,") : std::string(1, c);
+        const std::string credentials = user.empty() ? "guest" : "username=" + user + ",password=" + escaped;
+        mount.attempts = {{"SMB", "ip=" + address_of(mount.server) + "," + credentials}};
         mount.mount_point = (fs::path(root) / folder_name("smb-", share.substr(2))).string();
-        mount.argv = {"mount", "-t", "cifs", "-o", options, share, mount.mount_point};
         return mount;
     }
     const std::size_t colon = share.find(":/");
@@ -77,19 +85,26 @@ ShareMount share_mount(const std::string& share, const std::string& user, const 
     mount.type = "nfs";
     mount.server = share.substr(0, colon);
     mount.mount_point = (fs::path(root) / folder_name("nfs-", share)).string();
-    // nolock: no lock daemon runs in the live image, and nothing here writes.
-    mount.argv = {"mount", "-t", "nfs", "-o", "ro,nolock,addr=" + address_of(mount.server), share, mount.mount_point};
+    const std::string address = address_of(mount.server);
+    // v3 needs the server's portmapper and mountd; nolock: no lock daemon runs in the live
+    // image, and nothing here writes.
+    mount.attempts = {{"NFS v4", "vers=4,addr=" + address}, {"NFS v3", "vers=3,nolock,addr=" + address}};
     return mount;
 }
 
 void mount_share(const ShareMount& mount) {
     std::error_code error;
     fs::create_directories(mount.mount_point, error);
-    const ProgramResult result = run_program(mount.argv);
-    if (result.exit_code != 0) {
-        fs::remove(mount.mount_point, error);  // only an empty folder goes
-        throw Error(ErrorKind::failed, "cannot mount " + mount.source + ": " + (result.err.empty() ? result.out : result.err));
+    std::string why;
+    for (const ShareAttempt& attempt : mount.attempts) {
+        if (::mount(mount.source.c_str(), mount.mount_point.c_str(), mount.type.c_str(), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    attempt.options.c_str()) == 0)
+            return;
+        why += (why.empty() ? "" : "; ") + attempt.name + ": " + std::strerror(errno);
     }
+    fs::remove(mount.mount_point, error);  // only an empty folder goes
+    // The kernel's errno is terse ("No such file or directory" for a missing cipher): its log says why.
+    throw Error(ErrorKind::failed, "cannot mount " + mount.source + " (" + why + "; dmesg says more)");
 }
 
 }  // namespace dagda::app
