@@ -2,7 +2,8 @@
 // kernel, the ISO as a CD and as a USB stick under BIOS and under UEFI with Secure Boot
 // enforced, and PXE with iPXE: through QEMU's TFTP, and from the controller's boot port (the
 // generic script, the machine's own script for its enrolled MAC, kernel and initramfs over HTTP),
-// under BIOS and under UEFI (OVMF, the NIC's iPXE EFI driver, the kernel's EFI stub).
+// under BIOS and under UEFI (OVMF, the NIC's iPXE EFI driver, the kernel's EFI stub), and as a
+// UEFI server without iPXE does it: the firmware's own PXE, snponly.efi by TFTP, then the boot port.
 // A real controller on the host's loopback (the guest reaches it as 10.0.2.2) orders a whole
 // recovery of a synthetic Windows disk onto the guest's blank AHCI disk: layout, restore from the
 // controller's archive, inoculation for the VM's AHCI controller, boot fix-up, power off. The
@@ -21,7 +22,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -61,53 +68,67 @@ struct KillByMarker {
 };
 
 /// The guest's serial console as a person at it, through QEMU's UNIX socket for the port: what
-/// it shows (read as it comes: the port sends a byte at a time, so a few hundred unread bytes
-/// would fill the socket and stall the guest; QEMU's log file of the port repeats a byte the
-/// socket took late, so it is not the text to match) and what is typed. wait_for looks only after
-/// the last thing waited for, so a screen drawn again is not mistaken for the new one.
+/// it shows, and what is typed. A thread reads the socket all along: the port sends a byte at a
+/// time, so a few hundred unread bytes fill the socket and stall the guest (and QEMU's log file
+/// of the port then repeats bytes). wait_for looks only after the last thing waited for, so a
+/// screen drawn again is not mistaken for the new one.
 class SerialConsole {
 public:
-    explicit SerialConsole(std::string socket_path) : socket_path_(std::move(socket_path)) {}
+    explicit SerialConsole(std::string socket_path) : socket_path_(std::move(socket_path)), reader_([this] { read_until_stopped(); }) {}
     ~SerialConsole() {
+        stopping_ = true;
+        reader_.join();
         if (fd_ >= 0) ::close(fd_);
     }
-    const std::string& text() const { return shown_; }
+    std::string text() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return shown_;
+    }
     bool wait_for(const std::string& wanted, int seconds) {
-        const bool seen = eventually([&] {
-            read_available();
-            return shown_.find(wanted, seen_) != std::string::npos;
-        }, seconds);
-        if (seen) seen_ = shown_.find(wanted, seen_) + wanted.size();
-        else WARN("the console did not show \"" << wanted << "\"; it showed:\n" << shown_.substr(seen_));
+        const bool seen = eventually([&] { return text().find(wanted, seen_) != std::string::npos; }, seconds);
+        if (seen) seen_ = text().find(wanted, seen_) + wanted.size();
+        else WARN("the console did not show \"" << wanted << "\"; it showed:\n" << text().substr(seen_));
         return seen;
     }
-    void type(const std::string& keys) {
-        read_available();
-        REQUIRE(fd_ >= 0);
-        const std::string line = keys + "\r";  // Enter
+    void type(const std::string& keys, bool enter = true) {
+        REQUIRE(eventually([&] { return fd_ >= 0; }, 30));
+        const std::string line = keys + (enter ? "\r" : "");
         REQUIRE(::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
     }
 
 private:
-    void read_available() {
-        if (fd_ < 0) {  // QEMU makes the socket as it starts
-            const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    void read_until_stopped() {
+        int fd = -1;
+        while (!stopping_ && fd < 0) {  // QEMU makes the socket as it starts
+            fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
             sockaddr_un address{};
             address.sun_family = AF_UNIX;
             socket_path_.copy(address.sun_path, sizeof address.sun_path - 1);
             if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
                 ::close(fd);
-                return;
+                fd = -1;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
-            fd_ = fd;
         }
-        char piece[4096];
-        for (ssize_t got; (got = ::read(fd_, piece, sizeof piece)) > 0;) shown_.append(piece, static_cast<std::size_t>(got));
+        fd_ = fd;
+        while (!stopping_ && fd >= 0) {
+            pollfd ready{fd, POLLIN, 0};
+            if (::poll(&ready, 1, 100) <= 0) continue;
+            char piece[4096];
+            const ssize_t got = ::read(fd, piece, sizeof piece);
+            if (got <= 0) break;  // QEMU ended
+            const std::lock_guard<std::mutex> lock(mutex_);
+            shown_.append(piece, static_cast<std::size_t>(got));
+        }
     }
 
-    std::string socket_path_, shown_;
-    int fd_ = -1;
+    std::string socket_path_;
+    mutable std::mutex mutex_;
+    std::string shown_;
+    std::atomic<int> fd_{-1};
+    std::atomic<bool> stopping_{false};
     std::size_t seen_ = 0;
+    std::thread reader_;  // last: it starts once everything it uses is made
 };
 
 /// One MBR disk image with an exFAT, an NTFS and an ext4 partition of 24 MiB, each holding an
@@ -154,7 +175,7 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     TempDir dir;
     if (!live_image_present() || !windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: qemu-system-x86, the live image (scripts/build-image), the Windows test tools or curl");
     const std::string path = GENERATE(as<std::string>{}, "direct", "bios-iso", "uefi-iso", "usb-bios", "usb-uefi", "pxe", "pxe-http",
-                                        "pxe-http-uefi");
+                                        "pxe-http-uefi", "pxe-tftp-uefi");
     INFO("boot path " << path);
     // DAGDA_BOOT_PATHS=a,b runs only those paths (one at a time by hand; the suite runs them all).
     if (const char* only = std::getenv("DAGDA_BOOT_PATHS"); only && *only && ("," + std::string(only) + ",").find("," + path + ",") == std::string::npos)
@@ -169,7 +190,7 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
                                  {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2", "--boot-port", "0",
                                   "--boot-files", image_dir() + "/pxe"});
     std::string settings;
-    const bool from_boot_port = path == "pxe-http" || path == "pxe-http-uefi";
+    const bool from_boot_port = path.rfind("pxe-", 0) == 0;
     if (from_boot_port) {
         // The machine is enrolled by its card's MAC; its settings and token reach it only in the
         // iPXE script the controller serves for that card.
@@ -189,8 +210,26 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     // leave QEMU running when it is killed itself).
     ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", path, disk, settings, dir.file("serial-" + path + ".log")},
                       {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(),
-                       "DAGDA_BOOT_CA=" + (path == "bios-iso" ? controller.ca_file() : std::string())},
+                       "DAGDA_BOOT_CA=" + (path == "bios-iso" ? controller.ca_file() : std::string()),
+                       "DAGDA_BOOT_SERIAL_SOCKET=" + (path == "pxe-tftp-uefi" ? dir.file("serial.sock") : std::string())},
                       dir.file("qemu-" + path + ".log"));
+    std::optional<SerialConsole> port;  // read to the end of the test once opened
+    if (path == "pxe-tftp-uefi") {
+        // The firmware's PXE fetched snponly.efi by TFTP; iPXE is told the boot script's URL as a
+        // site's DHCP would tell it, typed here because QEMU's DHCP names one file for all.
+        port.emplace(dir.file("serial.sock"));
+        REQUIRE(port->wait_for("NBP filename is snponly.efi", 180));  // the firmware's PXE, not iPXE
+        REQUIRE(port->wait_for("NBP file downloaded successfully", 60));
+        REQUIRE(port->wait_for("Press Ctrl-B", 60));
+        port->type("\x02", false);
+        REQUIRE(port->wait_for("iPXE> ", 30));
+        port->type("dhcp");
+        REQUIRE(port->wait_for("Configuring", 30));
+        REQUIRE(port->wait_for("ok", 60));
+        REQUIRE(port->wait_for("iPXE> ", 30));
+        port->type("chain " + settings);
+        REQUIRE(port->wait_for(settings + "...", 30));
+    }
     const bool linked = eventually([&] { return controller.log().find("agent agent-vm connected") != std::string::npos; }, 180);
     INFO(file_bytes(dir.file("serial-" + path + ".log")));
     REQUIRE(linked);
