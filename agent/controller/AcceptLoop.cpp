@@ -11,6 +11,11 @@
 
 namespace dagda::controller {
 
+std::string peer_address_text(const boost::asio::ip::address& address) {
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).to_string();
+    return address.to_string();
+}
+
 namespace asio = boost::asio;
 
 ConnectionSlot::ConnectionSlot(std::shared_ptr<ConnectionCounts> counts) : counts_(std::move(counts)) { ++counts_->pending; }

@@ -19,6 +19,10 @@
 
 namespace dagda::controller {
 
+/// A peer's address as text, an IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) as a.b.c.d, so
+/// the boot port and the TLS port name one machine alike.
+std::string peer_address_text(const boost::asio::ip::address& address);
+
 /// The counts of one port's connections, shared by its loop and the connections' coroutines.
 struct ConnectionCounts {
     std::size_t served = 0, pending = 0;

@@ -76,6 +76,7 @@ std::string BootServer::script_for(const std::string& query, const std::string& 
     if (enrolment && enrolment->armed) {
         given = "the agent of the enrolment " + enrolment->name;
         script = machine_script(scripts_, *mac, enrolment->name, enrolment->token);
+        store_.token_fetched(enrolment->name, peer);  // the agent that connects from here may bind the token
     } else if (enrolment) {
         given = "its next boot device, the enrolment " + enrolment->name + " is not armed (dagda ctl arm " + enrolment->name + ")";
         script = next_device_script();
@@ -94,7 +95,7 @@ std::string BootServer::script_for(const std::string& query, const std::string& 
 asio::awaitable<void> BootServer::serve(asio::ip::tcp::socket socket, ConnectionSlot slot) {
     std::string peer = "?";
     try {
-        peer = socket.remote_endpoint().address().to_string();
+        peer = peer_address_text(socket.remote_endpoint().address());
         beast::tcp_stream stream(std::move(socket));
         beast::flat_buffer buffer;
         for (bool keep = true, first = true; keep; first = false) {

@@ -210,10 +210,11 @@ std::int64_t ControllerServer::now() const {
 }
 
 asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, ConnectionSlot slot) {
-    std::string peer = "?";
+    std::string peer = "?", peer_address;
     try {
         const auto remote = socket.remote_endpoint();
-        peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+        peer_address = peer_address_text(remote.address());
+        peer = peer_address + ":" + std::to_string(remote.port());
         beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls_);
         beast::get_lowest_layer(stream).expires_after(first_header_deadline);
         co_await stream.async_handshake(asio::ssl::stream_base::server, use_awaitable);
@@ -261,6 +262,7 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
                 beast::get_lowest_layer(stream).expires_never();  // the WebSocket's own timeouts take over
                 auto channel = std::make_shared<net::WebSocketChannel>(net::SecureWebSocket(std::move(stream)));
                 channel->peer = peer;
+                channel->peer_address = peer_address;
                 channel->origin = origin_of(std::string(request[http::field::host]));
                 co_await channel->socket().async_accept(request, use_awaitable);
                 co_await agent_session(channel);

@@ -63,10 +63,15 @@ std::optional<std::string> ControllerServer::admit(net::WebSocketChannel& channe
         if (hello.type != "hello") throw protocol::ProtocolError("unauthorized", "the first message must be hello, not " + hello.type);
         const auto& f = hello.fields;
         const nlohmann::json machine = f["inventory"].value("machine", nlohmann::json::object());
-        const std::string machine_id = machine.value("machine_id", std::string());
         // One hello per connection and a fresh nonce per connection: a recorded hello never
         // matches another connection's challenge.
-        channel.agent_id = store_.admit(f["enrolment"], f["proof"], nonce, machine_id, f["boot_id"], f["agent_version"], f["inventory"], now());
+        const Admission admission = store_.admit({f["enrolment"], f["proof"], nonce, machine.value("machine_id", std::string()), f["boot_id"],
+                                                  f["agent_version"], f["inventory"], channel.peer_address},
+                                                 now());
+        channel.agent_id = admission.agent_id;
+        if (!admission.not_bound.empty())
+            std::cerr << "dagda controller: agent " << channel.agent_id << ": its token stays unbound to a machine: " << loggable(admission.not_bound)
+                      << "\n";
     } catch (const protocol::ProtocolError& e) {
         std::cerr << "dagda controller: " << channel.peer << ": refused: " << loggable(e.what()) << "\n";
         return protocol::encode(error(e.code(), e.what()));

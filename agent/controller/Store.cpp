@@ -16,7 +16,9 @@ namespace {
 // enrolments.boot_armed (whether the boot port may hand that card its agent's token). Version 4
 // adds file_grants (the archive files each job may read, by the hash of its key) and the
 // jobs' event budget (event_bytes, event_count) and result_seq (the number of its job_result
-// event). A database is brought up to the current version when opened, in one transaction.
+// event). Version 5 adds enrolments.fetched_from (the address that last fetched the enrolment's
+// token from the boot port). A database is brought up to the current version when opened, in one
+// transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -44,7 +46,8 @@ ALTER TABLE jobs ADD COLUMN result_seq INTEGER;
 UPDATE jobs SET event_count = (SELECT COUNT(*) FROM events WHERE events.job = jobs.id),
                 event_bytes = (SELECT COALESCE(SUM(LENGTH(event)), 0) FROM events WHERE events.job = jobs.id);
 )sql";
-constexpr std::int64_t schema_version = 4;
+constexpr const char* migration_v5 = "ALTER TABLE enrolments ADD COLUMN fetched_from TEXT;";
+constexpr std::int64_t schema_version = 5;
 
 /// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
 /// the controller's state) opens no archive.
@@ -85,6 +88,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 2) db_.execute(migration_v2);
     if (version < 3) db_.execute(migration_v3);
     if (version < 4) db_.execute(migration_v4);
+    if (version < 5) db_.execute(migration_v5);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }
@@ -118,7 +122,8 @@ std::string Store::arm_boot(const std::string& name) {
     if (!find.bind(1, name).step()) throw Error(ErrorKind::usage, "no enrolment \"" + name + "\"");
     const auto mac = find.optional_text(0);
     if (!mac) throw Error(ErrorKind::refused, "the enrolment \"" + name + "\" names no MAC address: it does not boot by PXE from this controller");
-    Statement(db_, "UPDATE enrolments SET boot_armed = 1 WHERE name = ?").bind(1, name).run();
+    // A new boot, a new fetch: the address that fetched the token last time proves nothing now.
+    Statement(db_, "UPDATE enrolments SET boot_armed = 1, fetched_from = NULL WHERE name = ?").bind(1, name).run();
     return *mac;
 }
 
@@ -132,29 +137,41 @@ std::vector<EnrolmentRecord> Store::enrolments() {
     return out;
 }
 
-std::string Store::admit(const std::string& enrolment, const std::string& proof, const std::string& nonce, const std::string& machine_id,
-                         const std::string& boot_id, const std::string& agent_version, const nlohmann::json& inventory, std::int64_t now) {
+Admission Store::admit(const AgentHello& hello, std::int64_t now) {
     Transaction transaction(db_);
-    Statement find(db_, "SELECT token, machine_id, mac FROM enrolments WHERE name = ?");
-    if (!find.bind(1, enrolment).step()) unauthorized("no enrolment \"" + enrolment.substr(0, 128) + "\"");
-    if (!protocol::same_proof(proof, protocol::token_proof(find.text(0), nonce))) unauthorized("the proof does not match the enrolment's token");
+    Statement find(db_, "SELECT token, machine_id, mac, fetched_from FROM enrolments WHERE name = ?");
+    if (!find.bind(1, hello.enrolment).step()) unauthorized("no enrolment \"" + hello.enrolment.substr(0, 128) + "\"");
+    if (!protocol::same_proof(hello.proof, protocol::token_proof(find.text(0), hello.nonce))) unauthorized("the proof does not match the enrolment's token");
     // A token enrolled for a MAC travels in a cleartext iPXE script (BootServer); it is good only
     // on a machine that has that network card, so a copy read off the wire is worth less.
     const auto mac = find.optional_text(2);
-    if (mac && !inventory_has_mac(inventory, *mac))
-        unauthorized("the enrolment \"" + enrolment + "\" is for the machine with MAC " + *mac + ", and this agent has no such network card");
+    if (mac && !inventory_has_mac(hello.inventory, *mac))
+        unauthorized("the enrolment \"" + hello.enrolment + "\" is for the machine with MAC " + *mac + ", and this agent has no such network card");
     const auto bound = find.optional_text(1);
-    if (bound && *bound != machine_id) unauthorized("the token of \"" + enrolment + "\" belongs to another machine");
-    if (!bound) Statement(db_, "UPDATE enrolments SET machine_id = ? WHERE name = ?").bind(1, machine_id).bind(2, enrolment).run();
+    if (bound && *bound != hello.machine_id) unauthorized("the token of \"" + hello.enrolment + "\" belongs to another machine");
+    Admission admission{"agent-" + hello.enrolment, ""};
+    if (!bound) {
+        const auto fetched_from = find.optional_text(3);
+        if (mac && !fetched_from)
+            admission.not_bound = "no PXE boot fetched its token from the boot port since it was armed";
+        else if (mac && *fetched_from != hello.peer_address)
+            admission.not_bound = "its token was fetched from " + *fetched_from + " and the agent connects from " + hello.peer_address;
+        else
+            Statement(db_, "UPDATE enrolments SET machine_id = ? WHERE name = ?").bind(1, hello.machine_id).bind(2, hello.enrolment).run();
+    }
     // The agent is up: the boot port stops handing out its token until the operator arms it again.
-    Statement(db_, "UPDATE enrolments SET boot_armed = 0 WHERE name = ?").bind(1, enrolment).run();
-    const std::string id = "agent-" + enrolment;
+    Statement(db_, "UPDATE enrolments SET boot_armed = 0 WHERE name = ?").bind(1, hello.enrolment).run();
     Statement upsert(db_, "INSERT INTO agents (id, enrolment, machine_id, boot_id, agent_version, inventory, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                          "ON CONFLICT(id) DO UPDATE SET boot_id = excluded.boot_id, agent_version = excluded.agent_version, "
-                          "inventory = excluded.inventory, last_seen = excluded.last_seen");
-    upsert.bind(1, id).bind(2, enrolment).bind(3, machine_id).bind(4, boot_id).bind(5, agent_version).bind(6, inventory.dump()).bind(7, now).run();
+                          "ON CONFLICT(id) DO UPDATE SET machine_id = excluded.machine_id, boot_id = excluded.boot_id, "
+                          "agent_version = excluded.agent_version, inventory = excluded.inventory, last_seen = excluded.last_seen");
+    upsert.bind(1, admission.agent_id).bind(2, hello.enrolment).bind(3, hello.machine_id).bind(4, hello.boot_id).bind(5, hello.agent_version)
+        .bind(6, hello.inventory.dump()).bind(7, now).run();
     transaction.commit();
-    return id;
+    return admission;
+}
+
+void Store::token_fetched(const std::string& enrolment, const std::string& address) {
+    Statement(db_, "UPDATE enrolments SET fetched_from = ? WHERE name = ?").bind(1, address).bind(2, enrolment).run();
 }
 
 std::vector<AgentRecord> Store::agents() {

@@ -66,6 +66,21 @@ struct EnrolmentRecord {
     std::string agent_id;       ///< "agent-NAME" once its agent has connected; "" before
 };
 
+/// An agent's hello as the controller checks it.
+struct AgentHello {
+    std::string enrolment, proof, nonce;  ///< proof: HMAC(token, nonce) for this connection's nonce
+    std::string machine_id, boot_id, agent_version;
+    nlohmann::json inventory;
+    std::string peer_address;  ///< the address the agent's connection comes from (no port)
+};
+
+/// An admitted agent, and whether its enrolment's token is now bound to its machine.
+struct Admission {
+    std::string agent_id;
+    /// Why a first hello did not bind the token to its machine ("" when it did, or was bound before).
+    std::string not_bound;
+};
+
 /// What the boot port needs to write a machine's iPXE script.
 struct BootEnrolment {
     std::string name, token;
@@ -95,10 +110,15 @@ public:
 
     /// Admits an agent's hello, or throws Error{refused} starting "unauthorized:": an unknown
     /// enrolment, a proof that is not HMAC(token, nonce), a token already bound to another
-    /// machine, or an enrolment made for a MAC that the inventory's network cards do not include. Binds the token to `machine_id` on first use; records the agent; returns its id.
-    std::string admit(const std::string& enrolment, const std::string& proof, const std::string& nonce, const std::string& machine_id,
-                      const std::string& boot_id, const std::string& agent_version, const nlohmann::json& inventory, std::int64_t now);
-    std::vector<AgentRecord> agents();
+    /// machine, or an enrolment made for a MAC that the inventory's network cards do not include.
+    /// Records the agent. The first hello binds the token to its machine id, except for a MAC
+    /// enrolment, whose token travels in a cleartext iPXE script: it binds only when the agent
+    /// connects from the address that fetched the script (token_fetched), so a copy read off the
+    /// wire and used from elsewhere cannot lock the real machine out. Where that is not known (a
+    /// token handed over by other means, a NAT between), the MAC check alone applies.
+    Admission admit(const AgentHello& hello, std::int64_t now);
+    /// The boot port handed the enrolment's token to `address` (the latest fetch counts).
+    void token_fetched(const std::string& enrolment, const std::string& address);    std::vector<AgentRecord> agents();
     std::optional<AgentRecord> agent(const std::string& id);
 
     /// Queues a plan for an agent, with the archive files it may read (none when `grant` is

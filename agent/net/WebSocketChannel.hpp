@@ -50,6 +50,7 @@ public:
 
     std::string agent_id;  ///< on the controller: whose connection this is
     std::string peer;      ///< "127.0.0.1:41234", for the log
+    std::string peer_address;  ///< "127.0.0.1": the address alone, for checks
     std::string origin;    ///< on the controller: "https://HOST:PORT" as the agent dialled it (its Host header), or ""
     std::string busy_job;  ///< on the controller: the job this agent last refused as busy, offered again when it is idle
 

@@ -233,6 +233,12 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     const bool linked = eventually([&] { return controller.log().find("agent agent-vm connected") != std::string::npos; }, 180);
     INFO(file_bytes(dir.file("serial-" + path + ".log")));
     REQUIRE(linked);
+    // The agent connects from where its PXE boot fetched the token (QEMU's NAT: 127.0.0.1), so the
+    // token is bound to this machine; a token given on the command line binds on first use.
+    const nlohmann::json enrolments = controller.api("GET", "/api/enrolments")["body"]["enrolments"];
+    REQUIRE(enrolments.size() == 1);
+    CHECK(enrolments[0]["machine_id"].is_string());
+    CHECK_THAT(controller.log(), !Catch::Contains("stays unbound"));
     const double hello_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     WARN("boot path " << path << ": hello " << hello_seconds << " s after QEMU started");
 

@@ -32,5 +32,6 @@ nlohmann::json ApiTestBench::inventory_of(const std::vector<std::string>& disks)
 std::string ApiTestBench::admit(const std::string& name, const nlohmann::json& inventory, std::string token_of_name) {
     if (token_of_name.empty()) token_of_name = store.enrol(name);
     const std::string nonce = dagda::protocol::random_nonce();
-    return store.admit(name, dagda::protocol::token_proof(token_of_name, nonce), nonce, "machine-" + name, "boot-1", "dagda 0.3.0", inventory, 100);
+    return store.admit({name, dagda::protocol::token_proof(token_of_name, nonce), nonce, "machine-" + name, "boot-1", "dagda 0.3.0", inventory, "127.0.0.1"}, 100)
+        .agent_id;
 }

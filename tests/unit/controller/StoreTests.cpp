@@ -22,7 +22,8 @@ namespace {
 
 std::string admit(Store& store, const std::string& enrolment, const std::string& token, const std::string& machine) {
     const std::string nonce = protocol::random_nonce();
-    return store.admit(enrolment, protocol::token_proof(token, nonce), nonce, machine, "boot-1", "dagda 0.3.0", {{"machine", {{"hostname", "rescue"}}}}, 100);
+    return store.admit({enrolment, protocol::token_proof(token, nonce), nonce, machine, "boot-1", "dagda 0.3.0", {{"machine", {{"hostname", "rescue"}}}}, "10.0.0.9"}, 100)
+        .agent_id;
 }
 
 bool stored(const EventAdmission& admission) { return admission.kind == EventAdmission::Kind::stored; }
@@ -54,7 +55,7 @@ TEST_CASE("Store: an enrolled agent is admitted, others are refused", "[controll
     // A proof made for one nonce does not open a session with another (a replayed hello).
     const std::string nonce = protocol::random_nonce();
     const std::string proof = protocol::token_proof(token, nonce);
-    CHECK_THAT(refusal([&] { store.admit("srv01", proof, protocol::random_nonce(), "machine-A", "b", "v", {}, 1); }),
+    CHECK_THAT(refusal([&] { store.admit({"srv01", proof, protocol::random_nonce(), "machine-A", "b", "v", {}, "10.0.0.9"}, 1); }),
                Catch::Contains("proof does not match"));
     REQUIRE(store.agents().size() == 1);
     // The database holds the tokens: the controller's alone.
@@ -229,20 +230,20 @@ PRAGMA user_version = 1;
         CHECK(store.add_event("job-1", 5, {{"event", "step_finished"}}).kind == EventAdmission::Kind::refused);
         store.set_job_state("job-1", "cancelled", 30, "cancelled by the operator");
     }
-    Store reopened(path);  // already at version 4: opened as it is
+    Store reopened(path);  // already at version 5: opened as it is
     CHECK(reopened.job("job-1")->reason == "cancelled by the operator");
     CHECK_FALSE(reopened.enrolment_for_mac("52:54:00:aa:bb:01"));  // a v1 enrolment has no MAC
     CHECK(reopened.enrol("pxe-box", "52:54:00:aa:bb:01").size() == 64);
     dagda::controller::Database raw(path);
     dagda::controller::Statement version(raw, "PRAGMA user_version");
     REQUIRE(version.step());
-    CHECK(version.number(0) == 4);
+    CHECK(version.number(0) == 5);
 }
 
 TEST_CASE("Store: a database of a newer controller is not opened", "[controller][store]") {
     TempDir dir;
     const std::string path = dir.file("controller.db");
-    dagda::controller::Database(path).execute("PRAGMA user_version = 5;");
+    dagda::controller::Database(path).execute("PRAGMA user_version = 6;");
     CHECK_THROWS_WITH(Store(path), Catch::Contains("newer controller"));
 }
 
@@ -264,7 +265,7 @@ TEST_CASE("Store: an enrolment made for a MAC is found by it, once, and admits o
 
     const auto hello = [&](const nlohmann::json& inventory) {
         const std::string nonce = protocol::random_nonce();
-        return refusal([&] { store.admit("pxe-box", protocol::token_proof(token, nonce), nonce, "machine-a", "boot-1", "dagda", inventory, 100); });
+        return refusal([&] { store.admit({"pxe-box", protocol::token_proof(token, nonce), nonce, "machine-a", "boot-1", "dagda", inventory, "10.0.0.9"}, 100); });
     };
     CHECK_THAT(hello({{"network", {{{"mac", "52:54:00:aa:bb:02"}}}}}), Catch::Contains("no such network card"));
     CHECK_THAT(hello({{"machine", {{"hostname", "x"}}}}), Catch::Contains("no such network card"));
@@ -276,4 +277,41 @@ TEST_CASE("Store: an enrolment made for a MAC is found by it, once, and admits o
     CHECK(store.enrolment_for_mac("52:54:00:aa:bb:01")->armed);
     CHECK_THAT(refusal([&] { store.arm_boot("plain"); }), Catch::StartsWith("refused"));
     CHECK_THAT(refusal([&] { store.arm_boot("nobody"); }), Catch::StartsWith("usage"));
+}
+
+TEST_CASE("Store: a PXE token is bound to its first machine only when that agent connects from where the token was fetched",
+          "[controller][store]") {
+    TempDir dir;
+    Store store(dir.file("controller.db"));
+    const std::string token = store.enrol("pxe-box", "52:54:00:aa:bb:01");
+    const nlohmann::json inventory{{"network", {{{"mac", "52:54:00:aa:bb:01"}}}}};
+    const auto hello = [&](const std::string& machine, const std::string& from) {
+        const std::string nonce = protocol::random_nonce();
+        return store.admit({"pxe-box", protocol::token_proof(token, nonce), nonce, machine, "boot-1", "dagda", inventory, from}, 100);
+    };
+    const auto bound_to = [&] { return store.enrolments().front().machine_id; };
+    // Never fetched from the boot port (handed over some other way): the MAC check alone applies.
+    CHECK(hello("machine-x", "10.0.0.7").not_bound == "no PXE boot fetched its token from the boot port since it was armed");
+    CHECK(bound_to().empty());
+    // A copy of the script read off the wire, used from another address: admitted (it names the
+    // card), but the token is not bound to that machine, so the real one is not locked out.
+    store.arm_boot("pxe-box");
+    store.token_fetched("pxe-box", "10.0.0.5");
+    CHECK(hello("machine-x", "10.0.0.66").not_bound == "its token was fetched from 10.0.0.5 and the agent connects from 10.0.0.66");
+    CHECK(bound_to().empty());
+    // The machine that fetched it: bound, and from then on another machine is refused.
+    store.arm_boot("pxe-box");
+    store.token_fetched("pxe-box", "10.0.0.5");
+    CHECK(hello("machine-real", "10.0.0.5").not_bound.empty());
+    CHECK(bound_to() == "machine-real");
+    CHECK(store.agents().front().machine_id == "machine-real");
+    CHECK_THAT(refusal([&] { hello("machine-x", "10.0.0.5"); }), Catch::Contains("belongs to another machine"));
+    // Arming again forgets the last fetch: a new boot proves its address anew.
+    store.arm_boot("pxe-box");
+    CHECK(hello("machine-real", "10.0.0.8").not_bound.empty());  // bound already: nothing to bind
+    // An enrolment without a MAC (a token typed or handed through fw_cfg) binds on first use.
+    const std::string plain = store.enrol("plain");
+    const std::string nonce = protocol::random_nonce();
+    CHECK(store.admit({"plain", protocol::token_proof(plain, nonce), nonce, "machine-p", "b", "v", {}, "10.0.0.3"}, 1).not_bound.empty());
+    CHECK(store.enrolments().front().machine_id == "machine-p");  // sorted by name: "plain" first
 }
