@@ -63,6 +63,8 @@ int run_controller(const std::vector<std::string>& args) {
         "public-url", po::value<std::string>(), "how agents reach this controller (default https://LISTEN:PORT)")(
         "public-host", po::value<std::string>(), "the host of that default URL instead of the listen address (10.0.2.2 for QEMU guests)")(
         "heartbeat-seconds", po::value<int>()->default_value(10), "how often agents send a heartbeat (1-3600)")(
+        "certificate-check-seconds", po::value<int>()->default_value(43200),
+        "how often the certificate is checked and, in the last third of its life, renewed (1-86400)")(
         "boot-port", po::value<unsigned short>(), "also serve PXE boot files and iPXE scripts over plain HTTP on this port (0: any free port)")(
         "boot-files", po::value<std::string>(), "the live image's pxe folder (vmlinuz, initrd.img) for the boot port")(
         "boot-unknown", po::value<std::string>()->default_value("next"), "what a card no enrolment names boots: next (its next device) or console")(
@@ -79,6 +81,9 @@ int run_controller(const std::vector<std::string>& args) {
     if (vm->count("public-url")) settings.public_url = (*vm)["public-url"].as<std::string>();
     if (vm->count("public-host")) settings.public_host = (*vm)["public-host"].as<std::string>();
     settings.heartbeat_seconds = (*vm)["heartbeat-seconds"].as<int>();
+    const int check_seconds = (*vm)["certificate-check-seconds"].as<int>();
+    if (check_seconds < 1 || check_seconds > 86400) throw po::error("--certificate-check-seconds must be 1 to 86400");
+    settings.certificate_check_every = std::chrono::seconds(check_seconds);
     settings.max_connections = (*vm)["max-connections"].as<std::size_t>();
     if (vm->count("boot-port")) settings.boot_port = (*vm)["boot-port"].as<unsigned short>();
     const std::string unknown = (*vm)["boot-unknown"].as<std::string>();

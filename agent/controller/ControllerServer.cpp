@@ -178,17 +178,17 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
 ControllerServer::~ControllerServer() { readers_.join(); }
 
 void ControllerServer::start() {
-    asio::co_spawn(io_, renew_certificate_each_half_day(), asio::detached);
+    asio::co_spawn(io_, renew_certificate_in_time(), asio::detached);
     asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), settings_.max_connections, settings_.max_pending_connections,
                                     [this](asio::ip::tcp::socket socket, ConnectionSlot slot) { return serve(std::move(socket), std::move(slot)); }),
                    asio::detached);
     if (boot_) boot_->start(boot_scripts_);
 }
 
-asio::awaitable<void> ControllerServer::renew_certificate_each_half_day() {
+asio::awaitable<void> ControllerServer::renew_certificate_in_time() {
     asio::steady_timer pause(io_);
     for (;;) {
-        pause.expires_after(std::chrono::hours(12));
+        pause.expires_after(settings_.certificate_check_every);
         boost::system::error_code stopped;
         co_await pause.async_wait(asio::redirect_error(use_awaitable, stopped));
         if (stopped) co_return;
@@ -200,7 +200,7 @@ asio::awaitable<void> ControllerServer::renew_certificate_each_half_day() {
             certificate_expires_ = files.expires;
             std::cerr << "dagda controller: the certificate was renewed; the pin is unchanged\n";
         } catch (const std::exception& e) {
-            std::cerr << "dagda controller: cannot renew the certificate (tried again in 12 hours): " << e.what() << "\n";
+            std::cerr << "dagda controller: cannot renew the certificate (tried again at the next check): " << e.what() << "\n";
         }
     }
 }

@@ -37,6 +37,8 @@ struct ControllerSettings {
     std::string public_url;               ///< how agents reach this controller; default https://HOST:PORT
     std::string public_host;              ///< HOST of that default: the listen address unless given (a VM's 10.0.2.2)
     int heartbeat_seconds = 10;
+    /// How often the server certificate is checked, and renewed in the last third of its life.
+    std::chrono::seconds certificate_check_every = std::chrono::hours(12);
     /// Connections served at once (agents, API clients, file reads); one more is closed at once.
     /// 0: the open-file limit less a reserve for the database and the files being served.
     std::size_t max_connections = 0;
@@ -74,7 +76,7 @@ private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, ConnectionSlot slot);
     /// Renews the TLS certificate in the last third of its life (net/Certificates.hpp), for a
     /// controller that runs for months.
-    boost::asio::awaitable<void> renew_certificate_each_half_day();
+    boost::asio::awaitable<void> renew_certificate_in_time();
     /// GET or HEAD of /files/GRANT/NAME: NAME if the job of that grant may read it now.
     boost::asio::awaitable<bool> serve_archive(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                const boost::beast::http::request<boost::beast::http::string_body>& request);

@@ -1,5 +1,7 @@
 #include "common/Run.hpp"
 
+#include <filesystem>
+
 #include "common/TempDir.hpp"
 
 #include <sys/wait.h>
@@ -37,6 +39,15 @@ std::string dagda_binary_path() { return DAGDA_BINARY; }
 
 bool have_program(const std::string& name) {
     return run("command -v " + sh_quote(name) + " >/dev/null").exit_code == 0;
+}
+
+std::string libfaketime() {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/usr/lib", error)) {
+        const std::filesystem::path candidate = entry.path() / "faketime/libfaketimeMT.so.1";
+        if (std::filesystem::exists(candidate)) return candidate.string();
+    }
+    return {};
 }
 
 }  // namespace dagda::testing

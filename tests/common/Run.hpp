@@ -27,4 +27,9 @@ std::string dagda_binary_path();
 /// True when a program is on PATH.
 bool have_program(const std::string& name);
 
+/// libfaketime's multi-threaded library, to preload directly with FAKETIME=… (the faketime
+/// wrapper forks, so a kill would hit the wrapper and leave the program running); empty when it
+/// is not installed.
+std::string libfaketime();
+
 }  // namespace dagda::testing

@@ -41,17 +41,6 @@ std::vector<std::string> run_command(const std::string& plan, const std::string&
     return {dagda_binary_path(), "run", plan, "--journal", journal, "--yes", "--progress", "json"};
 }
 
-/// libfaketime's multi-threaded library, preloaded directly (the faketime wrapper forks, so a
-/// SIGKILL would hit the wrapper and leave dagda running); empty when it is not installed.
-std::string libfaketime() {
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator("/usr/lib", error)) {
-        const fs::path candidate = entry.path() / "faketime/libfaketimeMT.so.1";
-        if (fs::exists(candidate)) return candidate.string();
-    }
-    return {};
-}
-
 }  // namespace
 
 TEST_CASE("run: killed with SIGKILL at 24 points across the plan, the disk ends byte-identical", "[jobs][plan][kill][integration]") {

@@ -256,3 +256,47 @@ TEST_CASE("controller: TLS 1.2 offers forward-secret AEAD suites only; the pin i
     INFO(listed.err);
     CHECK(listed.exit_code == 0);
 }
+
+TEST_CASE("controller: a running controller renews its certificate in the last third of its life, and agents' pin stays good",
+          "[controller][integration][tls]") {
+    REQUIRE(controller_tools_present());
+    REQUIRE(have_program("openssl"));
+    const std::string faketime = libfaketime();
+    REQUIRE(!faketime.empty());
+    TempDir dir;
+    const std::string state = dir.file("controller");
+    // A controller first started 42,046,790 s (486 days, 15 h 40 min) ago: its certificate (valid from
+    // an hour before that, for 2 years) enters the last third of its life 10 s from now.
+    {
+        ChildProcess aged({dagda_binary_path(), "controller", "--state-dir", state, "--port", "0"},
+                          {"LD_PRELOAD=" + faketime, "FAKETIME=-42046790", "FAKETIME_DONT_FAKE_MONOTONIC=1"}, dir.file("aged.log"));
+        std::string said;
+        for (auto line = aged.read_line(std::chrono::seconds(20)); line && said.find("certificate pin: ") == std::string::npos;
+             line = aged.read_line(std::chrono::seconds(20)))
+            said += *line + "\n";
+        REQUIRE_THAT(said, Catch::Contains("certificate pin: "));
+    }
+    ControllerProcess controller(dir, state, 0, "", {"--certificate-check-seconds", "1"});
+    const auto served_expiry = [&] {
+        return run("openssl s_client -connect 127.0.0.1:" + std::to_string(controller.port()) +
+                   " </dev/null 2>/dev/null | openssl x509 -noout -enddate").out;
+    };
+    const std::string first = served_expiry();
+    REQUIRE_THAT(first, Catch::StartsWith("notAfter="));
+    CHECK_THAT(controller.log(), !Catch::Contains("renewed"));
+    REQUIRE(eventually([&] { return controller.log().find("the certificate was renewed; the pin is unchanged") != std::string::npos; }, 40));
+    // New connections get the new certificate (two years from now, not from 16 months ago), and
+    // the pin the agents were given still opens the controller: the key stayed.
+    const std::string renewed = served_expiry();
+    REQUIRE_THAT(renewed, Catch::StartsWith("notAfter="));
+    CHECK(renewed != first);
+    const std::time_t two_years_on = std::time(nullptr) + 730 * 86400;
+    std::tm parts{};
+    ::gmtime_r(&two_years_on, &parts);
+    CHECK_THAT(renewed, Catch::Contains(std::to_string(1900 + parts.tm_year) + " GMT"));
+    CHECK(dagda::net::key_pin(state + "/tls/controller.pem") == controller.pin());
+    const RunResult listed = run(dagda_command() + " ctl agents --controller " + controller.url() + " --pin " + controller.pin() + " --token-file " +
+                                 sh_quote(state + "/operator-token"));
+    INFO(listed.err);
+    CHECK(listed.exit_code == 0);
+}
