@@ -115,8 +115,10 @@ nlohmann::json ControllerClient::get(const std::string& target) { return exchang
 
 nlohmann::json ControllerClient::post(const std::string& target, const nlohmann::json& body) { return exchange("POST", target, body.dump()); }
 
+nlohmann::json ControllerClient::remove(const std::string& target) { return exchange("DELETE", target, ""); }
+
 nlohmann::json ControllerClient::exchange(const std::string& method, const std::string& target, const std::string& body) {
-    http::request<http::string_body> request{method == "POST" ? http::verb::post : http::verb::get, target, 11};
+    http::request<http::string_body> request{http::string_to_verb(method), target, 11};
     request.set(http::field::host, endpoint_.host.find(':') != std::string::npos ? "[" + endpoint_.host + "]:" + endpoint_.port
                                                                                  : endpoint_.host + ":" + endpoint_.port);
     request.set(http::field::user_agent, "dagda-ctl/0.1");

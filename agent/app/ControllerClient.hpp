@@ -52,6 +52,8 @@ public:
     nlohmann::json get(const std::string& target);
     /// POST `body` to `target`; as get().
     nlohmann::json post(const std::string& target, const nlohmann::json& body);
+    /// DELETE `target`; as post().
+    nlohmann::json remove(const std::string& target);
 
 private:
     class Connection;

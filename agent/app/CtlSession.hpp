@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dagda::app {
 
@@ -32,6 +33,9 @@ std::string agent_id_for(ControllerClient& client, const std::string& given);
 /// The enrolment name an operator means by `given`: an enrolment's name, or its agent's id.
 /// Throws Error{failed} when neither is known.
 std::string enrolment_name_for(ControllerClient& client, const std::string& given);
+
+/// `dagda ctl hypervisor add|list|remove` (CtlHypervisors.cpp).
+int ctl_hypervisor(const std::vector<std::string>& args);
 
 /// "2026-11-27 22:40:01 UTC" for a controller time (Unix seconds).
 std::string controller_time(std::int64_t seconds);

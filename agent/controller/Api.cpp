@@ -165,6 +165,16 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
         if (!accepts({"POST"}, {})) return method_not_allowed(method, "POST");
         return arm_boot(path[2]);
     }
+    if (n == 2 && is(1, "hypervisors")) {
+        if (!accepts({"GET", "POST"}, {})) return method_not_allowed(method, "GET, POST");
+        if (method == "GET") return list_hypervisors();
+        return add_hypervisor(object_body(request.body));
+    }
+    if (n == 3 && is(1, "hypervisors") && !path[2].empty()) {
+        if (!accepts({"GET", "DELETE"}, {})) return method_not_allowed(method, "GET, DELETE");
+        if (method == "GET") return show_hypervisor(path[2]);
+        return remove_hypervisor(path[2]);
+    }
     if (n == 2 && is(1, "agents")) {
         if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
         return list_agents();

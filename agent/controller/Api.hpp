@@ -72,6 +72,11 @@ private:
     ApiResponse job_events(const std::string& id, const Query& query);
     ApiResponse cancel_job(const std::string& id, std::int64_t now);
     JobRecord existing_job(const std::string& id);
+    // ApiHypervisors.cpp
+    ApiResponse add_hypervisor(const nlohmann::json& body);
+    ApiResponse list_hypervisors();
+    ApiResponse show_hypervisor(const std::string& name);
+    ApiResponse remove_hypervisor(const std::string& name);
     // ApiRecover.cpp
     /// The plan, and in `grant` the key and files of the generation chain its URLs name.
     nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);

@@ -17,8 +17,8 @@ namespace {
 // adds file_grants (the archive files each job may read, by the hash of its key) and the
 // jobs' event budget (event_bytes, event_count) and result_seq (the number of its job_result
 // event). Version 5 adds enrolments.fetched_from (the address that last fetched the enrolment's
-// token from the boot port). A database is brought up to the current version when opened, in one
-// transaction.
+// token from the boot port). Version 6 adds hypervisors. A database is brought up to the current
+// version when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -47,7 +47,11 @@ UPDATE jobs SET event_count = (SELECT COUNT(*) FROM events WHERE events.job = jo
                 event_bytes = (SELECT COALESCE(SUM(LENGTH(event)), 0) FROM events WHERE events.job = jobs.id);
 )sql";
 constexpr const char* migration_v5 = "ALTER TABLE enrolments ADD COLUMN fetched_from TEXT;";
-constexpr std::int64_t schema_version = 5;
+constexpr const char* migration_v6 = R"sql(
+CREATE TABLE hypervisors (
+  name TEXT PRIMARY KEY, uri TEXT NOT NULL, pool TEXT NOT NULL, network TEXT NOT NULL, credentials_file TEXT NOT NULL);
+)sql";
+constexpr std::int64_t schema_version = 6;
 
 /// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
 /// the controller's state) opens no archive.
@@ -89,6 +93,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 3) db_.execute(migration_v3);
     if (version < 4) db_.execute(migration_v4);
     if (version < 5) db_.execute(migration_v5);
+    if (version < 6) db_.execute(migration_v6);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }

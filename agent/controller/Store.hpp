@@ -81,6 +81,13 @@ struct Admission {
     std::string not_bound;
 };
 
+/// A hypervisor the controller makes VMs on (docs/vm-recovery.md): a libvirt URI (never with a
+/// password in it), the storage pool new disks go to, the network new VMs join, and where the
+/// user name and password are kept ("" for none: a local or SSH-key connection).
+struct HypervisorRecord {
+    std::string name, uri, pool, network, credentials_file;
+};
+
 /// What the boot port needs to write a machine's iPXE script.
 struct BootEnrolment {
     std::string name, token;
@@ -89,8 +96,7 @@ struct BootEnrolment {
 
 class Store {
 public:
-    /// Opens or creates the database at `path` (schema version 3; an older database is
-    /// migrated). Throws Error{failed} for a database of a newer controller.
+    /// Opens or creates the database at `path` (an older schema is migrated). Throws Error{failed} for a database of a newer controller.
     explicit Store(const std::string& path);
 
     /// A new enrolment named `name` (a machine's name for the operator) and its fresh token, to
@@ -143,6 +149,14 @@ public:
     EventPage events(const std::string& job, std::int64_t after, std::size_t limit = SIZE_MAX, std::size_t most_bytes = SIZE_MAX);
     /// Tests lower the limits to reach them quickly.
     void set_event_limits(const EventLimits& limits) { limits_ = limits; }
+
+    /// Adds a hypervisor; Error{refused} when the name is taken.
+    void add_hypervisor(const HypervisorRecord& hypervisor);
+    /// Every hypervisor, sorted by name; one by name.
+    std::vector<HypervisorRecord> hypervisors();
+    std::optional<HypervisorRecord> hypervisor(const std::string& name);
+    /// Forgets a hypervisor (nothing on it is touched); false when there was none.
+    bool remove_hypervisor(const std::string& name);
 
 private:
     Database db_;

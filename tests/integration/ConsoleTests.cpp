@@ -338,9 +338,11 @@ TEST_CASE("mount-media: a filesystem holding backups stays mounted read-only, on
     CHECK_THAT(screen, Catch::Contains("s) mount an SMB or NFS share"));
     tmux.type("s");
     tmux.wait_for("Share (//server/share for SMB, server:/path for NFS)");
-    tmux.type("server/share");  // neither form: said, and the console stays
+    tmux.type("server/share");  // neither form: said, and the console stays on the backups page
     tmux.wait_for("Error: a share is //server/share (SMB) or server:/path (NFS), not server/share");
     tmux.type("");
+    tmux.wait_for("Backup (number, path or URL");
+    tmux.type("");  // back to the menu
     tmux.wait_for("r) recover a server from a backup");
     tmux.type("q");
     tmux.wait_for("CONSOLE-EXIT=0");

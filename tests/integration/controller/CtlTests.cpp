@@ -178,6 +178,26 @@ TEST_CASE("ctl: the controller's printed lines work pasted; enrolment names and 
     }
 }
 
+TEST_CASE("ctl: hypervisors are added, listed and removed; a password in a URI is refused", "[controller][integration][ctl][hypervisor]") {
+    REQUIRE(controller_tools_present());
+    TempDir dir;
+    const std::string state = dir.file("controller");
+    ControllerProcess controller(dir, state);
+    const RunResult added = ctl(controller, state, "hypervisor add local --uri qemu:///system --pool dagda --network default");
+    INFO(added.err);
+    CHECK(added.exit_code == 0);
+    CHECK_THAT(added.err, Catch::Contains("added the qemu hypervisor local (qemu:///system, pool dagda)"));
+    const RunResult secret = ctl(controller, state, "hypervisor add esx1 --uri esx://root:s3cret@esx1.lan/ --pool datastore1");
+    CHECK(secret.exit_code == 1);
+    CHECK_THAT(secret.err, Catch::Contains("holds a password"));
+    CHECK_THAT(controller.log(), !Catch::Contains("s3cret"));
+    CHECK(ctl(controller, state, "hypervisor list").out == "local  qemu:///system  pool dagda  network default\n");
+    CHECK(ctl(controller, state, "hypervisor remove local").exit_code == 0);
+    CHECK(ctl(controller, state, "hypervisor remove local").exit_code == 1);
+    CHECK(ctl(controller, state, "hypervisor list").out.empty());
+    CHECK(ctl(controller, state, "hypervisor frobnicate").exit_code == 2);
+}
+
 TEST_CASE("dagda --version prints CMake's project version", "[ctl][integration]") {
     const RunResult version = run(dagda_command() + " --version");
     CHECK(version.exit_code == 0);
