@@ -272,6 +272,8 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
         {"job", "JOB [--json]", "one job: state, reason, times and the plan's steps", ctl_job},
         {"watch", "JOB", "follow a job live until it ends (exit 0 succeeded, 1 failed, 3 refused, 4 cancelled)", ctl_watch},
         {"cancel", "JOB", "cancel a job (a queued one at once; a running one at the agent's next safe point)", ctl_cancel},
+        {"servers", "[--json]", "the servers whose backups the controller holds (a folder each in its archive folder)", ctl_servers},
+        {"generations", "SERVER [--json]", "one server's disks and their generations: number, date, full or incremental, size", ctl_generations},
         {"hypervisor", "add NAME --uri URI --pool POOL [--network NET] [--credentials-file F] | list | remove NAME",
          "the hypervisors the controller makes VMs on", ctl_hypervisor},
     };

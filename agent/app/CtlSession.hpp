@@ -36,6 +36,9 @@ std::string enrolment_name_for(ControllerClient& client, const std::string& give
 
 /// `dagda ctl hypervisor add|list|remove` (CtlHypervisors.cpp).
 int ctl_hypervisor(const std::vector<std::string>& args);
+/// `dagda ctl servers` and `dagda ctl generations SERVER` (CtlServers.cpp).
+int ctl_servers(const std::vector<std::string>& args);
+int ctl_generations(const std::vector<std::string>& args);
 
 /// "2026-11-27 22:40:01 UTC" for a controller time (Unix seconds).
 std::string controller_time(std::int64_t seconds);

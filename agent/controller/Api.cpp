@@ -175,6 +175,14 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
         if (method == "GET") return show_hypervisor(path[2]);
         return remove_hypervisor(path[2]);
     }
+    if (n == 2 && is(1, "servers")) {
+        if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
+        return list_servers();
+    }
+    if (n == 3 && is(1, "servers") && !path[2].empty()) {
+        if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
+        return show_server(path[2]);
+    }
     if (n == 2 && is(1, "agents")) {
         if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
         return list_agents();

@@ -77,6 +77,9 @@ private:
     ApiResponse list_hypervisors();
     ApiResponse show_hypervisor(const std::string& name);
     ApiResponse remove_hypervisor(const std::string& name);
+    // ApiServers.cpp
+    ApiResponse list_servers();
+    ApiResponse show_server(const std::string& name);
     // ApiRecover.cpp
     /// The plan, and in `grant` the key and files of the generation chain its URLs name.
     nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);

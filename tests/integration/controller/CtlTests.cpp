@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -196,6 +198,52 @@ TEST_CASE("ctl: hypervisors are added, listed and removed; a password in a URI i
     CHECK(ctl(controller, state, "hypervisor remove local").exit_code == 1);
     CHECK(ctl(controller, state, "hypervisor list").out.empty());
     CHECK(ctl(controller, state, "hypervisor frobnicate").exit_code == 2);
+}
+
+TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of numbered generations", "[controller][integration][ctl][servers]") {
+    REQUIRE(controller_tools_present());
+    TempDir dir;
+    const std::string archives = dir.file("archives");
+    fs::create_directories(archives + "/srv01");
+    fs::create_directories(archives + "/empty");
+    // srv01: two disks, each a full backup and an incremental on it; a loose file beside the
+    // server folders is no server.
+    const std::string disk = make_source_disk(dir, archives + "/srv01/disk1-g1.tib");
+    const auto capture = [&](const std::string& args) {
+        const RunResult result = run(dagda_command() + " tib capture --disk " + sh_quote(disk) + " " + args + " --progress none");
+        INFO(result.err);
+        REQUIRE(result.exit_code == 0);
+    };
+    capture(sh_quote(archives + "/srv01/disk2-g1.tib"));
+    capture(sh_quote(archives + "/srv01/disk1-g2.tib") + " --base " + sh_quote(archives + "/srv01/disk1-g1.tib"));
+    capture(sh_quote(archives + "/srv01/disk2-g2.tib") + " --base " + sh_quote(archives + "/srv01/disk2-g1.tib"));
+    capture(sh_quote(archives + "/loose.tib"));
+    const std::string state = dir.file("controller");
+    ControllerProcess controller(dir, state, 0, archives);
+
+    const RunResult servers = ctl(controller, state, "servers");
+    INFO(servers.err);
+    CHECK_THAT(servers.out, Catch::StartsWith("srv01  2 disks, 2 generations, newest 20"));
+    CHECK(std::count(servers.out.begin(), servers.out.end(), '\n') == 1);  // no "empty", no loose file
+    const RunResult generations = ctl(controller, state, "generations srv01");
+    INFO(generations.out);
+    CHECK_THAT(generations.out, Catch::StartsWith("srv01: 2 generations"));
+    CHECK_THAT(generations.out, Catch::Contains("  disk disk1-g2.tib: 48 MiB, dos, from "));
+    CHECK_THAT(generations.out, Catch::Contains("full  40.0 MiB  disk2-g1.tib") && Catch::Contains("incremental"));
+    CHECK_THAT(generations.out, !Catch::Contains(archives));  // file names, never the controller's folders
+    const nlohmann::json server = controller.api("GET", "/api/servers/srv01")["body"];
+    REQUIRE(server["chains"].size() == 2);
+    CHECK(server["chains"][0]["generations"][1]["number"] == 2);
+    CHECK(server["chains"][0]["generations"][1]["kind"] == "incremental");
+    CHECK(server["chains"][0]["disk_bytes"] == 48ull << 20);
+    // A base gone: the chain is listed as broken, and the server has no whole generation.
+    fs::remove(archives + "/srv01/disk2-g1.tib");
+    const nlohmann::json broken = controller.api("GET", "/api/servers/srv01")["body"];
+    CHECK(broken["generations"] == 0);
+    CHECK_THAT(broken.dump(), Catch::Contains("disk2-g1.tib"));
+    CHECK(controller.api("GET", "/api/servers/nobody")["status"] == 404);
+    CHECK(controller.api("GET", "/api/servers/a%2Fb")["status"] == 400);  // a path, not a folder name
+    CHECK(ctl(controller, state, "generations nobody").exit_code == 1);
 }
 
 TEST_CASE("dagda --version prints CMake's project version", "[ctl][integration]") {

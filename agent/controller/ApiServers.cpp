@@ -1,0 +1,52 @@
+// /api/servers: the servers whose backups the archive folder holds, a folder each, with their
+// chains and generations (docs/api.md, "Servers"). Read from the folder on each request.
+
+#include "controller/Api.hpp"
+#include "controller/ApiError.hpp"
+#include "core/Error.hpp"
+#include "recovery/ServerArchives.hpp"
+
+namespace dagda::controller {
+
+using nlohmann::json;
+
+namespace {
+
+json server_json(const recovery::ServerSummary& server) {
+    json chains = json::array();
+    for (const recovery::ChainSummary& chain : server.chains) {
+        json generations = json::array();
+        for (const recovery::GenerationSummary& g : chain.generations)
+            generations.push_back({{"number", g.number == 0 ? json(nullptr) : json(g.number)},
+                                   {"file", g.file},
+                                   {"created", g.created},
+                                   {"kind", g.kind},
+                                   {"bytes", g.bytes}});
+        json item{{"newest", chain.newest}, {"host", chain.host}, {"disk_bytes", chain.disk_bytes},
+                  {"table", chain.table.empty() ? json(nullptr) : json(chain.table)}, {"generations", generations}};
+        if (!chain.broken.empty()) item["broken"] = chain.broken;
+        chains.push_back(item);
+    }
+    return {{"name", server.name}, {"generations", server.generations}, {"chains", chains}};
+}
+
+}  // namespace
+
+ApiResponse Api::list_servers() {
+    if (settings_.archives_dir.empty()) return {200, {{"servers", json::array()}}, ""};
+    json servers = json::array();
+    for (const recovery::ServerSummary& server : recovery::servers_in(settings_.archives_dir)) servers.push_back(server_json(server));
+    return {200, {{"servers", servers}}, ""};
+}
+
+ApiResponse Api::show_server(const std::string& name) {
+    if (settings_.archives_dir.empty()) not_found("this controller serves no archive folder");
+    try {
+        return {200, server_json(recovery::server_in(settings_.archives_dir, name)), ""};
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::usage) bad_request(e.what());
+        not_found(e.what());
+    }
+}
+
+}  // namespace dagda::controller

@@ -1,0 +1,105 @@
+#include "recovery/ServerArchives.hpp"
+
+#include "core/Error.hpp"
+#include "disk/Layout.hpp"
+#include "disk/SfdiskJson.hpp"
+#include "image/ArchiveChain.hpp"
+#include "image/source/ByteSource.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace dagda::recovery {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The chain that ends at `newest`, as far as it opens.
+ChainSummary chain_at(const fs::path& newest) {
+    ChainSummary chain;
+    chain.newest = newest.filename().string();
+    try {
+        const image::ChainWalk walk = image::walk_chain(newest.string());
+        chain.broken = walk.broken;
+        const image::TibArchive& tip = *walk.archives.front();
+        chain.host = tip.generation().value("host", std::string());
+        chain.disk_bytes = tip.generation().value("disk_size", std::uint64_t{0});
+        if (tip.layout()) chain.table = disk::to_string(disk::parse_layout_json(*tip.layout()).label);
+        const bool whole = walk.broken.empty();
+        for (std::size_t i = walk.archives.size(); i-- > 0;) {
+            const image::TibArchive& archive = *walk.archives[i];
+            chain.generations.push_back({whole ? static_cast<unsigned>(walk.archives.size() - i) : 0u, fs::path(archive.name()).filename().string(),
+                                         archive.generation().value("created", std::string()), archive.is_incremental() ? "incremental" : "full",
+                                         archive.trailer().file_size});
+        }
+    } catch (const std::exception& e) {  // a file that is not a TIB, or a corrupt one: listed as such
+        chain.broken = e.what();
+        chain.generations.clear();
+    }
+    return chain;
+}
+
+/// The base file name each readable archive of `folder` names, and the archives' file names.
+void read_folder(const fs::path& folder, std::set<std::string>& files, std::set<std::string>& bases) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(folder, error)) {
+        if (!entry.is_regular_file(error) || entry.path().extension() != ".tib") continue;
+        files.insert(entry.path().filename().string());
+        try {
+            const image::TibArchive archive(image::open_file_source(entry.path().string()));
+            const auto& base = archive.generation()["base"];
+            if (base.is_object() && base.contains("name") && base["name"].is_string()) bases.insert(base["name"].get<std::string>());
+        } catch (const std::exception&) {  // unreadable: its own chain, listed as broken
+        }
+    }
+}
+
+ServerSummary server_at(const fs::path& folder) {
+    ServerSummary server;
+    server.name = folder.filename().string();
+    std::set<std::string> files, bases;
+    read_folder(folder, files, bases);
+    for (const std::string& file : files)
+        if (!bases.count(file)) server.chains.push_back(chain_at(folder / file));
+    bool whole = !server.chains.empty();
+    unsigned fewest = ~0u;
+    for (const ChainSummary& chain : server.chains) {
+        whole = whole && chain.broken.empty();
+        fewest = std::min<unsigned>(fewest, static_cast<unsigned>(chain.generations.size()));
+    }
+    server.generations = whole ? fewest : 0;
+    return server;
+}
+
+}  // namespace
+
+std::vector<ServerSummary> servers_in(const std::string& archives) {
+    std::vector<fs::path> folders;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(archives, error))
+        if (entry.is_directory(error) && !entry.is_symlink(error)) folders.push_back(entry.path());
+    if (error) throw Error(ErrorKind::failed, "cannot list the archive folder " + archives + ": " + error.message());
+    std::sort(folders.begin(), folders.end());
+    std::vector<ServerSummary> servers;
+    for (const fs::path& folder : folders) {
+        ServerSummary server = server_at(folder);
+        if (!server.chains.empty()) servers.push_back(std::move(server));
+    }
+    return servers;
+}
+
+ServerSummary server_in(const std::string& archives, const std::string& name) {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+        throw Error(ErrorKind::usage, "a server is a folder of the archive folder, named without '/' or \"..\": \"" + name + "\"");
+    const fs::path folder = fs::path(archives) / name;
+    std::error_code error;
+    if (!fs::is_directory(fs::symlink_status(folder, error))) throw Error(ErrorKind::failed, "there is no server \"" + name + "\" in the archive folder");
+    ServerSummary server = server_at(folder);
+    if (server.chains.empty()) throw Error(ErrorKind::failed, "the server \"" + name + "\" has no archives (*.tib) in its folder");
+    return server;
+}
+
+}  // namespace dagda::recovery
