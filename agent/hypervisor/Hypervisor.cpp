@@ -1,0 +1,80 @@
+#include "hypervisor/Hypervisor.hpp"
+
+#include "core/Error.hpp"
+#include "core/Units.hpp"
+
+#include <libvirt/virterror.h>
+
+#include <cstdlib>
+
+namespace dagda::hypervisor {
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& why) { throw Error(ErrorKind::refused, why); }
+
+}  // namespace
+
+Hypervisor::Hypervisor(const HypervisorSettings& settings) : settings_(settings), flavour_(flavour_of(settings.uri)) {
+    if (!settings_.credentials_file.empty()) credentials_ = std::make_unique<Credentials>(read_credentials(settings_.credentials_file));
+    connection_ = std::make_unique<Connection>(settings_.uri, credentials_.get());
+    pool_ = std::make_unique<StoragePool>(*connection_, settings_.pool);
+    if (!settings_.network.empty() && settings_.network != "user" && flavour_ == Flavour::qemu && !network_exists(*connection_, settings_.network))
+        throw Error(ErrorKind::failed, "the hypervisor " + settings_.uri + " has no network \"" + settings_.network + "\"");
+}
+
+std::string Hypervisor::domain_type() const {
+    if (flavour_ == Flavour::esx) return "vmware";
+    char* capabilities = virConnectGetCapabilities(connection_->get());
+    if (!capabilities) fail("cannot read the capabilities of " + settings_.uri);
+    const std::string text(capabilities);
+    std::free(capabilities);
+    return text.find("<domain type='kvm'") != std::string::npos ? "kvm" : "qemu";
+}
+
+void Hypervisor::check_room(std::uint64_t bytes) {
+    const std::uint64_t available = pool_->available_bytes();
+    if (available < bytes)
+        refuse("the storage pool \"" + settings_.pool + "\" has " + human_bytes(available) + " free, and the new disks need " + human_bytes(bytes) +
+               "; nothing was created");
+}
+
+void Hypervisor::check_vm_name_free(const std::string& name) {
+    if (domain_exists(*connection_, name)) refuse("a VM named \"" + name + "\" exists on " + settings_.uri + "; a recovery never redefines one");
+}
+
+bool Hypervisor::has_volume(const std::string& name) {
+    virStorageVolPtr found = virStorageVolLookupByName(pool_->get(), name.c_str());
+    if (!found) {
+        if (virGetLastErrorCode() == VIR_ERR_NO_STORAGE_VOL) return false;
+        fail("cannot look for the volume \"" + name + "\" in the pool \"" + settings_.pool + "\"");
+    }
+    virStorageVolFree(found);
+    return true;
+}
+
+MadeVolume Hypervisor::create_volume(const std::string& name, std::uint64_t bytes) {
+    if (has_volume(name)) refuse("the storage pool \"" + settings_.pool + "\" holds a volume \"" + name + "\" already; it is not touched");
+    StorageVolume volume(*pool_, name, volume_xml(name, bytes, flavour_));
+    return {name, volume.path(), volume.capacity_bytes()};
+}
+
+void Hypervisor::delete_volume(const std::string& name) { StorageVolume(*pool_, name).remove(); }
+
+std::string Hypervisor::define_new_vm(const VmSpec& spec) {
+    const std::string xml = domain_xml(spec);  // refuses a spec the flavour cannot have, before anything is asked
+    check_vm_name_free(spec.name);
+    return Domain(*connection_, xml).xml();
+}
+
+void Hypervisor::remove_vm(const std::string& name) {
+    Domain domain(*connection_, name, Domain::Lookup::must_exist);
+    domain.stop_now();
+    domain.undefine();
+}
+
+bool Hypervisor::vm_running(const std::string& name) { return Domain(*connection_, name, Domain::Lookup::must_exist).running(); }
+
+std::string Hypervisor::vm_xml(const std::string& name) { return Domain(*connection_, name, Domain::Lookup::must_exist).xml(); }
+
+}  // namespace dagda::hypervisor

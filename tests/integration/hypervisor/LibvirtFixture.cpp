@@ -1,0 +1,64 @@
+#include "integration/hypervisor/LibvirtFixture.hpp"
+
+#include "common/Run.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dagda::testing {
+
+namespace {
+
+bool system_libvirt_answers() { return run("virsh -c qemu:///system version > /dev/null 2>&1").exit_code == 0; }
+
+}  // namespace
+
+std::string virsh(const std::string& args) { return run("virsh -c qemu:///system " + args + " 2>&1").out; }
+
+LibvirtDaemons::LibvirtDaemons() {
+    if (system_libvirt_answers()) {
+        ready_ = true;
+        return;
+    }
+    if (::geteuid() != 0 || !have_program("libvirtd") || !have_program("virtlogd")) return;
+    // No service manager here: the daemons go to the background themselves (-d).
+    if (run("pgrep -x virtlogd > /dev/null || virtlogd -d").exit_code != 0 || run("libvirtd -d").exit_code != 0) return;
+    started_ = true;
+    for (int i = 0; i < 100 && !ready_; ++i) {
+        ready_ = system_libvirt_answers();
+        if (!ready_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+LibvirtDaemons::~LibvirtDaemons() {
+    if (started_) run("pkill -x libvirtd; sleep 0.5; pkill -x virtlogd");
+}
+
+TestPool::TestPool(const TempDir& dir) {
+    std::random_device random;
+    std::ostringstream name;
+    name << "dagda-test-" << std::hex << (random() & 0xffffff);
+    name_ = name.str();
+    folder_ = dir.file("pool");
+    std::filesystem::create_directories(folder_);
+    // QEMU runs as libvirt-qemu: it must pass through the test's folder to reach the volumes.
+    ::chmod(dir.path().c_str(), 0711);
+    ::chmod(folder_.c_str(), 0711);
+    run("virsh -c qemu:///system pool-create-as " + name_ + " dir --target " + sh_quote(folder_) + " > /dev/null");
+}
+
+TestPool::~TestPool() {
+    // Every VM the test named with the prefix: stopped and undefined (their UEFI variables too).
+    std::istringstream names(virsh("list --all --name"));
+    for (std::string vm; std::getline(names, vm);)
+        if (vm.rfind(name_prefix(), 0) == 0) run("virsh -c qemu:///system destroy " + vm + " > /dev/null 2>&1; virsh -c qemu:///system undefine --nvram " + vm + " > /dev/null 2>&1");
+    run("virsh -c qemu:///system pool-destroy " + name_ + " > /dev/null 2>&1");
+}
+
+}  // namespace dagda::testing
