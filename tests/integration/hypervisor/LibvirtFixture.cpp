@@ -3,6 +3,7 @@
 #include "common/Run.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -28,7 +29,8 @@ LibvirtDaemons::LibvirtDaemons() {
     }
     if (::geteuid() != 0 || !have_program("libvirtd") || !have_program("virtlogd")) return;
     // No service manager here: the daemons go to the background themselves (-d).
-    if (run("pgrep -x virtlogd > /dev/null || virtlogd -d").exit_code != 0 || run("libvirtd -d").exit_code != 0) return;
+    // Started with their output discarded: a daemon keeps what it inherits open.
+    if (std::system("pgrep -x virtlogd > /dev/null || virtlogd -d > /dev/null 2>&1") != 0 || std::system("libvirtd -d > /dev/null 2>&1") != 0) return;
     started_ = true;
     for (int i = 0; i < 100 && !ready_; ++i) {
         ready_ = system_libvirt_answers();
