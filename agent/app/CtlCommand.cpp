@@ -274,6 +274,9 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
         {"cancel", "JOB", "cancel a job (a queued one at once; a running one at the agent's next safe point)", ctl_cancel},
         {"servers", "[--json]", "the servers whose backups the controller holds (a folder each in its archive folder)", ctl_servers},
         {"generations", "SERVER [--json]", "one server's disks and their generations: number, date, full or incremental, size", ctl_generations},
+        {"recover-vm", "SERVER --hypervisor H --name NEW [--generation N] [--direct] [--dry-run] [VM options]",
+         "recover a server's generation to a new VM on a hypervisor, left off; follows it to the end", ctl_recover_vm},
+        {"recovery", "ID [--watch] [--json]", "a recovery to a new VM: its state and steps with their durations", ctl_recovery},
         {"hypervisor", "add NAME --uri URI --pool POOL [--network NET] [--credentials-file F] | list | remove NAME",
          "the hypervisors the controller makes VMs on", ctl_hypervisor},
     };

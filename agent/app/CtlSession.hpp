@@ -39,6 +39,9 @@ int ctl_hypervisor(const std::vector<std::string>& args);
 /// `dagda ctl servers` and `dagda ctl generations SERVER` (CtlServers.cpp).
 int ctl_servers(const std::vector<std::string>& args);
 int ctl_generations(const std::vector<std::string>& args);
+/// `dagda ctl recover-vm` and `dagda ctl recovery` (CtlRecoveries.cpp).
+int ctl_recover_vm(const std::vector<std::string>& args);
+int ctl_recovery(const std::vector<std::string>& args);
 
 /// "2026-11-27 22:40:01 UTC" for a controller time (Unix seconds).
 std::string controller_time(std::int64_t seconds);

@@ -120,7 +120,11 @@ ApiResponse method_not_allowed(const std::string& method, const std::string& all
 
 }  // namespace
 
-Api::Api(Store& store, ApiHooks& hooks, ApiSettings settings) : store_(store), hooks_(hooks), settings_(std::move(settings)) {}
+Api::Api(Store& store, ApiHooks& hooks, ApiSettings settings) : store_(store), hooks_(hooks), settings_(std::move(settings)) {
+    if (!settings_.database.empty()) recoveries_ = std::make_unique<RecoveryStore>(settings_.database);
+}
+
+Api::~Api() = default;
 
 bool Api::authorized(const std::string& authorization) const {
     // An empty configured token must never match an empty presented one.
@@ -174,6 +178,19 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
         if (!accepts({"GET", "DELETE"}, {})) return method_not_allowed(method, "GET, DELETE");
         if (method == "GET") return show_hypervisor(path[2]);
         return remove_hypervisor(path[2]);
+    }
+    if (n == 2 && is(1, "recoveries")) {
+        if (!accepts({"GET", "POST"}, {})) return method_not_allowed(method, "GET, POST");
+        if (method == "GET") return list_recoveries();
+        return submit_recovery(object_body(request.body), now);
+    }
+    if (n == 3 && is(1, "recoveries") && !path[2].empty()) {
+        if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
+        return show_recovery(path[2]);
+    }
+    if (n == 4 && is(1, "recoveries") && !path[2].empty() && is(3, "events")) {
+        if (!accepts({"GET"}, {"after"})) return method_not_allowed(method, "GET");
+        return recovery_events(path[2], query);
     }
     if (n == 2 && is(1, "servers")) {
         if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");

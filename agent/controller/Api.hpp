@@ -5,12 +5,14 @@
 /// a cancel). Every /api/ request needs the operator's token (Authorization: Bearer …).
 /// Called on the controller's one I/O thread only: Store is not shared between threads.
 
+#include "controller/RecoveryStore.hpp"
 #include "controller/Store.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,17 +40,21 @@ public:
     virtual void job_submitted(const std::string& agent_id, const std::string& job_id) = 0;
     /// The operator cancelled a job that an agent holds (state offered or running).
     virtual void job_cancel_requested(const std::string& agent_id, const std::string& job_id) = 0;
+    /// A recovery to a new VM was queued: the recovery runner takes it.
+    virtual void recovery_queued() {}
 };
 
 struct ApiSettings {
     std::string operator_token;  ///< the bearer token /api/ requests must carry
     std::string archives_dir;    ///< TIB archives served under /files/; "" when none
     std::string files_url;       ///< how an agent reaches /files/: "https://HOST:PORT/files"; each job adds its grant's key
+    std::string database;        ///< the controller's database, for the recoveries (RecoveryStore); "" keeps none
 };
 
 class Api {
 public:
     Api(Store& store, ApiHooks& hooks, ApiSettings settings);
+    ~Api();
     /// Never throws for a request's content: a bad request is a 4xx response naming what is wrong.
     ApiResponse handle(const ApiRequest& request, std::int64_t now);
     /// Whether an Authorization header's value carries the operator's token (compared in constant
@@ -80,6 +86,12 @@ private:
     // ApiServers.cpp
     ApiResponse list_servers();
     ApiResponse show_server(const std::string& name);
+    // ApiRecoveries.cpp
+    RecoveryStore& recoveries();
+    ApiResponse submit_recovery(const nlohmann::json& body, std::int64_t now);
+    ApiResponse list_recoveries();
+    ApiResponse show_recovery(const std::string& id);
+    ApiResponse recovery_events(const std::string& id, const Query& query);
     // ApiRecover.cpp
     /// The plan, and in `grant` the key and files of the generation chain its URLs name.
     nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);
@@ -87,6 +99,7 @@ private:
     Store& store_;
     ApiHooks& hooks_;
     ApiSettings settings_;
+    std::unique_ptr<RecoveryStore> recoveries_;
 };
 
 }  // namespace dagda::controller

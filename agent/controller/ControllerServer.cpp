@@ -172,12 +172,20 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     api.archives_dir = settings_.archives_dir;
     files_url_ = settings_.public_url + "/files";
     api.files_url = files_url_;
+    api.database = settings_.state_dir + "/controller.db";
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
+    // The recoveries to new VMs run beside the I/O thread: libvirt's calls and restores block.
+    std::error_code no_link;
+    recoveries_ = std::make_unique<RecoveryRunner>(
+        RecoveryRunnerSettings{settings_.state_dir + "/controller.db", settings_.state_dir + "/recoveries", std::filesystem::read_symlink("/proc/self/exe", no_link).string()});
 }
 
 ControllerServer::~ControllerServer() { readers_.join(); }
 
+void ControllerServer::recovery_queued() { recoveries_->wake(); }
+
 void ControllerServer::start() {
+    recoveries_->start();
     asio::co_spawn(io_, renew_certificate_in_time(), asio::detached);
     asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), settings_.max_connections, settings_.max_pending_connections,
                                     [this](asio::ip::tcp::socket socket, ConnectionSlot slot) { return serve(std::move(socket), std::move(slot)); }),

@@ -7,6 +7,7 @@
 #include "net/WebSocketChannel.hpp"
 #include "controller/AcceptLoop.hpp"
 #include "controller/Api.hpp"
+#include "controller/RecoveryRunner.hpp"
 #include "controller/BootServer.hpp"
 #include "controller/FileRanges.hpp"
 #include "controller/Store.hpp"
@@ -100,6 +101,7 @@ private:
     bool agent_connected(const std::string& agent_id) override;
     void job_submitted(const std::string& agent_id, const std::string& job_id) override;
     void job_cancel_requested(const std::string& agent_id, const std::string& job_id) override;
+    void recovery_queued() override;
 
     boost::asio::io_context& io_;
     ControllerSettings settings_;
@@ -113,6 +115,7 @@ private:
     std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
     FileReaders readers_;
     std::unique_ptr<Api> api_;
+    std::unique_ptr<RecoveryRunner> recoveries_;
     std::unique_ptr<BootServer> boot_;
     BootScriptSettings boot_scripts_;
     std::string boot_script_url_;

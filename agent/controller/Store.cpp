@@ -17,8 +17,8 @@ namespace {
 // adds file_grants (the archive files each job may read, by the hash of its key) and the
 // jobs' event budget (event_bytes, event_count) and result_seq (the number of its job_result
 // event). Version 5 adds enrolments.fetched_from (the address that last fetched the enrolment's
-// token from the boot port). Version 6 adds hypervisors. A database is brought up to the current
-// version when opened, in one transaction.
+// token from the boot port). Version 6 adds hypervisors, version 7 recoveries and their events
+// (RecoveryStore). A database is brought up to the current version when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -51,7 +51,14 @@ constexpr const char* migration_v6 = R"sql(
 CREATE TABLE hypervisors (
   name TEXT PRIMARY KEY, uri TEXT NOT NULL, pool TEXT NOT NULL, network TEXT NOT NULL, credentials_file TEXT NOT NULL);
 )sql";
-constexpr std::int64_t schema_version = 6;
+constexpr const char* migration_v7 = R"sql(
+CREATE TABLE recoveries (
+  id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, state TEXT NOT NULL, order_json TEXT NOT NULL, next_step INTEGER NOT NULL,
+  made TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL, reason TEXT);
+CREATE TABLE recovery_events (
+  recovery TEXT NOT NULL REFERENCES recoveries(id), seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (recovery, seq));
+)sql";
+constexpr std::int64_t schema_version = 7;
 
 /// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
 /// the controller's state) opens no archive.
@@ -94,6 +101,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 4) db_.execute(migration_v4);
     if (version < 5) db_.execute(migration_v5);
     if (version < 6) db_.execute(migration_v6);
+    if (version < 7) db_.execute(migration_v7);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }

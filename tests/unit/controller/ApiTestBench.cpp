@@ -10,7 +10,7 @@
 
 using namespace dagda::testing;
 
-ApiTestBench::ApiTestBench() : store(dir.file("controller.db")), api(store, hooks, {token, dir.file("archives"), files_url}) {
+ApiTestBench::ApiTestBench() : store(dir.file("controller.db")), api(store, hooks, {token, dir.file("archives"), files_url, dir.file("controller.db")}) {
     std::filesystem::create_directory(archives());
 }
 

@@ -230,20 +230,20 @@ PRAGMA user_version = 1;
         CHECK(store.add_event("job-1", 5, {{"event", "step_finished"}}).kind == EventAdmission::Kind::refused);
         store.set_job_state("job-1", "cancelled", 30, "cancelled by the operator");
     }
-    Store reopened(path);  // already at version 6: opened as it is
+    Store reopened(path);  // already at version 7: opened as it is
     CHECK(reopened.job("job-1")->reason == "cancelled by the operator");
     CHECK_FALSE(reopened.enrolment_for_mac("52:54:00:aa:bb:01"));  // a v1 enrolment has no MAC
     CHECK(reopened.enrol("pxe-box", "52:54:00:aa:bb:01").size() == 64);
     dagda::controller::Database raw(path);
     dagda::controller::Statement version(raw, "PRAGMA user_version");
     REQUIRE(version.step());
-    CHECK(version.number(0) == 6);
+    CHECK(version.number(0) == 7);
 }
 
 TEST_CASE("Store: a database of a newer controller is not opened", "[controller][store]") {
     TempDir dir;
     const std::string path = dir.file("controller.db");
-    dagda::controller::Database(path).execute("PRAGMA user_version = 7;");
+    dagda::controller::Database(path).execute("PRAGMA user_version = 8;");
     CHECK_THROWS_WITH(Store(path), Catch::Contains("newer controller"));
 }
 

@@ -1,0 +1,128 @@
+// dagda ctl recover-vm and dagda ctl recovery: a server's generation recovered to a new VM on a
+// hypervisor (POST /api/recoveries; docs/vm-recovery.md), and following one step by step.
+
+#include "app/CtlSession.hpp"
+#include "core/Error.hpp"
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+namespace dagda::app {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+std::optional<po::variables_map> parse(const std::vector<std::string>& args, const char* usage, po::options_description own,
+                                       std::initializer_list<const char*> words) {
+    own.add(ctl_connection_options());
+    own.add_options()("help,h", "show this help");
+    po::positional_options_description positional;
+    for (const char* word : words) positional.add(word, 1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(own).positional(positional).run(), vm);
+    if (vm.count("help")) {
+        std::cout << usage << "\n" << own;
+        return std::nullopt;
+    }
+    po::notify(vm);
+    return vm;
+}
+
+/// Prints the recovery's events from `after` on; returns the last seq printed.
+std::int64_t print_events(const json& events, std::int64_t after) {
+    for (const json& e : events) {
+        after = std::max(after, e.value("seq", after));
+        const std::string kind = e.value("event", "");
+        if (kind == "step_started") std::cout << "  " << e.value("index", 0) + 1 << ". " << e.value("step", "") << " ...\n";
+        else if (kind == "step_finished")
+            std::cout << "  " << e.value("index", 0) + 1 << ". " << e.value("step", "") << " done in " << std::fixed << std::setprecision(1)
+                      << e.value("seconds", 0.0) << " s\n";
+        else if (kind == "step_failed") std::cout << "  " << e.value("index", 0) + 1 << ". " << e.value("step", "") << " FAILED: " << e.value("message", "") << "\n";
+        else if (kind == "step_said") std::cout << "     " << e.value("message", "") << "\n";
+        else if (kind == "recovery_finished")
+            std::cout << "the VM " << e.value("vm", "") << " is defined and left off; recovery time achieved: " << e.value("seconds", 0) << " s\n";
+    }
+    std::cout << std::flush;
+    return after;
+}
+
+/// Follows a recovery until it ends; its exit code (0 succeeded, 1 failed).
+int follow(ControllerClient& client, const std::string& id) {
+    std::int64_t seen = 0;
+    for (;;) {
+        seen = print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
+        const json recovery = client.get("/api/recoveries/" + id);
+        const std::string state = recovery.value("state", "");
+        if (state == "succeeded" || state == "failed" || state == "cancelled") {
+            print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
+            if (state != "succeeded") std::cerr << "dagda ctl: " << id << " " << state << ": " << recovery.value("reason", "") << "\n";
+            return state == "succeeded" ? 0 : 1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+}
+
+}  // namespace
+
+int ctl_recover_vm(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("server", po::value<std::string>()->required(), "the server (its folder in the archive folder)")(
+        "generation", po::value<unsigned>(), "which generation, 1 = the first full backup (default: the newest)")(
+        "hypervisor", po::value<std::string>()->required(), "the hypervisor the new VM is made on (dagda ctl hypervisor list)")(
+        "name", po::value<std::string>()->required(), "the new VM's name")("cpus", po::value<unsigned>(), "its CPUs (default 2)")(
+        "memory", po::value<unsigned>(), "its memory in MiB (default 4096)")("firmware", po::value<std::string>(), "bios, uefi or uefi-secure-boot (default: from the disk's table)")(
+        "bus", po::value<std::string>(), "sata, scsi, virtio or ide (default: sata on QEMU, scsi on ESX)")(
+        "scsi-model", po::value<std::string>(), "virtio-scsi, lsisas1068, lsilogic or vmpvscsi")("nic", po::value<std::string>(), "e1000e, e1000, vmxnet3, virtio")(
+        "network", po::value<std::string>(), "the network or port group (default: the hypervisor's)")(
+        "disk-bytes", po::value<std::vector<std::uint64_t>>()->multitoken(), "larger disks: one size per disk of the server, in bytes")(
+        "drivers", po::value<std::string>(), "vendor driver packages for a bus Windows has no in-box driver for")(
+        "direct", "write the pool's volumes from the controller itself (a local dir pool): no helper VM")(
+        "dry-run", "print the plan; make nothing")("no-watch", "queue it and print its id only");
+    const auto vm = parse(args, "Usage: dagda ctl recover-vm SERVER --hypervisor H --name NEW [options]\nRecover a server's generation to a new VM, left off.",
+                          options, {"server"});
+    if (!vm) return 0;
+    json target{{"hypervisor", (*vm)["hypervisor"].as<std::string>()}, {"name", (*vm)["name"].as<std::string>()}, {"direct", vm->count("direct") > 0}};
+    if (vm->count("cpus")) target["cpus"] = (*vm)["cpus"].as<unsigned>();
+    if (vm->count("memory")) target["memory_mib"] = (*vm)["memory"].as<unsigned>();
+    for (const auto& [option, key] : {std::pair{"firmware", "firmware"}, {"bus", "bus"}, {"scsi-model", "scsi_model"}, {"nic", "nic"}, {"network", "network"}, {"drivers", "drivers"}})
+        if (vm->count(option)) target[key] = (*vm)[option].as<std::string>();
+    if (vm->count("disk-bytes")) target["disk_bytes"] = (*vm)["disk-bytes"].as<std::vector<std::uint64_t>>();
+    json request{{"server", (*vm)["server"].as<std::string>()}, {"to", {{"vm", target}}}};
+    if (vm->count("generation")) request["generation"] = (*vm)["generation"].as<unsigned>();
+    if (vm->count("dry-run")) request["dry_run"] = true;
+    const auto client = ctl_client(*vm);
+    const json answer = client->post("/api/recoveries", request);
+    for (const json& line : answer.value("plan", json::array())) std::cout << line.get<std::string>() << "\n";
+    if (vm->count("dry-run")) return 0;
+    const std::string id = answer.value("id", "");
+    std::cout << id << std::endl;
+    if (vm->count("no-watch")) return 0;
+    return follow(*client, checked_id(id, "a recovery id"));
+}
+
+int ctl_recovery(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("recovery", po::value<std::string>()->required(), "the recovery's id")("json", "print the controller's answer")(
+        "watch", "follow it until it ends");
+    const auto vm = parse(args, "Usage: dagda ctl recovery ID [--watch] [--json]\nA recovery to a new VM: its state and steps.", options, {"recovery"});
+    if (!vm) return 0;
+    const std::string id = checked_id((*vm)["recovery"].as<std::string>(), "a recovery id");
+    const auto client = ctl_client(*vm);
+    if (vm->count("watch")) return follow(*client, id);
+    const json recovery = client->get("/api/recoveries/" + id);
+    if (vm->count("json")) {
+        std::cout << recovery.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << id << ": " << recovery.value("state", "?") << ", " << recovery.value("server", "?") << " to the VM " << recovery["vm"].value("name", "?")
+              << " on " << recovery.value("hypervisor", "?") << "\n";
+    if (recovery.contains("reason")) std::cout << "  " << recovery.value("reason", "") << "\n";
+    print_events(client->get("/api/recoveries/" + id + "/events").value("events", json::array()), 0);
+    return 0;
+}
+
+}  // namespace dagda::app

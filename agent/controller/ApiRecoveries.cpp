@@ -1,0 +1,82 @@
+// /api/recoveries: recoveries of a server to a new VM (docs/api.md, "Recoveries";
+// docs/vm-recovery.md). A POST plans the recovery as data (VmRecoveryOrder) and queues it for the
+// recovery runner, or with "dry_run" only shows the plan; nothing is made on the hypervisor here.
+
+#include "controller/Api.hpp"
+#include "controller/ApiError.hpp"
+#include "controller/RecoveryStore.hpp"
+#include "controller/VmRecoveryOrder.hpp"
+#include "core/Error.hpp"
+#include "recovery/ServerArchives.hpp"
+
+namespace dagda::controller {
+
+using nlohmann::json;
+
+namespace {
+
+json recovery_json(const RecoveryRecord& r) {
+    json out{{"id", r.id},           {"state", r.state},     {"server", r.order["server"]}, {"generation", r.order["generation"]},
+             {"vm", r.order["vm"]},  {"hypervisor", r.order["hypervisor"]["name"]},     {"mode", r.order["mode"]},
+             {"steps", r.order["steps"]}, {"next_step", r.next_step}, {"made", r.made}, {"created", r.created}, {"updated", r.updated}};
+    if (!r.reason.empty()) out["reason"] = r.reason;
+    return out;
+}
+
+}  // namespace
+
+RecoveryStore& Api::recoveries() {
+    if (!recoveries_) not_found("this controller keeps no recoveries (no database path was given to its API)");
+    return *recoveries_;
+}
+
+ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
+    json request = body;
+    const bool dry_run = request.contains("dry_run") && request["dry_run"] == true;
+    request.erase("dry_run");
+    if (!request.contains("server") || !request["server"].is_string()) bad_request("a recovery needs \"server\" (a folder of the archive folder)");
+    if (settings_.archives_dir.empty()) bad_request("this controller serves no archive folder");
+    const json& to = request.contains("to") && request["to"].is_object() ? request["to"] : json::object();
+    if (!to.contains("vm") || !to["vm"].is_object() || !to["vm"].contains("hypervisor") || !to["vm"]["hypervisor"].is_string())
+        bad_request("a recovery needs \"to\": {\"vm\": {\"hypervisor\": NAME, \"name\": NEW, …}}");
+    const auto hypervisor = store_.hypervisor(to["vm"]["hypervisor"].get<std::string>());
+    if (!hypervisor) bad_request("no hypervisor named \"" + to["vm"]["hypervisor"].get<std::string>().substr(0, 64) + "\" (dagda ctl hypervisor add)");
+    json order;
+    try {
+        const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, request["server"].get<std::string>());
+        order = vm_recovery_order(request, server, *hypervisor, settings_.archives_dir);
+    } catch (const Error& e) {
+        bad_request(e.what());
+    }
+    if (dry_run) return {200, {{"dry_run", true}, {"plan", describe_order(order)}, {"order", order}}, ""};
+    const std::string id = recoveries().add(order, now);
+    hooks_.recovery_queued();
+    return {201, {{"id", id}, {"state", "queued"}, {"plan", describe_order(order)}}, ""};
+}
+
+ApiResponse Api::list_recoveries() {
+    json list = json::array();
+    for (const RecoveryRecord& r : recoveries().list()) list.push_back(recovery_json(r));
+    return {200, {{"recoveries", list}}, ""};
+}
+
+ApiResponse Api::show_recovery(const std::string& id) {
+    const auto found = recoveries().get(id);
+    if (!found) not_found("no recovery \"" + id.substr(0, 64) + "\"");
+    return {200, recovery_json(*found), ""};
+}
+
+ApiResponse Api::recovery_events(const std::string& id, const Query& query) {
+    if (!recoveries().get(id)) not_found("no recovery \"" + id.substr(0, 64) + "\"");
+    std::int64_t after = 0;
+    if (const auto given = query.find("after"); given != query.end()) {
+        try {
+            after = std::stoll(given->second);
+        } catch (const std::exception&) {
+            bad_request("\"after\" is a number");
+        }
+    }
+    return {200, {{"events", recoveries().events(id, after)}}, ""};
+}
+
+}  // namespace dagda::controller

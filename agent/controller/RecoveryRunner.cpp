@@ -1,0 +1,185 @@
+#include "controller/RecoveryRunner.hpp"
+
+#include "core/Error.hpp"
+#include "core/Subprocess.hpp"
+#include "hypervisor/Hypervisor.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+namespace dagda::controller {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+hypervisor::HypervisorSettings settings_of(const json& order) {
+    const json& h = order["hypervisor"];
+    return {h["uri"], h["pool"], h["network"], h["credentials_file"]};
+}
+
+bool contains(const json& list, const std::string& name) {
+    for (const json& item : list)
+        if (item.value("name", std::string()) == name) return true;
+    return false;
+}
+
+std::string last_lines(const std::string& text, std::size_t count) {
+    std::size_t at = text.size();
+    for (std::size_t n = 0; at > 0 && n <= count; ++n) at = text.rfind('\n', at - 1);
+    return text.substr(at == std::string::npos ? 0 : at + 1);
+}
+
+}  // namespace
+
+RecoveryRunner::RecoveryRunner(RecoveryRunnerSettings settings) : settings_(std::move(settings)) {}
+
+RecoveryRunner::~RecoveryRunner() {
+    stopping_ = true;
+    woken_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void RecoveryRunner::start() {
+    store_ = std::make_unique<RecoveryStore>(settings_.database);
+    thread_ = std::thread([this] { loop(); });
+}
+
+void RecoveryRunner::wake() {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        pending_ = true;
+    }
+    woken_.notify_all();
+}
+
+std::int64_t RecoveryRunner::now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void RecoveryRunner::event(const std::string& id, json event) {
+    event["at"] = now();
+    store_->add_event(id, std::move(event));
+}
+
+void RecoveryRunner::loop() {
+    while (!stopping_) {
+        std::optional<RecoveryRecord> next;
+        try {
+            next = store_->next_to_run();
+        } catch (const std::exception& e) {
+            std::cerr << "dagda controller: recoveries: cannot read the database: " << e.what() << "\n";
+        }
+        if (next) {
+            run(std::move(*next));
+            continue;
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        woken_.wait_for(lock, std::chrono::seconds(5), [this] { return pending_ || stopping_.load(); });
+        pending_ = false;
+    }
+}
+
+void RecoveryRunner::run(RecoveryRecord recovery) {
+    const json& steps = recovery.order["steps"];
+    json made = recovery.made;
+    if (recovery.state == "queued") {
+        store_->set_state(recovery.id, "running", now());
+        event(recovery.id, {{"event", "recovery_started"}, {"steps", steps.size()}});
+    } else {
+        event(recovery.id, {{"event", "recovery_resumed"}, {"step", recovery.next_step}});
+    }
+    // The one catch boundary: a step that fails ends the recovery, named; what it made stays
+    // listed in "made" for the operator (or a cleanup) to remove.
+    for (std::int64_t index = recovery.next_step; index < static_cast<std::int64_t>(steps.size()); ++index) {
+        if (stopping_) return;  // a restart goes on from this step
+        const json& step = steps[static_cast<std::size_t>(index)];
+        const std::string name = step["step"];
+        const auto started = std::chrono::steady_clock::now();
+        event(recovery.id, {{"event", "step_started"}, {"index", index}, {"step", name}});
+        try {
+            run_step(recovery, step, index, made);
+        } catch (const std::exception& e) {
+            event(recovery.id, {{"event", "step_failed"}, {"index", index}, {"step", name}, {"message", e.what()}});
+            store_->set_state(recovery.id, "failed", now(), name + " failed: " + e.what());
+            std::cerr << "dagda controller: " << recovery.id << ": " << name << " failed: " << e.what() << "\n";
+            return;
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        store_->step_done(recovery.id, index + 1, made, now());
+        event(recovery.id, {{"event", "step_finished"}, {"index", index}, {"step", name}, {"seconds", seconds}});
+    }
+    const auto record = store_->get(recovery.id);
+    const std::int64_t took = now() - (record ? record->created : now());
+    event(recovery.id, {{"event", "recovery_finished"}, {"seconds", took}, {"vm", recovery.order["vm"]["name"]}});
+    store_->set_state(recovery.id, "succeeded", now());
+    std::cerr << "dagda controller: " << recovery.id << ": the VM " << recovery.order["vm"]["name"].get<std::string>() << " is defined, left off ("
+              << took << " s)\n";
+}
+
+void RecoveryRunner::run_step(const RecoveryRecord& recovery, const json& step, std::int64_t index, json& made) {
+    const json& order = recovery.order;
+    const std::string name = step["step"];
+    if (!made.contains("volumes")) made["volumes"] = json::array();
+    if (!made.contains("vms")) made["vms"] = json::array();
+    if (name == "direct.restore") return restore_disk(recovery, step["disk"].get<std::size_t>(), made);
+    hypervisor::Hypervisor site(settings_of(order));
+    const std::string vm = order["vm"]["name"];
+    if (name == "hypervisor.check") {
+        // Before anything is made: the name is free and the pool has room for every new disk.
+        if (!contains(made["vms"], vm)) site.check_vm_name_free(vm);
+        std::uint64_t needed = 0;
+        for (const json& disk : order["disks"])
+            if (!contains(made["volumes"], disk["volume"])) needed += disk["bytes"].get<std::uint64_t>();
+        site.check_room(needed);
+    } else if (name == "hypervisor.create_disks") {
+        for (const json& disk : order["disks"]) {
+            if (contains(made["volumes"], disk["volume"])) continue;  // made before a restart
+            const hypervisor::MadeVolume volume = site.create_volume(disk["volume"], disk["bytes"]);
+            made["volumes"].push_back({{"name", volume.name}, {"path", volume.path}});
+            store_->step_done(recovery.id, index, made, now());  // recorded at once: never made twice, never lost
+            event(recovery.id, {{"event", "step_said"}, {"step", name}, {"message", "made " + volume.name + " (" + volume.path + ")"}});
+        }
+    } else if (name == "vm.define") {
+        if (contains(made["vms"], vm)) return;
+        hypervisor::VmSpec spec;
+        spec.name = vm;
+        spec.flavour = site.flavour();
+        spec.domain_type = site.domain_type();
+        spec.cpus = order["vm"]["cpus"];
+        spec.memory_mib = order["vm"]["memory_mib"];
+        spec.firmware = hypervisor::firmware_named(order["vm"]["firmware"]);
+        spec.disk_bus = order["vm"]["disk_bus"];
+        spec.scsi_model = order["vm"]["scsi_model"];
+        spec.nic_model = order["vm"]["nic_model"];
+        spec.network = order["vm"]["network"];
+        for (std::size_t i = 0; i < order["disks"].size(); ++i)
+            spec.disks.push_back({made["volumes"][i]["path"].get<std::string>(), order["disks"][i]["serial"].get<std::string>()});
+        site.define_new_vm(spec);
+        made["vms"].push_back({{"name", vm}});
+    } else {
+        throw Error(ErrorKind::failed, "no such recovery step: " + name);
+    }
+}
+
+void RecoveryRunner::restore_disk(const RecoveryRecord& recovery, std::size_t disk, const json& made) {
+    const json& order = recovery.order;
+    const std::string volume = made["volumes"].at(disk)["path"];
+    const fs::path work = fs::path(settings_.work_dir) / recovery.id;
+    fs::create_directories(work);
+    const std::string plan = (work / ("disk" + std::to_string(disk + 1) + ".plan.json")).string();
+    // The same plan an agent runs, made and run by this program on the pool's volume file.
+    std::vector<std::string> make{settings_.dagda_binary, "plan", "from-archive", order["disks"][disk]["archive"], "--to", volume, "-o", plan};
+    for (const json& target : order["inoculate_for"]) make.insert(make.end(), {"--for", target.get<std::string>()});
+    if (order.contains("drivers")) make.insert(make.end(), {"--drivers", order["drivers"].get<std::string>()});
+    const ProgramResult planned = run_program(make);
+    if (planned.exit_code != 0) throw Error(ErrorKind::failed, "the plan for " + volume + " could not be made: " + last_lines(planned.err, 4));
+    const std::string journal = (work / ("disk" + std::to_string(disk + 1) + ".journal")).string();
+    const ProgramResult ran = run_program({settings_.dagda_binary, "run", plan, "--yes", "--journal", journal, "--progress", "none"});
+    if (ran.exit_code != 0) throw Error(ErrorKind::failed, "the restore of " + volume + " failed: " + last_lines(ran.err + ran.out, 6));
+    event(recovery.id, {{"event", "step_said"}, {"step", "direct.restore"}, {"message", "restored disk " + std::to_string(disk + 1) + " onto " + volume}});
+}
+
+}  // namespace dagda::controller

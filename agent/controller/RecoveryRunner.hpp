@@ -1,0 +1,58 @@
+#pragma once
+/// Runs the recoveries to new VMs, one at a time, on a thread of its own (libvirt's calls and the
+/// restore block): each recovery's steps in order, as its order lists them (VmRecoveryOrder),
+/// each step's start, end and duration an event, and the one catch boundary where a step's
+/// failure ends the recovery with the step named. What a recovery made is recorded as it is made,
+/// so a controller restarted mid-recovery goes on where it stopped, and nothing it did not make
+/// is ever touched.
+
+#include "controller/RecoveryStore.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace dagda::controller {
+
+struct RecoveryRunnerSettings {
+    std::string database;      ///< the controller's database (Store made it)
+    std::string work_dir;      ///< plans and journals of the recoveries: WORK/recovery-N/
+    std::string dagda_binary;  ///< this program, which plans and runs a disk's restore (direct mode)
+};
+
+class RecoveryRunner {
+public:
+    explicit RecoveryRunner(RecoveryRunnerSettings settings);
+    RecoveryRunner(const RecoveryRunner&) = delete;
+    RecoveryRunner& operator=(const RecoveryRunner&) = delete;
+    /// Stops after the step under way ends (a restart resumes the recovery there).
+    ~RecoveryRunner();
+    /// Starts the thread: a recovery a restart interrupted goes on first.
+    void start();
+    /// A recovery was queued.
+    void wake();
+
+private:
+    void loop();
+    void run(RecoveryRecord recovery);
+    /// One step; `made` grows with what it makes (saved as it grows).
+    void run_step(const RecoveryRecord& recovery, const nlohmann::json& step, std::int64_t index, nlohmann::json& made);
+    void restore_disk(const RecoveryRecord& recovery, std::size_t disk, const nlohmann::json& made);
+    void event(const std::string& id, nlohmann::json event);
+    static std::int64_t now();
+
+    RecoveryRunnerSettings settings_;
+    std::unique_ptr<RecoveryStore> store_;  // opened on the runner's thread's behalf; used only there
+    std::mutex mutex_;
+    std::condition_variable woken_;
+    bool pending_ = false;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+}  // namespace dagda::controller

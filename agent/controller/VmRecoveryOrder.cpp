@@ -1,0 +1,141 @@
+#include "controller/VmRecoveryOrder.hpp"
+
+#include "core/Error.hpp"
+#include "core/Units.hpp"
+#include "hypervisor/DomainXml.hpp"
+#include "protocol/Proof.hpp"
+
+#include <filesystem>
+
+namespace dagda::controller {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& why) { throw Error(ErrorKind::usage, why); }
+
+std::string text(const json& object, const char* key, const std::string& otherwise) {
+    if (!object.contains(key)) return otherwise;
+    if (!object[key].is_string() || object[key].get<std::string>().empty()) refuse(std::string("\"") + key + "\" is a non-empty string");
+    return object[key].get<std::string>();
+}
+
+std::uint64_t number(const json& object, const char* key, std::uint64_t otherwise, std::uint64_t least, std::uint64_t most) {
+    if (!object.contains(key)) return otherwise;
+    if (!object[key].is_number_unsigned() || object[key].get<std::uint64_t>() < least || object[key].get<std::uint64_t>() > most)
+        refuse(std::string("\"") + key + "\" is a whole number from " + std::to_string(least) + " to " + std::to_string(most));
+    return object[key].get<std::uint64_t>();
+}
+
+void refuse_unknown(const json& object, std::initializer_list<const char*> known, const std::string& what) {
+    for (const auto& item : object.items()) {
+        bool found = false;
+        for (const char* key : known) found = found || item.key() == key;
+        if (!found) refuse(what + " has an unknown key \"" + item.key() + "\"");
+    }
+}
+
+}  // namespace
+
+std::string inoculation_target(const std::string& bus, const std::string& scsi_model) {
+    if (bus == "sata") return "ahci";
+    if (bus == "ide") return "ide";
+    if (bus == "virtio") return "virtio-blk";
+    if (bus == "scsi" && scsi_model == "virtio-scsi") return "virtio-scsi";
+    if (bus == "scsi" && scsi_model == "lsisas1068") return "vmware-lsisas";
+    if (bus == "scsi" && scsi_model == "lsilogic") return "vmware-lsilogic";
+    if (bus == "scsi" && scsi_model == "vmpvscsi") return "vmware-pvscsi";
+    refuse("the driver catalog has no Windows boot driver for a " + bus + (scsi_model.empty() ? "" : " " + scsi_model) + " disk");
+}
+
+json vm_recovery_order(const json& request, const recovery::ServerSummary& server, const HypervisorRecord& hypervisor, const std::string& archives) {
+    refuse_unknown(request, {"server", "generation", "to"}, "a recovery");
+    if (!request.contains("to") || !request["to"].is_object() || !request["to"].contains("vm") || !request["to"]["vm"].is_object())
+        refuse("a recovery needs \"to\": {\"vm\": {…}}");
+    const json& vm = request["to"]["vm"];
+    refuse_unknown(vm, {"hypervisor", "name", "cpus", "memory_mib", "firmware", "bus", "scsi_model", "nic", "network", "disk_bytes", "drivers", "direct"},
+                   "\"vm\"");
+    const hypervisor::Flavour flavour = hypervisor::flavour_of(hypervisor.uri);
+    const bool esx = flavour == hypervisor::Flavour::esx;
+    if (server.generations == 0) refuse("the server \"" + server.name + "\" has no whole generation to recover (a chain is broken)");
+    const unsigned generation = static_cast<unsigned>(number(request, "generation", server.generations, 1, server.generations));
+
+    // The new VM's profile: firmware from the first disk's table, a bus and NIC its Windows has
+    // in-box drivers for unless told otherwise (SATA/AHCI on QEMU, LSI SAS on ESX).
+    json profile{{"name", text(vm, "name", "")}};
+    if (profile["name"] == "") refuse("\"vm\" needs a \"name\" for the new VM");
+    profile["cpus"] = number(vm, "cpus", 2, 1, 128);
+    profile["memory_mib"] = number(vm, "memory_mib", 4096, 256, 4u << 20);
+    const std::string table = server.chains.front().table;
+    profile["firmware"] = text(vm, "firmware", table == "gpt" ? "uefi" : "bios");
+    hypervisor::firmware_named(profile["firmware"]);
+    profile["disk_bus"] = text(vm, "bus", esx ? "scsi" : "sata");
+    profile["scsi_model"] = profile["disk_bus"] == "scsi" ? text(vm, "scsi_model", esx ? "lsisas1068" : "virtio-scsi") : "";
+    profile["nic_model"] = text(vm, "nic", esx ? "e1000e" : "e1000e");
+    profile["network"] = text(vm, "network", hypervisor.network.empty() ? std::string("user") : hypervisor.network);
+    const std::string target = inoculation_target(profile["disk_bus"], profile["scsi_model"]);
+    const bool direct = vm.contains("direct") && vm["direct"].is_boolean() && vm["direct"].get<bool>();
+    if (vm.contains("direct") && !vm["direct"].is_boolean()) refuse("\"direct\" is true or false");
+    if (!direct) refuse("only direct mode (\"direct\": true, the controller writes the pool's volumes itself) is built yet; the helper VM is not");
+    if (esx) refuse("direct mode needs volumes the controller can open: a local dir pool of qemu:///system, not " + hypervisor.uri);
+
+    // A volume per disk of the server, named after the new VM; a serial the controller chose.
+    const json sizes = vm.contains("disk_bytes") ? vm["disk_bytes"] : json::array();
+    if (!sizes.is_array() || (!sizes.empty() && sizes.size() != server.chains.size()))
+        refuse("\"disk_bytes\" lists one size per disk of the server (" + std::to_string(server.chains.size()) + ")");
+    const std::string tag = protocol::random_nonce().substr(0, 6);
+    json disks = json::array();
+    json steps = json::array({{{"step", "hypervisor.check"}}, {{"step", "hypervisor.create_disks"}}});
+    for (std::size_t i = 0; i < server.chains.size(); ++i) {
+        const recovery::ChainSummary& chain = server.chains[i];
+        if (chain.disk_bytes == 0) refuse("the chain " + chain.newest + " holds a volume, not a disk: a new VM needs whole-disk backups");
+        std::uint64_t bytes = chain.disk_bytes;
+        if (!sizes.empty()) {
+            if (!sizes[i].is_number_unsigned() || sizes[i].get<std::uint64_t>() < chain.disk_bytes)
+                refuse("disk " + std::to_string(i + 1) + " must be at least its source's " + std::to_string(chain.disk_bytes) + " bytes");
+            bytes = sizes[i].get<std::uint64_t>();
+        }
+        const std::string file = chain.generations.at(generation - 1).file;
+        disks.push_back({{"volume", profile["name"].get<std::string>() + "-disk" + std::to_string(i + 1) + ".img"},
+                         {"bytes", bytes},
+                         {"archive", (std::filesystem::path(archives) / server.name / file).string()},
+                         {"serial", "DAGDA-" + tag + "-" + std::to_string(i + 1)}});
+        steps.push_back({{"step", "direct.restore"}, {"disk", i}});
+    }
+    steps.push_back({{"step", "vm.define"}});
+    json order{{"request", request},
+               {"server", server.name},
+               {"generation", generation},
+               {"hypervisor", {{"name", hypervisor.name}, {"uri", hypervisor.uri}, {"pool", hypervisor.pool}, {"network", hypervisor.network},
+                               {"credentials_file", hypervisor.credentials_file}}},
+               {"mode", "direct"},
+               {"vm", profile},
+               {"disks", disks},
+               {"inoculate_for", json::array({target})},
+               {"steps", steps}};
+    if (vm.contains("drivers")) order["drivers"] = text(vm, "drivers", "");
+    return order;
+}
+
+std::vector<std::string> describe_order(const json& order) {
+    const json& vm = order["vm"];
+    std::vector<std::string> lines;
+    lines.push_back("recover " + order["server"].get<std::string>() + " generation " + std::to_string(order["generation"].get<unsigned>()) +
+                    " to a new VM " + vm["name"].get<std::string>() + " on " + order["hypervisor"]["name"].get<std::string>() + " (" +
+                    order["mode"].get<std::string>() + " mode)");
+    lines.push_back("  VM: " + std::to_string(vm["cpus"].get<unsigned>()) + " CPUs, " + std::to_string(vm["memory_mib"].get<std::uint64_t>()) + " MiB, " +
+                    vm["firmware"].get<std::string>() + ", " + vm["disk_bus"].get<std::string>() +
+                    (vm["scsi_model"] == "" ? "" : " " + vm["scsi_model"].get<std::string>()) + " disks, " + vm["nic_model"].get<std::string>() +
+                    " on " + vm["network"].get<std::string>() + "; left off");
+    for (const json& disk : order["disks"])
+        lines.push_back("  disk " + disk["volume"].get<std::string>() + ": " + human_bytes(disk["bytes"]) + ", serial " + disk["serial"].get<std::string>() +
+                        ", from " + std::filesystem::path(disk["archive"].get<std::string>()).filename().string());
+    lines.push_back("  Windows inoculated for: " + order["inoculate_for"][0].get<std::string>());
+    std::size_t n = 1;
+    for (const json& step : order["steps"])
+        lines.push_back("  " + std::to_string(n++) + ". " + step["step"].get<std::string>() + (step.contains("disk") ? " disk " + std::to_string(step["disk"].get<std::size_t>() + 1) : ""));
+    return lines;
+}
+
+}  // namespace dagda::controller

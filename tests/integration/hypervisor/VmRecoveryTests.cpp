@@ -1,0 +1,107 @@
+// Issue 14: a server's backup recovered to a new VM through the controller, in direct mode (the
+// controller writes the dir pool's volumes itself): a real controller, a real libvirtd with
+// QEMU under TCG, the shared Windows disk captured with dagda. The new VM is read back with
+// virsh, its disk with sfdisk, ntfs-3g's tools and hivexget.
+
+#include "common/Run.hpp"
+#include "common/WindowsVolume.hpp"
+#include "integration/controller/ControllerFixture.hpp"
+#include "integration/hypervisor/LibvirtFixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sstream>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+RunResult ctl(const ControllerProcess& controller, const std::string& state_dir, const std::string& args) {
+    return run(dagda_command() + " ctl " + args + " --controller " + controller.url() + " --pin " + controller.pin() + " --token-file " +
+               sh_quote(state_dir + "/operator-token"));
+}
+
+/// sfdisk's dump of a disk without its device names: the layout alone.
+std::string layout_of(const std::string& disk) {
+    return run("sfdisk --dump " + sh_quote(disk) + " | grep -v '^device:' | sed 's|^[^ ]*\\([0-9]\\) :|\\1 :|'").out;
+}
+
+}  // namespace
+
+TEST_CASE("recover-vm: a server's backup becomes a new VM, left off, in direct mode", "[hypervisor][integration][libvirt][root][vm-recovery]") {
+    LibvirtDaemons daemons;
+    if (!daemons) {
+        WARN("skipped: libvirtd cannot be started here (needs root, scripts/setup's libvirt packages)");
+        return;
+    }
+    TempDir dir;
+    if (!windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: the Windows test tools, curl or sfdisk (scripts/setup)");
+    TestPool pool(dir);
+    const std::string archives = dir.file("archives");
+    fs::create_directories(archives + "/srv01");
+    const std::string source = make_windows_disk(dir, "source.img");
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archives + "/srv01/disk1.tib") + " --progress none").exit_code == 0);
+    const std::string state = dir.file("controller");
+    ControllerProcess controller(dir, state, 0, archives);
+    REQUIRE(ctl(controller, state, "hypervisor add local --uri qemu:///system --pool " + pool.name()).exit_code == 0);
+    const std::string vm = pool.name_prefix() + "srv01";
+
+    // The plan first: nothing is made.
+    const RunResult dry = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct --dry-run");
+    INFO(dry.out << dry.err);
+    REQUIRE(dry.exit_code == 0);
+    CHECK_THAT(dry.out, Catch::Contains("recover srv01 generation 1 to a new VM " + vm + " on local (direct mode)"));
+    CHECK_THAT(dry.out, Catch::Contains("bios, sata disks, e1000e on user; left off"));
+    CHECK_THAT(dry.out, Catch::Contains("Windows inoculated for: ahci"));
+    CHECK_THAT(dry.out, Catch::Contains("3. direct.restore disk 1") && Catch::Contains("4. vm.define"));
+    CHECK(fs::is_empty(pool.folder()));
+
+    const RunResult recovered = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct --memory 1024");
+    INFO(recovered.out << recovered.err << controller.log());
+    REQUIRE(recovered.exit_code == 0);
+    CHECK_THAT(recovered.out, Catch::Contains("1. hypervisor.check done in"));
+    CHECK_THAT(recovered.out, Catch::Contains("3. direct.restore done in"));
+    CHECK_THAT(recovered.out, Catch::Contains("is defined and left off; recovery time achieved: "));
+
+    // The new VM as libvirt has it: its disk with the serial the controller chose, SATA, BIOS
+    // (the source's table is dos), the NIC asked for; shut off.
+    const std::string xml = virsh("dumpxml " + vm);
+    INFO(xml);
+    CHECK_THAT(xml, Catch::Contains("<memory unit='KiB'>1048576</memory>"));
+    CHECK_THAT(xml, Catch::Contains("bus='sata'") && Catch::Contains("<serial>DAGDA-"));
+    CHECK_THAT(xml, !Catch::Contains("firmware='efi'"));
+    CHECK_THAT(xml, Catch::Contains("<model type='e1000e'/>"));
+    CHECK_THAT(virsh("domstate " + vm), Catch::StartsWith("shut off"));
+
+    // Its disk: the source's layout, NTFS that checks clean, Windows booting the in-box AHCI driver.
+    const std::string volume = pool.folder() + "/" + vm + "-disk1.img";
+    REQUIRE(fs::exists(volume));
+    CHECK(fs::file_size(volume) == fs::file_size(source));
+    CHECK(layout_of(volume) == layout_of(source));
+    // The Windows volume is the second partition: where sfdisk says it is.
+    const std::string where = run("sfdisk --dump " + sh_quote(volume) + " | awk -F'[=,]' '/2 :/ {print $2, $4}'").out;
+    std::istringstream numbers(where);
+    std::uint64_t start = 0, sectors = 0;
+    REQUIRE(numbers >> start >> sectors);
+    const std::string windows = dir.file("windows.raw");
+    REQUIRE(run("dd if=" + sh_quote(volume) + " of=" + sh_quote(windows) + " bs=512 skip=" + std::to_string(start) + " count=" + std::to_string(sectors) +
+                " status=none").exit_code == 0);
+    CHECK(run("ntfsfix --no-action " + sh_quote(windows)).exit_code == 0);
+    REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(dir.file("SYSTEM"))).exit_code == 0);
+    CHECK(run("hivexget " + sh_quote(dir.file("SYSTEM")) + " '\\ControlSet001\\Services\\msahci' Start").out == "0\n");
+
+    // The same name again: refused at the check, before anything is made; the first VM untouched.
+    const RunResult again = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct");
+    CHECK(again.exit_code == 1);
+    CHECK_THAT(again.out, Catch::Contains("hypervisor.check FAILED") && Catch::Contains("exists"));
+    CHECK(std::distance(fs::directory_iterator(pool.folder()), fs::directory_iterator{}) == 1);
+    CHECK_THAT(virsh("domstate " + vm), Catch::StartsWith("shut off"));
+    const nlohmann::json listed = controller.api("GET", "/api/recoveries")["body"]["recoveries"];
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0]["state"] == "failed");
+    INFO(listed.dump());
+    CHECK(listed[0]["made"]["volumes"].empty());
+    CHECK(listed[1]["state"] == "succeeded");
+}
