@@ -20,6 +20,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
+#include <fstream>
+#include <thread>
 #include <memory>
 #include <ctime>
 #include <iostream>
@@ -119,6 +122,22 @@ std::vector<image::VolumeIndex> capture_disk(image::TibWriter& writer, CaptureJo
     return volumes;
 }
 
+/// This machine's CPUs and memory (MiB), as a new VM of the same size would have them.
+json this_machine_profile() {
+    json profile = json::object();
+    if (const unsigned cpus = std::thread::hardware_concurrency(); cpus > 0) profile["cpus"] = cpus;
+    std::ifstream meminfo("/proc/meminfo");
+    for (std::string key; meminfo >> key;) {
+        std::uint64_t kib = 0;
+        if (key == "MemTotal:" && meminfo >> kib) {
+            profile["memory_mib"] = kib / 1024;
+            break;
+        }
+        meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return profile;
+}
+
 }  // namespace
 
 int run_tib_capture(const std::vector<std::string>& args) {
@@ -130,6 +149,8 @@ int run_tib_capture(const std::vector<std::string>& args) {
         "level", po::value<int>()->default_value(3), "zstd level, 1-19 (0: store uncompressed)")(
         "threads", po::value<unsigned>()->default_value(2), "compression threads")(
         "window", po::value<std::uint64_t>()->default_value(image::format::default_window_size), "window size in bytes: a power of two, 64 KiB to 64 MiB (an incremental: its base's)")(
+        "machine-cpus", po::value<unsigned>(), "the source machine's CPUs, recorded for a recovery to a new VM (default: this machine's, for a block device)")(
+        "machine-memory", po::value<unsigned>(), "the source machine's memory in MiB, recorded likewise")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "json", "print the result as JSON");
     po::positional_options_description positional;
@@ -187,6 +208,13 @@ int run_tib_capture(const std::vector<std::string>& args) {
                           {"base", base},          {"tool", version_text}};
     // A restore fits the layout by the difference in disk size: a disk of this size gets it unchanged.
     if (job.whole_disk) generation["disk_size"] = source.size_bytes;
+    // The source machine's profile, for a new VM of its size: this machine's when its own disk is
+    // captured, what the operator says otherwise; an image file's machine is not known here.
+    json machine = json::object();
+    if (source.is_block_device) machine = this_machine_profile();
+    if (vm->count("machine-cpus")) machine["cpus"] = (*vm)["machine-cpus"].as<unsigned>();
+    if (vm->count("machine-memory")) machine["memory_mib"] = (*vm)["machine-memory"].as<unsigned>();
+    if (!machine.empty()) generation["machine"] = machine;
     image::TibWriter writer(job.output, header, generation);
     std::vector<image::VolumeIndex> volumes;
     if (job.whole_disk) volumes = capture_disk(writer, job, fd.get(), source);

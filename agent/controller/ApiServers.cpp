@@ -24,6 +24,7 @@ json server_json(const recovery::ServerSummary& server) {
                                    {"bytes", g.bytes}});
         json item{{"newest", chain.newest}, {"host", chain.host}, {"disk_bytes", chain.disk_bytes},
                   {"table", chain.table.empty() ? json(nullptr) : json(chain.table)}, {"generations", generations}};
+        if (chain.cpus > 0) item["machine"] = {{"cpus", chain.cpus}, {"memory_mib", chain.memory_mib}};
         if (!chain.broken.empty()) item["broken"] = chain.broken;
         chains.push_back(item);
     }

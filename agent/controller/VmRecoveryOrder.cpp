@@ -65,8 +65,10 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
     // in-box drivers for unless told otherwise (SATA/AHCI on QEMU, LSI SAS on ESX).
     json profile{{"name", text(vm, "name", "")}};
     if (profile["name"] == "") refuse("\"vm\" needs a \"name\" for the new VM");
-    profile["cpus"] = number(vm, "cpus", 2, 1, 128);
-    profile["memory_mib"] = number(vm, "memory_mib", 4096, 256, 4u << 20);
+    // CPUs and memory: given, else the source machine's when its backup records them, else 2 and 4 GiB.
+    const recovery::ChainSummary& first = server.chains.front();
+    profile["cpus"] = number(vm, "cpus", first.cpus > 0 ? first.cpus : 2, 1, 128);
+    profile["memory_mib"] = number(vm, "memory_mib", first.memory_mib >= 256 ? first.memory_mib : 4096, 256, 4u << 20);
     const std::string table = server.chains.front().table;
     profile["firmware"] = text(vm, "firmware", table == "gpt" ? "uefi" : "bios");
     hypervisor::firmware_named(profile["firmware"]);

@@ -14,6 +14,7 @@
 namespace dagda::recovery {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 namespace {
 
@@ -28,6 +29,10 @@ ChainSummary chain_at(const fs::path& newest) {
         chain.host = tip.generation().value("host", std::string());
         chain.disk_bytes = tip.generation().value("disk_size", std::uint64_t{0});
         if (tip.layout()) chain.table = disk::to_string(disk::parse_layout_json(*tip.layout()).label);
+        if (const json& machine = tip.generation().value("machine", json::object()); machine.is_object()) {
+            chain.cpus = machine.value("cpus", 0u);
+            chain.memory_mib = machine.value("memory_mib", std::uint64_t{0});
+        }
         const bool whole = walk.broken.empty();
         for (std::size_t i = walk.archives.size(); i-- > 0;) {
             const image::TibArchive& archive = *walk.archives[i];

@@ -24,6 +24,8 @@ struct ChainSummary {
     std::string host;            ///< the machine it was captured on
     std::uint64_t disk_bytes = 0;  ///< the source disk's size (0: a volume backup)
     std::string table;           ///< "dos", "gpt" or "" (a volume backup)
+    unsigned cpus = 0;           ///< the source machine's, when the newest generation records it (0: not known)
+    std::uint64_t memory_mib = 0;  ///< likewise
     std::vector<GenerationSummary> generations;  ///< oldest first
     std::string broken;          ///< why the walk stopped before the full backup ("" when whole)
 };

@@ -215,7 +215,9 @@ TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of n
         REQUIRE(result.exit_code == 0);
     };
     capture(sh_quote(archives + "/srv01/disk2-g1.tib"));
-    capture(sh_quote(archives + "/srv01/disk1-g2.tib") + " --base " + sh_quote(archives + "/srv01/disk1-g1.tib"));
+    // The newest generation records the source machine's size (an image file's is not known).
+    capture(sh_quote(archives + "/srv01/disk1-g2.tib") + " --base " + sh_quote(archives + "/srv01/disk1-g1.tib") +
+            " --machine-cpus 4 --machine-memory 6144");
     capture(sh_quote(archives + "/srv01/disk2-g2.tib") + " --base " + sh_quote(archives + "/srv01/disk2-g1.tib"));
     capture(sh_quote(archives + "/loose.tib"));
     const std::string state = dir.file("controller");
@@ -236,6 +238,15 @@ TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of n
     CHECK(server["chains"][0]["generations"][1]["number"] == 2);
     CHECK(server["chains"][0]["generations"][1]["kind"] == "incremental");
     CHECK(server["chains"][0]["disk_bytes"] == 48ull << 20);
+    CHECK(server["chains"][0]["machine"] == nlohmann::json{{"cpus", 4}, {"memory_mib", 6144}});
+    CHECK_FALSE(server["chains"][1].contains("machine"));
+    // A new VM of the source's size, by default; the plan only (nothing is asked of libvirt).
+    REQUIRE(ctl(controller, state, "hypervisor add local --uri qemu:///system --pool dagda").exit_code == 0);
+    const RunResult planned = ctl(controller, state, "recover-vm srv01 --hypervisor local --name srv01-copy --direct --dry-run");
+    INFO(planned.err);
+    CHECK_THAT(planned.out, Catch::Contains("VM: 4 CPUs, 6144 MiB, bios, sata disks"));
+    CHECK_THAT(planned.out, Catch::Contains("disk srv01-copy-disk2.img: 48 MiB, serial DAGDA-") && Catch::Contains("from disk2-g2.tib"));
+    CHECK_THAT(ctl(controller, state, "recover-vm srv01 --hypervisor local --name srv01-copy --dry-run").err, Catch::Contains("only direct mode"));
     // A base gone: the chain is listed as broken, and the server has no whole generation.
     fs::remove(archives + "/srv01/disk2-g1.tib");
     const nlohmann::json broken = controller.api("GET", "/api/servers/srv01")["body"];
