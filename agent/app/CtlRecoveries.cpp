@@ -43,6 +43,9 @@ std::int64_t print_events(const json& events, std::int64_t after) {
                       << e.value("seconds", 0.0) << " s\n";
         else if (kind == "step_failed") std::cout << "  " << e.value("index", 0) + 1 << ". " << e.value("step", "") << " FAILED: " << e.value("message", "") << "\n";
         else if (kind == "step_said") std::cout << "     " << e.value("message", "") << "\n";
+        else if (kind == "cleanup_removed") std::cout << "  removed the " << e.value("kind", "") << " " << e.value("name", "") << "\n";
+        else if (kind == "cleanup_finished") std::cout << "  cleaned up: everything the recovery made is gone\n";
+        else if (kind == "cleanup_failed") std::cout << "  the cleanup FAILED: " << e.value("message", "") << "\n";
         else if (kind == "recovery_finished")
             std::cout << "the VM " << e.value("vm", "") << " is defined and left off; recovery time achieved: " << e.value("seconds", 0) << " s\n";
     }
@@ -57,10 +60,10 @@ int follow(ControllerClient& client, const std::string& id) {
         seen = print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
         const json recovery = client.get("/api/recoveries/" + id);
         const std::string state = recovery.value("state", "");
-        if (state == "succeeded" || state == "failed" || state == "cancelled") {
+        if (state == "succeeded" || state == "failed" || state == "cleaned") {
             print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
             if (state != "succeeded") std::cerr << "dagda ctl: " << id << " " << state << ": " << recovery.value("reason", "") << "\n";
-            return state == "succeeded" ? 0 : 1;
+            return state == "succeeded" || state == "cleaned" ? 0 : 1;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
@@ -107,11 +110,16 @@ int ctl_recover_vm(const std::vector<std::string>& args) {
 int ctl_recovery(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("recovery", po::value<std::string>()->required(), "the recovery's id")("json", "print the controller's answer")(
-        "watch", "follow it until it ends");
-    const auto vm = parse(args, "Usage: dagda ctl recovery ID [--watch] [--json]\nA recovery to a new VM: its state and steps.", options, {"recovery"});
+        "watch", "follow it until it ends")("cleanup", "remove what a failed recovery made (its VM, its volumes), and only that; follows it");
+    const auto vm = parse(args, "Usage: dagda ctl recovery ID [--watch | --cleanup] [--json]\nA recovery to a new VM: its state and steps.", options, {"recovery"});
     if (!vm) return 0;
     const std::string id = checked_id((*vm)["recovery"].as<std::string>(), "a recovery id");
     const auto client = ctl_client(*vm);
+    if (vm->count("cleanup")) {
+        const json answer = client->post("/api/recoveries/" + id + "/cleanup", json::object());
+        std::cerr << "dagda ctl: cleaning up " << id << "\n";
+        return follow(*client, id);
+    }
     if (vm->count("watch")) return follow(*client, id);
     const json recovery = client->get("/api/recoveries/" + id);
     if (vm->count("json")) {

@@ -92,6 +92,7 @@ private:
     ApiResponse list_recoveries();
     ApiResponse show_recovery(const std::string& id);
     ApiResponse recovery_events(const std::string& id, const Query& query);
+    ApiResponse clean_up_recovery(const std::string& id, std::int64_t now);
     // ApiRecover.cpp
     /// The plan, and in `grant` the key and files of the generation chain its URLs name.
     nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);

@@ -54,6 +54,15 @@ ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
     return {201, {{"id", id}, {"state", "queued"}, {"plan", describe_order(order)}}, ""};
 }
 
+ApiResponse Api::clean_up_recovery(const std::string& id, std::int64_t now) {
+    const auto found = recoveries().get(id);
+    if (!found) not_found("no recovery \"" + id.substr(0, 64) + "\"");
+    if (found->state != "failed") conflict(id + " is " + found->state + ": only a failed recovery is cleaned up (a succeeded one's VM is the operator's)");
+    recoveries().set_state(id, "cleaning", now, found->reason);
+    hooks_.recovery_queued();
+    return {202, {{"id", id}, {"state", "cleaning"}, {"removes", found->made}}, ""};
+}
+
 ApiResponse Api::list_recoveries() {
     json list = json::array();
     for (const RecoveryRecord& r : recoveries().list()) list.push_back(recovery_json(r));

@@ -26,10 +26,18 @@ bool contains(const json& list, const std::string& name) {
     return false;
 }
 
+/// The last `count` non-empty lines of a program's output, joined by "; " (the error is at its end).
 std::string last_lines(const std::string& text, std::size_t count) {
-    std::size_t at = text.size();
-    for (std::size_t n = 0; at > 0 && n <= count; ++n) at = text.rfind('\n', at - 1);
-    return text.substr(at == std::string::npos ? 0 : at + 1);
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t end; start < text.size(); start = end + 1) {
+        end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        if (end > start) lines.push_back(text.substr(start, end - start));
+    }
+    std::string out;
+    for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) out += (out.empty() ? "" : "; ") + lines[i];
+    return out.empty() ? "it said nothing" : out;
 }
 
 }  // namespace
@@ -82,7 +90,31 @@ void RecoveryRunner::loop() {
     }
 }
 
+void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
+    json made = recovery.made;
+    try {
+        hypervisor::Hypervisor site(settings_of(recovery.order));
+        for (auto& list : {std::string("vms"), std::string("volumes")}) {
+            while (!made[list].empty()) {
+                const std::string name = made[list].back()["name"];
+                if (list == "vms" && domain_exists(site.connection(), name)) site.remove_vm(name);
+                if (list == "volumes" && site.has_volume(name)) site.delete_volume(name);
+                made[list].erase(made[list].size() - 1);
+                store_->step_done(recovery.id, recovery.next_step, made, now());  // removed: never removed twice
+                event(recovery.id, {{"event", "cleanup_removed"}, {"kind", list == "vms" ? "vm" : "volume"}, {"name", name}});
+            }
+        }
+    } catch (const std::exception& e) {
+        event(recovery.id, {{"event", "cleanup_failed"}, {"message", e.what()}});
+        store_->set_state(recovery.id, "failed", now(), std::string("the cleanup failed: ") + e.what());
+        return;
+    }
+    store_->set_state(recovery.id, "cleaned", now(), recovery.reason);
+    event(recovery.id, {{"event", "cleanup_finished"}});
+}
+
 void RecoveryRunner::run(RecoveryRecord recovery) {
+    if (recovery.state == "cleaning") return clean_up(recovery);
     const json& steps = recovery.order["steps"];
     json made = recovery.made;
     if (recovery.state == "queued") {

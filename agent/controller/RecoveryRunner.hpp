@@ -43,6 +43,8 @@ private:
     /// One step; `made` grows with what it makes (saved as it grows).
     void run_step(const RecoveryRecord& recovery, const nlohmann::json& step, std::int64_t index, nlohmann::json& made);
     void restore_disk(const RecoveryRecord& recovery, std::size_t disk, const nlohmann::json& made);
+    /// Removes what a failed recovery made (its VMs, then its volumes), and only that.
+    void clean_up(const RecoveryRecord& recovery);
     void event(const std::string& id, nlohmann::json event);
     static std::int64_t now();
 

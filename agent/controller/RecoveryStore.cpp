@@ -43,7 +43,7 @@ std::vector<RecoveryRecord> RecoveryStore::list() {
 }
 
 std::optional<RecoveryRecord> RecoveryStore::next_to_run() {
-    Statement row(db_, std::string("SELECT ") + columns + " FROM recoveries WHERE state IN ('running', 'queued') ORDER BY state = 'queued', number LIMIT 1");
+    Statement row(db_, std::string("SELECT ") + columns + " FROM recoveries WHERE state IN ('running', 'cleaning', 'queued') ORDER BY state = 'queued', number LIMIT 1");
     if (!row.step()) return std::nullopt;
     return read_recovery(row);
 }

@@ -18,7 +18,7 @@ namespace dagda::controller {
 
 struct RecoveryRecord {
     std::string id;
-    std::string state;  ///< queued, running, succeeded, failed, cancelled
+    std::string state;  ///< queued, running, succeeded, failed; cleaning, cleaned (a failed one's cleanup)
     nlohmann::json order;  ///< {"request": …, "plan": {"steps": [...], …}}
     std::int64_t next_step = 0;  ///< the index of the first step not done
     nlohmann::json made = nlohmann::json::object();  ///< {"volumes": [names], "vms": [names]}
@@ -36,7 +36,7 @@ public:
     std::optional<RecoveryRecord> get(const std::string& id);
     /// Every recovery, newest first.
     std::vector<RecoveryRecord> list();
-    /// The oldest recovery that is running (one a restart interrupted) or queued.
+    /// The oldest recovery that is running or cleaning (one a restart interrupted), else queued.
     std::optional<RecoveryRecord> next_to_run();
     void set_state(const std::string& id, const std::string& state, std::int64_t now, const std::string& reason = "");
     /// Step `next_step - 1` is done; `made` is all the recovery has made so far.

@@ -105,3 +105,50 @@ TEST_CASE("recover-vm: a server's backup becomes a new VM, left off, in direct m
     CHECK(listed[0]["made"]["volumes"].empty());
     CHECK(listed[1]["state"] == "succeeded");
 }
+
+TEST_CASE("recover-vm: a recovery that fails names its step, and its cleanup removes what it made and nothing else",
+          "[hypervisor][integration][libvirt][root][vm-recovery]") {
+    LibvirtDaemons daemons;
+    if (!daemons) {
+        WARN("skipped: libvirtd cannot be started here (needs root, scripts/setup's libvirt packages)");
+        return;
+    }
+    TempDir dir;
+    if (!windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: the Windows test tools, curl or sfdisk (scripts/setup)");
+    TestPool pool(dir);
+    const std::string archives = dir.file("archives");
+    fs::create_directories(archives + "/srv01");
+    const std::string source = make_windows_disk(dir, "source.img");
+    const std::string archive = archives + "/srv01/disk1.tib";
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
+    // Damaged in the middle, where its chunks are: it still opens, and its restore fails.
+    REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(archive) +
+                ") / 2 )) conv=notrunc status=none").exit_code == 0);
+    // Something in the pool that is not the recovery's: never touched.
+    const std::string bystander = pool.folder() + "/bystander.img";
+    REQUIRE(run("truncate -s 1M " + sh_quote(bystander) + " && virsh -c qemu:///system pool-refresh " + pool.name() + " > /dev/null").exit_code == 0);
+    const std::string state = dir.file("controller");
+    ControllerProcess controller(dir, state, 0, archives);
+    REQUIRE(ctl(controller, state, "hypervisor add local --uri qemu:///system --pool " + pool.name()).exit_code == 0);
+    const std::string vm = pool.name_prefix() + "srv01";
+
+    const RunResult failed = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct");
+    INFO(failed.out << failed.err);
+    CHECK(failed.exit_code == 1);
+    CHECK_THAT(failed.out, Catch::Contains("3. direct.restore FAILED: the restore of "));
+    CHECK_THAT(failed.err, Catch::Contains("recovery-1 failed: direct.restore failed:"));
+    CHECK_THAT(virsh("list --all --name"), !Catch::Contains(vm));  // no VM defined after a failed step
+    const std::string volume = pool.folder() + "/" + vm + "-disk1.img";
+    CHECK(fs::exists(volume));
+    const nlohmann::json recovery = controller.api("GET", "/api/recoveries/recovery-1")["body"];
+    CHECK(recovery["made"]["volumes"][0]["name"] == vm + "-disk1.img");
+
+    const RunResult cleaned = ctl(controller, state, "recovery recovery-1 --cleanup");
+    INFO(cleaned.out << cleaned.err);
+    CHECK(cleaned.exit_code == 0);
+    CHECK_THAT(cleaned.out, Catch::Contains("removed the volume " + vm + "-disk1.img"));
+    CHECK_FALSE(fs::exists(volume));
+    CHECK(fs::exists(bystander));
+    CHECK(controller.api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
+    CHECK(controller.api("POST", "/api/recoveries/recovery-1/cleanup", nlohmann::json::object())["status"] == 409);
+}
