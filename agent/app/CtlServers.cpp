@@ -48,8 +48,9 @@ int ctl_servers(const std::vector<std::string>& args) {
     }
     for (const json& server : answer.value("servers", json::array())) {
         const std::size_t disks = server.value("chains", json::array()).size();
-        std::cout << server.value("name", "?") << "  " << disks << (disks == 1 ? " disk" : " disks") << ", " << server.value("generations", 0)
-                  << " generations, newest " << newest_date(server) << "\n";
+        const unsigned generations = server.value("generations", 0u);
+        std::cout << server.value("name", "?") << "  " << disks << (disks == 1 ? " disk" : " disks") << ", " << generations
+                  << (generations == 1 ? " generation" : " generations") << ", newest " << newest_date(server) << "\n";
     }
     return 0;
 }

@@ -133,7 +133,7 @@ std::vector<std::string> describe_order(const json& order) {
     for (const json& disk : order["disks"])
         lines.push_back("  disk " + disk["volume"].get<std::string>() + ": " + human_bytes(disk["bytes"]) + ", serial " + disk["serial"].get<std::string>() +
                         ", from " + std::filesystem::path(disk["archive"].get<std::string>()).filename().string());
-    lines.push_back("  Windows inoculated for: " + order["inoculate_for"][0].get<std::string>());
+    lines.push_back("  inoculate Windows (where a volume holds it) for: " + order["inoculate_for"][0].get<std::string>());
     std::size_t n = 1;
     for (const json& step : order["steps"])
         lines.push_back("  " + std::to_string(n++) + ". " + step["step"].get<std::string>() + (step.contains("disk") ? " disk " + std::to_string(step["disk"].get<std::size_t>() + 1) : ""));

@@ -54,7 +54,7 @@ TEST_CASE("recover-vm: a server's backup becomes a new VM, left off, in direct m
     REQUIRE(dry.exit_code == 0);
     CHECK_THAT(dry.out, Catch::Contains("recover srv01 generation 1 to a new VM " + vm + " on local (direct mode)"));
     CHECK_THAT(dry.out, Catch::Contains("bios, sata disks, e1000e on user; left off"));
-    CHECK_THAT(dry.out, Catch::Contains("Windows inoculated for: ahci"));
+    CHECK_THAT(dry.out, Catch::Contains("inoculate Windows (where a volume holds it) for: ahci"));
     CHECK_THAT(dry.out, Catch::Contains("3. direct.restore disk 1") && Catch::Contains("4. vm.define"));
     CHECK(fs::is_empty(pool.folder()));
 
