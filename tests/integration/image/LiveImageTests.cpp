@@ -290,6 +290,30 @@ TEST_CASE("live image: a whole recovery ordered by the controller, once per boot
     CHECK(start == "0\n");
 }
 
+TEST_CASE("live image: a settings CD gives the agent its controller, pin and token where a hypervisor has no fw_cfg (ESXi)",
+          "[image][integration][qemu]") {
+    TempDir dir;
+    if (!live_image_present() || !controller_tools_present() || !have_program("xorriso")) FAIL("missing: qemu-system-x86, the live image, curl or xorriso");
+    ControllerProcess controller(dir, dir.file("controller"), 0, "", {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2"});
+    const std::string token = file_bytes(controller.enrol("vm")).substr(0, 64);
+    // The CD as the controller will make it for a helper VM on ESXi: ISO 9660 with Rock Ridge,
+    // labelled DAGDA-SETTINGS, the same words the kernel command line or fw_cfg would carry.
+    fs::create_directories(dir.file("cd/dagda"));
+    std::ofstream(dir.file("cd/dagda/cmdline")) << "dagda.controller=wss://10.0.2.2:" << controller.port() << " dagda.pin=" << controller.pin()
+                                                << " dagda.enrolment=vm dagda.token=" << token << "\n";
+    REQUIRE(run("xorriso -as mkisofs -quiet -V DAGDA-SETTINGS -R -o " + sh_quote(dir.file("settings.iso")) + " " + sh_quote(dir.file("cd"))).exit_code == 0);
+    const std::string disk = make_image(dir, "target.img", 64ull << 20);
+    const std::string serial = dir.file("serial.log");
+    // No settings on the kernel command line nor in fw_cfg: only the CD has them.
+    ChildProcess qemu({std::string(DAGDA_SOURCE_DIR) + "/scripts/boot-image", "direct", disk, "", serial},
+                      {"DAGDA_BOOT_WORK=" + dir.file("boot"), "DAGDA_IMAGE_DIR=" + image_dir(), "DAGDA_BOOT_SETTINGS_CD=" + dir.file("settings.iso")},
+                      dir.file("qemu.log"));
+    const bool linked = eventually([&] { return controller.log().find("agent agent-vm connected") != std::string::npos; }, 180);
+    INFO((fs::exists(serial) ? file_bytes(serial) : std::string()));
+    CHECK(linked);
+    CHECK_THAT(file_bytes(serial), Catch::Contains("dagda-init: settings from the CD /dev/sr"));
+}
+
 TEST_CASE("live image: a card the controller does not know boots the field console over PXE when the controller offers it, "
           "which finds the backups on a USB disk",
           "[image][integration][qemu]") {
