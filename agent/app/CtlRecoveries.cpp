@@ -47,7 +47,8 @@ std::int64_t print_events(const json& events, std::int64_t after) {
         else if (kind == "cleanup_finished") std::cout << "  cleaned up: everything the recovery made is gone\n";
         else if (kind == "cleanup_failed") std::cout << "  the cleanup FAILED: " << e.value("message", "") << "\n";
         else if (kind == "recovery_finished")
-            std::cout << "the VM " << e.value("vm", "") << " is defined and left off; recovery time achieved: " << e.value("seconds", 0) << " s\n";
+            std::cout << "the VM " << e.value("vm", "") << " is defined" << (e.value("started", false) ? " and started" : " and left off")
+                      << "; recovery time achieved: " << e.value("seconds", 0) << " s\n";
     }
     std::cout << std::flush;
     return after;
@@ -83,6 +84,8 @@ int ctl_recover_vm(const std::vector<std::string>& args) {
         "network", po::value<std::string>(), "the network or port group (default: the hypervisor's)")(
         "disk-bytes", po::value<std::vector<std::uint64_t>>()->multitoken(), "larger disks: one size per disk of the server, in bytes")(
         "drivers", po::value<std::string>(), "vendor driver packages for a bus Windows has no in-box driver for")(
+        "rename", po::value<std::string>(), "a test copy: rename its Windows (and its static NICs to DHCP) to run beside the original")(
+        "start", "start the new VM (only with --isolated and --rename: a test copy)")("isolated", "no network for the new VM")(
         "direct", "write the pool's volumes from the controller itself (a local dir pool): no helper VM")(
         "dry-run", "print the plan; make nothing")("no-watch", "queue it and print its id only");
     const auto vm = parse(args, "Usage: dagda ctl recover-vm SERVER --hypervisor H --name NEW [options]\nRecover a server's generation to a new VM, left off.",
@@ -93,6 +96,9 @@ int ctl_recover_vm(const std::vector<std::string>& args) {
     if (vm->count("memory")) target["memory_mib"] = (*vm)["memory"].as<unsigned>();
     for (const auto& [option, key] : {std::pair{"firmware", "firmware"}, {"bus", "bus"}, {"scsi-model", "scsi_model"}, {"nic", "nic"}, {"network", "network"}, {"drivers", "drivers"}})
         if (vm->count(option)) target[key] = (*vm)[option].as<std::string>();
+    if (vm->count("rename")) target["computer_name"] = (*vm)["rename"].as<std::string>();
+    if (vm->count("start")) target["start"] = true;
+    if (vm->count("isolated")) target["isolated"] = true;
     if (vm->count("disk-bytes")) target["disk_bytes"] = (*vm)["disk-bytes"].as<std::vector<std::uint64_t>>();
     json request{{"server", (*vm)["server"].as<std::string>()}, {"to", {{"vm", target}}}};
     if (vm->count("generation")) request["generation"] = (*vm)["generation"].as<unsigned>();

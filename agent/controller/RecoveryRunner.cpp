@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 namespace dagda::controller {
@@ -38,6 +39,22 @@ std::string last_lines(const std::string& text, std::size_t count) {
     std::string out;
     for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) out += (out.empty() ? "" : "; ") + lines[i];
     return out.empty() ? "it said nothing" : out;
+}
+
+/// A test copy's plan: the Windows it restores renamed, its static NICs on DHCP, right after the
+/// boot fix-up (a disk without Windows is left as it is).
+void rename_windows(const std::string& plan_file, const std::string& computer_name) {
+    std::ifstream in(plan_file);
+    json plan = json::parse(in, nullptr, false);
+    if (plan.is_discarded() || !plan.contains("steps")) throw Error(ErrorKind::failed, plan_file + " is not a plan");
+    json steps = json::array();
+    for (const json& step : plan["steps"]) {
+        if (step.value("step", "") == "windows.inoculate")
+            steps.push_back({{"step", "windows.set_identity"}, {"disk", step["disk"]}, {"computer_name", computer_name}, {"dhcp_all_nics", true}});
+        steps.push_back(step);
+    }
+    plan["steps"] = steps;
+    std::ofstream(plan_file) << plan.dump(2);
 }
 
 }  // namespace
@@ -145,9 +162,9 @@ void RecoveryRunner::run(RecoveryRecord recovery) {
     }
     const auto record = store_->get(recovery.id);
     const std::int64_t took = now() - (record ? record->created : now());
-    event(recovery.id, {{"event", "recovery_finished"}, {"seconds", took}, {"vm", recovery.order["vm"]["name"]}});
+    event(recovery.id, {{"event", "recovery_finished"}, {"seconds", took}, {"vm", recovery.order["vm"]["name"]}, {"started", steps.back()["step"] == "vm.start"}});
     store_->set_state(recovery.id, "succeeded", now());
-    std::cerr << "dagda controller: " << recovery.id << ": the VM " << recovery.order["vm"]["name"].get<std::string>() << " is defined, left off ("
+    std::cerr << "dagda controller: " << recovery.id << ": the VM " << recovery.order["vm"]["name"].get<std::string>() << " is defined ("
               << took << " s)\n";
 }
 
@@ -191,6 +208,9 @@ void RecoveryRunner::run_step(const RecoveryRecord& recovery, const json& step, 
             spec.disks.push_back({made["volumes"][i]["path"].get<std::string>(), order["disks"][i]["serial"].get<std::string>()});
         site.define_new_vm(spec);
         made["vms"].push_back({{"name", vm}});
+    } else if (name == "vm.start") {
+        // Only an isolated, renamed test copy is started (VmRecoveryOrder refuses anything else).
+        if (!site.vm_running(vm)) hypervisor::Domain(site.connection(), vm, hypervisor::Domain::Lookup::must_exist).start();
     } else {
         throw Error(ErrorKind::failed, "no such recovery step: " + name);
     }
@@ -208,6 +228,7 @@ void RecoveryRunner::restore_disk(const RecoveryRecord& recovery, std::size_t di
     if (order.contains("drivers")) make.insert(make.end(), {"--drivers", order["drivers"].get<std::string>()});
     const ProgramResult planned = run_program(make);
     if (planned.exit_code != 0) throw Error(ErrorKind::failed, "the plan for " + volume + " could not be made: " + last_lines(planned.err, 4));
+    if (order.contains("computer_name")) rename_windows(plan, order["computer_name"]);
     const std::string journal = (work / ("disk" + std::to_string(disk + 1) + ".journal")).string();
     const ProgramResult ran = run_program({settings_.dagda_binary, "run", plan, "--yes", "--journal", journal, "--progress", "none"});
     if (ran.exit_code != 0) throw Error(ErrorKind::failed, "the restore of " + volume + " failed: " + last_lines(ran.err + ran.out, 6));

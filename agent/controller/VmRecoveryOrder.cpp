@@ -5,6 +5,8 @@
 #include "hypervisor/DomainXml.hpp"
 #include "protocol/Proof.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace dagda::controller {
@@ -54,7 +56,8 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
     if (!request.contains("to") || !request["to"].is_object() || !request["to"].contains("vm") || !request["to"]["vm"].is_object())
         refuse("a recovery needs \"to\": {\"vm\": {…}}");
     const json& vm = request["to"]["vm"];
-    refuse_unknown(vm, {"hypervisor", "name", "cpus", "memory_mib", "firmware", "bus", "scsi_model", "nic", "network", "disk_bytes", "drivers", "direct"},
+    refuse_unknown(vm, {"hypervisor", "name", "cpus", "memory_mib", "firmware", "bus", "scsi_model", "nic", "network", "disk_bytes", "drivers", "direct",
+                        "computer_name", "start", "isolated"},
                    "\"vm\"");
     const hypervisor::Flavour flavour = hypervisor::flavour_of(hypervisor.uri);
     const bool esx = flavour == hypervisor::Flavour::esx;
@@ -77,6 +80,24 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
     profile["nic_model"] = text(vm, "nic", esx ? "e1000e" : "e1000e");
     profile["network"] = text(vm, "network", hypervisor.network.empty() ? std::string("user") : hypervisor.network);
     const std::string target = inoculation_target(profile["disk_bus"], profile["scsi_model"]);
+    // A test copy: renamed (and its NICs on DHCP) so it can run beside the original, with no
+    // network at all when isolated; started only then. A copy under the original's name and
+    // addresses is left off for a person to start.
+    const auto flag = [&](const char* key) {
+        if (vm.contains(key) && !vm[key].is_boolean()) refuse(std::string("\"") + key + "\" is true or false");
+        return vm.contains(key) && vm[key].get<bool>();
+    };
+    const bool start = flag("start"), isolated = flag("isolated");
+    const std::string computer_name = text(vm, "computer_name", "");
+    if (!computer_name.empty() && (computer_name.size() > 15 || !std::all_of(computer_name.begin(), computer_name.end(), [](char c) {
+                                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+                                   })))
+        refuse("a computer name is 1 to 15 letters, digits or '-', not \"" + computer_name + "\"");
+    if (start && (!isolated || computer_name.empty()))
+        refuse("a new VM is started only as an isolated, renamed test copy (\"start\" with \"isolated\" and \"computer_name\"); otherwise it is "
+               "left off for a person to start");
+    profile["isolated"] = isolated;
+    if (isolated) profile["nic_model"] = "";
     const bool direct = vm.contains("direct") && vm["direct"].is_boolean() && vm["direct"].get<bool>();
     if (vm.contains("direct") && !vm["direct"].is_boolean()) refuse("\"direct\" is true or false");
     if (!direct) refuse("only direct mode (\"direct\": true, the controller writes the pool's volumes itself) is built yet; the helper VM is not");
@@ -106,6 +127,7 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
         steps.push_back({{"step", "direct.restore"}, {"disk", i}});
     }
     steps.push_back({{"step", "vm.define"}});
+    if (start) steps.push_back({{"step", "vm.start"}});
     json order{{"request", request},
                {"server", server.name},
                {"generation", generation},
@@ -117,6 +139,7 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
                {"inoculate_for", json::array({target})},
                {"steps", steps}};
     if (vm.contains("drivers")) order["drivers"] = text(vm, "drivers", "");
+    if (!computer_name.empty()) order["computer_name"] = computer_name;
     return order;
 }
 
@@ -128,12 +151,15 @@ std::vector<std::string> describe_order(const json& order) {
                     order["mode"].get<std::string>() + " mode)");
     lines.push_back("  VM: " + std::to_string(vm["cpus"].get<unsigned>()) + " CPUs, " + std::to_string(vm["memory_mib"].get<std::uint64_t>()) + " MiB, " +
                     vm["firmware"].get<std::string>() + ", " + vm["disk_bus"].get<std::string>() +
-                    (vm["scsi_model"] == "" ? "" : " " + vm["scsi_model"].get<std::string>()) + " disks, " + vm["nic_model"].get<std::string>() +
-                    " on " + vm["network"].get<std::string>() + "; left off");
+                    (vm["scsi_model"] == "" ? "" : " " + vm["scsi_model"].get<std::string>()) + " disks, " +
+                    (vm.value("isolated", false) ? std::string("no network (isolated)") : vm["nic_model"].get<std::string>() + " on " + vm["network"].get<std::string>()) +
+                    (order["steps"].back()["step"] == "vm.start" ? "; started" : "; left off"));
     for (const json& disk : order["disks"])
         lines.push_back("  disk " + disk["volume"].get<std::string>() + ": " + human_bytes(disk["bytes"]) + ", serial " + disk["serial"].get<std::string>() +
                         ", from " + std::filesystem::path(disk["archive"].get<std::string>()).filename().string());
     lines.push_back("  inoculate Windows (where a volume holds it) for: " + order["inoculate_for"][0].get<std::string>());
+    if (order.contains("computer_name"))
+        lines.push_back("  rename Windows " + order["computer_name"].get<std::string>() + ", its static NICs on DHCP: a copy beside the original");
     std::size_t n = 1;
     for (const json& step : order["steps"])
         lines.push_back("  " + std::to_string(n++) + ". " + step["step"].get<std::string>() + (step.contains("disk") ? " disk " + std::to_string(step["disk"].get<std::size_t>() + 1) : ""));

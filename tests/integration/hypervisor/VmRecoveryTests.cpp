@@ -23,43 +23,77 @@ RunResult ctl(const ControllerProcess& controller, const std::string& state_dir,
                sh_quote(state_dir + "/operator-token"));
 }
 
+/// What every recovery test starts from: a transient pool, srv01's Windows disk captured into the
+/// archive folder, a controller serving it, and the pool added as the hypervisor "local".
+struct RecoveryBench {
+    TempDir dir;
+    TestPool pool{dir};
+    std::string archives = dir.file("archives"), archive = archives + "/srv01/disk1.tib", state = dir.file("controller"), source;
+    std::unique_ptr<ControllerProcess> controller;
+    std::string vm = pool.name_prefix() + "srv01";
+
+    RecoveryBench() {
+        if (!windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: the Windows test tools, curl or sfdisk (scripts/setup)");
+        fs::create_directories(archives + "/srv01");
+        source = make_windows_disk(dir, "source.img");
+        REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
+    }
+    void start_controller() {
+        controller = std::make_unique<ControllerProcess>(dir, state, 0, archives);
+        REQUIRE(ctl("hypervisor add local --uri qemu:///system --pool " + pool.name()).exit_code == 0);
+    }
+    RunResult ctl(const std::string& args) const { return ::ctl(*controller, state, args); }
+};
+
 /// sfdisk's dump of a disk without its device names: the layout alone.
 std::string layout_of(const std::string& disk) {
     return run("sfdisk --dump " + sh_quote(disk) + " | grep -v '^device:' | sed 's|^[^ ]*\\([0-9]\\) :|\\1 :|'").out;
 }
 
+/// The Windows partition of a disk image (the second), copied out for ntfs-3g's tools.
+std::string windows_partition(const TempDir& dir, const std::string& disk) {
+    const std::string where = run("sfdisk --dump " + sh_quote(disk) + " | awk -F'[=,]' '/2 :/ {print $2, $4}'").out;
+    std::istringstream numbers(where);
+    std::uint64_t start = 0, sectors = 0;
+    REQUIRE(numbers >> start >> sectors);
+    const std::string windows = dir.file("windows.raw");
+    REQUIRE(run("dd if=" + sh_quote(disk) + " of=" + sh_quote(windows) + " bs=512 skip=" + std::to_string(start) + " count=" + std::to_string(sectors) +
+                " status=none").exit_code == 0);
+    return windows;
+}
+
+std::string hive_value(const TempDir& dir, const std::string& windows, const std::string& key, const std::string& value) {
+    REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(dir.file("SYSTEM"))).exit_code == 0);
+    return run("hivexget " + sh_quote(dir.file("SYSTEM")) + " " + sh_quote(key) + " " + sh_quote(value)).out;
+}
+
+#define NEEDS_LIBVIRT(daemons)                                                                                \
+    if (!(daemons)) {                                                                                          \
+        WARN("skipped: libvirtd cannot be started here (needs root, scripts/setup's libvirt packages)"); \
+        return;                                                                                                \
+    }
+
 }  // namespace
 
 TEST_CASE("recover-vm: a server's backup becomes a new VM, left off, in direct mode", "[hypervisor][integration][libvirt][root][vm-recovery]") {
     LibvirtDaemons daemons;
-    if (!daemons) {
-        WARN("skipped: libvirtd cannot be started here (needs root, scripts/setup's libvirt packages)");
-        return;
-    }
-    TempDir dir;
-    if (!windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: the Windows test tools, curl or sfdisk (scripts/setup)");
-    TestPool pool(dir);
-    const std::string archives = dir.file("archives");
-    fs::create_directories(archives + "/srv01");
-    const std::string source = make_windows_disk(dir, "source.img");
-    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archives + "/srv01/disk1.tib") + " --progress none").exit_code == 0);
-    const std::string state = dir.file("controller");
-    ControllerProcess controller(dir, state, 0, archives);
-    REQUIRE(ctl(controller, state, "hypervisor add local --uri qemu:///system --pool " + pool.name()).exit_code == 0);
-    const std::string vm = pool.name_prefix() + "srv01";
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    bench.start_controller();
+    const std::string& vm = bench.vm;
 
     // The plan first: nothing is made.
-    const RunResult dry = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct --dry-run");
+    const RunResult dry = bench.ctl("recover-vm srv01 --hypervisor local --name " + vm + " --direct --dry-run");
     INFO(dry.out << dry.err);
     REQUIRE(dry.exit_code == 0);
     CHECK_THAT(dry.out, Catch::Contains("recover srv01 generation 1 to a new VM " + vm + " on local (direct mode)"));
     CHECK_THAT(dry.out, Catch::Contains("bios, sata disks, e1000e on user; left off"));
     CHECK_THAT(dry.out, Catch::Contains("inoculate Windows (where a volume holds it) for: ahci"));
     CHECK_THAT(dry.out, Catch::Contains("3. direct.restore disk 1") && Catch::Contains("4. vm.define"));
-    CHECK(fs::is_empty(pool.folder()));
+    CHECK(fs::is_empty(bench.pool.folder()));
 
-    const RunResult recovered = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct --memory 1024");
-    INFO(recovered.out << recovered.err << controller.log());
+    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor local --name " + vm + " --direct --memory 1024");
+    INFO(recovered.out << recovered.err << bench.controller->log());
     REQUIRE(recovered.exit_code == 0);
     CHECK_THAT(recovered.out, Catch::Contains("1. hypervisor.check done in"));
     CHECK_THAT(recovered.out, Catch::Contains("3. direct.restore done in"));
@@ -76,79 +110,80 @@ TEST_CASE("recover-vm: a server's backup becomes a new VM, left off, in direct m
     CHECK_THAT(virsh("domstate " + vm), Catch::StartsWith("shut off"));
 
     // Its disk: the source's layout, NTFS that checks clean, Windows booting the in-box AHCI driver.
-    const std::string volume = pool.folder() + "/" + vm + "-disk1.img";
+    const std::string volume = bench.pool.folder() + "/" + vm + "-disk1.img";
     REQUIRE(fs::exists(volume));
-    CHECK(fs::file_size(volume) == fs::file_size(source));
-    CHECK(layout_of(volume) == layout_of(source));
-    // The Windows volume is the second partition: where sfdisk says it is.
-    const std::string where = run("sfdisk --dump " + sh_quote(volume) + " | awk -F'[=,]' '/2 :/ {print $2, $4}'").out;
-    std::istringstream numbers(where);
-    std::uint64_t start = 0, sectors = 0;
-    REQUIRE(numbers >> start >> sectors);
-    const std::string windows = dir.file("windows.raw");
-    REQUIRE(run("dd if=" + sh_quote(volume) + " of=" + sh_quote(windows) + " bs=512 skip=" + std::to_string(start) + " count=" + std::to_string(sectors) +
-                " status=none").exit_code == 0);
+    CHECK(fs::file_size(volume) == fs::file_size(bench.source));
+    CHECK(layout_of(volume) == layout_of(bench.source));
+    const std::string windows = windows_partition(bench.dir, volume);
     CHECK(run("ntfsfix --no-action " + sh_quote(windows)).exit_code == 0);
-    REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(dir.file("SYSTEM"))).exit_code == 0);
-    CHECK(run("hivexget " + sh_quote(dir.file("SYSTEM")) + " '\\ControlSet001\\Services\\msahci' Start").out == "0\n");
+    CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
 
     // The same name again: refused at the check, before anything is made; the first VM untouched.
-    const RunResult again = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct");
+    const RunResult again = bench.ctl("recover-vm srv01 --hypervisor local --name " + vm + " --direct");
     CHECK(again.exit_code == 1);
     CHECK_THAT(again.out, Catch::Contains("hypervisor.check FAILED") && Catch::Contains("exists"));
-    CHECK(std::distance(fs::directory_iterator(pool.folder()), fs::directory_iterator{}) == 1);
+    CHECK(std::distance(fs::directory_iterator(bench.pool.folder()), fs::directory_iterator{}) == 1);
     CHECK_THAT(virsh("domstate " + vm), Catch::StartsWith("shut off"));
-    const nlohmann::json listed = controller.api("GET", "/api/recoveries")["body"]["recoveries"];
+    const nlohmann::json listed = bench.controller->api("GET", "/api/recoveries")["body"]["recoveries"];
     REQUIRE(listed.size() == 2);
-    CHECK(listed[0]["state"] == "failed");
     INFO(listed.dump());
+    CHECK(listed[0]["state"] == "failed");
     CHECK(listed[0]["made"]["volumes"].empty());
     CHECK(listed[1]["state"] == "succeeded");
+}
+
+TEST_CASE("recover-vm: a renamed, isolated test copy is started beside the original; an unrenamed one never is",
+          "[hypervisor][integration][libvirt][root][vm-recovery]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    bench.start_controller();
+    const RunResult refused = bench.ctl("recover-vm srv01 --hypervisor local --name " + bench.vm + " --direct --start");
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("started only as an isolated, renamed test copy"));
+    const RunResult copy = bench.ctl("recover-vm srv01 --hypervisor local --name " + bench.vm + " --direct --rename SRV01-TEST --isolated --start --memory 512");
+    INFO(copy.out << copy.err);
+    REQUIRE(copy.exit_code == 0);
+    CHECK_THAT(copy.out, Catch::Contains("no network (isolated); started") && Catch::Contains("rename Windows SRV01-TEST"));
+    CHECK_THAT(copy.out, Catch::Contains("5. vm.start done in") && Catch::Contains("is defined and started"));
+    CHECK_THAT(virsh("domstate " + bench.vm), Catch::StartsWith("running"));
+    CHECK_THAT(virsh("dumpxml " + bench.vm), !Catch::Contains("<interface"));
+    virsh("destroy " + bench.vm);  // its disk is read while it is off
+    const std::string windows = windows_partition(bench.dir, bench.pool.folder() + "/" + bench.vm + "-disk1.img");
+    CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Control\\ComputerName\\ComputerName", "ComputerName") == "SRV01-TEST\n");
 }
 
 TEST_CASE("recover-vm: a recovery that fails names its step, and its cleanup removes what it made and nothing else",
           "[hypervisor][integration][libvirt][root][vm-recovery]") {
     LibvirtDaemons daemons;
-    if (!daemons) {
-        WARN("skipped: libvirtd cannot be started here (needs root, scripts/setup's libvirt packages)");
-        return;
-    }
-    TempDir dir;
-    if (!windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: the Windows test tools, curl or sfdisk (scripts/setup)");
-    TestPool pool(dir);
-    const std::string archives = dir.file("archives");
-    fs::create_directories(archives + "/srv01");
-    const std::string source = make_windows_disk(dir, "source.img");
-    const std::string archive = archives + "/srv01/disk1.tib";
-    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
     // Damaged in the middle, where its chunks are: it still opens, and its restore fails.
-    REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(archive) +
+    REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(bench.archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(bench.archive) +
                 ") / 2 )) conv=notrunc status=none").exit_code == 0);
     // Something in the pool that is not the recovery's: never touched.
-    const std::string bystander = pool.folder() + "/bystander.img";
-    REQUIRE(run("truncate -s 1M " + sh_quote(bystander) + " && virsh -c qemu:///system pool-refresh " + pool.name() + " > /dev/null").exit_code == 0);
-    const std::string state = dir.file("controller");
-    ControllerProcess controller(dir, state, 0, archives);
-    REQUIRE(ctl(controller, state, "hypervisor add local --uri qemu:///system --pool " + pool.name()).exit_code == 0);
-    const std::string vm = pool.name_prefix() + "srv01";
+    const std::string bystander = bench.pool.folder() + "/bystander.img";
+    REQUIRE(run("truncate -s 1M " + sh_quote(bystander) + " && virsh -c qemu:///system pool-refresh " + bench.pool.name() + " > /dev/null").exit_code == 0);
+    bench.start_controller();
+    const std::string& vm = bench.vm;
 
-    const RunResult failed = ctl(controller, state, "recover-vm srv01 --hypervisor local --name " + vm + " --direct");
+    const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor local --name " + vm + " --direct");
     INFO(failed.out << failed.err);
     CHECK(failed.exit_code == 1);
     CHECK_THAT(failed.out, Catch::Contains("3. direct.restore FAILED: the restore of "));
     CHECK_THAT(failed.err, Catch::Contains("recovery-1 failed: direct.restore failed:"));
     CHECK_THAT(virsh("list --all --name"), !Catch::Contains(vm));  // no VM defined after a failed step
-    const std::string volume = pool.folder() + "/" + vm + "-disk1.img";
+    const std::string volume = bench.pool.folder() + "/" + vm + "-disk1.img";
     CHECK(fs::exists(volume));
-    const nlohmann::json recovery = controller.api("GET", "/api/recoveries/recovery-1")["body"];
+    const nlohmann::json recovery = bench.controller->api("GET", "/api/recoveries/recovery-1")["body"];
     CHECK(recovery["made"]["volumes"][0]["name"] == vm + "-disk1.img");
 
-    const RunResult cleaned = ctl(controller, state, "recovery recovery-1 --cleanup");
+    const RunResult cleaned = bench.ctl("recovery recovery-1 --cleanup");
     INFO(cleaned.out << cleaned.err);
     CHECK(cleaned.exit_code == 0);
     CHECK_THAT(cleaned.out, Catch::Contains("removed the volume " + vm + "-disk1.img"));
     CHECK_FALSE(fs::exists(volume));
     CHECK(fs::exists(bystander));
-    CHECK(controller.api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
-    CHECK(controller.api("POST", "/api/recoveries/recovery-1/cleanup", nlohmann::json::object())["status"] == 409);
+    CHECK(bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
+    CHECK(bench.controller->api("POST", "/api/recoveries/recovery-1/cleanup", nlohmann::json::object())["status"] == 409);
 }
