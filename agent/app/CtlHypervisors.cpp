@@ -22,20 +22,6 @@ constexpr const char* usage =
     "A user name and password go in a credentials file on the controller (mode 600: a line\n"
     "\"user=NAME\" and a line \"password=SECRET\"), never in the URI.\n";
 
-std::optional<po::variables_map> parse(const std::vector<std::string>& args, po::options_description own, std::initializer_list<const char*> words) {
-    own.add(ctl_connection_options());
-    own.add_options()("help,h", "show this help");
-    po::positional_options_description positional;
-    for (const char* word : words) positional.add(word, 1);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(own).positional(positional).run(), vm);
-    if (vm.count("help")) {
-        std::cout << usage << "\n" << own;
-        return std::nullopt;
-    }
-    po::notify(vm);
-    return vm;
-}
 
 int add(const std::vector<std::string>& args) {
     po::options_description options("Options");
@@ -44,7 +30,7 @@ int add(const std::vector<std::string>& args) {
         "pool", po::value<std::string>()->required(), "the storage pool (ESX: the datastore) new disks go to")(
         "network", po::value<std::string>()->default_value(""), "the network (ESX: the port group) new VMs join")(
         "credentials-file", po::value<std::string>(), "a file on the controller with user= and password= lines (mode 600)");
-    const auto vm = parse(args, options, {"name"});
+    const auto vm = parse_ctl_words(args, usage, options, {"name"});
     if (!vm) return 0;
     json request{{"name", (*vm)["name"].as<std::string>()},
                  {"uri", (*vm)["uri"].as<std::string>()},
@@ -60,7 +46,7 @@ int add(const std::vector<std::string>& args) {
 int list(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("json", "print the controller's answer");
-    const auto vm = parse(args, options, {});
+    const auto vm = parse_ctl_words(args, usage, options, {});
     if (!vm) return 0;
     const json answer = ctl_client(*vm)->get("/api/hypervisors");
     if (vm->count("json")) {
@@ -80,7 +66,7 @@ int list(const std::vector<std::string>& args) {
 int remove(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("name", po::value<std::string>()->required(), "the hypervisor to forget (nothing on it is touched)");
-    const auto vm = parse(args, options, {"name"});
+    const auto vm = parse_ctl_words(args, usage, options, {"name"});
     if (!vm) return 0;
     const std::string name = checked_id((*vm)["name"].as<std::string>(), "a hypervisor's name");
     ctl_client(*vm)->remove("/api/hypervisors/" + name);

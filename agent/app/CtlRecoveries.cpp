@@ -16,21 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-std::optional<po::variables_map> parse(const std::vector<std::string>& args, const char* usage, po::options_description own,
-                                       std::initializer_list<const char*> words) {
-    own.add(ctl_connection_options());
-    own.add_options()("help,h", "show this help");
-    po::positional_options_description positional;
-    for (const char* word : words) positional.add(word, 1);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(own).positional(positional).run(), vm);
-    if (vm.count("help")) {
-        std::cout << usage << "\n" << own;
-        return std::nullopt;
-    }
-    po::notify(vm);
-    return vm;
-}
 
 /// Prints the recovery's events from `after` on; returns the last seq printed.
 std::int64_t print_events(const json& events, std::int64_t after) {
@@ -88,7 +73,7 @@ int ctl_recover_vm(const std::vector<std::string>& args) {
         "start", "start the new VM (only with --isolated and --rename: a test copy)")("isolated", "no network for the new VM")(
         "direct", "write the pool's volumes from the controller itself (a local dir pool): no helper VM")(
         "dry-run", "print the plan; make nothing")("no-watch", "queue it and print its id only");
-    const auto vm = parse(args, "Usage: dagda ctl recover-vm SERVER --hypervisor H --name NEW [options]\nRecover a server's generation to a new VM, left off.",
+    const auto vm = parse_ctl_words(args, "Usage: dagda ctl recover-vm SERVER --hypervisor H --name NEW [options]\nRecover a server's generation to a new VM, left off.",
                           options, {"server"});
     if (!vm) return 0;
     json target{{"hypervisor", (*vm)["hypervisor"].as<std::string>()}, {"name", (*vm)["name"].as<std::string>()}, {"direct", vm->count("direct") > 0}};
@@ -117,7 +102,7 @@ int ctl_recovery(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("recovery", po::value<std::string>()->required(), "the recovery's id")("json", "print the controller's answer")(
         "watch", "follow it until it ends")("cleanup", "remove what a failed recovery made (its VM, its volumes), and only that; follows it");
-    const auto vm = parse(args, "Usage: dagda ctl recovery ID [--watch | --cleanup] [--json]\nA recovery to a new VM: its state and steps.", options, {"recovery"});
+    const auto vm = parse_ctl_words(args, "Usage: dagda ctl recovery ID [--watch | --cleanup] [--json]\nA recovery to a new VM: its state and steps.", options, {"recovery"});
     if (!vm) return 0;
     const std::string id = checked_id((*vm)["recovery"].as<std::string>(), "a recovery id");
     const auto client = ctl_client(*vm);

@@ -13,21 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-std::optional<po::variables_map> parse(const std::vector<std::string>& args, const char* usage, po::options_description own,
-                                       std::initializer_list<const char*> words) {
-    own.add(ctl_connection_options());
-    own.add_options()("help,h", "show this help")("json", "print the controller's answer");
-    po::positional_options_description positional;
-    for (const char* word : words) positional.add(word, 1);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(own).positional(positional).run(), vm);
-    if (vm.count("help")) {
-        std::cout << usage << "\n" << own;
-        return std::nullopt;
-    }
-    po::notify(vm);
-    return vm;
-}
 
 std::string newest_date(const json& server) {
     std::string newest;
@@ -39,7 +24,9 @@ std::string newest_date(const json& server) {
 }  // namespace
 
 int ctl_servers(const std::vector<std::string>& args) {
-    const auto vm = parse(args, "Usage: dagda ctl servers [--json]\nThe servers whose backups the controller holds.", po::options_description("Options"), {});
+    po::options_description options("Options");
+    options.add_options()("json", "print the controller's answer");
+    const auto vm = parse_ctl_words(args, "Usage: dagda ctl servers [--json]\nThe servers whose backups the controller holds.", options, {});
     if (!vm) return 0;
     const json answer = ctl_client(*vm)->get("/api/servers");
     if (vm->count("json")) {
@@ -57,8 +44,8 @@ int ctl_servers(const std::vector<std::string>& args) {
 
 int ctl_generations(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("server", po::value<std::string>()->required(), "the server (its folder in the archive folder)");
-    const auto vm = parse(args, "Usage: dagda ctl generations SERVER [--json]\nOne server's disks and their generations.", options, {"server"});
+    options.add_options()("server", po::value<std::string>()->required(), "the server (its folder in the archive folder)")("json", "print the controller's answer");
+    const auto vm = parse_ctl_words(args, "Usage: dagda ctl generations SERVER [--json]\nOne server's disks and their generations.", options, {"server"});
     if (!vm) return 0;
     const json server = ctl_client(*vm)->get("/api/servers/" + checked_id((*vm)["server"].as<std::string>(), "a server's name"));
     if (vm->count("json")) {

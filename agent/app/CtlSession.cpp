@@ -1,5 +1,7 @@
 #include "app/CtlSession.hpp"
 
+#include <iostream>
+
 #include "core/Error.hpp"
 
 #include <algorithm>
@@ -117,6 +119,24 @@ std::string controller_time(std::int64_t seconds) {
     char text[40];
     std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts);
     return text;
+}
+
+std::optional<boost::program_options::variables_map> parse_ctl_words(const std::vector<std::string>& args, const std::string& usage,
+                                                                     boost::program_options::options_description own,
+                                                                     std::initializer_list<const char*> words) {
+    namespace po = boost::program_options;
+    own.add(ctl_connection_options());
+    own.add_options()("help,h", "show this help");
+    po::positional_options_description positional;
+    for (const char* word : words) positional.add(word, 1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(own).positional(positional).run(), vm);
+    if (vm.count("help")) {
+        std::cout << usage << "\n" << own;
+        return std::nullopt;
+    }
+    po::notify(vm);
+    return vm;
 }
 
 }  // namespace dagda::app

@@ -7,7 +7,9 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,12 @@ std::string agent_id_for(ControllerClient& client, const std::string& given);
 /// The enrolment name an operator means by `given`: an enrolment's name, or its agent's id.
 /// Throws Error{failed} when neither is known.
 std::string enrolment_name_for(ControllerClient& client, const std::string& given);
+
+/// Parses a subcommand's arguments: its own options, the connection options and --help, the
+/// positional `words` in order. Prints `usage` and the options and returns nullopt for --help.
+std::optional<boost::program_options::variables_map> parse_ctl_words(const std::vector<std::string>& args, const std::string& usage,
+                                                                     boost::program_options::options_description own,
+                                                                     std::initializer_list<const char*> words);
 
 /// `dagda ctl hypervisor add|list|remove` (CtlHypervisors.cpp).
 int ctl_hypervisor(const std::vector<std::string>& args);

@@ -2,9 +2,11 @@
 // with nothing secret in what it keeps or lists.
 
 #include "ApiTestBench.hpp"
+#include "common/Run.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 
 #include <sys/stat.h>
@@ -60,4 +62,44 @@ TEST_CASE("Api: a hypervisor with a password in its URI, an unknown driver or a 
     CHECK_THAT(refused({{"name", "x"}, {"uri", "esx://h/"}, {"pool", "p"}, {"credentials_file", "relative.txt"}}), Catch::Contains("absolute"));
     // A user name alone in the URI is no secret.
     CHECK(bench.call("POST", "/api/hypervisors", R"({"name": "kvm1", "uri": "qemu+ssh://dagda@kvm1.lan/system", "pool": "images"})").status == 201);
+}
+
+TEST_CASE("docs/api.md: the examples of servers, hypervisors and recoveries have the keys the API answers with", "[controller][api][docs]") {
+    const std::map<std::string, json> examples = api_examples();
+    ApiTestBench bench;
+    // The recovery example's server missing is
+    // what is refused, not any of its keys; with srv01 in the archive folder, it is queued.
+    const json hypervisor = examples.at("hypervisor-response");
+    const std::string credentials = bench.dir.file("esx1.credentials");
+    std::ofstream(credentials) << "user=root\npassword=x\n";
+    ::chmod(credentials.c_str(), 0600);
+    json hypervisor_request = hypervisor;
+    hypervisor_request.erase("flavour");
+    hypervisor_request["credentials_file"] = credentials;
+    const ApiResponse added = bench.call("POST", "/api/hypervisors", hypervisor_request.dump());
+    REQUIRE(added.status == 201);
+    CHECK(keys_of(added.body) == keys_of(hypervisor));
+    CHECK(added.body["flavour"] == "esx");
+    REQUIRE(bench.call("POST", "/api/hypervisors", R"({"name": "local", "uri": "qemu:///system", "pool": "dagda"})").status == 201);
+    const ApiResponse no_server = bench.call("POST", "/api/recoveries", examples.at("recovery-request").dump());
+    CHECK(no_server.status == 400);
+    CHECK_THAT(no_server.body["message"].get<std::string>(), Catch::Contains("no server \"srv01\""));
+    std::filesystem::create_directories(bench.archives() + "/srv01");
+    const std::string disk = bench.image("srv01.img", 48ull << 20);
+    REQUIRE(dagda::testing::run("echo ',40M,L' | sfdisk -q " + dagda::testing::sh_quote(disk)).exit_code == 0);
+    for (const char* generation : {"disk1-g1.tib", "disk1-g2.tib"}) {
+        const std::string base = generation == std::string("disk1-g2.tib") ? " --base " + dagda::testing::sh_quote(bench.archives() + "/srv01/disk1-g1.tib") : "";
+        REQUIRE(dagda::testing::run(dagda::testing::dagda_command() + " tib capture --disk " + dagda::testing::sh_quote(disk) + " " +
+                                    dagda::testing::sh_quote(bench.archives() + "/srv01/" + generation) + base + " --progress none").exit_code == 0);
+    }
+    const json server = bench.call("GET", "/api/servers/srv01").body;
+    CHECK(keys_of(server) == keys_of(examples.at("server-response")));
+    CHECK(keys_of(server["chains"][0]) == keys_of(examples.at("server-response")["chains"][0]));
+    CHECK(keys_of(server["chains"][0]["generations"][1]) == keys_of(examples.at("server-response")["chains"][0]["generations"][1]));
+    const ApiResponse queued = bench.call("POST", "/api/recoveries", examples.at("recovery-request").dump());
+    INFO(queued.body.dump());
+    REQUIRE(queued.status == 201);
+    CHECK(keys_of(queued.body) == keys_of(examples.at("recovery-response")));
+    CHECK(queued.body["plan"].size() == examples.at("recovery-response")["plan"].size());
+
 }

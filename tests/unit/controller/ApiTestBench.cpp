@@ -1,12 +1,14 @@
 #include "ApiTestBench.hpp"
 
-#include "protocol/Proof.hpp"
-
 #include "common/Run.hpp"
+#include "protocol/Proof.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
 
 using namespace dagda::testing;
 
@@ -35,3 +37,21 @@ std::string ApiTestBench::admit(const std::string& name, const nlohmann::json& i
     return store.admit({name, dagda::protocol::token_proof(token_of_name, nonce), nonce, "machine-" + name, "boot-1", "dagda 0.3.0", inventory, "127.0.0.1"}, 100)
         .agent_id;
 }
+
+/// The ```json api-example-NAME``` blocks of docs/api.md, by name.
+std::map<std::string, nlohmann::json> api_examples() {
+    std::ifstream in(std::string(DAGDA_SOURCE_DIR) + "/docs/api.md");
+    const std::string doc{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::map<std::string, nlohmann::json> examples;
+    const std::regex block("```json api-example-([a-z-]+)\\n([\\s\\S]*?)```");
+    for (auto it = std::sregex_iterator(doc.begin(), doc.end(), block); it != std::sregex_iterator(); ++it)
+        examples[(*it)[1].str()] = nlohmann::json::parse((*it)[2].str());
+    return examples;
+}
+
+std::set<std::string> keys_of(const nlohmann::json& object) {
+    std::set<std::string> keys;
+    for (const auto& item : object.items()) keys.insert(item.key());
+    return keys;
+}
+

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -23,6 +24,11 @@ public:
     void job_submitted(const std::string& agent_id, const std::string& job_id) override { submitted.emplace_back(agent_id, job_id); }
     void job_cancel_requested(const std::string& agent_id, const std::string& job_id) override { cancel_requests.emplace_back(agent_id, job_id); }
 };
+
+/// The ```json api-example-NAME``` blocks of docs/api.md, by name: the examples are test inputs.
+std::map<std::string, nlohmann::json> api_examples();
+/// The keys of a JSON object, to compare an answer's shape with an example's.
+std::set<std::string> keys_of(const nlohmann::json& object);
 
 struct ApiTestBench {
     static constexpr const char* token = "5e8a1f3c7b9d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a2c4e6b8d0f";
