@@ -98,8 +98,12 @@ void RecoveryRunner::loop() {
             std::cerr << "dagda controller: recoveries: cannot read the database: " << e.what() << "\n";
         }
         if (next) {
-            run(std::move(*next));
-            continue;
+            try {
+                run(std::move(*next));
+                continue;
+            } catch (const std::exception& e) {  // the database failed under a step's record: said, and tried again later
+                std::cerr << "dagda controller: recoveries: " << e.what() << "\n";
+            }
         }
         std::unique_lock<std::mutex> lock(mutex_);
         woken_.wait_for(lock, std::chrono::seconds(5), [this] { return pending_ || stopping_.load(); });
