@@ -6,6 +6,7 @@
 #include <libvirt/virterror.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace dagda::hypervisor {
 
@@ -56,6 +57,22 @@ bool Hypervisor::has_volume(const std::string& name) {
 MadeVolume Hypervisor::create_volume(const std::string& name, std::uint64_t bytes) {
     if (has_volume(name)) refuse("the storage pool \"" + settings_.pool + "\" holds a volume \"" + name + "\" already; it is not touched");
     StorageVolume volume(*pool_, name, volume_xml(name, bytes, flavour_));
+    return {name, volume.path(), volume.capacity_bytes()};
+}
+
+MadeVolume Hypervisor::upload_volume(const std::string& name, const std::string& file) {
+    std::error_code error;
+    const std::uint64_t bytes = std::filesystem::file_size(file, error);
+    if (error) throw Error(ErrorKind::failed, "cannot read " + file + ": " + error.message());
+    if (has_volume(name)) refuse("the storage pool \"" + settings_.pool + "\" holds a volume \"" + name + "\" already; it is not touched");
+    // Raw: an ISO is read by the VM's CD drive as it is.
+    StorageVolume volume(*pool_, name, volume_xml(name, bytes, Flavour::qemu));
+    try {
+        volume.upload(file);
+    } catch (...) {
+        volume.remove();  // half an ISO is no ISO
+        throw;
+    }
     return {name, volume.path(), volume.capacity_bytes()};
 }
 

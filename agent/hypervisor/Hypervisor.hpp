@@ -44,6 +44,10 @@ public:
     bool has_volume(const std::string& name);
     /// A new volume of `bytes` (sparse/thin); Error{refused} when `name` exists in the pool.
     MadeVolume create_volume(const std::string& name, std::uint64_t bytes);
+    /// A new volume `name` holding the bytes of `file`, uploaded through the hypervisor's API (so
+    /// it works where the pool is on another host: the helper VM's ISO). Error{refused} when
+    /// `name` exists in the pool.
+    MadeVolume upload_volume(const std::string& name, const std::string& file);
     /// Deletes a volume a recovery made (by name).
     void delete_volume(const std::string& name);
     /// Defines a new VM (left off); Error{refused} when the name is taken. Returns libvirt's XML of it.

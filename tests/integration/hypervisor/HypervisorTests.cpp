@@ -85,6 +85,13 @@ TEST_CASE("hypervisor: on qemu:///system new disks are made in the pool and a ne
     site.remove_vm(uefi.name);
     CHECK_THAT(virsh("list --all --name"), !Catch::Contains(uefi.name));
     CHECK(fs::exists(disk1.path));
+    // A file uploaded into the pool through libvirt's stream (the helper's ISO, on a remote pool too).
+    const std::string iso = dir.file("live.iso");
+    REQUIRE(run("head -c 3000000 /dev/urandom > " + sh_quote(iso)).exit_code == 0);
+    const MadeVolume uploaded = site.upload_volume(pool.name_prefix() + "live.iso", iso);
+    CHECK(uploaded.bytes == 3000000);
+    CHECK(run("cmp " + sh_quote(iso) + " " + sh_quote(uploaded.path)).exit_code == 0);
+    CHECK_THAT(refusal([&] { site.upload_volume(pool.name_prefix() + "live.iso", iso); }), Catch::Contains("holds a volume"));
     site.delete_volume(pool.name_prefix() + "disk2.img");
     CHECK_FALSE(fs::exists(disk2.path));
     CHECK_THAT(refusal([] { Hypervisor({"qemu:///system", "no-such-pool-here", "", ""}); }), Catch::Contains("no storage pool \"no-such-pool-here\""));
