@@ -32,7 +32,9 @@ RecoveryStore& Api::recoveries() {
 
 ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
     json request = body;
-    const bool dry_run = request.contains("dry_run") && request["dry_run"] == true;
+    // A dry run asked for in a way not understood must not run for real.
+    if (request.contains("dry_run") && !request["dry_run"].is_boolean()) bad_request("\"dry_run\" is true or false");
+    const bool dry_run = request.contains("dry_run") && request["dry_run"].get<bool>();
     request.erase("dry_run");
     if (!request.contains("server") || !request["server"].is_string()) bad_request("a recovery needs \"server\" (a folder of the archive folder)");
     if (settings_.archives_dir.empty()) bad_request("this controller serves no archive folder");

@@ -51,7 +51,8 @@ ChainSummary chain_at(const fs::path& newest) {
 void read_folder(const fs::path& folder, std::set<std::string>& files, std::set<std::string>& bases) {
     std::error_code error;
     for (const auto& entry : fs::directory_iterator(folder, error)) {
-        if (!entry.is_regular_file(error) || entry.path().extension() != ".tib") continue;
+        // A link is not followed: a server's archives are its folder's own files.
+        if (entry.is_symlink(error) || !entry.is_regular_file(error) || entry.path().extension() != ".tib") continue;
         files.insert(entry.path().filename().string());
         try {
             const image::TibArchive archive(image::open_file_source(entry.path().string()));

@@ -220,6 +220,7 @@ TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of n
             " --machine-cpus 4 --machine-memory 6144");
     capture(sh_quote(archives + "/srv01/disk2-g2.tib") + " --base " + sh_quote(archives + "/srv01/disk2-g1.tib"));
     capture(sh_quote(archives + "/loose.tib"));
+    fs::create_symlink(archives + "/loose.tib", archives + "/srv01/elsewhere.tib");  // a link is not one of srv01's archives
     const std::string state = dir.file("controller");
     ControllerProcess controller(dir, state, 0, archives);
 

@@ -96,6 +96,9 @@ TEST_CASE("docs/api.md: the examples of servers, hypervisors and recoveries have
     CHECK(keys_of(server) == keys_of(examples.at("server-response")));
     CHECK(keys_of(server["chains"][0]) == keys_of(examples.at("server-response")["chains"][0]));
     CHECK(keys_of(server["chains"][0]["generations"][1]) == keys_of(examples.at("server-response")["chains"][0]["generations"][1]));
+    json misspelt = examples.at("recovery-request");
+    misspelt["dry_run"] = "yes";
+    CHECK(bench.call("POST", "/api/recoveries", misspelt.dump()).status == 400);  // never run for real by mistake
     const ApiResponse queued = bench.call("POST", "/api/recoveries", examples.at("recovery-request").dump());
     INFO(queued.body.dump());
     REQUIRE(queued.status == 201);
