@@ -187,3 +187,25 @@ TEST_CASE("recover-vm: a recovery that fails names its step, and its cleanup rem
     CHECK(bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
     CHECK(bench.controller->api("POST", "/api/recoveries/recovery-1/cleanup", nlohmann::json::object())["status"] == 409);
 }
+
+TEST_CASE("recover-vm: a hypervisor that cannot be reached and a pool without room end the recovery at its check, with nothing made",
+          "[hypervisor][integration][libvirt][root][vm-recovery]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    bench.start_controller();
+    // No libvirtd listens on this port of the loopback.
+    REQUIRE(bench.ctl("hypervisor add nowhere --uri qemu+tcp://127.0.0.1:9/system --pool dagda").exit_code == 0);
+    const RunResult unreachable = bench.ctl("recover-vm srv01 --hypervisor nowhere --name " + bench.vm + " --direct");
+    INFO(unreachable.out << unreachable.err);
+    CHECK(unreachable.exit_code == 1);
+    CHECK_THAT(unreachable.out, Catch::Contains("1. hypervisor.check FAILED: cannot connect to the hypervisor qemu+tcp://127.0.0.1:9/system"));
+    // A disk far larger than the pool's filesystem: refused before any volume is made.
+    const RunResult no_room = bench.ctl("recover-vm srv01 --hypervisor local --name " + bench.vm + " --direct --disk-bytes 1125899906842624");
+    INFO(no_room.out << no_room.err);
+    CHECK(no_room.exit_code == 1);
+    CHECK_THAT(no_room.out, Catch::Contains("1. hypervisor.check FAILED: the storage pool \"" + bench.pool.name() + "\" has ") &&
+                                Catch::Contains("nothing was created"));
+    CHECK(fs::is_empty(bench.pool.folder()));
+    CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench.vm));
+}
