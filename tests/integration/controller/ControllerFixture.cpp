@@ -54,6 +54,9 @@ ControllerProcess::ControllerProcess(const TempDir& dir, const std::string& stat
 
 std::string ControllerProcess::ca_file() const { return state_dir_ + "/tls/ca.pem"; }
 std::string ControllerProcess::log() const { return file_bytes(log_path_); }
+RunResult ControllerProcess::ctl(const std::string& args) const {
+    return run(dagda_command() + " ctl " + args + " --controller " + url() + " --pin " + pin_ + " --token-file " + sh_quote(state_dir_ + "/operator-token"));
+}
 void ControllerProcess::kill(int signal) {
     process_->signal(signal);
     process_->wait();

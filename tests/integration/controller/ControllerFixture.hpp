@@ -3,6 +3,7 @@
 /// with the operator's side driven through the REST API (curl) as an operator's script would.
 
 #include "common/ChildProcess.hpp"
+#include "common/Run.hpp"
 #include "common/TempDir.hpp"
 
 #include <nlohmann/json.hpp>
@@ -41,6 +42,8 @@ public:
     nlohmann::json events(const std::string& job) const;
     std::string job_state(const std::string& job) const;
     std::string log() const;
+    /// `dagda ctl ARGS` as the operator runs it: this controller's URL, pin and operator token.
+    RunResult ctl(const std::string& args) const;
     /// What it printed on start (stdout), each line after a newline.
     const std::string& banner() const { return banner_; }
     void kill(int signal);

@@ -20,12 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// `dagda ctl ARGS` with the controller, pin and operator token of `controller`.
-RunResult ctl(const ControllerProcess& controller, const std::string& state_dir, const std::string& args) {
-    return run(dagda_command() + " ctl " + args + " --controller " + controller.url() + " --pin " + controller.pin() + " --token-file " +
-               sh_quote(state_dir + "/operator-token"));
-}
-
 /// The version CMakeLists.txt's project() names: what every version string must say.
 std::string project_version() {
     std::ifstream in(std::string(DAGDA_SOURCE_DIR) + "/CMakeLists.txt");
@@ -62,16 +56,16 @@ TEST_CASE("ctl: enrol, list, recover and watch a job to its end, cancel a runnin
     const std::string state = dir.file("controller");
     ControllerProcess controller(dir, state, 0, archives);
 
-    const RunResult enrolled = ctl(controller, state, "enrol srv01");
+    const RunResult enrolled = controller.ctl("enrol srv01");
     REQUIRE(enrolled.exit_code == 0);
     REQUIRE(enrolled.out.size() == 65);  // the token alone, 64 hex digits and a newline
     write_file(dir.path() / "srv01.token", enrolled.out);
-    CHECK(ctl(controller, state, "enrol srv01").exit_code == 1);  // a name is enrolled once
+    CHECK(controller.ctl("enrol srv01").exit_code == 1);  // a name is enrolled once
 
     AgentProcess agent(dir, {"srv01", dir.file("srv01.token"), target, "machine-a", controller.port(), controller.pin(), ""});
-    REQUIRE(eventually([&] { return ctl(controller, state, "agents").out.find("agent-srv01  connected") != std::string::npos; }, 30));
+    REQUIRE(eventually([&] { return controller.ctl("agents").out.find("agent-srv01  connected") != std::string::npos; }, 30));
 
-    const RunResult queued = ctl(controller, state, "recover agent-srv01 src.tib");
+    const RunResult queued = controller.ctl("recover agent-srv01 src.tib");
     INFO(queued.err);
     REQUIRE(queued.exit_code == 0);
     const std::string job = queued.out.substr(0, queued.out.find('\n'));
@@ -87,12 +81,12 @@ TEST_CASE("ctl: enrol, list, recover and watch a job to its end, cancel a runnin
         RangeServer slow(archives);
         slow.delay(std::chrono::milliseconds(400));
         write_file(dir.path() / "slow-plan.json", restore_plan(slow.url("src.tib"), target).dump());
-        const RunResult submitted = ctl(controller, state, "submit agent-srv01 " + sh_quote(dir.file("slow-plan.json")));
+        const RunResult submitted = controller.ctl("submit agent-srv01 " + sh_quote(dir.file("slow-plan.json")));
         REQUIRE(submitted.exit_code == 0);
         const std::string slow_job = submitted.out.substr(0, submitted.out.find('\n'));
         REQUIRE(eventually([&] { return controller.job_state(slow_job) == "running"; }, 30));
-        CHECK(ctl(controller, state, "cancel " + slow_job).exit_code == 0);
-        const RunResult ended = ctl(controller, state, "watch " + slow_job);
+        CHECK(controller.ctl("cancel " + slow_job).exit_code == 0);
+        const RunResult ended = controller.ctl("watch " + slow_job);
         INFO(ended.out + ended.err + agent.log());
         CHECK(ended.exit_code == 4);
         CHECK(controller.job_state(slow_job) == "cancelled");
@@ -185,19 +179,19 @@ TEST_CASE("ctl: hypervisors are added, listed and removed; a password in a URI i
     TempDir dir;
     const std::string state = dir.file("controller");
     ControllerProcess controller(dir, state);
-    const RunResult added = ctl(controller, state, "hypervisor add local --uri qemu:///system --pool dagda --network default");
+    const RunResult added = controller.ctl("hypervisor add local --uri qemu:///system --pool dagda --network default");
     INFO(added.err);
     CHECK(added.exit_code == 0);
     CHECK_THAT(added.err, Catch::Contains("added the qemu hypervisor local (qemu:///system, pool dagda)"));
-    const RunResult secret = ctl(controller, state, "hypervisor add esx1 --uri esx://root:s3cret@esx1.lan/ --pool datastore1");
+    const RunResult secret = controller.ctl("hypervisor add esx1 --uri esx://root:s3cret@esx1.lan/ --pool datastore1");
     CHECK(secret.exit_code == 1);
     CHECK_THAT(secret.err, Catch::Contains("holds a password"));
     CHECK_THAT(controller.log(), !Catch::Contains("s3cret"));
-    CHECK(ctl(controller, state, "hypervisor list").out == "local  qemu:///system  pool dagda  network default\n");
-    CHECK(ctl(controller, state, "hypervisor remove local").exit_code == 0);
-    CHECK(ctl(controller, state, "hypervisor remove local").exit_code == 1);
-    CHECK(ctl(controller, state, "hypervisor list").out.empty());
-    CHECK(ctl(controller, state, "hypervisor frobnicate").exit_code == 2);
+    CHECK(controller.ctl("hypervisor list").out == "local  qemu:///system  pool dagda  network default\n");
+    CHECK(controller.ctl("hypervisor remove local").exit_code == 0);
+    CHECK(controller.ctl("hypervisor remove local").exit_code == 1);
+    CHECK(controller.ctl("hypervisor list").out.empty());
+    CHECK(controller.ctl("hypervisor frobnicate").exit_code == 2);
 }
 
 TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of numbered generations", "[controller][integration][ctl][servers]") {
@@ -224,11 +218,11 @@ TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of n
     const std::string state = dir.file("controller");
     ControllerProcess controller(dir, state, 0, archives);
 
-    const RunResult servers = ctl(controller, state, "servers");
+    const RunResult servers = controller.ctl("servers");
     INFO(servers.err);
     CHECK_THAT(servers.out, Catch::StartsWith("srv01  2 disks, 2 generations, newest 20"));
     CHECK(std::count(servers.out.begin(), servers.out.end(), '\n') == 1);  // no "empty", no loose file
-    const RunResult generations = ctl(controller, state, "generations srv01");
+    const RunResult generations = controller.ctl("generations srv01");
     INFO(generations.out);
     CHECK_THAT(generations.out, Catch::StartsWith("srv01: 2 generations"));
     CHECK_THAT(generations.out, Catch::Contains("  disk disk1-g2.tib: 48 MiB, dos, from "));
@@ -242,12 +236,12 @@ TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of n
     CHECK(server["chains"][0]["machine"] == nlohmann::json{{"cpus", 4}, {"memory_mib", 6144}});
     CHECK_FALSE(server["chains"][1].contains("machine"));
     // A new VM of the source's size, by default; the plan only (nothing is asked of libvirt).
-    REQUIRE(ctl(controller, state, "hypervisor add local --uri qemu:///system --pool dagda").exit_code == 0);
-    const RunResult planned = ctl(controller, state, "recover-vm srv01 --hypervisor local --name srv01-copy --direct --dry-run");
+    REQUIRE(controller.ctl("hypervisor add local --uri qemu:///system --pool dagda").exit_code == 0);
+    const RunResult planned = controller.ctl("recover-vm srv01 --hypervisor local --name srv01-copy --direct --dry-run");
     INFO(planned.err);
     CHECK_THAT(planned.out, Catch::Contains("VM: 4 CPUs, 6144 MiB, bios, sata disks"));
     CHECK_THAT(planned.out, Catch::Contains("disk srv01-copy-disk2.img: 48 MiB, serial DAGDA-") && Catch::Contains("from disk2-g2.tib"));
-    CHECK_THAT(ctl(controller, state, "recover-vm srv01 --hypervisor local --name srv01-copy --dry-run").err, Catch::Contains("only direct mode"));
+    CHECK_THAT(controller.ctl("recover-vm srv01 --hypervisor local --name srv01-copy --dry-run").err, Catch::Contains("only direct mode"));
     // A base gone: the chain is listed as broken, and the server has no whole generation.
     fs::remove(archives + "/srv01/disk2-g1.tib");
     const nlohmann::json broken = controller.api("GET", "/api/servers/srv01")["body"];
@@ -255,7 +249,7 @@ TEST_CASE("ctl: servers are the archive folder's folders, each disk a chain of n
     CHECK_THAT(broken.dump(), Catch::Contains("disk2-g1.tib"));
     CHECK(controller.api("GET", "/api/servers/nobody")["status"] == 404);
     CHECK(controller.api("GET", "/api/servers/a%2Fb")["status"] == 400);  // a path, not a folder name
-    CHECK(ctl(controller, state, "generations nobody").exit_code == 1);
+    CHECK(controller.ctl("generations nobody").exit_code == 1);
 }
 
 TEST_CASE("dagda --version prints CMake's project version", "[ctl][integration]") {

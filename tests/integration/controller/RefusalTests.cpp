@@ -295,8 +295,7 @@ TEST_CASE("controller: a running controller renews its certificate in the last t
     ::gmtime_r(&two_years_on, &parts);
     CHECK_THAT(renewed, Catch::Contains(std::to_string(1900 + parts.tm_year) + " GMT"));
     CHECK(dagda::net::key_pin(state + "/tls/controller.pem") == controller.pin());
-    const RunResult listed = run(dagda_command() + " ctl agents --controller " + controller.url() + " --pin " + controller.pin() + " --token-file " +
-                                 sh_quote(state + "/operator-token"));
+    const RunResult listed = controller.ctl("agents");
     INFO(listed.err);
     CHECK(listed.exit_code == 0);
 }

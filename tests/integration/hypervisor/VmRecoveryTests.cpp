@@ -18,11 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-RunResult ctl(const ControllerProcess& controller, const std::string& state_dir, const std::string& args) {
-    return run(dagda_command() + " ctl " + args + " --controller " + controller.url() + " --pin " + controller.pin() + " --token-file " +
-               sh_quote(state_dir + "/operator-token"));
-}
-
 /// What every recovery test starts from: a transient pool, srv01's Windows disk captured into the
 /// archive folder, a controller serving it, and the pool added as the hypervisor "local".
 struct RecoveryBench {
@@ -42,7 +37,7 @@ struct RecoveryBench {
         controller = std::make_unique<ControllerProcess>(dir, state, 0, archives);
         REQUIRE(ctl("hypervisor add local --uri qemu:///system --pool " + pool.name()).exit_code == 0);
     }
-    RunResult ctl(const std::string& args) const { return ::ctl(*controller, state, args); }
+    RunResult ctl(const std::string& args) const { return controller->ctl(args); }
 };
 
 /// sfdisk's dump of a disk without its device names: the layout alone.
