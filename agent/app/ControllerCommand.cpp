@@ -68,6 +68,8 @@ int run_controller(const std::vector<std::string>& args) {
         "boot-port", po::value<unsigned short>(), "also serve PXE boot files and iPXE scripts over plain HTTP on this port (0: any free port)")(
         "boot-files", po::value<std::string>(), "the live image's pxe folder (vmlinuz, initrd.img) for the boot port")(
         "boot-unknown", po::value<std::string>()->default_value("next"), "what a card no enrolment names boots: next (its next device) or console")(
+        "helper-iso", po::value<std::string>(), "the live ISO helper VMs boot to recover servers to new VMs (without it: direct mode only)")(
+        "helper-hello-seconds", po::value<int>()->default_value(600), "how long a started helper VM has to say hello (10-3600)")(
         "max-connections", po::value<std::size_t>()->default_value(0), "connections served at once (0: the open-file limit less 128)")(
         "kernel-options", po::value<std::string>(), "kernel options of the iPXE scripts (default: console=tty0 console=ttyS0,115200)");
     const auto vm = parse_args(args, {"controller"}, options, {});
@@ -90,6 +92,10 @@ int run_controller(const std::vector<std::string>& args) {
     if (unknown != "next" && unknown != "console") throw po::error("--boot-unknown is next or console");
     settings.boot_console_for_unknown = unknown == "console";
     if (vm->count("boot-files")) settings.boot_files_dir = (*vm)["boot-files"].as<std::string>();
+    if (vm->count("helper-iso")) settings.helper_iso = std::filesystem::absolute((*vm)["helper-iso"].as<std::string>()).string();
+    const int hello_seconds = (*vm)["helper-hello-seconds"].as<int>();
+    if (hello_seconds < 10 || hello_seconds > 3600) throw po::error("--helper-hello-seconds must be 10 to 3600");
+    settings.helper_hello = std::chrono::seconds(hello_seconds);
     if (vm->count("kernel-options")) settings.kernel_options = (*vm)["kernel-options"].as<std::string>();
     if (settings.heartbeat_seconds < 1 || settings.heartbeat_seconds > 3600) throw po::error("--heartbeat-seconds must be 1 to 3600");
 

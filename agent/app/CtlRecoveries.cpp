@@ -28,6 +28,9 @@ std::int64_t print_events(const json& events, std::int64_t after) {
                       << e.value("seconds", 0.0) << " s\n";
         else if (kind == "step_failed") std::cout << "  " << e.value("index", 0) + 1 << ". " << e.value("step", "") << " FAILED: " << e.value("message", "") << "\n";
         else if (kind == "step_said") std::cout << "     " << e.value("message", "") << "\n";
+        else if (kind == "step_progress" && e.value("total", 0.0) > 0)
+            std::cout << "     " << e.value("message", "") << ": " << static_cast<int>(100 * e.value("done", 0.0) / e.value("total", 1.0)) << "%\n";
+        else if (kind == "cleanup_detached") std::cout << "  detached the new disks from the helper VM " << e.value("name", "") << "\n";
         else if (kind == "cleanup_removed") std::cout << "  removed the " << e.value("kind", "") << " " << e.value("name", "") << "\n";
         else if (kind == "cleanup_finished") std::cout << "  cleaned up: everything the recovery made is gone\n";
         else if (kind == "cleanup_failed") std::cout << "  the cleanup FAILED: " << e.value("message", "") << "\n";

@@ -49,6 +49,7 @@ struct ApiSettings {
     std::string archives_dir;    ///< TIB archives served under /files/; "" when none
     std::string files_url;       ///< how an agent reaches /files/: "https://HOST:PORT/files"; each job adds its grant's key
     std::string database;        ///< the controller's database, for the recoveries (RecoveryStore); "" keeps none
+    std::string helper_iso;      ///< the live ISO helper VMs boot; "": recoveries to VMs in direct mode only
 };
 
 class Api {

@@ -8,6 +8,7 @@
 #include "controller/ApiError.hpp"
 #include "core/Error.hpp"
 #include "core/OpenBeneath.hpp"
+#include "core/Url.hpp"
 #include "protocol/Proof.hpp"
 #include "recovery/InventoryTarget.hpp"
 #include "recovery/RecoveryPlan.hpp"
@@ -28,18 +29,6 @@ using nlohmann::json;
 void check_archive_name(const std::string& name) {
     if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
         bad_request("\"archive\" is the name of a file in the controller's archive folder (no '/', no \"..\"): \"" + name + "\"");
-}
-
-/// `name` for a URL path: unreserved characters as they are, every other byte %-escaped.
-std::string url_escaped(const std::string& name) {
-    static const char digits[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char c : name) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') out += c;
-        else out += {'%', digits[byte >> 4], digits[byte & 15]};
-    }
-    return out;
 }
 
 std::optional<unsigned> generation_of(const json& recover) {
@@ -109,7 +98,7 @@ json Api::recovery_plan_for(const AgentRecord& agent, const json& recover, FileG
         grant.key = protocol::random_nonce();
         std::string files_url = settings_.files_url;
         while (!files_url.empty() && files_url.back() == '/') files_url.pop_back();
-        const std::string reference = files_url + "/" + grant.key + "/" + url_escaped(std::filesystem::path(open).filename().string());
+        const std::string reference = files_url + "/" + grant.key + "/" + url_path_escaped(std::filesystem::path(open).filename().string());
         json plan = recovery::recovery_plan({open, reference}, target, inoculation);
         if (!then.empty()) plan["steps"].push_back({{"step", "machine." + then}});
         return plan;

@@ -46,7 +46,7 @@ ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
     json order;
     try {
         const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, request["server"].get<std::string>());
-        order = vm_recovery_order(request, server, *hypervisor, settings_.archives_dir);
+        order = vm_recovery_order(request, server, *hypervisor, settings_.archives_dir, !settings_.helper_iso.empty());
     } catch (const Error& e) {
         bad_request(e.what());
     }

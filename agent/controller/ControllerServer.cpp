@@ -63,6 +63,13 @@ bool plain_file_name(const std::string& name) {
            name.find('\0') == std::string::npos;
 }
 
+/// Whether `name` is a file of the archive folder: FILE, or SERVER/FILE (a server's folder,
+/// docs/vm-recovery.md), each part a plain name.
+bool archive_file_name(const std::string& name) {
+    const auto slash = name.find('/');
+    return slash == std::string::npos ? plain_file_name(name) : plain_file_name(name.substr(0, slash)) && plain_file_name(name.substr(slash + 1));
+}
+
 /// A secret kept in a 0600 file, made (32 random bytes as hex, written atomically) when missing.
 std::string read_or_make_secret(const std::string& path) {
     if (std::filesystem::exists(path)) {
@@ -167,17 +174,28 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
         boot_scripts_.kernel_options = settings_.kernel_options;
         boot_script_url_ = boot_scripts_.boot_url + "/boot.ipxe";
     }
+    std::error_code no_iso;
+    if (!settings_.helper_iso.empty() && !std::filesystem::is_regular_file(settings_.helper_iso, no_iso))
+        throw Error(ErrorKind::usage, "the helper ISO " + settings_.helper_iso + " is not a file (--helper-iso: the live image's dagda-rescue.iso)");
     ApiSettings api;
     api.operator_token = operator_token;
     api.archives_dir = settings_.archives_dir;
     files_url_ = settings_.public_url + "/files";
     api.files_url = files_url_;
     api.database = settings_.state_dir + "/controller.db";
+    api.helper_iso = settings_.helper_iso;
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
     // The recoveries to new VMs run beside the I/O thread: libvirt's calls and restores block.
     std::error_code no_link;
-    recoveries_ = std::make_unique<RecoveryRunner>(
-        RecoveryRunnerSettings{settings_.state_dir + "/controller.db", settings_.state_dir + "/recoveries", std::filesystem::read_symlink("/proc/self/exe", no_link).string()});
+    RecoveryRunnerSettings runner;
+    runner.database = settings_.state_dir + "/controller.db";
+    runner.work_dir = settings_.state_dir + "/recoveries";
+    runner.dagda_binary = std::filesystem::read_symlink("/proc/self/exe", no_link).string();
+    runner.archives_dir = settings_.archives_dir;
+    runner.control = this;
+    runner.helper_iso = settings_.helper_iso;
+    runner.helper_hello = settings_.helper_hello;
+    recoveries_ = std::make_unique<RecoveryRunner>(std::move(runner));
 }
 
 ControllerServer::~ControllerServer() { readers_.join(); }
@@ -304,7 +322,7 @@ asio::awaitable<bool> ControllerServer::serve_archive(beast::ssl_stream<beast::t
     const std::string key = rest.substr(0, slash), name = slash == std::string::npos ? "" : rest.substr(slash + 1);
     // A grant is a job's: it reads the files of that job's generation chain while the job is
     // queued, offered or running, and nothing else (docs/api.md, "Files").
-    if (settings_.archives_dir.empty() || !plain_file_name(name) || !store_.file_granted(key, name))
+    if (settings_.archives_dir.empty() || !archive_file_name(name) || !store_.file_granted(key, name))
         co_return co_await answer_text(stream, request, http::status::forbidden,
                                        "this URL grants no such file: a job's URL reads its own generation chain, and only while the job runs");
     BeneathRefusal refusal{};

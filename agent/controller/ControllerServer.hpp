@@ -49,10 +49,12 @@ struct ControllerSettings {
     bool boot_console_for_unknown = false;    ///< a card no enrolment names boots the console, not its next device
     std::optional<unsigned short> boot_port;  ///< the plain-HTTP boot port (BootServer); none: no PXE serving
     std::string boot_files_dir;               ///< the live image's pxe/ folder (vmlinuz, initrd.img)
+    std::string helper_iso;                   ///< the live ISO helper VMs boot ("" : recoveries to VMs in direct mode only)
+    std::chrono::seconds helper_hello{600};   ///< how long a started helper VM has to say hello
     std::string kernel_options = "console=tty0 console=ttyS0,115200";  ///< in every iPXE script
 };
 
-class ControllerServer : private ApiHooks {
+class ControllerServer : private ApiHooks, private HelperControl {
 public:
     /// Opens the state (making the CA, certificate and operator token on the first
     /// start) and binds the port. Throws Error on a port in use or unreadable state.
@@ -102,6 +104,17 @@ private:
     void job_submitted(const std::string& agent_id, const std::string& job_id) override;
     void job_cancel_requested(const std::string& agent_id, const std::string& job_id) override;
     void recovery_queued() override;
+
+    // HelperControl (ControllerHelpers.cpp), for the recovery runner's thread.
+    template <class Work>
+    auto on_io_thread(Work work) -> decltype(work());
+    HelperTrust helper_trust() override;
+    std::string renew_token(const std::string& enrolment) override;
+    std::optional<AgentPresence> agent(const std::string& agent_id) override;
+    std::string submit_job(const std::string& agent_id, const nlohmann::json& plan, const FileGrant& grant) override;
+    std::optional<JobRecord> job(const std::string& id) override;
+    EventPage job_events(const std::string& id, std::int64_t after) override;
+    void cancel_job(const std::string& id) override;
 
     boost::asio::io_context& io_;
     ControllerSettings settings_;

@@ -1,5 +1,7 @@
 #include "controller/RecoveryRunner.hpp"
 
+#include "controller/HelperPlan.hpp"
+
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
 #include "hypervisor/Hypervisor.hpp"
@@ -41,20 +43,12 @@ std::string last_lines(const std::string& text, std::size_t count) {
     return out.empty() ? "it said nothing" : out;
 }
 
-/// A test copy's plan: the Windows it restores renamed, its static NICs on DHCP, right after the
-/// boot fix-up (a disk without Windows is left as it is).
+/// A test copy's plan file: the Windows it restores renamed (with_new_identity).
 void rename_windows(const std::string& plan_file, const std::string& computer_name) {
     std::ifstream in(plan_file);
     json plan = json::parse(in, nullptr, false);
     if (plan.is_discarded() || !plan.contains("steps")) throw Error(ErrorKind::failed, plan_file + " is not a plan");
-    json steps = json::array();
-    for (const json& step : plan["steps"]) {
-        if (step.value("step", "") == "windows.inoculate")
-            steps.push_back({{"step", "windows.set_identity"}, {"disk", step["disk"]}, {"computer_name", computer_name}, {"dhcp_all_nics", true}});
-        steps.push_back(step);
-    }
-    plan["steps"] = steps;
-    std::ofstream(plan_file) << plan.dump(2);
+    std::ofstream(plan_file) << with_new_identity(std::move(plan), computer_name).dump(2);
 }
 
 }  // namespace
@@ -115,6 +109,13 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
     json made = recovery.made;
     try {
         hypervisor::Hypervisor site(settings_of(recovery.order));
+        // The helper first: its job ended, its disks detached (they are about to be removed).
+        if (made.contains("helper") && made["helper"].contains("job") && settings_.control) settings_.control->cancel_job(made["helper"]["job"]);
+        if (made.contains("helper") && made["helper"].value("attached", false)) {
+            release_helper(recovery, site, made, std::chrono::seconds(0));
+            store_->step_done(recovery.id, recovery.next_step, made, now());
+            event(recovery.id, {{"event", "cleanup_detached"}, {"name", made["helper"]["vm"]}});
+        }
         for (auto& list : {std::string("vms"), std::string("volumes")}) {
             while (!made[list].empty()) {
                 const std::string name = made[list].back()["name"];
@@ -178,6 +179,7 @@ void RecoveryRunner::run_step(const RecoveryRecord& recovery, const json& step, 
     if (!made.contains("volumes")) made["volumes"] = json::array();
     if (!made.contains("vms")) made["vms"] = json::array();
     if (name == "direct.restore") return restore_disk(recovery, step["disk"].get<std::size_t>(), made);
+    if (name.rfind("helper.", 0) == 0) return helper_step(recovery, name, index, made);
     hypervisor::Hypervisor site(settings_of(order));
     const std::string vm = order["vm"]["name"];
     if (name == "hypervisor.check") {

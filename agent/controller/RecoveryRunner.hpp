@@ -6,11 +6,14 @@
 /// so a controller restarted mid-recovery goes on where it stopped, and nothing it did not make
 /// is ever touched.
 
+#include "controller/HelperControl.hpp"
 #include "controller/RecoveryStore.hpp"
+#include "hypervisor/Hypervisor.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -23,6 +26,11 @@ struct RecoveryRunnerSettings {
     std::string database;      ///< the controller's database (Store made it)
     std::string work_dir;      ///< plans and journals of the recoveries: WORK/recovery-N/
     std::string dagda_binary;  ///< this program, which plans and runs a disk's restore (direct mode)
+    std::string archives_dir;  ///< the archive folder (helper mode: its files are served to the helper)
+    HelperControl* control = nullptr;  ///< the I/O thread's side of helper mode; nullptr: no helper mode
+    std::string helper_iso;            ///< the live ISO a helper VM boots ("" : no helper mode)
+    std::chrono::seconds helper_hello{600};     ///< how long a started helper has to say hello
+    std::chrono::seconds helper_poweroff{180};  ///< how long a helper has to power off after its job
 };
 
 class RecoveryRunner {
@@ -43,6 +51,15 @@ private:
     /// One step; `made` grows with what it makes (saved as it grows).
     void run_step(const RecoveryRecord& recovery, const nlohmann::json& step, std::int64_t index, nlohmann::json& made);
     void restore_disk(const RecoveryRecord& recovery, std::size_t disk, const nlohmann::json& made);
+    // Helper mode (HelperSteps.cpp): the helper VM boots the live ISO with the new disks attached
+    // and its agent runs one plan for all of them.
+    void helper_step(const RecoveryRecord& recovery, const std::string& name, std::int64_t index, nlohmann::json& made);
+    void prepare_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, nlohmann::json& made);
+    void wait_for_hello(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const nlohmann::json& made);
+    void run_helper_job(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made);
+    /// The helper off (waiting for its own power-off up to `patience`) and its disks and settings CD detached.
+    void release_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, nlohmann::json& made, std::chrono::seconds patience);
+    hypervisor::VmSpec helper_spec(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const nlohmann::json& made, bool attached) const;
     /// Removes what a failed recovery made (its VMs, then its volumes), and only that.
     void clean_up(const RecoveryRecord& recovery);
     void event(const std::string& id, nlohmann::json event);

@@ -124,6 +124,20 @@ std::string Store::enrol(const std::string& name, const std::string& mac) {
     return token;
 }
 
+std::string Store::renew_token(const std::string& name) {
+    const std::string token = protocol::random_nonce();
+    Transaction transaction(db_);
+    Statement find(db_, "SELECT mac FROM enrolments WHERE name = ?");
+    if (find.bind(1, name).step()) {
+        if (find.optional_text(0)) throw Error(ErrorKind::refused, "the enrolment \"" + name + "\" is a PXE machine's, not a helper VM's");
+        Statement(db_, "UPDATE enrolments SET token = ?, machine_id = NULL, fetched_from = NULL WHERE name = ?").bind(1, token).bind(2, name).run();
+    } else {
+        Statement(db_, "INSERT INTO enrolments (name, token, boot_armed) VALUES (?, ?, 0)").bind(1, name).bind(2, token).run();
+    }
+    transaction.commit();
+    return token;
+}
+
 std::optional<BootEnrolment> Store::enrolment_for_mac(const std::string& mac) {
     Statement find(db_, "SELECT name, token, boot_armed FROM enrolments WHERE mac = ?");
     if (mac.empty() || !find.bind(1, mac).step()) return std::nullopt;

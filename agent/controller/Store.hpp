@@ -113,6 +113,11 @@ public:
     std::string arm_boot(const std::string& name);
     /// Every enrolment, sorted by name.
     std::vector<EnrolmentRecord> enrolments();
+    /// A fresh token for the enrolment `name` (made when missing), its machine binding forgotten:
+    /// a helper VM's, which the controller writes onto the helper's settings CD for each boot
+    /// (docs/vm-recovery.md), so an old CD's token is good for nothing. Refuses (Error{refused})
+    /// an enrolment made for a MAC: a machine booted by PXE is not a helper.
+    std::string renew_token(const std::string& name);
 
     /// Admits an agent's hello, or throws Error{refused} starting "unauthorized:": an unknown
     /// enrolment, a proof that is not HMAC(token, nonce), a token already bound to another

@@ -51,7 +51,8 @@ std::string inoculation_target(const std::string& bus, const std::string& scsi_m
     refuse("the driver catalog has no Windows boot driver for a " + bus + (scsi_model.empty() ? "" : " " + scsi_model) + " disk");
 }
 
-json vm_recovery_order(const json& request, const recovery::ServerSummary& server, const HypervisorRecord& hypervisor, const std::string& archives) {
+json vm_recovery_order(const json& request, const recovery::ServerSummary& server, const HypervisorRecord& hypervisor, const std::string& archives,
+                       bool helper_available) {
     refuse_unknown(request, {"server", "generation", "to"}, "a recovery");
     if (!request.contains("to") || !request["to"].is_object() || !request["to"].contains("vm") || !request["to"]["vm"].is_object())
         refuse("a recovery needs \"to\": {\"vm\": {…}}");
@@ -100,8 +101,13 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
     if (isolated) profile["nic_model"] = "";
     const bool direct = vm.contains("direct") && vm["direct"].is_boolean() && vm["direct"].get<bool>();
     if (vm.contains("direct") && !vm["direct"].is_boolean()) refuse("\"direct\" is true or false");
-    if (!direct) refuse("only direct mode (\"direct\": true, the controller writes the pool's volumes itself) is built yet; the helper VM is not");
-    if (esx) refuse("direct mode needs volumes the controller can open: a local dir pool of qemu:///system, not " + hypervisor.uri);
+    if (direct && esx) refuse("direct mode needs volumes the controller can open: a local dir pool of qemu:///system, not " + hypervisor.uri);
+    if (!direct && !helper_available)
+        refuse("this controller has no live ISO for a helper VM (start it with --helper-iso); or ask for direct mode (\"direct\": true)");
+    // libvirt's ESX driver sets no disk serials, which the helper's plan finds its disks by.
+    if (!direct && esx) refuse("the helper VM finds its disks by serial number, which libvirt's ESX driver cannot set: not built for " + hypervisor.uri);
+    if (!direct && vm.contains("drivers"))
+        refuse("\"drivers\" is a folder on the controller, which only direct mode reads; the helper inoculates with the live image's drivers");
 
     // A volume per disk of the server, named after the new VM; a serial the controller chose.
     const json sizes = vm.contains("disk_bytes") ? vm["disk_bytes"] : json::array();
@@ -124,8 +130,11 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
                          {"bytes", bytes},
                          {"archive", (std::filesystem::path(archives) / server.name / file).string()},
                          {"serial", "DAGDA-" + tag + "-" + std::to_string(i + 1)}});
-        steps.push_back({{"step", "direct.restore"}, {"disk", i}});
+        if (direct) steps.push_back({{"step", "direct.restore"}, {"disk", i}});
     }
+    if (!direct)
+        for (const char* step : {"helper.prepare", "helper.attach", "helper.start", "helper.hello", "helper.restore", "helper.detach"})
+            steps.push_back({{"step", step}});
     steps.push_back({{"step", "vm.define"}});
     if (start) steps.push_back({{"step", "vm.start"}});
     json order{{"request", request},
@@ -133,7 +142,7 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
                {"generation", generation},
                {"hypervisor", {{"name", hypervisor.name}, {"uri", hypervisor.uri}, {"pool", hypervisor.pool}, {"network", hypervisor.network},
                                {"credentials_file", hypervisor.credentials_file}}},
-               {"mode", "direct"},
+               {"mode", direct ? "direct" : "helper"},
                {"vm", profile},
                {"disks", disks},
                {"inoculate_for", json::array({target})},

@@ -16,9 +16,10 @@
 namespace dagda::controller {
 
 /// The order for `request` (POST /api/recoveries' body: {"server", "generation", "to": {"vm":
-/// {...}}}); Error{usage} naming what is wrong with it. `archives` is the archive folder.
+/// {...}}}); Error{usage} naming what is wrong with it. `archives` is the archive folder;
+/// `helper_available`: the controller has a live ISO for helper VMs (else direct mode only).
 nlohmann::json vm_recovery_order(const nlohmann::json& request, const recovery::ServerSummary& server, const HypervisorRecord& hypervisor,
-                                 const std::string& archives);
+                                 const std::string& archives, bool helper_available);
 
 /// The catalog target (drivers/catalog.json) a Windows boots from on `bus` with `scsi_model`:
 /// "ahci" for sata, "vmware-lsisas" for an ESX lsisas1068, …; Error{usage} for a pair the

@@ -1,5 +1,7 @@
 #include "core/Url.hpp"
 
+#include <cctype>
+
 namespace dagda {
 
 Url parse_url(const std::string& url, ErrorKind kind) {
@@ -31,6 +33,17 @@ Url parse_url(const std::string& url, ErrorKind kind) {
         if (out.port.empty() || out.port.size() > 5 || out.port.find_first_not_of("0123456789") != std::string::npos ||
             std::stoul(out.port) == 0 || std::stoul(out.port) > 65535)
             throw bad("has a port that is not 1-65535");
+    }
+    return out;
+}
+
+std::string url_path_escaped(const std::string& name) {
+    static const char digits[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') out += c;
+        else out += {'%', digits[byte >> 4], digits[byte & 15]};
     }
     return out;
 }

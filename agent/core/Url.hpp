@@ -20,4 +20,8 @@ struct Url {
 /// is not 1-65535.
 Url parse_url(const std::string& url, ErrorKind kind);
 
+/// `name` for one segment of a URL path: unreserved characters as they are, every other byte
+/// %-escaped (a '/' too).
+std::string url_path_escaped(const std::string& name);
+
 }  // namespace dagda

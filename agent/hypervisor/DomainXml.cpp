@@ -129,6 +129,8 @@ std::string domain_xml(const VmSpec& spec) {
     std::ostringstream out;
     out << "<domain type='" << (esx ? "vmware" : spec.domain_type) << "'>\n";
     out << "  <name>" << spec.name << "</name>\n";
+    if (!spec.uuid.empty()) out << "  <uuid>" << xml_escaped(spec.uuid) << "</uuid>\n";
+    if (!spec.description.empty()) out << "  <description>" << xml_escaped(spec.description) << "</description>\n";
     out << "  <memory unit='KiB'>" << spec.memory_mib * 1024 << "</memory>\n";
     out << "  <vcpu>" << spec.cpus << "</vcpu>\n";
     if (!spec.fw_cfg_cmdline.empty())

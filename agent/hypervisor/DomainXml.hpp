@@ -35,6 +35,8 @@ struct VmDisk {
 
 struct VmSpec {
     std::string name;
+    std::string description;  ///< libvirt's <description> (an ESX VM's annotation); "" for none
+    std::string uuid;         ///< "" for a new one; a VM redefined keeps its own
     Flavour flavour = Flavour::qemu;
     std::string domain_type = "qemu";  ///< QEMU: "kvm" where the host has it, else "qemu" (TCG)
     unsigned cpus = 2;

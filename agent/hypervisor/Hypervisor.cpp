@@ -76,6 +76,8 @@ MadeVolume Hypervisor::upload_volume(const std::string& name, const std::string&
     return {name, volume.path(), volume.capacity_bytes()};
 }
 
+std::string Hypervisor::volume_path(const std::string& name) { return StorageVolume(*pool_, name).path(); }
+
 void Hypervisor::delete_volume(const std::string& name) { StorageVolume(*pool_, name).remove(); }
 
 std::string Hypervisor::define_new_vm(const VmSpec& spec) {
@@ -83,6 +85,21 @@ std::string Hypervisor::define_new_vm(const VmSpec& spec) {
     check_vm_name_free(spec.name);
     return Domain(*connection_, xml).xml();
 }
+
+void Hypervisor::define_helper(const VmSpec& spec) {
+    domain_xml(spec);  // refuses a spec the flavour cannot have, before anything is touched
+    VmSpec redefined = spec;
+    if (domain_exists(*connection_, spec.name)) {
+        Domain existing(*connection_, spec.name, Domain::Lookup::must_exist);
+        if (existing.xml().find("<description>" + xml_escaped(spec.description) + "</description>") == std::string::npos)
+            refuse("a VM named \"" + spec.name + "\" exists on " + settings_.uri + " and is not a Dagda helper; it is not touched");
+        existing.stop_now();
+        redefined.uuid = existing.uuid();  // libvirt redefines a VM only under its own UUID
+    }
+    Domain(*connection_, domain_xml(redefined));
+}
+
+void Hypervisor::stop_vm(const std::string& name) { Domain(*connection_, name, Domain::Lookup::must_exist).stop_now(); }
 
 void Hypervisor::remove_vm(const std::string& name) {
     Domain domain(*connection_, name, Domain::Lookup::must_exist);

@@ -52,6 +52,14 @@ public:
     void delete_volume(const std::string& name);
     /// Defines a new VM (left off); Error{refused} when the name is taken. Returns libvirt's XML of it.
     std::string define_new_vm(const VmSpec& spec);
+    /// Defines the helper VM of `spec`, or redefines it (its disks and CDs change from one
+    /// recovery to the next), stopping it first when it runs. A VM of that name whose description
+    /// is not `spec`'s (not a helper Dagda defined) is refused, Error{refused}, and left as it is.
+    void define_helper(const VmSpec& spec);
+    /// Where the hypervisor sees the pool's volume `name`.
+    std::string volume_path(const std::string& name);
+    /// Pulls the plug of a VM the recovery runs (the helper); nothing when it is off.
+    void stop_vm(const std::string& name);
     /// Removes a VM a recovery defined (off first); its disks stay.
     void remove_vm(const std::string& name);
     bool vm_running(const std::string& name);

@@ -206,6 +206,12 @@ void Domain::start() {
     if (virDomainCreate(handle_) != 0) fail("cannot start the VM \"" + name_ + "\"");
 }
 
+std::string Domain::uuid() const {
+    char text[VIR_UUID_STRING_BUFLEN] = {};
+    if (virDomainGetUUIDString(handle_, text) != 0) fail("cannot read the UUID of the VM \"" + name_ + "\"");
+    return text;
+}
+
 void Domain::stop_now() {
     if (running() && virDomainDestroy(handle_) != 0) fail("cannot stop the VM \"" + name_ + "\"");
 }

@@ -97,6 +97,7 @@ public:
     ~Domain();
     virDomainPtr get() const noexcept { return handle_; }
     bool running() const;
+    std::string uuid() const;
     /// The definition as libvirt keeps it (inactive XML: what the next start uses).
     std::string xml() const;
     void start();

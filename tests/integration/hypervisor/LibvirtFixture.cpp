@@ -56,10 +56,10 @@ TestPool::TestPool(const TempDir& dir) {
 }
 
 TestPool::~TestPool() {
-    // Every VM the test named with the prefix: stopped and undefined (their UEFI variables too).
+    // Every VM the test named with the prefix, and the helper of the hypervisor named as the pool: stopped and undefined (their UEFI variables too).
     std::istringstream names(virsh("list --all --name"));
     for (std::string vm; std::getline(names, vm);)
-        if (vm.rfind(name_prefix(), 0) == 0) run("virsh -c qemu:///system destroy " + vm + " > /dev/null 2>&1; virsh -c qemu:///system undefine --nvram " + vm + " > /dev/null 2>&1");
+        if (vm.rfind(name_prefix(), 0) == 0 || vm == "dagda-helper-" + name_) run("virsh -c qemu:///system destroy " + vm + " > /dev/null 2>&1; virsh -c qemu:///system undefine --nvram " + vm + " > /dev/null 2>&1");
     run("virsh -c qemu:///system pool-destroy " + name_ + " > /dev/null 2>&1");
 }
 

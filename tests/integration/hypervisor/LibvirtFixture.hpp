@@ -25,8 +25,9 @@ private:
     bool started_ = false;
 };
 
-/// A dir pool named `dagda-test-…` in `dir`, and the VMs named `name_prefix()…` the test makes:
-/// all of them gone when this ends, whatever the test did.
+/// A dir pool named `dagda-test-…` in `dir`, and the VMs named `name_prefix()…` the test makes
+/// (and `dagda-helper-NAME`, the helper VM of a hypervisor named as the pool): all of them gone
+/// when this ends, whatever the test did.
 class TestPool {
 public:
     explicit TestPool(const TempDir& dir);

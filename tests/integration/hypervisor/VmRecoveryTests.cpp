@@ -6,7 +6,7 @@
 #include "common/Run.hpp"
 #include "common/WindowsVolume.hpp"
 #include "integration/controller/ControllerFixture.hpp"
-#include "integration/hypervisor/LibvirtFixture.hpp"
+#include "integration/hypervisor/RecoveryBench.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,60 +15,6 @@
 
 using namespace dagda::testing;
 namespace fs = std::filesystem;
-
-namespace {
-
-/// What every recovery test starts from: a transient pool, srv01's Windows disk captured into the
-/// archive folder, a controller serving it, and the pool added as the hypervisor "local".
-struct RecoveryBench {
-    TempDir dir;
-    TestPool pool{dir};
-    std::string archives = dir.file("archives"), archive = archives + "/srv01/disk1.tib", state = dir.file("controller"), source;
-    std::unique_ptr<ControllerProcess> controller;
-    std::string vm = pool.name_prefix() + "srv01";
-
-    RecoveryBench() {
-        if (!windows_tools_present(dir) || !controller_tools_present()) FAIL("missing: the Windows test tools, curl or sfdisk (scripts/setup)");
-        fs::create_directories(archives + "/srv01");
-        source = make_windows_disk(dir, "source.img");
-        REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
-    }
-    void start_controller() {
-        controller = std::make_unique<ControllerProcess>(dir, state, 0, archives);
-        REQUIRE(ctl("hypervisor add local --uri qemu:///system --pool " + pool.name()).exit_code == 0);
-    }
-    RunResult ctl(const std::string& args) const { return controller->ctl(args); }
-};
-
-/// sfdisk's dump of a disk without its device names: the layout alone.
-std::string layout_of(const std::string& disk) {
-    return run("sfdisk --dump " + sh_quote(disk) + " | grep -v '^device:' | sed 's|^[^ ]*\\([0-9]\\) :|\\1 :|'").out;
-}
-
-/// The Windows partition of a disk image (the second), copied out for ntfs-3g's tools.
-std::string windows_partition(const TempDir& dir, const std::string& disk) {
-    const std::string where = run("sfdisk --dump " + sh_quote(disk) + " | awk -F'[=,]' '/2 :/ {print $2, $4}'").out;
-    std::istringstream numbers(where);
-    std::uint64_t start = 0, sectors = 0;
-    REQUIRE(numbers >> start >> sectors);
-    const std::string windows = dir.file("windows.raw");
-    REQUIRE(run("dd if=" + sh_quote(disk) + " of=" + sh_quote(windows) + " bs=512 skip=" + std::to_string(start) + " count=" + std::to_string(sectors) +
-                " status=none").exit_code == 0);
-    return windows;
-}
-
-std::string hive_value(const TempDir& dir, const std::string& windows, const std::string& key, const std::string& value) {
-    REQUIRE(run("ntfscat " + sh_quote(windows) + " /Windows/System32/config/SYSTEM > " + sh_quote(dir.file("SYSTEM"))).exit_code == 0);
-    return run("hivexget " + sh_quote(dir.file("SYSTEM")) + " " + sh_quote(key) + " " + sh_quote(value)).out;
-}
-
-#define NEEDS_LIBVIRT(daemons)                                                                                \
-    if (!(daemons)) {                                                                                          \
-        WARN("skipped: libvirtd cannot be started here (needs root, scripts/setup's libvirt packages)"); \
-        return;                                                                                                \
-    }
-
-}  // namespace
 
 TEST_CASE("recover-vm: a server's backup becomes a new VM, left off, in direct mode", "[hypervisor][integration][libvirt][root][vm-recovery]") {
     LibvirtDaemons daemons;

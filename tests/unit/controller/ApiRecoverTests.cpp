@@ -148,7 +148,7 @@ TEST_CASE("Api: recover refuses archives outside its folder and disks it cannot 
     CHECK(plan_of(bench, recover(bench, pair, {{"archive", "plain.tib"}, {"disk", two}}))["disks"]["target"]["path"] == two);
 
     // A controller without an archive folder plans no recovery.
-    dagda::controller::Api bare(bench.store, bench.hooks, {ApiTestBench::token, "", "", ""});
+    dagda::controller::Api bare(bench.store, bench.hooks, {ApiTestBench::token, "", "", "", ""});
     const ApiResponse answer = bare.handle({"POST", "/api/jobs", std::string("Bearer ") + ApiTestBench::token,
                                             json{{"agent", agent}, {"recover", {{"archive", "plain.tib"}}}}.dump()},
                                            100);

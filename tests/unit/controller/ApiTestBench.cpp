@@ -12,7 +12,7 @@
 
 using namespace dagda::testing;
 
-ApiTestBench::ApiTestBench() : store(dir.file("controller.db")), api(store, hooks, {token, dir.file("archives"), files_url, dir.file("controller.db")}) {
+ApiTestBench::ApiTestBench() : store(dir.file("controller.db")), api(store, hooks, {token, dir.file("archives"), files_url, dir.file("controller.db"), ""}) {
     std::filesystem::create_directory(archives());
 }
 

@@ -38,7 +38,7 @@ TEST_CASE("Api: every request needs the operator's token", "[controller][api]") 
     // Outside /api/ is not the API's (the server serves /files/ and /agent itself).
     CHECK(bench.api.handle({"GET", "/index.html", "", ""}, 10).status == 404);
 
-    dagda::controller::Api unconfigured(bench.store, bench.hooks, {"", "", "", ""});
+    dagda::controller::Api unconfigured(bench.store, bench.hooks, {"", "", "", "", ""});
     CHECK(unconfigured.handle({"GET", "/api/agents", "Bearer ", ""}, 10).status == 401);
 }
 

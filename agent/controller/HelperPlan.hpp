@@ -1,0 +1,26 @@
+#pragma once
+/// The plans of a recovery to a new VM (docs/vm-recovery.md). Helper mode: one plan for the
+/// helper VM's agent covering every disk of the server, each disk named by the serial number the
+/// controller gave its volume (never by a /dev name), its archive by a URL of this job's own
+/// grant, ending with the helper powering off. Both modes: a test copy's Windows renamed.
+
+#include "controller/Store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace dagda::controller {
+
+/// The helper's plan for `order` (VmRecoveryOrder), its disks found in the helper agent's
+/// `inventory` by serial; `grant` gets the key and the chain files the plan may read (named
+/// SERVER/FILE in the archive folder). Throws Error naming a disk the helper does not see or an
+/// archive that cannot be read.
+nlohmann::json helper_plan(const nlohmann::json& order, const nlohmann::json& inventory, const std::string& archives_dir,
+                           const std::string& files_url, FileGrant& grant);
+
+/// `plan` with a windows.set_identity step (the new computer name, static NICs on DHCP) before
+/// each windows.inoculate: a test copy that can run beside the original.
+nlohmann::json with_new_identity(nlohmann::json plan, const std::string& computer_name);
+
+}  // namespace dagda::controller

@@ -1,0 +1,222 @@
+// Helper mode of a recovery to a new VM (docs/vm-recovery.md): the helper VM, one per hypervisor,
+// boots the Dagda live ISO with the new VM's disks attached under serial numbers the controller
+// chose; its agent, enrolled by the controller itself, runs one plan for every disk and powers
+// off; the disks are then detached and handed to the new VM. The helper and its ISO stay on the
+// hypervisor (off) for the next recovery; what each step did is in "made", so a restarted
+// controller goes on, and a cleanup detaches the disks before it removes them.
+
+#include "controller/HelperPlan.hpp"
+#include "controller/RecoveryRunner.hpp"
+
+#include "core/Error.hpp"
+#include "hypervisor/SettingsDisc.hpp"
+#include "image/format/Sha256.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace dagda::controller {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Says which VM is ours: define_helper redefines only a VM whose description is this.
+constexpr const char* helper_description =
+    "Dagda helper VM: boots the Dagda live ISO to restore recovered servers' disks; the Dagda controller redefines it for each recovery";
+
+std::string helper_vm_name(const json& order) { return "dagda-helper-" + order["hypervisor"]["name"].get<std::string>(); }
+std::string helper_enrolment(const json& order) { return "helper-" + order["hypervisor"]["name"].get<std::string>(); }
+
+/// The live ISO's volume: named by its content, so a new image is uploaded once and an old one is never overwritten.
+std::string iso_volume_name(const std::string& iso) {
+    std::ifstream in(iso, std::ios::binary);
+    if (!in) throw Error(ErrorKind::failed, "cannot read the helper's live ISO " + iso);
+    image::format::Sha256 digest;
+    std::vector<char> buffer(1 << 20);
+    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
+        digest.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
+    return "dagda-live-" + image::format::to_hex(digest.finish()).substr(0, 16) + ".iso";
+}
+
+std::string wss_of(std::string url) {
+    if (url.rfind("https://", 0) == 0) return "wss://" + url.substr(8);
+    return url;
+}
+
+}  // namespace
+
+hypervisor::VmSpec RecoveryRunner::helper_spec(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const json& made, bool attached) const {
+    const json& order = recovery.order;
+    hypervisor::VmSpec spec;
+    spec.name = helper_vm_name(order);
+    spec.description = helper_description;
+    spec.flavour = site.flavour();
+    spec.domain_type = site.domain_type();
+    spec.cpus = 2;
+    spec.memory_mib = 1536;  // the live image runs from RAM
+    spec.disk_bus = "sata";  // QEMU's SATA disks carry the serials the plan names them by
+    spec.cdrom = made["helper"]["iso"];
+    spec.nic_model = "virtio";
+    const std::string network = order["hypervisor"]["network"];
+    spec.network = network.empty() ? "user" : network;
+    // The helper's console, where the controller can read it: a hypervisor on this host.
+    if (order["hypervisor"]["uri"].get<std::string>().rfind("qemu:///", 0) == 0)
+        spec.serial_log = (fs::path(settings_.work_dir) / recovery.id / "helper-console.log").string();
+    if (attached) {
+        spec.settings_cdrom = made["helper"]["settings"];
+        for (std::size_t i = 0; i < order["disks"].size(); ++i)
+            spec.disks.push_back({made["volumes"].at(i)["path"].get<std::string>(), order["disks"][i]["serial"].get<std::string>()});
+    }
+    return spec;
+}
+
+void RecoveryRunner::helper_step(const RecoveryRecord& recovery, const std::string& name, std::int64_t index, json& made) {
+    if (!settings_.control || settings_.helper_iso.empty()) throw Error(ErrorKind::failed, "this controller has no helper ISO (--helper-iso)");
+    hypervisor::Hypervisor site(hypervisor::HypervisorSettings{recovery.order["hypervisor"]["uri"], recovery.order["hypervisor"]["pool"],
+                                                               recovery.order["hypervisor"]["network"], recovery.order["hypervisor"]["credentials_file"]});
+    const std::string helper = helper_vm_name(recovery.order);
+    if (name == "helper.prepare") return prepare_helper(recovery, site, made);
+    if (name == "helper.attach") {
+        site.define_helper(helper_spec(recovery, site, made, true));  // off first: ours, and no other recovery runs beside this one
+        made["helper"]["attached"] = true;
+    } else if (name == "helper.start") {
+        if (site.vm_running(helper)) return;  // started before a restart
+        // The agent's boot before this start: its hello after it must come from a new boot.
+        const auto before = settings_.control->agent("agent-" + helper_enrolment(recovery.order));
+        made["helper"]["boot_before"] = before ? before->agent.boot_id : "";
+        store_->step_done(recovery.id, index, made, now());
+        fs::create_directories(fs::path(settings_.work_dir) / recovery.id);
+        hypervisor::Domain(site.connection(), helper, hypervisor::Domain::Lookup::must_exist).start();
+    } else if (name == "helper.hello") {
+        wait_for_hello(recovery, site, made);
+    } else if (name == "helper.restore") {
+        run_helper_job(recovery, site, index, made);
+    } else if (name == "helper.detach") {
+        release_helper(recovery, site, made, settings_.helper_poweroff);
+    } else {
+        throw Error(ErrorKind::failed, "no such recovery step: " + name);
+    }
+}
+
+void RecoveryRunner::prepare_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, json& made) {
+    const json& order = recovery.order;
+    json helper = made.value("helper", json::object());
+    helper["vm"] = helper_vm_name(order);
+    // The live ISO, uploaded through libvirt (the pool may be on another host) unless it is there.
+    const std::string iso = iso_volume_name(settings_.helper_iso);
+    if (!site.has_volume(iso)) {
+        event(recovery.id, {{"event", "step_said"}, {"step", "helper.prepare"}, {"message", "uploading the live ISO as " + iso}});
+        site.upload_volume(iso, settings_.helper_iso);
+    }
+    helper["iso"] = site.volume_path(iso);
+    // Its settings: a fresh token for the helper's enrolment on a CD made for this boot.
+    const HelperTrust trust = settings_.control->helper_trust();
+    const std::string token = settings_.control->renew_token(helper_enrolment(order));
+    const std::string words = "dagda.mode=agent dagda.controller=" + wss_of(trust.controller_url) + " dagda.pin=" + trust.pin +
+                              " dagda.enrolment=" + helper_enrolment(order) + " dagda.token=" + token;
+    const fs::path work = fs::path(settings_.work_dir) / recovery.id;
+    fs::create_directories(work);
+    const std::string disc = (work / "helper-settings.iso").string();
+    hypervisor::write_settings_disc(disc, words, trust.ca_pem);
+    const std::string settings_volume = helper_vm_name(order) + "-settings.iso";
+    if (site.has_volume(settings_volume)) site.delete_volume(settings_volume);  // the last recovery's, its token void now
+    helper["settings"] = site.upload_volume(settings_volume, disc).path;
+    helper["settings_volume"] = settings_volume;
+    fs::remove(disc);
+    helper["attached"] = false;
+    made["helper"] = helper;
+    // Defined (or redefined) without disks: the next step attaches them.
+    site.define_helper(helper_spec(recovery, site, made, false));
+}
+
+void RecoveryRunner::wait_for_hello(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const json& made) {
+    const std::string agent_id = "agent-" + helper_enrolment(recovery.order), helper = made["helper"]["vm"];
+    const std::string before = made["helper"].value("boot_before", "");
+    const auto deadline = std::chrono::steady_clock::now() + settings_.helper_hello;
+    while (!stopping_) {
+        const auto presence = settings_.control->agent(agent_id);
+        if (presence && presence->connected && presence->agent.boot_id != before) {
+            event(recovery.id, {{"event", "step_said"}, {"step", "helper.hello"}, {"message", "the helper's agent " + agent_id + " said hello"}});
+            return;
+        }
+        if (!site.vm_running(helper)) throw Error(ErrorKind::failed, "the helper VM " + helper + " stopped before its agent said hello");
+        if (std::chrono::steady_clock::now() > deadline) {
+            site.stop_vm(helper);
+            throw Error(ErrorKind::failed, "the helper VM's agent did not say hello within " + std::to_string(settings_.helper_hello.count()) +
+                                               " s (can the helper reach " + settings_.control->helper_trust().controller_url +
+                                               "? its console is in the recovery's folder when the hypervisor is this host)");
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+}
+
+void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made) {
+    const std::string agent_id = "agent-" + helper_enrolment(recovery.order), helper = made["helper"]["vm"];
+    if (!made["helper"].contains("job")) {
+        const auto presence = settings_.control->agent(agent_id);
+        if (!presence) throw Error(ErrorKind::failed, "the helper's agent " + agent_id + " is not known");
+        FileGrant grant;
+        const json plan = helper_plan(recovery.order, presence->agent.inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+        made["helper"]["job"] = settings_.control->submit_job(agent_id, plan, grant);
+        store_->step_done(recovery.id, index, made, now());
+        event(recovery.id, {{"event", "step_said"}, {"step", "helper.restore"}, {"message", "the helper runs " + made["helper"]["job"].get<std::string>()}});
+    }
+    const std::string job = made["helper"]["job"];
+    std::int64_t seen = made["helper"].value("events_seen", std::int64_t{0});
+    const auto never = std::chrono::steady_clock::time_point::max();
+    auto off_since = never;  // when the helper was first seen off with its job unfinished
+    auto last_progress = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    while (!stopping_) {
+        // The agent's steps, relayed as the recovery's, progress every 10 s at most.
+        for (auto& [seq, item] : settings_.control->job_events(job, seen).events) {
+            seen = seq;
+            const std::string kind = item.value("event", "");
+            const std::string what = item.value("name", "") + (item.contains("step") ? " (step " + std::to_string(item["step"].get<int>()) + ")" : "");
+            if (kind == "step_started" || kind == "step_failed")
+                event(recovery.id, {{"event", "step_said"}, {"step", "helper.restore"}, {"message", "helper: " + what + (kind == "step_failed" ? " failed" : "")}});
+            if (kind == "step_progress" && item.contains("total") && item["total"].get<double>() > 0 &&
+                std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(10)) {
+                last_progress = std::chrono::steady_clock::now();
+                event(recovery.id, {{"event", "step_progress"}, {"step", "helper.restore"}, {"message", "helper: " + what},
+                                    {"done", item["done"]}, {"total", item["total"]}});
+            }
+        }
+        made["helper"]["events_seen"] = seen;
+        const auto record = settings_.control->job(job);
+        if (!record) throw Error(ErrorKind::failed, "the helper's job " + job + " is gone from the database");
+        if (record->state == "succeeded") return;
+        if (record->state == "failed" || record->state == "cancelled" || record->state == "refused")
+            throw Error(ErrorKind::failed, "the helper's job " + job + " " + record->state + (record->reason.empty() ? "" : ": " + record->reason));
+        // A helper that is off with its job unfinished lost its last report: given a minute to be sure.
+        if (site.vm_running(helper)) off_since = never;
+        else if (off_since == never) off_since = std::chrono::steady_clock::now();
+        else if (std::chrono::steady_clock::now() - off_since > std::chrono::seconds(60)) {
+            settings_.control->cancel_job(job);
+            throw Error(ErrorKind::failed, "the helper VM " + helper + " is off and its job " + job + " never reported how it ended");
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+}
+
+void RecoveryRunner::release_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, json& made, std::chrono::seconds patience) {
+    if (!made.contains("helper") || !made["helper"].value("attached", false)) return;
+    const std::string helper = made["helper"]["vm"];
+    // The helper's plan ends with its own power-off; a helper that does not is pulled.
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    while (domain_exists(site.connection(), helper) && site.vm_running(helper) && std::chrono::steady_clock::now() < deadline && !stopping_)
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (stopping_) return;
+    if (!domain_exists(site.connection(), helper)) throw Error(ErrorKind::failed, "the helper VM " + helper + " is gone; its disks cannot be detached");
+    if (site.vm_running(helper))
+        event(recovery.id, {{"event", "step_said"}, {"step", "helper.detach"}, {"message", "the helper did not power off; it is stopped"}});
+    site.define_helper(helper_spec(recovery, site, made, false));
+    const std::string settings_volume = made["helper"].value("settings_volume", "");
+    if (!settings_volume.empty() && site.has_volume(settings_volume)) site.delete_volume(settings_volume);
+    made["helper"]["attached"] = false;
+}
+
+}  // namespace dagda::controller

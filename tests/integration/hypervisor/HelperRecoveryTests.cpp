@@ -1,0 +1,122 @@
+// Issue 14: a server's backup recovered to a new VM through the helper VM. The controller puts
+// the live ISO and a settings CD into the pool, defines the helper, attaches the new disks under
+// serials it chose, boots it under QEMU/TCG through real libvirtd, and its agent (enrolled by the
+// controller, reaching it at 10.0.2.2 through QEMU's user network) runs one plan and powers
+// off. The new VM and its disk are read back with virsh, sfdisk, ntfs-3g's tools and hivexget,
+// and compared with what direct mode makes of the same archive.
+
+#include "integration/hypervisor/RecoveryBench.hpp"
+#include "integration/image/LiveImage.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The controller as a helper reaches it (10.0.2.2 is the host's loopback from QEMU's user network).
+std::vector<std::string> helper_controller(const std::string& iso, int hello_seconds) {
+    return {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2", "--helper-iso", iso, "--helper-hello-seconds",
+            std::to_string(hello_seconds)};
+}
+
+std::string digest(const std::string& file) { return run("sha256sum < " + sh_quote(file)).out; }
+
+}  // namespace
+
+TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM with the same disk as direct mode makes",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
+    RecoveryBench bench;
+    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
+    bench.start_controller(helper_controller(image_dir() + "/dagda-rescue.iso", 600), site);
+    const std::string& vm = bench.vm;
+
+    const RunResult dry = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + vm + " --dry-run");
+    INFO(dry.out << dry.err);
+    REQUIRE(dry.exit_code == 0);
+    CHECK_THAT(dry.out, Catch::Contains("(helper mode)") && Catch::Contains("3. helper.prepare") && Catch::Contains("7. helper.restore") &&
+                            Catch::Contains("9. vm.define"));
+
+    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + vm + " --memory 1024");
+    const std::string console = bench.state + "/recoveries/recovery-1/helper-console.log";
+    INFO(recovered.out << recovered.err << bench.controller->log() << "\nhelper console:\n" << (fs::exists(console) ? file_bytes(console) : ""));
+    REQUIRE(recovered.exit_code == 0);
+    CHECK_THAT(recovered.out, Catch::Contains("uploading the live ISO as dagda-live-"));
+    CHECK_THAT(recovered.out, Catch::Contains("6. helper.hello done in") && Catch::Contains("7. helper.restore done in"));
+    CHECK_THAT(recovered.out, Catch::Contains("helper: image.restore"));
+    CHECK_THAT(recovered.out, Catch::Contains("is defined and left off; recovery time achieved: "));
+    // The helper read its settings from the CD the controller made (the mechanism ESXi needs too).
+    CHECK_THAT(file_bytes(console), Catch::Contains("settings from the CD"));
+
+    // The new VM: its disk under the serial the controller chose, SATA, BIOS, shut off.
+    const std::string xml = virsh("dumpxml " + vm);
+    INFO(xml);
+    CHECK_THAT(xml, Catch::Contains("bus='sata'") && Catch::Contains("<serial>DAGDA-") && Catch::Contains("<model type='e1000e'/>"));
+    CHECK_THAT(virsh("domstate " + vm), Catch::StartsWith("shut off"));
+    // The helper: off, defined, its new disks and settings CD detached, only the live ISO left.
+    const std::string helper_xml = virsh("dumpxml " + helper);
+    INFO(helper_xml);
+    CHECK_THAT(virsh("domstate " + helper), Catch::StartsWith("shut off"));
+    CHECK_THAT(helper_xml, Catch::Contains("Dagda helper VM") && Catch::Contains("dagda-live-") && !Catch::Contains("device='disk'") &&
+                               !Catch::Contains("-settings.iso"));
+    CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + helper + "-settings.iso"));
+
+    // Its disk: the source's layout, NTFS that checks clean, Windows booting the in-box AHCI driver.
+    const std::string volume = bench.pool.folder() + "/" + vm + "-disk1.img";
+    CHECK(layout_of(volume) == layout_of(bench.source));
+    const std::string windows = windows_partition(bench.dir, volume);
+    CHECK(run("ntfsfix --no-action " + sh_quote(windows)).exit_code == 0);
+    CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+
+    // Direct mode on the same archive: the same layout, the same first partition byte for byte.
+    const RunResult direct = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + vm + "-direct --direct --memory 1024");
+    INFO(direct.out << direct.err);
+    REQUIRE(direct.exit_code == 0);
+    const std::string direct_volume = bench.pool.folder() + "/" + vm + "-direct-disk1.img";
+    CHECK(layout_of(direct_volume) == layout_of(volume));
+    CHECK(digest(partition_copy(bench.dir, volume, 1, "helper-p1")) == digest(partition_copy(bench.dir, direct_volume, 1, "direct-p1")));
+    const std::string direct_windows = partition_copy(bench.dir, direct_volume, 2, "direct-p2");
+    CHECK(hive_value(bench.dir, direct_windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+}
+
+TEST_CASE("recover-vm: a helper that never says hello ends the recovery at helper.hello; the cleanup detaches and removes the new disks only",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    // An ISO that boots nothing: the helper's firmware finds no system, its agent never starts.
+    fs::create_directories(bench.dir.file("nothing"));
+    std::ofstream(bench.dir.file("nothing/readme.txt")) << "no system here\n";  // xorriso writes no image of an empty folder
+    const std::string iso = bench.dir.file("boots-nothing.iso");
+    REQUIRE(run("xorriso -as mkisofs -o " + sh_quote(iso) + " " + sh_quote(bench.dir.file("nothing")) + " > /dev/null 2>&1").exit_code == 0);
+    REQUIRE(fs::exists(iso));
+    const std::string bystander = bench.pool.folder() + "/bystander.img";
+    REQUIRE(run("truncate -s 1M " + sh_quote(bystander) + " && virsh -c qemu:///system pool-refresh " + bench.pool.name() + " > /dev/null").exit_code == 0);
+    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
+    bench.start_controller(helper_controller(iso, 10), site);
+
+    const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512");
+    INFO(failed.out << failed.err << bench.controller->log());
+    CHECK(failed.exit_code == 1);
+    CHECK_THAT(failed.out, Catch::Contains("6. helper.hello FAILED: the helper VM's agent did not say hello within 10 s"));
+    CHECK_THAT(virsh("domstate " + helper), Catch::StartsWith("shut off"));
+    CHECK_THAT(virsh("dumpxml " + helper), Catch::Contains("<serial>DAGDA-"));  // still attached, as "made" lists
+    CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench.vm + "\n"));
+
+    const RunResult cleaned = bench.ctl("recovery recovery-1 --cleanup");
+    INFO(cleaned.out << cleaned.err);
+    CHECK(cleaned.exit_code == 0);
+    CHECK_THAT(cleaned.out, Catch::Contains("detached the new disks from the helper VM " + helper));
+    CHECK_THAT(cleaned.out, Catch::Contains("removed the volume " + bench.vm + "-disk1.img"));
+    CHECK_THAT(virsh("dumpxml " + helper), !Catch::Contains("device='disk'"));
+    CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
+    CHECK(fs::exists(bystander));
+    CHECK(bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
+}
