@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -119,4 +120,66 @@ TEST_CASE("recover-vm: a helper that never says hello ends the recovery at helpe
     CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
     CHECK(fs::exists(bystander));
     CHECK(bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
+}
+
+TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at helper.restore with the agent's reason; the cleanup detaches the disks",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
+    RecoveryBench bench;
+    // Damaged in the middle, where its chunks are: the plan is made, the helper's restore fails.
+    REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(bench.archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(bench.archive) +
+                ") / 2 )) conv=notrunc status=none").exit_code == 0);
+    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
+    bench.start_controller(helper_controller(image_dir() + "/dagda-rescue.iso", 600), site);
+
+    const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512");
+    INFO(failed.out << failed.err << bench.controller->log());
+    CHECK(failed.exit_code == 1);
+    CHECK_THAT(failed.out, Catch::Contains("helper: image.restore (step 2) failed"));
+    CHECK_THAT(failed.out, Catch::Contains("7. helper.restore FAILED: the helper's job job-1 failed"));
+    CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench.vm + "\n"));
+
+    const RunResult cleaned = bench.ctl("recovery recovery-1 --cleanup");
+    INFO(cleaned.out << cleaned.err);
+    CHECK(cleaned.exit_code == 0);
+    CHECK_THAT(cleaned.out, Catch::Contains("detached the new disks from the helper VM " + helper));
+    CHECK_THAT(virsh("domstate " + helper), Catch::StartsWith("shut off"));
+    CHECK_THAT(virsh("dumpxml " + helper), !Catch::Contains("device='disk'"));
+    CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
+}
+
+TEST_CASE("recover-vm: a controller killed while the helper restores goes on with the same job after its restart",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
+    RecoveryBench bench;
+    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
+    const std::vector<std::string> options = helper_controller(image_dir() + "/dagda-rescue.iso", 600);
+    bench.start_controller(options, site);
+    const unsigned short port = bench.controller->port();  // the helper's settings CD names it
+
+    const RunResult queued = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512 --no-watch");
+    INFO(queued.out << queued.err);
+    REQUIRE(queued.exit_code == 0);
+    // Killed once the helper's job is submitted, before it ends.
+    REQUIRE(eventually([&] { return bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["made"]["helper"].contains("job"); }, 300));
+    bench.controller->kill(SIGKILL);
+    bench.controller = std::make_unique<ControllerProcess>(bench.dir, bench.state, port, bench.archives, options);
+
+    const RunResult watched = bench.ctl("recovery recovery-1 --watch");
+    INFO(watched.out << watched.err << bench.controller->log());
+    CHECK(watched.exit_code == 0);
+    CHECK_THAT(watched.out, Catch::Contains("7. helper.restore done in") && Catch::Contains("is defined and left off"));
+    const nlohmann::json recovery = bench.controller->api("GET", "/api/recoveries/recovery-1")["body"];
+    CHECK(recovery["state"] == "succeeded");
+    CHECK(recovery["made"]["helper"]["job"] == "job-1");  // the same job, never submitted twice
+    CHECK(bench.controller->api("GET", "/api/jobs")["body"]["jobs"].size() == 1);
+    CHECK_THAT(bench.controller->log(), Catch::Contains("recovery-1: the VM " + bench.vm + " is defined"));
+    CHECK_THAT(virsh("domstate " + bench.vm), Catch::StartsWith("shut off"));
+    CHECK_THAT(virsh("dumpxml " + helper), !Catch::Contains("device='disk'"));
+    const std::string windows = windows_partition(bench.dir, bench.pool.folder() + "/" + bench.vm + "-disk1.img");
+    CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
 }
