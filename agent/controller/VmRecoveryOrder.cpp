@@ -125,6 +125,10 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
                 refuse("disk " + std::to_string(i + 1) + " must be at least its source's " + std::to_string(chain.disk_bytes) + " bytes");
             bytes = sizes[i].get<std::uint64_t>();
         }
+        // A whole number of MiB: QEMU opens disks with O_DIRECT (cache='none'), which refuses a
+        // file whose size is not a multiple of the host's block size (a 62,915,072-byte disk).
+        constexpr std::uint64_t mib = 1u << 20;
+        bytes = (bytes + mib - 1) / mib * mib;
         const std::string file = chain.generations.at(generation - 1).file;
         disks.push_back({{"volume", profile["name"].get<std::string>() + "-disk" + std::to_string(i + 1) + ".img"},
                          {"bytes", bytes},

@@ -183,3 +183,45 @@ TEST_CASE("recover-vm: a controller killed while the helper restores goes on wit
     const std::string windows = windows_partition(bench.dir, bench.pool.folder() + "/" + bench.vm + "-disk1.img");
     CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
 }
+
+TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helper run, each disk found by its serial",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
+    RecoveryBench bench;
+    // Disk 2: a GPT data disk with one ext4 volume (copied whole by capture and restore).
+    const std::string data = bench.dir.file("data.img");
+    fs::create_directories(bench.dir.file("files"));
+    std::ofstream(bench.dir.file("files/ledger.csv")) << "day,amount\n2026-12-04,1200\n";
+    // mke2fs on a file of its own (with an offset it would cut the disk short, and GPT's backup header with it).
+    const std::string ext4 = bench.dir.file("ext4.img");
+    REQUIRE(run("truncate -s 46M " + sh_quote(ext4) + " && mke2fs -q -t ext4 -d " + sh_quote(bench.dir.file("files")) + " " + sh_quote(ext4) +
+                " && truncate -s 48M " + sh_quote(data) + " && sgdisk -n 1:2048:+46M -t 1:8300 " + sh_quote(data) + " > /dev/null && dd if=" + sh_quote(ext4) +
+                " of=" + sh_quote(data) + " bs=1M seek=1 conv=notrunc status=none").exit_code == 0);
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(data) + " " + sh_quote(bench.archives + "/srv01/disk2.tib") + " --progress none").exit_code == 0);
+    const std::string site = bench.pool.name();
+    bench.start_controller(helper_controller(image_dir() + "/dagda-rescue.iso", 600), site);
+
+    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512");
+    INFO(recovered.out << recovered.err << bench.controller->log());
+    REQUIRE(recovered.exit_code == 0);
+    CHECK_THAT(recovered.out, Catch::Contains("disk " + bench.vm + "-disk2.img: 48 MiB, serial DAGDA-"));
+    // One helper job for both disks.
+    CHECK(bench.controller->api("GET", "/api/jobs")["body"]["jobs"].size() == 1);
+    const nlohmann::json plan = bench.controller->api("GET", "/api/jobs/job-1")["body"]["plan"];
+    INFO(plan.dump(2));
+    CHECK(plan["disks"]["disk1"]["serial"].get<std::string>().rfind("DAGDA-", 0) == 0);
+    CHECK(plan["disks"]["disk2"]["serial"].get<std::string>().rfind("DAGDA-", 0) == 0);
+    CHECK(plan["disks"]["disk1"]["serial"] != plan["disks"]["disk2"]["serial"]);
+
+    const std::string xml = virsh("dumpxml " + bench.vm);
+    INFO(xml);
+    CHECK_THAT(xml, Catch::Contains(bench.vm + "-disk1.img") && Catch::Contains(bench.vm + "-disk2.img"));
+    const std::string disk1 = bench.pool.folder() + "/" + bench.vm + "-disk1.img", disk2 = bench.pool.folder() + "/" + bench.vm + "-disk2.img";
+    // Each disk where its serial said: the Windows disk first, the data disk second.
+    CHECK(layout_of(disk1) == layout_of(bench.source));
+    CHECK(hive_value(bench.dir, windows_partition(bench.dir, disk1), "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+    CHECK(run("sgdisk -p " + sh_quote(disk2) + " | tail -n 2").out == run("sgdisk -p " + sh_quote(data) + " | tail -n 2").out);
+    CHECK(digest(partition_copy(bench.dir, disk2, 1, "data-restored")) == digest(partition_copy(bench.dir, data, 1, "data-source")));
+}

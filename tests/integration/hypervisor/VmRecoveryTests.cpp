@@ -150,3 +150,33 @@ TEST_CASE("recover-vm: a hypervisor that cannot be reached and a pool without ro
     CHECK(fs::is_empty(bench.pool.folder()));
     CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench.vm));
 }
+
+TEST_CASE("recover-vm: a GPT server becomes a UEFI VM, its disk's GUIDs and partitions as the source's", "[hypervisor][integration][libvirt][root][vm-recovery]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    // The server's one disk: GPT, an EFI system partition (FAT) and an ext4 volume.
+    const std::string gpt = bench.dir.file("gpt.img");
+    fs::remove(bench.archive);
+    const std::string ext4 = bench.dir.file("ext4.img");  // made apart: mke2fs with an offset would cut the disk short
+    REQUIRE(run("truncate -s 96M " + sh_quote(gpt) + " && sgdisk -n 1:2048:+32M -t 1:ef00 -n 2:0:+60M -t 2:8300 " + sh_quote(gpt) + " > /dev/null" +
+                " && mformat -i " + sh_quote(gpt) + "@@1M -T 65536 -v EFI :: && truncate -s 60M " + sh_quote(ext4) + " && mke2fs -q -t ext4 " +
+                sh_quote(ext4) + " && dd if=" + sh_quote(ext4) + " of=" + sh_quote(gpt) + " bs=1M seek=33 conv=notrunc status=none")
+                .exit_code == 0);
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(gpt) + " " + sh_quote(bench.archive) + " --progress none").exit_code == 0);
+    bench.start_controller();
+
+    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor local --name " + bench.vm + " --direct --memory 512");
+    INFO(recovered.out << recovered.err << bench.controller->log());
+    REQUIRE(recovered.exit_code == 0);
+    CHECK_THAT(recovered.out, Catch::Contains("VM: 2 CPUs, 512 MiB, uefi, sata disks"));
+    const std::string xml = virsh("dumpxml " + bench.vm);
+    INFO(xml);
+    CHECK_THAT(xml, Catch::Contains("<os firmware='efi'>") && Catch::Contains("<feature enabled='no' name='secure-boot'/>"));
+    CHECK_THAT(virsh("domstate " + bench.vm), Catch::StartsWith("shut off"));
+    // The disk's and partitions' GUIDs, types and places: sgdisk reads them the same on both.
+    const std::string volume = bench.pool.folder() + "/" + bench.vm + "-disk1.img";
+    for (const std::string& reading : {std::string("-p"), std::string("-i 1"), std::string("-i 2")})
+        CHECK(run("sgdisk " + reading + " " + sh_quote(volume) + " | grep -v '^Disk " + volume + "'").out ==
+              run("sgdisk " + reading + " " + sh_quote(gpt) + " | grep -v '^Disk " + gpt + "'").out);
+}
