@@ -20,7 +20,7 @@ auto ControllerServer::on_io_thread(Work work) -> decltype(work()) {
     std::future<Result> answer = task->get_future();
     boost::asio::post(io_, [task] { (*task)(); });
     while (answer.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready)
-        if (io_.stopped()) throw Error(ErrorKind::failed, "the controller is stopping");
+        if (io_.stopped()) throw ControllerStopping();
     return answer.get();
 }
 

@@ -10,9 +10,16 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace dagda::controller {
+
+/// The controller is stopping: a step cut short by it is neither done nor failed, and a restart
+/// takes it again.
+struct ControllerStopping : std::runtime_error {
+    ControllerStopping() : std::runtime_error("the controller is stopping") {}
+};
 
 /// How a helper's agent reaches and trusts this controller: its settings CD's words.
 struct HelperTrust {

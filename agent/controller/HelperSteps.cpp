@@ -152,6 +152,7 @@ void RecoveryRunner::wait_for_hello(const RecoveryRecord& recovery, hypervisor::
         }
         std::this_thread::sleep_for(std::chrono::seconds(1));
     }
+    throw ControllerStopping();
 }
 
 void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made) {
@@ -200,6 +201,7 @@ void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::
         }
         std::this_thread::sleep_for(std::chrono::seconds(1));
     }
+    throw ControllerStopping();
 }
 
 void RecoveryRunner::release_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, json& made, std::chrono::seconds patience) {
@@ -209,7 +211,7 @@ void RecoveryRunner::release_helper(const RecoveryRecord& recovery, hypervisor::
     const auto deadline = std::chrono::steady_clock::now() + patience;
     while (domain_exists(site.connection(), helper) && site.vm_running(helper) && std::chrono::steady_clock::now() < deadline && !stopping_)
         std::this_thread::sleep_for(std::chrono::seconds(1));
-    if (stopping_) return;
+    if (stopping_) throw ControllerStopping();
     if (!domain_exists(site.connection(), helper)) throw Error(ErrorKind::failed, "the helper VM " + helper + " is gone; its disks cannot be detached");
     if (site.vm_running(helper))
         event(recovery.id, {{"event", "step_said"}, {"step", "helper.detach"}, {"message", "the helper did not power off; it is stopped"}});

@@ -126,6 +126,8 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
                 event(recovery.id, {{"event", "cleanup_removed"}, {"kind", list == "vms" ? "vm" : "volume"}, {"name", name}});
             }
         }
+    } catch (const ControllerStopping&) {
+        return;  // still "cleaning": a restart goes on with it
     } catch (const std::exception& e) {
         event(recovery.id, {{"event", "cleanup_failed"}, {"message", e.what()}});
         store_->set_state(recovery.id, "failed", now(), std::string("the cleanup failed: ") + e.what());
@@ -155,6 +157,8 @@ void RecoveryRunner::run(RecoveryRecord recovery) {
         event(recovery.id, {{"event", "step_started"}, {"index", index}, {"step", name}});
         try {
             run_step(recovery, step, index, made);
+        } catch (const ControllerStopping&) {
+            return;  // cut short by a stop: a restart takes this step again
         } catch (const std::exception& e) {
             event(recovery.id, {{"event", "step_failed"}, {"index", index}, {"step", name}, {"message", e.what()}});
             store_->set_state(recovery.id, "failed", now(), name + " failed: " + e.what());

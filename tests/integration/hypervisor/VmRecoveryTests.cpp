@@ -180,3 +180,52 @@ TEST_CASE("recover-vm: a GPT server becomes a UEFI VM, its disk's GUIDs and part
         CHECK(run("sgdisk " + reading + " " + sh_quote(volume) + " | grep -v '^Disk " + volume + "'").out ==
               run("sgdisk " + reading + " " + sh_quote(gpt) + " | grep -v '^Disk " + gpt + "'").out);
 }
+
+namespace {
+
+/// The text on the VM's VGA text screen (0xB8000, a character and an attribute byte per cell),
+/// read through QEMU's monitor: what the boot code printed there.
+std::string screen_text(const std::string& vm) {
+    const std::string dump = virsh("qemu-monitor-command " + vm + " --hmp 'xp /4000bx 0xb8000'");
+    std::string text;
+    std::size_t cell = 0;
+    for (std::size_t at = dump.find("0x"); at != std::string::npos; at = dump.find("0x", at + 2)) {
+        const std::size_t digits = dump.find_first_not_of("0123456789abcdefABCDEF", at + 2) - (at + 2);
+        if (digits != 2) continue;  // a line's address, not a byte
+        const int byte = std::stoi(dump.substr(at + 2, 2), nullptr, 16);
+        if (cell++ % 2 == 0) text += byte >= 32 && byte < 127 ? static_cast<char>(byte) : ' ';
+    }
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("recover-vm: the new VM boots its restored disk: the MBR code runs the active partition's NTFS boot sector",
+          "[hypervisor][integration][libvirt][root][vm-recovery]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    // The disk Windows 7 made (its MBR boot code, NTFS boot sectors with Windows' boot code), its
+    // first partition marked active. It holds no BOOTMGR: the boot sector's code, having found its
+    // volume, says "An operating system wasn't found"; the MBR's code has messages of its own
+    // ("Invalid partition table", "Error loading operating system", "Missing operating system").
+    const std::string source = shared_fixture(bench.dir, "disks/mbr-two-ntfs.raw.xz");
+    REQUIRE(run("sfdisk -q --activate " + sh_quote(source) + " 1").exit_code == 0);
+    fs::remove(bench.archive);
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(bench.archive) + " --progress none").exit_code == 0);
+    bench.start_controller();
+    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor local --name " + bench.vm + " --direct --memory 256");
+    INFO(recovered.out << recovered.err);
+    REQUIRE(recovered.exit_code == 0);
+
+    // Started here by the test (the product leaves it off): SeaBIOS, the MBR's code, then the
+    // partition's boot sector, which finds its volume by the hidden sectors the fix-up wrote.
+    REQUIRE_THAT(virsh("start " + bench.vm), Catch::Contains("started"));
+    std::string screen;
+    const char* boot_sector_said = "An operating system wasn't found";
+    eventually([&] { return (screen = screen_text(bench.vm)).find(boot_sector_said) != std::string::npos; }, 60);
+    INFO(screen);
+    CHECK_THAT(screen, Catch::Contains("Booting from Hard Disk") && Catch::Contains(boot_sector_said));
+    CHECK_THAT(screen, !Catch::Contains("Invalid partition table") && !Catch::Contains("Missing operating") &&
+                           !Catch::Contains("Error loading") && !Catch::Contains("A disk read error"));
+}
