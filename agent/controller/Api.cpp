@@ -7,6 +7,7 @@
 #include "controller/ApiError.hpp"
 #include "controller/BootScripts.hpp"
 #include "core/Error.hpp"
+#include "core/Url.hpp"
 #include "protocol/Messages.hpp"
 #include "protocol/Proof.hpp"
 
@@ -21,28 +22,12 @@ using nlohmann::json;
 
 constexpr std::size_t largest_body = 8u << 20;  // docs/api.md; a plan is far smaller
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /// %XX escapes decoded; a broken escape or a NUL is refused, so an id never holds bytes the
 /// operator did not type.
 std::string percent_decoded(const std::string& text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        const int high = i + 2 < text.size() ? hex_value(text[i + 1]) : -1, low = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-        if (high < 0 || low < 0 || (high == 0 && low == 0)) bad_request("the request target has a malformed %-escape");
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-    }
-    return out;
+    auto decoded = url_unescaped(text);
+    if (!decoded) bad_request("the request target has a malformed %-escape");
+    return std::move(*decoded);
 }
 
 std::vector<std::string> path_segments(const std::string& path) {

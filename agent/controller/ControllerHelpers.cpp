@@ -20,7 +20,7 @@ auto ControllerServer::on_io_thread(Work work) -> decltype(work()) {
     std::future<Result> answer = task->get_future();
     boost::asio::post(io_, [task] { (*task)(); });
     while (answer.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready)
-        if (io_.stopped()) throw ControllerStopping();
+        if ((io_.stopped() || closing_) && answer.wait_for(std::chrono::seconds(0)) != std::future_status::ready) throw ControllerStopping();
     return answer.get();
 }
 
@@ -47,6 +47,14 @@ std::optional<AgentPresence> ControllerServer::agent(const std::string& agent_id
 
 std::string ControllerServer::submit_job(const std::string& agent_id, const nlohmann::json& plan, const FileGrant& grant) {
     return on_io_thread([this, agent_id, plan, grant] {
+        // The helper's agent runs only recoveries' jobs: one that is still unfinished is this
+        // recovery's own (submitted just before a controller was killed), taken as it is, or a
+        // leftover of another, which must not run first on these disks.
+        if (const auto unfinished = store_.unfinished_job(agent_id)) {
+            if (unfinished->plan.value("name", "") == plan.value("name", "")) return unfinished->id;
+            if (unfinished->state == "queued") store_.set_job_state(unfinished->id, "cancelled", now(), "cancelled: a newer recovery uses the helper");
+            else job_cancel_requested(agent_id, unfinished->id);
+        }
         const std::string id = store_.submit_job(agent_id, plan, now(), grant);
         job_submitted(agent_id, id);
         return id;

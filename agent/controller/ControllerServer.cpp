@@ -198,7 +198,12 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     recoveries_ = std::make_unique<RecoveryRunner>(std::move(runner));
 }
 
-ControllerServer::~ControllerServer() { readers_.join(); }
+ControllerServer::~ControllerServer() {
+    // The recovery runner first: a step waiting for the I/O thread is told the controller stops.
+    closing_ = true;
+    recoveries_.reset();
+    readers_.join();
+}
 
 void ControllerServer::recovery_queued() { recoveries_->wake(); }
 
@@ -319,7 +324,18 @@ asio::awaitable<bool> ControllerServer::serve_archive(beast::ssl_stream<beast::t
                                                      const http::request<http::string_body>& request) {
     const std::string rest(request.target().substr(std::string("/files/").size()));
     const auto slash = rest.find('/');
-    const std::string key = rest.substr(0, slash), name = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    const std::string key = rest.substr(0, slash), escaped = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    // SERVER/FILE as the plan %-escaped each part; a part that decodes to a '/' is no part.
+    std::string name;
+    for (std::size_t start = 0, end; start <= escaped.size() && !escaped.empty(); start = end + 1) {
+        end = std::min(escaped.find('/', start), escaped.size());
+        const auto part = url_unescaped(escaped.substr(start, end - start));
+        if (!part || part->find('/') != std::string::npos) {
+            name.clear();
+            break;
+        }
+        name += (start == 0 ? "" : "/") + *part;
+    }
     // A grant is a job's: it reads the files of that job's generation chain while the job is
     // queued, offered or running, and nothing else (docs/api.md, "Files").
     if (settings_.archives_dir.empty() || !archive_file_name(name) || !store_.file_granted(key, name))

@@ -19,6 +19,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -129,6 +130,7 @@ private:
     FileReaders readers_;
     std::unique_ptr<Api> api_;
     std::unique_ptr<RecoveryRunner> recoveries_;
+    std::atomic<bool> closing_{false};  ///< being destroyed: on_io_thread answers no more
     std::unique_ptr<BootServer> boot_;
     BootScriptSettings boot_scripts_;
     std::string boot_script_url_;

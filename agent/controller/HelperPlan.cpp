@@ -31,6 +31,7 @@ json helper_plan(const json& order, const json& inventory, const std::string& ar
     std::string base = files_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     json inoculation{{"for", order["inoculate_for"]}};
+    if (order.contains("drivers")) inoculation["drivers"] = helper_drivers_folder;
     json plan{{"dagda_plan", 1}, {"disks", json::object()}, {"steps", json::array()}};
     std::string names;
     for (std::size_t i = 0; i < order["disks"].size(); ++i) {

@@ -12,6 +12,10 @@
 
 namespace dagda::controller {
 
+/// Where the live image puts the settings CD's dagda/drivers/ (initramfs/init): the helper's plan
+/// inoculates from there when the recovery was given vendor drivers.
+inline constexpr const char* helper_drivers_folder = "/run/dagda-drivers";
+
 /// The helper's plan for `order` (VmRecoveryOrder), its disks found in the helper agent's
 /// `inventory` by serial; `grant` gets the key and the chain files the plan may read (named
 /// SERVER/FILE in the archive folder). Throws Error naming a disk the helper does not see or an

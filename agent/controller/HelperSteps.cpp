@@ -12,6 +12,7 @@
 #include "hypervisor/SettingsDisc.hpp"
 #include "image/format/Sha256.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -79,7 +80,7 @@ void RecoveryRunner::helper_step(const RecoveryRecord& recovery, const std::stri
     hypervisor::Hypervisor site(hypervisor::HypervisorSettings{recovery.order["hypervisor"]["uri"], recovery.order["hypervisor"]["pool"],
                                                                recovery.order["hypervisor"]["network"], recovery.order["hypervisor"]["credentials_file"]});
     const std::string helper = helper_vm_name(recovery.order);
-    if (name == "helper.prepare") return prepare_helper(recovery, site, made);
+    if (name == "helper.prepare") return prepare_helper(recovery, site, index, made);
     if (name == "helper.attach") {
         site.define_helper(helper_spec(recovery, site, made, true));  // off first: ours, and no other recovery runs beside this one
         made["helper"]["attached"] = true;
@@ -102,15 +103,22 @@ void RecoveryRunner::helper_step(const RecoveryRecord& recovery, const std::stri
     }
 }
 
-void RecoveryRunner::prepare_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, json& made) {
+void RecoveryRunner::prepare_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made) {
     const json& order = recovery.order;
-    json helper = made.value("helper", json::object());
+    json& helper = made["helper"];
+    if (!helper.is_object()) helper = json::object();
     helper["vm"] = helper_vm_name(order);
+    helper["attached"] = false;
     // The live ISO, uploaded through libvirt (the pool may be on another host) unless it is there.
+    // An upload a kill cut short is marked in "made", and made again on the resume.
     const std::string iso = iso_volume_name(settings_.helper_iso);
+    if (helper.value("uploading", "") == iso && site.has_volume(iso)) site.delete_volume(iso);
     if (!site.has_volume(iso)) {
         event(recovery.id, {{"event", "step_said"}, {"step", "helper.prepare"}, {"message", "uploading the live ISO as " + iso}});
+        helper["uploading"] = iso;
+        store_->step_done(recovery.id, index, made, now());
         site.upload_volume(iso, settings_.helper_iso);
+        helper.erase("uploading");
     }
     helper["iso"] = site.volume_path(iso);
     // Its settings: a fresh token for the helper's enrolment on a CD made for this boot.
@@ -121,14 +129,22 @@ void RecoveryRunner::prepare_helper(const RecoveryRecord& recovery, hypervisor::
     const fs::path work = fs::path(settings_.work_dir) / recovery.id;
     fs::create_directories(work);
     const std::string disc = (work / "helper-settings.iso").string();
-    hypervisor::write_settings_disc(disc, words, trust.ca_pem);
-    const std::string settings_volume = helper_vm_name(order) + "-settings.iso";
-    if (site.has_volume(settings_volume)) site.delete_volume(settings_volume);  // the last recovery's, its token void now
-    helper["settings"] = site.upload_volume(settings_volume, disc).path;
-    helper["settings_volume"] = settings_volume;
+    // Named for this recovery: a cleanup deletes its own CD, never another recovery's.
+    const std::string settings_volume = helper_vm_name(order) + "-" + recovery.id + "-settings.iso";
+    helper["settings_volume"] = settings_volume;  // recorded before it exists: a cleanup deletes it whatever happens next
+    store_->step_done(recovery.id, index, made, now());
+    try {
+        // Vendor drivers for the new VM's bus travel on the CD too: the live image copies them to
+        // /run/dagda-drivers, where the helper's plan inoculates from.
+        hypervisor::write_settings_disc(disc, {words, trust.ca_pem, order.value("drivers", std::string())});
+        if (site.has_volume(settings_volume)) site.delete_volume(settings_volume);  // this step's before a restart: its token is void now
+        helper["settings"] = site.upload_volume(settings_volume, disc).path;
+    } catch (...) {
+        fs::remove(disc);
+        throw;
+    }
     fs::remove(disc);
-    helper["attached"] = false;
-    made["helper"] = helper;
+    store_->step_done(recovery.id, index, made, now());
     // Defined (or redefined) without disks: the next step attaches them.
     site.define_helper(helper_spec(recovery, site, made, false));
 }
@@ -176,10 +192,12 @@ void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::
         for (auto& [seq, item] : settings_.control->job_events(job, seen).events) {
             seen = seq;
             const std::string kind = item.value("event", "");
-            const std::string what = item.value("name", "") + (item.contains("step") ? " (step " + std::to_string(item["step"].get<int>()) + ")" : "");
+            const std::string what = item.value("name", "") + (item.contains("step") && item["step"].is_number_integer()
+                                                                     ? " (step " + std::to_string(item["step"].get<std::int64_t>()) + ")" : "");
             if (kind == "step_started" || kind == "step_failed")
                 event(recovery.id, {{"event", "step_said"}, {"step", "helper.restore"}, {"message", "helper: " + what + (kind == "step_failed" ? " failed" : "")}});
-            if (kind == "step_progress" && item.contains("total") && item["total"].get<double>() > 0 &&
+            if (kind == "step_progress" && item.contains("total") && item["total"].is_number() && item["total"].get<double>() > 0 &&
+                item.contains("done") && item["done"].is_number() &&
                 std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(10)) {
                 last_progress = std::chrono::steady_clock::now();
                 event(recovery.id, {{"event", "step_progress"}, {"step", "helper.restore"}, {"message", "helper: " + what},
@@ -205,20 +223,34 @@ void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::
 }
 
 void RecoveryRunner::release_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, json& made, std::chrono::seconds patience) {
-    if (!made.contains("helper") || !made["helper"].value("attached", false)) return;
-    const std::string helper = made["helper"]["vm"];
-    // The helper's plan ends with its own power-off; a helper that does not is pulled.
-    const auto deadline = std::chrono::steady_clock::now() + patience;
-    while (domain_exists(site.connection(), helper) && site.vm_running(helper) && std::chrono::steady_clock::now() < deadline && !stopping_)
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-    if (stopping_) throw ControllerStopping();
-    if (!domain_exists(site.connection(), helper)) throw Error(ErrorKind::failed, "the helper VM " + helper + " is gone; its disks cannot be detached");
-    if (site.vm_running(helper))
-        event(recovery.id, {{"event", "step_said"}, {"step", "helper.detach"}, {"message", "the helper did not power off; it is stopped"}});
-    site.define_helper(helper_spec(recovery, site, made, false));
-    const std::string settings_volume = made["helper"].value("settings_volume", "");
+    if (!made.contains("helper")) return;
+    json& helper = made["helper"];
+    const std::string name = helper.value("vm", "");
+    // Attached only while the helper still holds this recovery's disks: one helper serves every
+    // recovery of its hypervisor, and a later one's disks are never touched by this one's cleanup.
+    bool attached = helper.value("attached", false) && domain_exists(site.connection(), name);
+    if (attached) {
+        const std::string definition = site.vm_xml(name);
+        attached = std::any_of(recovery.order["disks"].begin(), recovery.order["disks"].end(),
+                               [&](const json& disk) { return definition.find("<serial>" + disk["serial"].get<std::string>() + "</serial>") != std::string::npos; });
+    }
+    if (attached) {
+        // The helper's plan ends with its own power-off; a helper that does not is pulled.
+        const auto deadline = std::chrono::steady_clock::now() + patience;
+        while (site.vm_running(name) && std::chrono::steady_clock::now() < deadline && !stopping_) std::this_thread::sleep_for(std::chrono::seconds(1));
+        if (stopping_) throw ControllerStopping();
+        if (site.vm_running(name))
+            event(recovery.id, {{"event", "step_said"}, {"step", "helper.detach"}, {"message", "the helper did not power off; it is stopped"}});
+        site.define_helper(helper_spec(recovery, site, made, false));
+    }
+    helper["attached"] = false;
+    // Its settings CD deleted and its token void, unless another recovery's CD is in the helper now
+    // (a cleanup after a restart, while that recovery waits to go on): that one's token stays good.
+    const std::string settings_volume = helper.value("settings_volume", "");
     if (!settings_volume.empty() && site.has_volume(settings_volume)) site.delete_volume(settings_volume);
-    made["helper"]["attached"] = false;
+    const std::string definition = domain_exists(site.connection(), name) ? site.vm_xml(name) : "";
+    const bool another_recovery_holds_it = definition.find("-settings.iso") != std::string::npos;
+    if (settings_.control && !another_recovery_holds_it) settings_.control->renew_token(helper_enrolment(recovery.order));
 }
 
 }  // namespace dagda::controller

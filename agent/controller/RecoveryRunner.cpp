@@ -111,10 +111,11 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
         hypervisor::Hypervisor site(settings_of(recovery.order));
         // The helper first: its job ended, its disks detached (they are about to be removed).
         if (made.contains("helper") && made["helper"].contains("job") && settings_.control) settings_.control->cancel_job(made["helper"]["job"]);
-        if (made.contains("helper") && made["helper"].value("attached", false)) {
+        if (made.contains("helper")) {
+            const bool attached = made["helper"].value("attached", false);
             release_helper(recovery, site, made, std::chrono::seconds(0));
             store_->step_done(recovery.id, recovery.next_step, made, now());
-            event(recovery.id, {{"event", "cleanup_detached"}, {"name", made["helper"]["vm"]}});
+            if (attached) event(recovery.id, {{"event", "cleanup_detached"}, {"name", made["helper"]["vm"]}});
         }
         for (auto& list : {std::string("vms"), std::string("volumes")}) {
             while (!made[list].empty()) {
@@ -127,6 +128,7 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
             }
         }
     } catch (const ControllerStopping&) {
+        stopping_ = true;
         return;  // still "cleaning": a restart goes on with it
     } catch (const std::exception& e) {
         event(recovery.id, {{"event", "cleanup_failed"}, {"message", e.what()}});
@@ -158,7 +160,8 @@ void RecoveryRunner::run(RecoveryRecord recovery) {
         try {
             run_step(recovery, step, index, made);
         } catch (const ControllerStopping&) {
-            return;  // cut short by a stop: a restart takes this step again
+            stopping_ = true;  // no step is taken after this one: a restart takes it again
+            return;
         } catch (const std::exception& e) {
             event(recovery.id, {{"event", "step_failed"}, {"index", index}, {"step", name}, {"message", e.what()}});
             store_->set_state(recovery.id, "failed", now(), name + " failed: " + e.what());

@@ -54,10 +54,11 @@ private:
     // Helper mode (HelperSteps.cpp): the helper VM boots the live ISO with the new disks attached
     // and its agent runs one plan for all of them.
     void helper_step(const RecoveryRecord& recovery, const std::string& name, std::int64_t index, nlohmann::json& made);
-    void prepare_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, nlohmann::json& made);
+    void prepare_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made);
     void wait_for_hello(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const nlohmann::json& made);
     void run_helper_job(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made);
-    /// The helper off (waiting for its own power-off up to `patience`) and its disks and settings CD detached.
+    /// The helper off (waiting for its own power-off up to `patience`) and this recovery's disks and
+    /// settings CD detached, the CD deleted and its token void; nothing of a later recovery's touched.
     void release_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, nlohmann::json& made, std::chrono::seconds patience);
     hypervisor::VmSpec helper_spec(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const nlohmann::json& made, bool attached) const;
     /// Removes what a failed recovery made (its VMs, then its volumes), and only that.

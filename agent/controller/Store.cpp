@@ -108,6 +108,7 @@ Store::Store(const std::string& path) : db_(path) {
 
 std::string Store::enrol(const std::string& name, const std::string& mac) {
     if (name.empty() || name.size() > 128) throw Error(ErrorKind::usage, "an enrolment name is 1 to 128 characters");
+    if (name.rfind("helper-", 0) == 0) throw Error(ErrorKind::usage, "enrolment names starting \"helper-\" are the controller's own, for its helper VMs");
     if (!mac.empty() && canonical_mac(mac) != mac) throw Error(ErrorKind::usage, "\"" + mac + "\" is not a MAC address as aa:bb:cc:dd:ee:ff");
     const std::string token = protocol::random_nonce();
     Transaction transaction(db_);

@@ -104,10 +104,10 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
     if (direct && esx) refuse("direct mode needs volumes the controller can open: a local dir pool of qemu:///system, not " + hypervisor.uri);
     if (!direct && !helper_available)
         refuse("this controller has no live ISO for a helper VM (start it with --helper-iso); or ask for direct mode (\"direct\": true)");
-    // libvirt's ESX driver sets no disk serials, which the helper's plan finds its disks by.
-    if (!direct && esx) refuse("the helper VM finds its disks by serial number, which libvirt's ESX driver cannot set: not built for " + hypervisor.uri);
-    if (!direct && vm.contains("drivers"))
-        refuse("\"drivers\" is a folder on the controller, which only direct mode reads; the helper inoculates with the live image's drivers");
+    // libvirt's ESX driver sets no disk serials, which the helper's plan finds its disks by, and uploads no volume.
+    if (!direct && esx)
+        refuse("no helper VM on " + hypervisor.uri + ": libvirt's ESX driver sets no disk serial (the helper finds its disks by them) and uploads no "
+               "volume (its live ISO and settings CD); see docs/vm-recovery.md");
 
     // A volume per disk of the server, named after the new VM; a serial the controller chose.
     const json sizes = vm.contains("disk_bytes") ? vm["disk_bytes"] : json::array();
@@ -121,8 +121,8 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
         if (chain.disk_bytes == 0) refuse("the chain " + chain.newest + " holds a volume, not a disk: a new VM needs whole-disk backups");
         std::uint64_t bytes = chain.disk_bytes;
         if (!sizes.empty()) {
-            if (!sizes[i].is_number_unsigned() || sizes[i].get<std::uint64_t>() < chain.disk_bytes)
-                refuse("disk " + std::to_string(i + 1) + " must be at least its source's " + std::to_string(chain.disk_bytes) + " bytes");
+            if (!sizes[i].is_number_unsigned() || sizes[i].get<std::uint64_t>() < chain.disk_bytes || sizes[i].get<std::uint64_t>() > (1ull << 50))
+                refuse("disk " + std::to_string(i + 1) + " must be at least its source's " + std::to_string(chain.disk_bytes) + " bytes, and at most 1 PiB");
             bytes = sizes[i].get<std::uint64_t>();
         }
         // A whole number of MiB: QEMU opens disks with O_DIRECT (cache='none'), which refuses a
@@ -151,7 +151,14 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
                {"disks", disks},
                {"inoculate_for", json::array({target})},
                {"steps", steps}};
-    if (vm.contains("drivers")) order["drivers"] = text(vm, "drivers", "");
+    if (vm.contains("drivers")) {
+        // Read by this controller: written on the helper's settings CD, or read by direct mode's plan.
+        const std::string drivers = text(vm, "drivers", "");
+        std::error_code no_folder;
+        if (drivers.front() != '/' || !std::filesystem::is_directory(drivers, no_folder))
+            refuse("\"drivers\" is the absolute path of a folder on the controller, not \"" + drivers + "\"");
+        order["drivers"] = drivers;
+    }
     if (!computer_name.empty()) order["computer_name"] = computer_name;
     return order;
 }

@@ -5,6 +5,7 @@
 
 #include "core/Error.hpp"
 
+#include <optional>
 #include <string>
 
 namespace dagda {
@@ -23,5 +24,8 @@ Url parse_url(const std::string& url, ErrorKind kind);
 /// `name` for one segment of a URL path: unreserved characters as they are, every other byte
 /// %-escaped (a '/' too).
 std::string url_path_escaped(const std::string& name);
+
+/// `text` with its %XX escapes decoded; nullopt for a malformed escape or a NUL.
+std::optional<std::string> url_unescaped(const std::string& text);
 
 }  // namespace dagda

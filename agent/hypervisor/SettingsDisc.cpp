@@ -99,14 +99,20 @@ void add_file(IsoImage* image, IsoDir* folder, const char* name, const std::stri
 
 }  // namespace
 
-std::string settings_disc_image(const std::string& cmdline, const std::string& ca_pem) {
+std::string settings_disc_image(const SettingsDiscContents& contents) {
     init_libisofs();
     IsoImageHandle image;
     iso_image_set_volume_id(image.get(), settings_disc_label);
     IsoDir* folder = nullptr;
     check(iso_image_add_new_dir(image.get(), iso_image_get_root(image.get()), "dagda", &folder), "the folder dagda");
-    add_file(image.get(), folder, "cmdline", cmdline + "\n");
-    if (!ca_pem.empty()) add_file(image.get(), folder, "ca.pem", ca_pem);
+    add_file(image.get(), folder, "cmdline", contents.cmdline + "\n");
+    if (!contents.ca_pem.empty()) add_file(image.get(), folder, "ca.pem", contents.ca_pem);
+    if (!contents.drivers_folder.empty()) {
+        IsoDir* drivers = nullptr;
+        check(iso_image_add_new_dir(image.get(), folder, "drivers", &drivers), "the folder dagda/drivers");
+        iso_tree_set_follow_symlinks(image.get(), 0);  // a link is written as a link, never followed out of the folder
+        check(iso_tree_add_dir_rec(image.get(), drivers, contents.drivers_folder.c_str()), "the drivers folder " + contents.drivers_folder);
+    }
     WriteOptions options;
     check(iso_write_opts_set_rockridge(options.get(), 1), "Rock Ridge");  // lower-case names, as /init reads them
     // The label keeps its '-' (ISO 9660's d-characters have none; blkid and Linux read it as it is).
@@ -119,8 +125,8 @@ std::string settings_disc_image(const std::string& cmdline, const std::string& c
     return out;
 }
 
-void write_settings_disc(const std::string& path, const std::string& cmdline, const std::string& ca_pem) {
-    const std::string image = settings_disc_image(cmdline, ca_pem);
+void write_settings_disc(const std::string& path, const SettingsDiscContents& contents) {
+    const std::string image = settings_disc_image(contents);
     const std::string temporary = path + ".new";
     ::unlink(temporary.c_str());
     UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));

@@ -315,3 +315,20 @@ TEST_CASE("Store: a PXE token is bound to its first machine only when that agent
     CHECK(store.admit({"plain", protocol::token_proof(plain, nonce), nonce, "machine-p", "b", "v", {}, "10.0.0.3"}, 1).not_bound.empty());
     CHECK(store.enrolments().front().machine_id == "machine-p");  // sorted by name: "plain" first
 }
+
+TEST_CASE("Store: a helper VM's token is renewed for each boot, its old token and binding void, and helper- names are the controller's",
+          "[controller][store]") {
+    TempDir dir;
+    Store store(dir.file("controller.db"));
+    CHECK_THAT(refusal([&] { store.enrol("helper-local"); }), Catch::Contains("the controller's own"));
+    const std::string first = store.renew_token("helper-local");  // made when missing
+    CHECK(admit(store, "helper-local", first, "helper-machine-1") == "agent-helper-local");
+    const std::string second = store.renew_token("helper-local");
+    CHECK(second != first);
+    CHECK_THAT(refusal([&] { admit(store, "helper-local", first, "helper-machine-1"); }), Catch::Contains("unauthorized"));
+    // The binding to the first machine is forgotten: a helper defined again is another machine.
+    CHECK(admit(store, "helper-local", second, "helper-machine-2") == "agent-helper-local");
+    // A PXE machine's enrolment is never taken over.
+    store.enrol("rack-7", "52:54:00:12:34:56");
+    CHECK_THAT(refusal([&] { store.renew_token("rack-7"); }), Catch::Contains("not a helper VM's"));
+}

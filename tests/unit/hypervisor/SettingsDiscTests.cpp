@@ -10,15 +10,20 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
+
 using namespace dagda;
 using dagda::testing::TempDir;
 
-TEST_CASE("SettingsDisc: the settings CD is labelled DAGDA-SETTINGS and holds dagda/cmdline and dagda/ca.pem", "[hypervisor]") {
+TEST_CASE("SettingsDisc: the settings CD is labelled DAGDA-SETTINGS and holds dagda/cmdline, dagda/ca.pem and the drivers folder", "[hypervisor]") {
     TempDir dir;
     const std::string disc = dir.file("settings.iso");
     const std::string words = "dagda.controller=wss://10.0.2.2:8443 dagda.pin=abc dagda.enrolment=helper-local dagda.token=0123";
     const std::string ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-    hypervisor::write_settings_disc(disc, words, ca);
+    std::filesystem::create_directories(dir.file("drivers/viostor/amd64"));
+    std::ofstream(dir.file("drivers/viostor/amd64/viostor.inf")) << "[Version]\n";
+    hypervisor::write_settings_disc(disc, {words, ca, dir.file("drivers")});
 
     struct stat status {};
     REQUIRE(::stat(disc.c_str(), &status) == 0);
@@ -35,11 +40,13 @@ TEST_CASE("SettingsDisc: the settings CD is labelled DAGDA-SETTINGS and holds da
     REQUIRE(extracted.exit_code == 0);
     CHECK(testing::file_bytes(dir.file("out/cmdline")) == words + "\n");
     CHECK(testing::file_bytes(dir.file("out/ca.pem")) == ca);
+    CHECK(testing::file_bytes(dir.file("out/drivers/viostor/amd64/viostor.inf")) == "[Version]\n");  // the folder whole, names as they are
 
     // Made again (a new token): the old disc is replaced whole.
-    hypervisor::write_settings_disc(disc, "dagda.token=other", "");
+    hypervisor::write_settings_disc(disc, {"dagda.token=other", "", ""});
     const ProgramResult again = run_program({"xorriso", "-osirrox", "on", "-indev", disc, "-extract", "/dagda", dir.file("again")});
     REQUIRE(again.exit_code == 0);
     CHECK(testing::file_bytes(dir.file("again/cmdline")) == "dagda.token=other\n");
     CHECK_FALSE(std::filesystem::exists(dir.file("again/ca.pem")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("again/drivers")));
 }
