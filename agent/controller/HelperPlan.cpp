@@ -25,7 +25,8 @@ json renamed_disk(json plan, const std::string& id) {
 
 }  // namespace
 
-json helper_plan(const json& order, const json& inventory, const std::string& archives_dir, const std::string& files_url, FileGrant& grant) {
+json helper_plan(const std::string& recovery_id, const json& order, const json& inventory, const std::string& archives_dir, const std::string& files_url,
+                 FileGrant& grant) {
     grant.key = protocol::random_nonce();
     grant.names.clear();
     std::string base = files_url;
@@ -49,9 +50,13 @@ json helper_plan(const json& order, const json& inventory, const std::string& ar
         json one = renamed_disk(recovery::recovery_plan({archive.string(), url}, target, inoculation), id);
         plan["disks"][id] = one["disks"][id];
         for (json& step : one["steps"]) plan["steps"].push_back(std::move(step));
-        names += (names.empty() ? "" : "; ") + one["name"].get<std::string>();
+        names += (names.empty() ? "" : "; ") + id + " onto " + target.description +
+                 (target.contents.empty() ? "" : " (it holds " + target.contents + ": it will be overwritten)");
     }
-    plan["name"] = "recover " + order["server"].get<std::string>() + " to the new VM " + order["vm"]["name"].get<std::string>() + ": " + names;
+    // Named without the grant's key, which is new on each call: a resumed recovery knows its own
+    // job by this name (ControllerHelpers.cpp).
+    plan["name"] = recovery_id + ": recover " + order["server"].get<std::string>() + " generation " + std::to_string(order["generation"].get<unsigned>()) +
+                   " to the new VM " + order["vm"]["name"].get<std::string>() + ": " + names;
     if (order.contains("computer_name")) plan = with_new_identity(std::move(plan), order["computer_name"]);
     // The helper's disks are handed to the new VM once it is off.
     plan["steps"].push_back({{"step", "machine.poweroff"}});

@@ -16,11 +16,11 @@ namespace dagda::controller {
 /// inoculates from there when the recovery was given vendor drivers.
 inline constexpr const char* helper_drivers_folder = "/run/dagda-drivers";
 
-/// The helper's plan for `order` (VmRecoveryOrder), its disks found in the helper agent's
-/// `inventory` by serial; `grant` gets the key and the chain files the plan may read (named
+/// The helper's plan for the recovery `recovery_id` of `order` (VmRecoveryOrder), named for it
+/// (the same name on every call), its disks found in the helper agent's `inventory` by serial; `grant` gets the key and the chain files the plan may read (named
 /// SERVER/FILE in the archive folder). Throws Error naming a disk the helper does not see or an
 /// archive that cannot be read.
-nlohmann::json helper_plan(const nlohmann::json& order, const nlohmann::json& inventory, const std::string& archives_dir,
+nlohmann::json helper_plan(const std::string& recovery_id, const nlohmann::json& order, const nlohmann::json& inventory, const std::string& archives_dir,
                            const std::string& files_url, FileGrant& grant);
 
 /// `plan` with a windows.set_identity step (the new computer name, static NICs on DHCP) before

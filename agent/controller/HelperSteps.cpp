@@ -177,7 +177,7 @@ void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::
         const auto presence = settings_.control->agent(agent_id);
         if (!presence) throw Error(ErrorKind::failed, "the helper's agent " + agent_id + " is not known");
         FileGrant grant;
-        const json plan = helper_plan(recovery.order, presence->agent.inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+        const json plan = helper_plan(recovery.id, recovery.order, presence->agent.inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
         made["helper"]["job"] = settings_.control->submit_job(agent_id, plan, grant);
         store_->step_done(recovery.id, index, made, now());
         event(recovery.id, {{"event", "step_said"}, {"step", "helper.restore"}, {"message", "the helper runs " + made["helper"]["job"].get<std::string>()}});

@@ -224,6 +224,9 @@ TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helpe
     CHECK(plan["disks"]["disk1"]["serial"].get<std::string>().rfind("DAGDA-", 0) == 0);
     CHECK(plan["disks"]["disk2"]["serial"].get<std::string>().rfind("DAGDA-", 0) == 0);
     CHECK(plan["disks"]["disk1"]["serial"] != plan["disks"]["disk2"]["serial"]);
+    // Named for the recovery, without the grant's key: a resumed recovery finds its own job by it.
+    CHECK_THAT(plan["name"].get<std::string>(), Catch::StartsWith("recovery-1: recover srv01 generation 1 to the new VM " + bench.vm + ": disk1 onto ") &&
+                                                    !Catch::Contains("/files/"));
 
     const std::string xml = virsh("dumpxml " + bench.vm);
     INFO(xml);
