@@ -25,6 +25,23 @@ std::vector<std::string> helper_controller(const std::string& iso, int hello_sec
             std::to_string(hello_seconds)};
 }
 
+/// The live image's ISO, which the helper boots; the test fails where it was not built.
+std::string live_iso() {
+    return image_dir() + "/dagda-rescue.iso";
+}
+
+/// The test's pool as the hypervisor `name` (named after the pool, so TestPool removes its helper
+/// VM too), and the controller started with `options`: its helpers boot `iso` and have
+/// `hello_seconds` to say hello.
+struct HelperSite {
+    std::string name, helper;
+    std::vector<std::string> options;
+    HelperSite(RecoveryBench& bench, const std::string& iso, int hello_seconds)
+        : name(bench.pool.name()), helper("dagda-helper-" + name), options(helper_controller(iso, hello_seconds)) {
+        bench.start_controller(options, name);
+    }
+};
+
 std::string digest(const std::string& file) { return run("sha256sum < " + sh_quote(file)).out; }
 
 }  // namespace
@@ -33,19 +50,17 @@ TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM
           "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
-    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
     RecoveryBench bench;
-    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
-    bench.start_controller(helper_controller(image_dir() + "/dagda-rescue.iso", 600), site);
+    const HelperSite site(bench, live_iso(), 600);
     const std::string& vm = bench.vm;
 
-    const RunResult dry = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + vm + " --dry-run");
+    const RunResult dry = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + vm + " --dry-run");
     INFO(dry.out << dry.err);
     REQUIRE(dry.exit_code == 0);
     CHECK_THAT(dry.out, Catch::Contains("(helper mode)") && Catch::Contains("3. helper.prepare") && Catch::Contains("7. helper.restore") &&
                             Catch::Contains("9. vm.define"));
 
-    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + vm + " --memory 1024");
+    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + vm + " --memory 1024");
     const std::string console = bench.state + "/recoveries/recovery-1/helper-console.log";
     INFO(recovered.out << recovered.err << bench.controller->log() << "\nhelper console:\n" << (fs::exists(console) ? file_bytes(console) : ""));
     REQUIRE(recovered.exit_code == 0);
@@ -62,9 +77,9 @@ TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM
     CHECK_THAT(xml, Catch::Contains("bus='sata'") && Catch::Contains("<serial>DAGDA-") && Catch::Contains("<model type='e1000e'/>"));
     CHECK_THAT(virsh("domstate " + vm), Catch::StartsWith("shut off"));
     // The helper: off, defined, its new disks and settings CD detached, only the live ISO left.
-    const std::string helper_xml = virsh("dumpxml " + helper);
+    const std::string helper_xml = virsh("dumpxml " + site.helper);
     INFO(helper_xml);
-    CHECK_THAT(virsh("domstate " + helper), Catch::StartsWith("shut off"));
+    CHECK_THAT(virsh("domstate " + site.helper), Catch::StartsWith("shut off"));
     CHECK_THAT(helper_xml, Catch::Contains("Dagda helper VM") && Catch::Contains("dagda-live-") && !Catch::Contains("device='disk'") &&
                                !Catch::Contains("-settings.iso"));
     for (const auto& file : fs::directory_iterator(bench.pool.folder()))  // its settings CD (and token) gone with it
@@ -78,7 +93,7 @@ TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM
     CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
 
     // Direct mode on the same archive: the same layout, the same first partition byte for byte.
-    const RunResult direct = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + vm + "-direct --direct --memory 1024");
+    const RunResult direct = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + vm + "-direct --direct --memory 1024");
     INFO(direct.out << direct.err);
     REQUIRE(direct.exit_code == 0);
     const std::string direct_volume = bench.pool.folder() + "/" + vm + "-direct-disk1.img";
@@ -101,23 +116,22 @@ TEST_CASE("recover-vm: a helper that never says hello ends the recovery at helpe
     REQUIRE(fs::exists(iso));
     const std::string bystander = bench.pool.folder() + "/bystander.img";
     REQUIRE(run("truncate -s 1M " + sh_quote(bystander) + " && virsh -c qemu:///system pool-refresh " + bench.pool.name() + " > /dev/null").exit_code == 0);
-    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
-    bench.start_controller(helper_controller(iso, 10), site);
+    const HelperSite site(bench, iso, 10);
 
-    const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512");
+    const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + bench.vm + " --memory 512");
     INFO(failed.out << failed.err << bench.controller->log());
     CHECK(failed.exit_code == 1);
     CHECK_THAT(failed.out, Catch::Contains("6. helper.hello FAILED: the helper VM's agent did not say hello within 10 s"));
-    CHECK_THAT(virsh("domstate " + helper), Catch::StartsWith("shut off"));
-    CHECK_THAT(virsh("dumpxml " + helper), Catch::Contains("<serial>DAGDA-"));  // still attached, as "made" lists
+    CHECK_THAT(virsh("domstate " + site.helper), Catch::StartsWith("shut off"));
+    CHECK_THAT(virsh("dumpxml " + site.helper), Catch::Contains("<serial>DAGDA-"));  // still attached, as "made" lists
     CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench.vm + "\n"));
 
     const RunResult cleaned = bench.ctl("recovery recovery-1 --cleanup");
     INFO(cleaned.out << cleaned.err);
     CHECK(cleaned.exit_code == 0);
-    CHECK_THAT(cleaned.out, Catch::Contains("detached the new disks from the helper VM " + helper));
+    CHECK_THAT(cleaned.out, Catch::Contains("detached the new disks from the helper VM " + site.helper));
     CHECK_THAT(cleaned.out, Catch::Contains("removed the volume " + bench.vm + "-disk1.img"));
-    CHECK_THAT(virsh("dumpxml " + helper), !Catch::Contains("device='disk'"));
+    CHECK_THAT(virsh("dumpxml " + site.helper), !Catch::Contains("device='disk'"));
     CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
     CHECK(fs::exists(bystander));
     CHECK(bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
@@ -127,15 +141,13 @@ TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at he
           "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
-    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
     RecoveryBench bench;
     // Damaged in the middle, where its chunks are: the plan is made, the helper's restore fails.
     REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(bench.archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(bench.archive) +
                 ") / 2 )) conv=notrunc status=none").exit_code == 0);
-    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
-    bench.start_controller(helper_controller(image_dir() + "/dagda-rescue.iso", 600), site);
+    const HelperSite site(bench, live_iso(), 600);
 
-    const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512");
+    const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + bench.vm + " --memory 512");
     INFO(failed.out << failed.err << bench.controller->log());
     CHECK(failed.exit_code == 1);
     CHECK_THAT(failed.out, Catch::Contains("helper: image.restore (step 2) failed"));
@@ -145,9 +157,9 @@ TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at he
     const RunResult cleaned = bench.ctl("recovery recovery-1 --cleanup");
     INFO(cleaned.out << cleaned.err);
     CHECK(cleaned.exit_code == 0);
-    CHECK_THAT(cleaned.out, Catch::Contains("detached the new disks from the helper VM " + helper));
-    CHECK_THAT(virsh("domstate " + helper), Catch::StartsWith("shut off"));
-    CHECK_THAT(virsh("dumpxml " + helper), !Catch::Contains("device='disk'"));
+    CHECK_THAT(cleaned.out, Catch::Contains("detached the new disks from the helper VM " + site.helper));
+    CHECK_THAT(virsh("domstate " + site.helper), Catch::StartsWith("shut off"));
+    CHECK_THAT(virsh("dumpxml " + site.helper), !Catch::Contains("device='disk'"));
     CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
 }
 
@@ -155,14 +167,11 @@ TEST_CASE("recover-vm: a controller stopped while the helper restores goes on wi
           "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
-    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
     RecoveryBench bench;
-    const std::string site = bench.pool.name(), helper = "dagda-helper-" + site;
-    const std::vector<std::string> options = helper_controller(image_dir() + "/dagda-rescue.iso", 600);
-    bench.start_controller(options, site);
+    const HelperSite site(bench, live_iso(), 600);
     const unsigned short port = bench.controller->port();  // the helper's settings CD names it
 
-    const RunResult queued = bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512 --no-watch");
+    const RunResult queued = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + bench.vm + " --memory 512 --no-watch");
     INFO(queued.out << queued.err);
     REQUIRE(queued.exit_code == 0);
     // Stopped (as a service manager stops it) once the helper's job is submitted, before it ends:
@@ -172,7 +181,7 @@ TEST_CASE("recover-vm: a controller stopped while the helper restores goes on wi
     // What the database holds between the two runs: still running, at helper.restore (index 6).
     const std::string state = run("sqlite3 " + sh_quote(bench.state + "/controller.db") + " \"SELECT state, next_step FROM recoveries\"").out;
     CHECK(state == "running|6\n");
-    bench.controller = std::make_unique<ControllerProcess>(bench.dir, bench.state, port, bench.archives, options);
+    bench.controller = std::make_unique<ControllerProcess>(bench.dir, bench.state, port, bench.archives, site.options);
 
     const RunResult watched = bench.ctl("recovery recovery-1 --watch");
     INFO(watched.out << watched.err << bench.controller->log());
@@ -184,7 +193,7 @@ TEST_CASE("recover-vm: a controller stopped while the helper restores goes on wi
     CHECK(bench.controller->api("GET", "/api/jobs")["body"]["jobs"].size() == 1);
     CHECK_THAT(bench.controller->log(), Catch::Contains("recovery-1: the VM " + bench.vm + " is defined"));
     CHECK_THAT(virsh("domstate " + bench.vm), Catch::StartsWith("shut off"));
-    CHECK_THAT(virsh("dumpxml " + helper), !Catch::Contains("device='disk'"));
+    CHECK_THAT(virsh("dumpxml " + site.helper), !Catch::Contains("device='disk'"));
     const std::string windows = windows_partition(bench.dir, bench.pool.folder() + "/" + bench.vm + "-disk1.img");
     CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
 }
@@ -194,7 +203,6 @@ TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helpe
           "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
-    if (!live_image_present()) FAIL("the live image is missing in " + image_dir() + " (scripts/build-image)");
     RecoveryBench bench;
     // Disk 2: a GPT data disk with one ext4 volume (copied whole by capture and restore).
     const std::string data = bench.dir.file("data.img");
@@ -206,13 +214,12 @@ TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helpe
                 " && truncate -s 48M " + sh_quote(data) + " && sgdisk -n 1:2048:+46M -t 1:8300 " + sh_quote(data) + " > /dev/null && dd if=" + sh_quote(ext4) +
                 " of=" + sh_quote(data) + " bs=1M seek=1 conv=notrunc status=none").exit_code == 0);
     REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(data) + " " + sh_quote(bench.archives + "/srv01/disk2.tib") + " --progress none").exit_code == 0);
-    const std::string site = bench.pool.name();
-    bench.start_controller(helper_controller(image_dir() + "/dagda-rescue.iso", 600), site);
+    const HelperSite site(bench, live_iso(), 600);
 
     // virtio-blk: Windows has no in-box driver for it; the vendor's package goes on the settings CD.
     const std::string drivers = viostor_driver_folder(bench.dir);
     const RunResult recovered =
-        bench.ctl("recover-vm srv01 --hypervisor " + site + " --name " + bench.vm + " --memory 512 --bus virtio --drivers " + sh_quote(drivers));
+        bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + bench.vm + " --memory 512 --bus virtio --drivers " + sh_quote(drivers));
     INFO(recovered.out << recovered.err << bench.controller->log());
     REQUIRE(recovered.exit_code == 0);
     CHECK_THAT(recovered.out, Catch::Contains("disk " + bench.vm + "-disk2.img: 48 MiB, serial DAGDA-"));
