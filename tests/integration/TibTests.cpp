@@ -306,7 +306,7 @@ TEST_CASE("tib: the frozen v1 archives still restore exactly", "[image][tib][com
     }
 }
 
-TEST_CASE("tib: version 1.1 captures hash once; an incremental on a 1.0 base keeps the 1.0 digests", "[image][tib][compat][integration]") {
+TEST_CASE("tib: version 1.1 captures hash once, an incremental on a 1.0 base keeps the 1.0 digests", "[image][tib][compat][integration]") {
     TempDir dir;
     // The frozen 1.0 full generation, as the base of a new incremental (bases are found by name).
     const std::string frozen = std::string(DAGDA_SOURCE_DIR) + "/tests/fixtures/tib/v1/sample-full.tib";

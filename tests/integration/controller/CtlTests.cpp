@@ -100,7 +100,7 @@ TEST_CASE("ctl: enrol, list, recover and watch a job to its end, cancel a runnin
     }
 }
 
-TEST_CASE("ctl: the controller's printed lines work pasted; enrolment names and agent ids both name an agent; a disk holding data is said so",
+TEST_CASE("ctl: the controller's printed lines work pasted, enrolment names and agent ids both name an agent, a disk holding data is said so",
           "[controller][integration][ctl]") {
     REQUIRE(controller_tools_present());
     TempDir dir;
@@ -174,7 +174,7 @@ TEST_CASE("ctl: the controller's printed lines work pasted; enrolment names and 
     }
 }
 
-TEST_CASE("ctl: hypervisors are added, listed and removed; a password in a URI is refused", "[controller][integration][ctl][hypervisor]") {
+TEST_CASE("ctl: hypervisors are added, listed and removed, a password in a URI is refused", "[controller][integration][ctl][hypervisor]") {
     REQUIRE(controller_tools_present());
     TempDir dir;
     const std::string state = dir.file("controller");

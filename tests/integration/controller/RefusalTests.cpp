@@ -224,7 +224,7 @@ TEST_CASE("controller: a plan whose disk does not match the agent's is refused w
     CHECK(file_digest(target) == before);
 }
 
-TEST_CASE("controller: TLS 1.2 offers forward-secret AEAD suites only; the pin is the key's, and the older certificate pin still works",
+TEST_CASE("controller: TLS 1.2 offers forward-secret AEAD suites only, the pin is the key's, and the older certificate pin still works",
           "[controller][integration][refusal][tls]") {
     REQUIRE(controller_tools_present());
     REQUIRE(have_program("openssl"));

@@ -103,7 +103,7 @@ TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM
     CHECK(hive_value(bench.dir, direct_windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
 }
 
-TEST_CASE("recover-vm: a helper that never says hello ends the recovery at helper.hello; the cleanup detaches and removes the new disks only",
+TEST_CASE("recover-vm: a helper that never says hello ends the recovery at helper.hello, the cleanup detaches and removes the new disks only",
           "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
@@ -137,7 +137,7 @@ TEST_CASE("recover-vm: a helper that never says hello ends the recovery at helpe
     CHECK(bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
 }
 
-TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at helper.restore with the agent's reason; the cleanup detaches the disks",
+TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at helper.restore with the agent's reason, the cleanup detaches the disks",
           "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);

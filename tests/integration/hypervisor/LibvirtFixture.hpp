@@ -22,7 +22,8 @@ public:
 
 private:
     bool ready_ = false;
-    bool started_ = false;
+    bool started_libvirtd_ = false;
+    bool started_virtlogd_ = false;
 };
 
 /// A dir pool named `dagda-test-…` in `dir`, and the VMs named `name_prefix()…` the test makes
@@ -43,7 +44,7 @@ private:
     std::string name_, folder_;
 };
 
-/// `virsh -c qemu:///system ARGS`, its standard output (an independent reading of libvirt's state).
+/// `virsh -c qemu:///system ARGS`, what it printed (an independent reading of libvirt's state).
 std::string virsh(const std::string& args);
 
 }  // namespace dagda::testing

@@ -73,7 +73,7 @@ TEST_CASE("recover-vm: a server's backup becomes a new VM, left off, in direct m
     CHECK(listed[1]["state"] == "succeeded");
 }
 
-TEST_CASE("recover-vm: a renamed, isolated test copy is started beside the original; an unrenamed one never is",
+TEST_CASE("recover-vm: a renamed, isolated test copy is started beside the original, an unrenamed one never is",
           "[hypervisor][integration][libvirt][root][vm-recovery]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);

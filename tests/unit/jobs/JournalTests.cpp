@@ -97,7 +97,7 @@ TEST_CASE("Journal: a file that is not a journal is refused, not overwritten", "
     CHECK(std::filesystem::file_size(notes) == 9);
 }
 
-TEST_CASE("Journal: a version 1 journal is read and becomes version 2 when appended to; a newer one is refused", "[jobs][journal]") {
+TEST_CASE("Journal: a version 1 journal is read and becomes version 2 when appended to, a newer one is refused", "[jobs][journal]") {
     TempDir dir;
     const std::string path = dir.file("old.journal");
     {
