@@ -12,7 +12,7 @@
 #include "disk/Plan.hpp"
 #include "disk/Safety.hpp"
 #include "disk/SfdiskJson.hpp"
-#include "app/RestoreCheckpointFile.hpp"
+#include "app/TibRestoreJob.hpp"
 #include "image/ArchiveChain.hpp"
 #include "recovery/DiskRestore.hpp"
 
@@ -25,19 +25,6 @@ namespace dagda::app {
 
 namespace po = boost::program_options;
 using nlohmann::json;
-
-namespace {
-
-struct RestoreJob {
-    std::string archive;
-    std::string target;
-    unsigned threads = 2;
-    bool verify = false;
-    bool grow_fs = true;  ///< --disk: grow each NTFS to fill a larger partition
-    ProgressMode progress = ProgressMode::text;
-    disk::IdentityAssertions expected;
-    std::unique_ptr<RestoreCheckpointFile> checkpoint;
-};
 
 void restore_range(const image::Chain& chain, std::uint32_t number, const image::VolumeRange& range, const RestoreJob& job) {
     ProgressPrinter printer(job.progress, "restore volume " + std::to_string(number) + " to " + range.name);
@@ -56,6 +43,8 @@ void restore_range(const image::Chain& chain, std::uint32_t number, const image:
     image::verify_restored(chain, number, range, [&](std::uint64_t done, std::uint64_t total) { checker.update(done, total); });
     checker.finish();
 }
+
+namespace {
 
 std::uint32_t pick_volume(const image::TibArchive& archive, const po::variables_map& vm) {
     if (vm.count("volume")) return vm["volume"].as<std::uint32_t>();
@@ -162,6 +151,9 @@ int run_tib_restore(const std::vector<std::string>& args) {
         "disk", "restore a whole disk: layout fitted to the target, first track, every volume")(
         "verify", "read the restored blocks back and compare them with the archive")(
         "no-grow-fs", "--disk: leave each NTFS at its old size in a larger partition (default: grow it with ntfsresize)")(
+        "onto-generation", po::value<unsigned>(), "the target holds generation N of this chain already: write only the blocks that differ, "
+                                                   "after proving it holds N where they go")(
+        "dry-run", "with --onto-generation: print what would be written, write nothing")(
         "threads", po::value<unsigned>()->default_value(2), "decompression threads")(
         "checkpoint", po::value<std::string>(), "where to record progress so an interrupted restore resumes "
                                                 "(default: TARGET.dagda-checkpoint, or /run/dagda/ for a device)")(
@@ -189,8 +181,17 @@ int run_tib_restore(const std::vector<std::string>& args) {
         (*vm)["checkpoint-every"].as<std::uint64_t>());
 
     image::ArchiveChain chain(job.archive);
-    if (vm->count("disk")) restore_disk(chain, job, as_json);
-    else restore_one_volume(chain, pick_volume(chain.newest(), *vm), job);
+    const bool dry_run = vm->count("dry-run") > 0;
+    if (dry_run && !vm->count("onto-generation")) throw po::error("--dry-run goes with --onto-generation (a full restore prints its plan as it runs)");
+    if (vm->count("onto-generation")) {
+        const std::optional<std::uint32_t> volume = vm->count("disk") ? std::nullopt : std::optional(pick_volume(chain.newest(), *vm));
+        restore_delta(chain, job, (*vm)["onto-generation"].as<unsigned>(), volume, dry_run, as_json);
+        if (dry_run) return 0;
+    } else if (vm->count("disk")) {
+        restore_disk(chain, job, as_json);
+    } else {
+        restore_one_volume(chain, pick_volume(chain.newest(), *vm), job);
+    }
     job.checkpoint->remove();
     if (as_json)
         std::cout << json{{"archive", job.archive}, {"target", job.target}, {"generation", chain.newest().id()},

@@ -32,6 +32,9 @@ struct RestoreState {
     std::uint32_t number;
     const VolumeRange* target;  ///< null: verify only
     TibArchive::EntryCursor cursor;
+    // A delta restore: only these windows, and in each only its blocks (null: every used block).
+    const std::vector<WindowWrite>* writes = nullptr;
+    std::size_t next_write = 0;
     std::mutex cursor_mutex;
     std::atomic<std::uint64_t> bytes_done{0};
     std::atomic<std::uint64_t> chunks{0};
@@ -101,9 +104,9 @@ void write_blocks(const RestoreState& s, const VolumeInfo& v, std::uint64_t wind
     flush();
 }
 
-void restore_window(RestoreState& s, const IndexEntry& newest, std::vector<std::unique_ptr<TibArchive::ChunkReader>>& readers) {
+void restore_window(RestoreState& s, const IndexEntry& newest, std::vector<std::uint8_t> need,
+                    std::vector<std::unique_ptr<TibArchive::ChunkReader>>& readers) {
     const VolumeInfo& v = s.chain.front()->volume(s.number);
-    std::vector<std::uint8_t> need = v.window_mask(newest.window);
     for (std::size_t g = 0; g < s.chain.size(); ++g) {
         std::optional<IndexEntry> entry = g == 0 ? std::optional<IndexEntry>(newest) : s.chain[g]->find(s.number, newest.window);
         if (!entry || entry->chunk_offset == 0) continue;
@@ -127,15 +130,34 @@ void restore_window(RestoreState& s, const IndexEntry& newest, std::vector<std::
     s.bytes_done += std::min<std::uint64_t>(v.window_size, v.volume_size - newest.window * v.window_size);
 }
 
+// The next window to restore and the blocks it needs; called under cursor_mutex.
+std::optional<IndexEntry> next_entry(RestoreState& s, std::vector<std::uint8_t>& need) {
+    const VolumeInfo& v = s.chain.front()->volume(s.number);
+    if (!s.writes) {
+        std::optional<IndexEntry> entry = s.cursor.next();
+        if (entry) need = v.window_mask(entry->window);
+        return entry;
+    }
+    if (s.next_write == s.writes->size()) return std::nullopt;
+    const WindowWrite& write = (*s.writes)[s.next_write++];
+    std::optional<IndexEntry> entry = s.chain.front()->find(s.number, write.window);
+    if (!entry)
+        throw Error(ErrorKind::failed, s.chain.front()->name() + ": volume " + std::to_string(s.number) + " has no window " +
+                                           std::to_string(write.window) + " to restore");
+    need = write.blocks;
+    return entry;
+}
+
 void worker(RestoreState& s) {
     try {
         std::vector<std::unique_ptr<TibArchive::ChunkReader>> readers;
         for (TibArchive* archive : s.chain) readers.push_back(std::make_unique<TibArchive::ChunkReader>(*archive));
         while (!s.failed) {
             std::optional<IndexEntry> entry;
+            std::vector<std::uint8_t> need;
             {
                 const std::lock_guard<std::mutex> lock(s.cursor_mutex);
-                entry = s.cursor.next();
+                entry = next_entry(s, need);
                 if (entry) {
                     s.in_flight.insert(entry->window);
                     s.next_untaken = entry->window + 1;
@@ -144,7 +166,7 @@ void worker(RestoreState& s) {
                 }
             }
             if (!entry) break;
-            restore_window(s, *entry, readers);
+            restore_window(s, *entry, std::move(need), readers);
             {
                 const std::lock_guard<std::mutex> lock(s.cursor_mutex);
                 s.in_flight.erase(entry->window);
@@ -216,6 +238,37 @@ void restore_volume(const Chain& chain, std::uint32_t number, const VolumeRange&
     maybe_checkpoint(state, true);
 }
 
+void restore_windows(const Chain& chain, std::uint32_t number, const std::vector<WindowWrite>& writes, const VolumeRange& target,
+                     unsigned threads, const ByteProgress& progress, const RestoreCheckpoint* checkpoint) {
+    check_chain(chain, number);
+    const VolumeInfo& v = chain.front()->volume(number);
+    if (target.size < v.volume_size)
+        throw Error(ErrorKind::refused, "refusing to restore volume " + std::to_string(number) + " onto " + target.name + ": it has only " +
+                                            std::to_string(target.size) + " bytes (nothing was written)");
+    RestoreState state(chain, number, &target, chain.front()->entries(number));
+    state.writes = &writes;
+    state.checkpoint = checkpoint;
+    if (checkpoint && checkpoint->start_window > 0)
+        while (state.next_write < writes.size() && writes[state.next_write].window < checkpoint->start_window) ++state.next_write;
+    // Progress counts the windows to write, each as a whole window.
+    run(state, threads, progress, writes.size() * v.window_size);
+    if (::fsync(target.fd) != 0) throw_errno("cannot flush " + target.name);
+    maybe_checkpoint(state, true);
+}
+
+Digest target_window_digest(const VolumeInfo& v, std::uint64_t window, const std::vector<std::uint8_t>& used_mask,
+                            std::uint64_t required_features, const VolumeRange& target, std::vector<std::uint8_t>& buffer) {
+    const std::uint64_t start = window * v.window_size;
+    buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(v.window_size, v.volume_size - start)));
+    read_exact(target.fd, buffer.data(), buffer.size(), target.offset + start, target.name);
+    Sha256 hash;
+    begin_window_digest(hash, v.number, window, v.block_size, used_mask, required_features);
+    const std::uint64_t first_block = window * v.blocks_per_window();
+    for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j)
+        if ((used_mask[j / 8] >> (j % 8)) & 1) hash.update(buffer.data() + std::size_t{j} * v.block_size, v.block_length(first_block + j));
+    return hash.finish();
+}
+
 void verify_restored(const Chain& chain, std::uint32_t number, const VolumeRange& target, const ByteProgress& progress) {
     TibArchive& newest = *chain.front();
     const VolumeInfo& v = newest.volume(number);
@@ -224,16 +277,8 @@ void verify_restored(const Chain& chain, std::uint32_t number, const VolumeRange
     std::uint64_t done = 0;
     while (const auto entry = cursor.next()) {
         const std::uint64_t start = entry->window * v.window_size;
-        raw.resize(static_cast<std::size_t>(std::min<std::uint64_t>(v.window_size, v.volume_size - start)));
-        read_exact(target.fd, raw.data(), raw.size(), target.offset + start, target.name);
-        const std::vector<std::uint8_t> used = v.window_mask(entry->window);
-        Sha256 hash;
-        begin_window_digest(hash, number, entry->window, v.block_size, used, newest.header().required_features);
-        const std::uint64_t first_block = entry->window * v.blocks_per_window();
-        for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j)
-            if ((used[j / 8] >> (j % 8)) & 1)
-                hash.update(raw.data() + std::size_t{j} * v.block_size, v.block_length(first_block + j));
-        if (hash.finish() != entry->window_digest)
+        if (target_window_digest(v, entry->window, v.window_mask(entry->window), newest.header().required_features, target, raw) !=
+            entry->window_digest)
             throw Error(ErrorKind::failed, target.name + ": verification failed: window " + std::to_string(entry->window) +
                                                " (bytes " + std::to_string(start) + "+) differs from volume " +
                                                std::to_string(number) + " of " + newest.name());

@@ -1,0 +1,130 @@
+#include "image/restore/DeltaRestore.hpp"
+
+#include "core/Error.hpp"
+#include "core/Units.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace dagda::image {
+
+using namespace format;
+
+namespace {
+
+bool empty_mask(const std::vector<std::uint8_t>& mask) {
+    return std::all_of(mask.begin(), mask.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+std::uint64_t bytes_of(const VolumeInfo& v, std::uint64_t window, const std::vector<std::uint8_t>& mask) {
+    std::uint64_t bytes = 0;
+    for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j)
+        if ((mask[j / 8] >> (j % 8)) & 1) bytes += v.block_length(window * v.blocks_per_window() + j);
+    return bytes;
+}
+
+std::uint64_t blocks_of(const std::vector<std::uint8_t>& mask) {
+    std::uint64_t blocks = 0;
+    for (const std::uint8_t b : mask) blocks += static_cast<std::uint64_t>(std::popcount(b));
+    return blocks;
+}
+
+void check_base_index(const Chain& chain, std::size_t base) {
+    if (base == 0 || base >= chain.size())
+        throw Error(ErrorKind::usage, "a delta restore goes from an older generation of the chain of " + chain.front()->name() +
+                                          " to it: generation 1 to " + std::to_string(chain.size() - 1));
+}
+
+}  // namespace
+
+VolumeDelta plan_volume_delta(const Chain& chain, std::uint32_t number, std::size_t base) {
+    check_base_index(chain, base);
+    TibArchive& newest = *chain.front();
+    const VolumeInfo& v = newest.volume(number);
+    const VolumeInfo& held = chain[base]->volume(number);
+    if (held.block_size != v.block_size || held.window_size != v.window_size || held.volume_size != v.volume_size)
+        throw Error(ErrorKind::failed, chain[base]->name() + ": volume " + std::to_string(number) + " has another geometry than in " +
+                                           newest.name());
+    VolumeDelta delta;
+    delta.number = number;
+    TibArchive::EntryCursor cursor = newest.entries(number);
+    while (const auto entry = cursor.next()) {
+        ++delta.windows_in_use;
+        const auto held_entry = chain[base]->find(number, entry->window);
+        if (held_entry && held_entry->window_digest == entry->window_digest) continue;  // same used blocks, same bytes
+        // Blocks a newer generation stores may differ from the base's; a block the base did not
+        // use holds nothing known. Every other used block restores from the base's own chain.
+        std::vector<std::uint8_t> changed(v.mask_size(), 0);
+        for (std::size_t g = 0; g < base; ++g) {
+            const auto stored = g == 0 ? entry : chain[g]->find(number, entry->window);
+            if (!stored || stored->chunk_offset == 0) continue;
+            for (std::size_t i = 0; i < changed.size(); ++i) changed[i] |= stored->present[i];
+        }
+        const std::vector<std::uint8_t> used = v.window_mask(entry->window);
+        const std::vector<std::uint8_t> held_used = held.window_mask(entry->window);
+        WindowWrite write{entry->window, std::vector<std::uint8_t>(changed.size())};
+        for (std::size_t i = 0; i < changed.size(); ++i)
+            write.blocks[i] = static_cast<std::uint8_t>(used[i] & (changed[i] | ~held_used[i]));
+        if (empty_mask(write.blocks)) continue;  // only blocks the newest no longer uses differ
+        delta.blocks += blocks_of(write.blocks);
+        delta.bytes += bytes_of(v, entry->window, write.blocks);
+        delta.writes.push_back(std::move(write));
+    }
+    return delta;
+}
+
+void check_delta_target(const Chain& chain, std::size_t base, VolumeDelta& delta, const VolumeRange& target,
+                        const ByteProgress& progress) {
+    check_base_index(chain, base);
+    TibArchive& newest = *chain.front();
+    const VolumeInfo& v = newest.volume(delta.number);
+    const VolumeInfo& held = chain[base]->volume(delta.number);
+    if (target.size < v.volume_size)
+        throw Error(ErrorKind::refused, "refusing the delta restore of volume " + std::to_string(delta.number) + " onto " + target.name +
+                                            ": it has only " + std::to_string(target.size) + " bytes (nothing was written)");
+    std::vector<std::uint8_t> buffer;
+    std::vector<WindowWrite> kept;
+    std::uint64_t done = 0;
+    for (WindowWrite& write : delta.writes) {
+        // The newest first: a window written already can match the base's digest too, when all
+        // that changed there are blocks the base did not use.
+        const auto newest_entry = newest.find(delta.number, write.window);
+        const bool holds_newest = newest_entry && target_window_digest(v, write.window, v.window_mask(write.window),
+                                                                       newest.header().required_features, target, buffer) == newest_entry->window_digest;
+        const auto held_entry = chain[base]->find(delta.number, write.window);
+        // A window the base did not use at all has no content to prove.
+        const bool holds_base = !holds_newest && (!held_entry || target_window_digest(held, write.window, held.window_mask(write.window),
+                                                                                      chain[base]->header().required_features, target,
+                                                                                      buffer) == held_entry->window_digest);
+        if (holds_base) {
+            kept.push_back(std::move(write));
+        } else if (holds_newest) {
+            ++delta.already_written;
+            delta.blocks -= blocks_of(write.blocks);
+            delta.bytes -= bytes_of(v, write.window, write.blocks);
+        } else {
+            const std::uint64_t start = write.window * v.window_size;
+            throw Error(ErrorKind::refused,
+                        "refusing the delta restore onto " + target.name + ": volume " + std::to_string(delta.number) + " window " +
+                            std::to_string(write.window) + " (bytes " + std::to_string(start) + " to " +
+                            std::to_string(std::min(start + v.window_size, v.volume_size) - 1) + ") holds neither generation " +
+                            std::to_string(chain.size() - base) + " (" + chain[base]->name() + ") nor generation " +
+                            std::to_string(chain.size()) + " (" + newest.name() + "), so it is not a copy of the older one " +
+                            "(written, mounted or grown since?): restore the newer generation in full (nothing was written)");
+        }
+        done += v.window_size;
+        if (progress) progress(done, delta.writes.size() * v.window_size);
+    }
+    delta.writes = std::move(kept);
+}
+
+std::string delta_line(const VolumeDelta& delta) {
+    std::string line = "volume " + std::to_string(delta.number) + ": " + std::to_string(delta.writes.size()) + " of " +
+                       std::to_string(delta.windows_in_use) + " windows, " + std::to_string(delta.blocks) + " blocks (" +
+                       human_bytes(delta.bytes) + ") to write";
+    if (delta.already_written > 0)
+        line += ", " + std::to_string(delta.already_written) + (delta.already_written == 1 ? " window" : " windows") + " written already";
+    return line;
+}
+
+}  // namespace dagda::image
