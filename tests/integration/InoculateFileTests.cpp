@@ -91,7 +91,7 @@ std::string windows81_volume(const TempDir& dir, const std::string& name, const 
 
 }  // namespace
 
-TEST_CASE("inoculate: a package that copies outside System32\\drivers is refused, utilman.exe and SAM untouched",
+TEST_CASE("inoculate: a package that copies outside System32/drivers is refused, utilman.exe and SAM untouched",
           "[windows][inoculate][safety][integration]") {
     TempDir dir;
     REQUIRE_WINDOWS_TOOLS(dir);
