@@ -86,16 +86,16 @@ void check_delta_target(const Chain& chain, std::size_t base, VolumeDelta& delta
     std::vector<WindowWrite> kept;
     std::uint64_t done = 0;
     for (WindowWrite& write : delta.writes) {
-        // The newest first: a window written already can match the base's digest too, when all
-        // that changed there are blocks the base did not use.
-        const auto newest_entry = newest.find(delta.number, write.window);
-        const bool holds_newest = newest_entry && target_window_digest(v, write.window, v.window_mask(write.window),
-                                                                       newest.header().required_features, target, buffer) == newest_entry->window_digest;
+        // One digest in the common case: a window that holds the base stays in the plan (written
+        // again, it ends the same); only one that does not is compared with the newest.
         const auto held_entry = chain[base]->find(delta.number, write.window);
         // A window the base did not use at all has no content to prove.
-        const bool holds_base = !holds_newest && (!held_entry || target_window_digest(held, write.window, held.window_mask(write.window),
-                                                                                      chain[base]->header().required_features, target,
-                                                                                      buffer) == held_entry->window_digest);
+        const bool holds_base = !held_entry || target_window_digest(held, write.window, held.window_mask(write.window),
+                                                                    chain[base]->header().required_features, target,
+                                                                    buffer) == held_entry->window_digest;
+        const auto newest_entry = holds_base ? std::nullopt : newest.find(delta.number, write.window);
+        const bool holds_newest = newest_entry && target_window_digest(v, write.window, v.window_mask(write.window),
+                                                                       newest.header().required_features, target, buffer) == newest_entry->window_digest;
         if (holds_base) {
             kept.push_back(std::move(write));
         } else if (holds_newest) {

@@ -50,11 +50,17 @@ struct RestoreState {
     std::uint64_t next_untaken = 0;
     std::uint64_t finished = 0;
     std::uint64_t last_recorded = 0;
+    std::mutex record_mutex;
 };
 
 // Flushes the target and records the checkpoint, at most every `every_windows` finished windows.
 void maybe_checkpoint(RestoreState& s, bool force) {
     if (!s.checkpoint || !s.target) return;
+    // One recorder at a time, the point computed under it: two workers' records cannot cross (the
+    // checkpoint file is replaced by a rename) nor go backwards. Workers that find it busy go on.
+    std::unique_lock<std::mutex> recording(s.record_mutex, std::defer_lock);
+    if (force) recording.lock();
+    else if (!recording.try_lock()) return;
     std::uint64_t safe = 0;
     {
         const std::lock_guard<std::mutex> lock(s.cursor_mutex);
