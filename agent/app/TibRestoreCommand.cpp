@@ -1,5 +1,5 @@
 // dagda tib restore: one volume onto a partition, device or file; or --disk: layout, first track,
-// then every volume.
+// then every volume; --onto-generation goes to TibDeltaRestore.cpp.
 
 #include "app/ArchiveArgument.hpp"
 #include "app/Commands.hpp"
