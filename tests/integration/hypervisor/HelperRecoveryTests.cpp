@@ -142,9 +142,7 @@ TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at he
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
     RecoveryBench bench;
-    // Damaged in the middle, where its chunks are: the plan is made, the helper's restore fails.
-    REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(bench.archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(bench.archive) +
-                ") / 2 )) conv=notrunc status=none").exit_code == 0);
+    bench.damage_archive();
     const HelperSite site(bench, live_iso(), 600);
 
     const RunResult failed = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + bench.vm + " --memory 512");

@@ -37,6 +37,11 @@ struct RecoveryBench {
         REQUIRE(ctl("hypervisor add " + hypervisor + " --uri qemu:///system --pool " + pool.name()).exit_code == 0);
     }
     RunResult ctl(const std::string& args) const { return controller->ctl(args); }
+    /// Damages the archive in the middle, where its chunks are: it still opens and plans, and its restore fails.
+    void damage_archive() const {
+        REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(archive) +
+                    ") / 2 )) conv=notrunc status=none").exit_code == 0);
+    }
 };
 
 /// sfdisk's dump of a disk without its device names: the layout alone.

@@ -99,9 +99,7 @@ TEST_CASE("recover-vm: a recovery that fails names its step, and its cleanup rem
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
     RecoveryBench bench;
-    // Damaged in the middle, where its chunks are: it still opens, and its restore fails.
-    REQUIRE(run("printf 'damaged%.0s' $(seq 64) | dd of=" + sh_quote(bench.archive) + " bs=1 seek=$(( $(stat -c %s " + sh_quote(bench.archive) +
-                ") / 2 )) conv=notrunc status=none").exit_code == 0);
+    bench.damage_archive();
     // Something in the pool that is not the recovery's: never touched.
     const std::string bystander = bench.pool.folder() + "/bystander.img";
     REQUIRE(run("truncate -s 1M " + sh_quote(bystander) + " && virsh -c qemu:///system pool-refresh " + bench.pool.name() + " > /dev/null").exit_code == 0);
