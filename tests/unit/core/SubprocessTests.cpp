@@ -18,3 +18,34 @@ TEST_CASE("Subprocess: output, exit status and environment of a helper program",
     CHECK(run_program({"sh", "-c", "kill -TERM $$"}).exit_code == 128 + 15);
     CHECK_THROWS_AS(run_program({"/nonexistent/program"}), dagda::Error);
 }
+
+TEST_CASE("Subprocess: a bounded program gets its input, and is killed with its children past its time or output",
+          "[core][subprocess]") {
+    using dagda::ProgramBounds;
+    using dagda::run_bounded_program;
+    ProgramBounds bounds;
+    bounds.input = std::string(200000, 'x') + "end";  // more than a pipe buffer
+    bounds.timeout = std::chrono::seconds(20);
+    const auto echoed = run_bounded_program({"sh", "-c", "cat | tail -c 3"}, bounds);
+    CHECK(echoed.out == "end");
+    CHECK(echoed.exit_code == 0);
+    CHECK_FALSE(echoed.timed_out);
+    // A program that reads nothing and exits: no SIGPIPE for the caller, its answer kept.
+    const auto deaf = run_bounded_program({"sh", "-c", "echo answered"}, bounds);
+    CHECK(deaf.out == "answered\n");
+
+    // A hang, in a child the program started too: both killed at the timeout.
+    bounds.timeout = std::chrono::milliseconds(500);
+    const auto start = std::chrono::steady_clock::now();
+    const auto hung = run_bounded_program({"sh", "-c", "sleep 30 & sleep 30"}, bounds);
+    CHECK(hung.timed_out);
+    CHECK(hung.exit_code == 128 + 9);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+
+    // A flood: killed past the bound, what came before it kept.
+    ProgramBounds small;
+    small.most_output = 1000;
+    const auto flood = run_bounded_program({"sh", "-c", "yes flood"}, small);
+    CHECK(flood.output_cut);
+    CHECK(flood.out.size() <= 1000);
+}
