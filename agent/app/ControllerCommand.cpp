@@ -3,6 +3,7 @@
 
 #include "app/Commands.hpp"
 #include "controller/ControllerServer.hpp"
+#include "controller/ReplicationAdapter.hpp"
 #include "controller/FileRanges.hpp"
 
 #include <boost/asio/signal_set.hpp>
@@ -70,6 +71,10 @@ int run_controller(const std::vector<std::string>& args) {
         "boot-unknown", po::value<std::string>()->default_value("next"), "what a card no enrolment names boots: next (its next device) or console")(
         "helper-iso", po::value<std::string>(), "the live ISO helper VMs boot to recover servers to new VMs (without it: direct mode only)")(
         "helper-hello-seconds", po::value<int>()->default_value(600), "how long a started helper VM has to say hello (10-3600)")(
+        "replication-adapter", po::value<std::vector<std::string>>()->composing(),
+        "NAME=PROGRAM: a replication engine's adapter (docs/replication.md; repeatable)")(
+        "replication-timeout", po::value<int>()->default_value(120), "seconds a replication adapter has to answer (1-3600)")(
+        "replica-scan-seconds", po::value<int>()->default_value(30), "how often new generations are applied to replicas and adapters asked (1-3600)")(
         "max-connections", po::value<std::size_t>()->default_value(0), "connections served at once (0: the open-file limit less 128)")(
         "kernel-options", po::value<std::string>(), "kernel options of the iPXE scripts (default: console=tty0 console=ttyS0,115200)");
     const auto vm = parse_args(args, {"controller"}, options, {});
@@ -96,6 +101,19 @@ int run_controller(const std::vector<std::string>& args) {
     const int hello_seconds = (*vm)["helper-hello-seconds"].as<int>();
     if (hello_seconds < 10 || hello_seconds > 3600) throw po::error("--helper-hello-seconds must be 10 to 3600");
     settings.helper_hello = std::chrono::seconds(hello_seconds);
+    if (vm->count("replication-adapter"))
+        for (const std::string& option : (*vm)["replication-adapter"].as<std::vector<std::string>>()) {
+            auto [name, program] = controller::adapter_option(option);
+            for (const auto& known : settings.replication_adapters)
+                if (known.first == name) throw po::error("two replication adapters are named " + name);
+            settings.replication_adapters.emplace_back(name, std::filesystem::absolute(program).string());
+        }
+    const int adapter_seconds = (*vm)["replication-timeout"].as<int>();
+    if (adapter_seconds < 1 || adapter_seconds > 3600) throw po::error("--replication-timeout must be 1 to 3600");
+    settings.replication_timeout = std::chrono::seconds(adapter_seconds);
+    const int scan_seconds = (*vm)["replica-scan-seconds"].as<int>();
+    if (scan_seconds < 1 || scan_seconds > 3600) throw po::error("--replica-scan-seconds must be 1 to 3600");
+    settings.replica_scan = std::chrono::seconds(scan_seconds);
     if (vm->count("kernel-options")) settings.kernel_options = (*vm)["kernel-options"].as<std::string>();
     if (settings.heartbeat_seconds < 1 || settings.heartbeat_seconds > 3600) throw po::error("--heartbeat-seconds must be 1 to 3600");
 

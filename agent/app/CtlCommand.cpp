@@ -279,6 +279,9 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
         {"recovery", "ID [--watch] [--json]", "a recovery to a new VM: its state and steps with their durations", ctl_recovery},
         {"hypervisor", "add NAME --uri URI --pool POOL [--network NET] [--credentials-file F] | list | remove NAME",
          "the hypervisors the controller makes VMs on", ctl_hypervisor},
+        {"replicas", "[--json]", "every replication engine's sessions: server, hypervisor, state, volumes", ctl_replicas},
+        {"replica", "add SERVER --hypervisor H | freeze ID | resume ID | remove ID", "the built-in engine's replicas, kept current from the archive",
+         ctl_replica},
     };
     return subcommands;
 }

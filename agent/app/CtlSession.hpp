@@ -51,6 +51,10 @@ int ctl_generations(const std::vector<std::string>& args);
 int ctl_recover_vm(const std::vector<std::string>& args);
 int ctl_recovery(const std::vector<std::string>& args);
 
+/// `dagda ctl replicas` and `dagda ctl replica add|freeze|resume|remove` (CtlReplicas.cpp).
+int ctl_replicas(const std::vector<std::string>& args);
+int ctl_replica(const std::vector<std::string>& args);
+
 /// "2026-11-27 22:40:01 UTC" for a controller time (Unix seconds).
 std::string controller_time(std::int64_t seconds);
 

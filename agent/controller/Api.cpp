@@ -181,6 +181,19 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
         if (!accepts({"GET"}, {"after"})) return method_not_allowed(method, "GET");
         return recovery_events(path[2], query);
     }
+    if (n == 2 && is(1, "replicas")) {
+        if (!accepts({"GET", "POST"}, {})) return method_not_allowed(method, "GET, POST");
+        if (method == "GET") return list_replicas();
+        return add_replica(object_body(request.body), now);
+    }
+    if (n == 3 && is(1, "replicas") && !path[2].empty()) {
+        if (!accepts({"DELETE"}, {})) return method_not_allowed(method, "DELETE");
+        return change_replica(path[2], "remove");
+    }
+    if (n == 4 && is(1, "replicas") && !path[2].empty() && (is(3, "freeze") || is(3, "resume"))) {
+        if (!accepts({"POST"}, {})) return method_not_allowed(method, "POST");
+        return change_replica(path[2], path[3]);
+    }
     if (n == 2 && is(1, "servers")) {
         if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
         return list_servers();

@@ -18,6 +18,8 @@
 
 namespace dagda::controller {
 
+class ReplicaCatalog;
+
 struct ApiRequest {
     std::string method;         ///< GET, POST, …
     std::string target;         ///< path and query, as sent: "/api/jobs/job-3/events?after=4"
@@ -50,6 +52,7 @@ struct ApiSettings {
     std::string files_url;       ///< how an agent reaches /files/: "https://HOST:PORT/files"; each job adds its grant's key
     std::string database;        ///< the controller's database, for the recoveries (RecoveryStore); "" keeps none
     std::string helper_iso;      ///< the live ISO helper VMs boot; "": recoveries to VMs in direct mode only
+    ReplicaCatalog* replicas = nullptr;  ///< the replication adapters; nullptr: no replicas kept
 };
 
 class Api {
@@ -94,6 +97,12 @@ private:
     ApiResponse show_recovery(const std::string& id);
     ApiResponse recovery_events(const std::string& id, const Query& query);
     ApiResponse clean_up_recovery(const std::string& id, std::int64_t now);
+    // ApiReplicas.cpp
+    ReplicaCatalog& replicas();
+    ApiResponse list_replicas();
+    ApiResponse add_replica(const nlohmann::json& body, std::int64_t now);
+    /// freeze, resume or remove a built-in session
+    ApiResponse change_replica(const std::string& id, const std::string& verb);
     // ApiRecover.cpp
     /// The plan, and in `grant` the key and files of the generation chain its URLs name.
     nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);

@@ -184,13 +184,33 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     api.files_url = files_url_;
     api.database = settings_.state_dir + "/controller.db";
     api.helper_iso = settings_.helper_iso;
+    std::error_code no_link;
+    const std::string dagda_binary = std::filesystem::read_symlink("/proc/self/exe", no_link).string();
+    if (!settings_.archives_dir.empty()) {
+        // Replicas are kept from the archive folder; the engine and the adapters' discovery run on
+        // threads of their own (restores and adapter programs take their time).
+        ReplicaEngineSettings engine;
+        engine.database = api.database;
+        engine.archives_dir = settings_.archives_dir;
+        engine.dagda_binary = dagda_binary;
+        engine.work_dir = settings_.state_dir + "/replicas";
+        engine.scan = settings_.replica_scan;
+        engine.freeze_patience = settings_.replication_timeout;
+        replica_engine_ = std::make_unique<ReplicaEngine>(std::move(engine));
+        std::vector<std::unique_ptr<ReplicationAdapter>> adapters;
+        for (const auto& [name, program] : settings_.replication_adapters)
+            adapters.push_back(std::make_unique<ExternalAdapter>(name, program, settings_.replication_timeout));
+        replicas_ = std::make_unique<ReplicaCatalog>(*replica_engine_, std::move(adapters), settings_.replica_scan);
+        api.replicas = replicas_.get();
+    } else if (!settings_.replication_adapters.empty()) {
+        throw Error(ErrorKind::usage, "replication adapters need the archive folder (--archives): replicas are recovered from its servers");
+    }
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
     // The recoveries to new VMs run beside the I/O thread: libvirt's calls and restores block.
-    std::error_code no_link;
     RecoveryRunnerSettings runner;
     runner.database = settings_.state_dir + "/controller.db";
     runner.work_dir = settings_.state_dir + "/recoveries";
-    runner.dagda_binary = std::filesystem::read_symlink("/proc/self/exe", no_link).string();
+    runner.dagda_binary = dagda_binary;
     runner.archives_dir = settings_.archives_dir;
     runner.control = this;
     runner.helper_iso = settings_.helper_iso;
@@ -202,6 +222,8 @@ ControllerServer::~ControllerServer() {
     // The recovery runner first: a step waiting for the I/O thread is told the controller stops.
     closing_ = true;
     recoveries_.reset();
+    replicas_.reset();
+    replica_engine_.reset();
     readers_.join();
 }
 
@@ -209,6 +231,10 @@ void ControllerServer::recovery_queued() { recoveries_->wake(); }
 
 void ControllerServer::start() {
     recoveries_->start();
+    if (replica_engine_) {
+        replica_engine_->start();
+        replicas_->start();
+    }
     asio::co_spawn(io_, renew_certificate_in_time(), asio::detached);
     asio::co_spawn(io_, accept_each(acceptor_, "port " + std::to_string(port_), settings_.max_connections, settings_.max_pending_connections,
                                     [this](asio::ip::tcp::socket socket, ConnectionSlot slot) { return serve(std::move(socket), std::move(slot)); }),

@@ -8,6 +8,7 @@
 #include "controller/AcceptLoop.hpp"
 #include "controller/Api.hpp"
 #include "controller/RecoveryRunner.hpp"
+#include "controller/ReplicaCatalog.hpp"
 #include "controller/BootServer.hpp"
 #include "controller/FileRanges.hpp"
 #include "controller/Store.hpp"
@@ -53,6 +54,9 @@ struct ControllerSettings {
     std::string helper_iso;                   ///< the live ISO helper VMs boot ("" : recoveries to VMs in direct mode only)
     std::chrono::seconds helper_hello{600};   ///< how long a started helper VM has to say hello
     std::string kernel_options = "console=tty0 console=ttyS0,115200";  ///< in every iPXE script
+    std::vector<std::pair<std::string, std::string>> replication_adapters;  ///< NAME, PROGRAM (docs/replication.md)
+    std::chrono::seconds replication_timeout{120};  ///< how long an adapter has to answer
+    std::chrono::seconds replica_scan{30};          ///< how often replicas are brought up to date and adapters asked
 };
 
 class ControllerServer : private ApiHooks, private HelperControl {
@@ -129,6 +133,8 @@ private:
     std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
     FileReaders readers_;
     std::unique_ptr<Api> api_;
+    std::unique_ptr<ReplicaEngine> replica_engine_;  // before the catalog and the API, which use it
+    std::unique_ptr<ReplicaCatalog> replicas_;
     std::unique_ptr<RecoveryRunner> recoveries_;
     std::atomic<bool> closing_{false};  ///< being destroyed: on_io_thread answers no more
     std::unique_ptr<BootServer> boot_;

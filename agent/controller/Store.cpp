@@ -18,7 +18,7 @@ namespace {
 // jobs' event budget (event_bytes, event_count) and result_seq (the number of its job_result
 // event). Version 5 adds enrolments.fetched_from (the address that last fetched the enrolment's
 // token from the boot port). Version 6 adds hypervisors, version 7 recoveries and their events
-// (RecoveryStore). A database is brought up to the current version when opened, in one transaction.
+// (RecoveryStore), version 8 the built-in replication engine's sessions (ReplicaStore). A database is brought up to the current version when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -58,7 +58,13 @@ CREATE TABLE recoveries (
 CREATE TABLE recovery_events (
   recovery TEXT NOT NULL REFERENCES recoveries(id), seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (recovery, seq));
 )sql";
-constexpr std::int64_t schema_version = 7;
+constexpr const char* migration_v8 = R"sql(
+CREATE TABLE replicas (
+  number INTEGER PRIMARY KEY AUTOINCREMENT, server TEXT NOT NULL, hypervisor TEXT NOT NULL, volumes TEXT NOT NULL,
+  generation INTEGER NOT NULL, applying INTEGER NOT NULL, frozen INTEGER NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
+  as_of TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);
+)sql";
+constexpr std::int64_t schema_version = 8;
 
 /// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
 /// the controller's state) opens no archive.
@@ -102,6 +108,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 5) db_.execute(migration_v5);
     if (version < 6) db_.execute(migration_v6);
     if (version < 7) db_.execute(migration_v7);
+    if (version < 8) db_.execute(migration_v8);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }

@@ -2,6 +2,7 @@
 // newer one by writing only the blocks that changed, byte-identical to a full restore of the newer
 // generation onto the same disk; a target that does not hold the older generation is refused.
 
+#include "common/NtfsEdit.hpp"
 #include "common/RangeServer.hpp"
 #include "common/Run.hpp"
 #include "common/TempDir.hpp"
@@ -17,21 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 RunResult tib(const std::string& arguments) { return run(dagda_command() + " tib " + arguments + " --progress none"); }
-
-// Copies a new file into partition `start`/`sectors` of `disk` with ntfs-3g's own ntfscp (the
-// partition taken out and put back: ntfscp works on a whole device or file).
-void add_file_to_partition(const TempDir& dir, const std::string& disk, std::uint64_t start, std::uint64_t sectors,
-                           const std::string& file, std::uint64_t bytes) {
-    const std::string part = dir.file("part.raw");
-    const std::string content = dir.file("content.bin");
-    const std::string where = " bs=512 count=" + std::to_string(sectors) + " status=none";
-    REQUIRE(run("dd if=" + sh_quote(disk) + " of=" + sh_quote(part) + " skip=" + std::to_string(start) + where).exit_code == 0);
-    REQUIRE(run("head -c " + std::to_string(bytes) + " /dev/urandom > " + sh_quote(content)).exit_code == 0);
-    const RunResult copied = run("ntfscp -f " + sh_quote(part) + " " + sh_quote(content) + " /" + file);
-    INFO(copied.err);
-    REQUIRE(copied.exit_code == 0);
-    REQUIRE(run("dd if=" + sh_quote(part) + " of=" + sh_quote(disk) + " seek=" + std::to_string(start) + " conv=notrunc" + where).exit_code == 0);
-}
 
 std::uint64_t windows_written(const std::string& out, unsigned volume) {
     std::smatch match;
@@ -55,9 +41,9 @@ TEST_CASE("tib restore --onto-generation: a disk holding generation 1 becomes ge
         REQUIRE(r.exit_code == 0);
     };
     capture("g1.tib", "");
-    add_file_to_partition(dir, source, 128, 55296, "first.bin", 300000);
+    add_random_file(dir, source, 128, 55296, "first.bin", 300000);
     capture("g2.tib", "g1.tib");
-    add_file_to_partition(dir, source, 55424, 61440, "second.bin", 200000);
+    add_random_file(dir, source, 55424, 61440, "second.bin", 200000);
     capture("g3.tib", "g2.tib");
 
     // The replica: a disk of the source's size that a full restore gave generation 1.

@@ -3,6 +3,7 @@
 /// transient pool, srv01's Windows disk captured into the archive folder, a controller serving
 /// it, and the pool added as a hypervisor; and the independent readings of a recovered disk.
 
+#include "common/NtfsEdit.hpp"
 #include "common/Run.hpp"
 #include "common/WindowsVolume.hpp"
 #include "integration/controller/ControllerFixture.hpp"
@@ -51,10 +52,7 @@ inline std::string layout_of(const std::string& disk) {
 
 /// Partition `number` of a disk image copied out to `name` in `dir`; its path.
 inline std::string partition_copy(const TempDir& dir, const std::string& disk, int number, const std::string& name) {
-    const std::string where = run("sfdisk --dump " + sh_quote(disk) + " | awk -F'[=,]' '/" + std::to_string(number) + " :/ {print $2, $4}'").out;
-    std::istringstream numbers(where);
-    std::uint64_t start = 0, sectors = 0;
-    REQUIRE(numbers >> start >> sectors);
+    const auto [start, sectors] = partition_extent(disk, number);
     const std::string copy = dir.file(name);
     REQUIRE(run("dd if=" + sh_quote(disk) + " of=" + sh_quote(copy) + " bs=512 skip=" + std::to_string(start) + " count=" + std::to_string(sectors) +
                 " status=none").exit_code == 0);

@@ -1,0 +1,208 @@
+#include "controller/ReplicaEngine.hpp"
+
+#include "core/Error.hpp"
+#include "core/Subprocess.hpp"
+#include "hypervisor/Hypervisor.hpp"
+#include "recovery/ServerArchives.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace dagda::controller {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The end of a failed restore's account of itself (its error is last).
+std::string last_words(const std::string& text) {
+    std::string tail = text.size() > 500 ? text.substr(text.size() - 500) : text;
+    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+    const std::size_t line = tail.rfind('\n');
+    return line == std::string::npos ? tail : tail.substr(line + 1);
+}
+
+hypervisor::HypervisorSettings hypervisor_settings(const json& h) {
+    return {h["uri"], h["pool"], h["network"], h["credentials_file"]};
+}
+
+}  // namespace
+
+ReplicaEngine::ReplicaEngine(ReplicaEngineSettings settings) : settings_(std::move(settings)) {}
+
+ReplicaEngine::~ReplicaEngine() {
+    stopping_ = true;
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void ReplicaEngine::start() {
+    store_ = std::make_unique<ReplicaStore>(settings_.database);
+    thread_ = std::thread([this] { loop(); });
+}
+
+void ReplicaEngine::wake() {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        woken_ = true;
+    }
+    changed_.notify_all();
+}
+
+std::int64_t ReplicaEngine::now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+ReplicaRecord ReplicaEngine::add(const std::string& server_name, const HypervisorRecord& hypervisor, std::int64_t at) {
+    const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, server_name);
+    if (server.generations == 0) throw Error(ErrorKind::usage, "server " + server_name + " has no whole generation to replicate");
+    json volumes = json::array();
+    for (std::size_t i = 0; i < server.chains.size(); ++i) {
+        const recovery::ChainSummary& chain = server.chains[i];
+        if (chain.disk_bytes == 0)
+            throw Error(ErrorKind::usage, "server " + server_name + "'s " + chain.newest + " is a volume backup: the built-in engine replicates whole disks");
+        const std::string disk = std::to_string(i + 1);
+        volumes.push_back({{"disk", i + 1}, {"volume", "dagda-replica-" + server_name + "-disk" + disk + ".img"}, {"bytes", chain.disk_bytes}, {"made", false}});
+    }
+    const json where{{"name", hypervisor.name}, {"uri", hypervisor.uri}, {"pool", hypervisor.pool}, {"network", hypervisor.network},
+                     {"credentials_file", hypervisor.credentials_file}};
+    std::string id;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        for (const ReplicaRecord& other : store_->list())
+            if (other.server == server_name) throw Error(ErrorKind::refused, "server " + server_name + " is replicated already, by " + other.id);
+        id = store_->add(server_name, where, volumes, at);
+    }
+    wake();
+    return *session(id);
+}
+
+std::vector<ReplicaRecord> ReplicaEngine::sessions() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return store_->list();
+}
+
+std::optional<ReplicaRecord> ReplicaEngine::session(const std::string& id) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return store_->get(id);
+}
+
+std::string ReplicaEngine::freeze_soon(const std::string& id) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!store_->get(id)) throw Error(ErrorKind::usage, "no replication session " + id);
+    store_->set_frozen(id, true, now());
+    return busy_ == id ? "freezing" : "frozen";
+}
+
+void ReplicaEngine::loop() {
+    while (!stopping_) {
+        std::vector<ReplicaRecord> work;
+        try {
+            work = sessions();
+        } catch (const std::exception& e) {
+            std::cerr << "dagda controller: replicas: cannot read the database: " << e.what() << "\n";
+        }
+        for (const ReplicaRecord& listed : work) {
+            if (stopping_) break;
+            std::optional<ReplicaRecord> current;
+            {
+                // Frozen is read and busy_ set under one lock: a freeze either sees this delta
+                // under way (and waits for it), or this loop sees the freeze (and skips).
+                const std::lock_guard<std::mutex> lock(mutex_);
+                current = store_->get(listed.id);
+                if (!current || current->frozen) continue;
+                busy_ = current->id;
+            }
+            try {
+                bring_up_to_date(*current);
+            } catch (const std::exception& e) {
+                std::cerr << "dagda controller: " << current->id << " (" << current->server << "): " << e.what() << "\n";
+                try {
+                    const std::lock_guard<std::mutex> lock(mutex_);
+                    store_->set_state(current->id, "failed", e.what(), now());
+                } catch (const std::exception&) {  // the session was removed meanwhile, or the database failed: said above
+                }
+            }
+            {
+                const std::lock_guard<std::mutex> lock(mutex_);
+                busy_.clear();
+            }
+            changed_.notify_all();
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait_for(lock, settings_.scan, [this] { return woken_ || stopping_.load(); });
+        woken_ = false;
+    }
+}
+
+void ReplicaEngine::make_volumes(ReplicaRecord& session) {
+    hypervisor::Hypervisor site(hypervisor_settings(session.hypervisor));
+    for (json& volume : session.volumes) {
+        if (volume["made"].get<bool>()) continue;
+        // A volume of that name the session did not make is never taken over (nor deleted).
+        const hypervisor::MadeVolume made = site.create_volume(volume["volume"], volume["bytes"]);
+        volume["made"] = true;
+        volume["path"] = made.path;
+        const std::lock_guard<std::mutex> lock(mutex_);
+        store_->set_volumes(session.id, session.volumes, now());  // recorded at once: never made twice
+    }
+    const std::lock_guard<std::mutex> lock(mutex_);
+    store_->set_state(session.id, "syncing", "volumes made; restoring the first generation", now());
+    session.state = "syncing";
+}
+
+void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
+    if (std::any_of(session.volumes.begin(), session.volumes.end(), [](const json& v) { return !v["made"].get<bool>(); })) make_volumes(session);
+    const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, session.server);
+    if (server.chains.size() != session.volumes.size())
+        throw Error(ErrorKind::failed, "the server now has " + std::to_string(server.chains.size()) + " disk chains, the replica " +
+                                           std::to_string(session.volumes.size()) + " volumes: remove the session and add it again");
+    const unsigned target = session.applying ? session.applying : server.generations;
+    if (target == 0) throw Error(ErrorKind::failed, "the server has no whole generation now (a chain is broken)");
+    if (target < session.generation)
+        throw Error(ErrorKind::failed, "the server has " + std::to_string(target) + " generations, fewer than the " +
+                                           std::to_string(session.generation) + " the replica holds");
+    if (target == session.generation) {
+        if (session.state == "failed") {  // mended (a retried delta of a torn one had nothing left)
+            const std::lock_guard<std::mutex> lock(mutex_);
+            store_->set_state(session.id, "replicating", "", now());
+        }
+        return;
+    }
+    if (!session.applying) {
+        // Recorded before the first write: a delta cut half-way is finished before a newer one,
+        // whose proof would refuse a volume holding neither its base nor its generation.
+        const std::lock_guard<std::mutex> lock(mutex_);
+        store_->set_applying(session.id, target, now());
+    }
+    const auto started = std::chrono::steady_clock::now();
+    fs::create_directories(settings_.work_dir);
+    for (std::size_t disk = 0; disk < session.volumes.size(); ++disk) {
+        if (stopping_) throw Error(ErrorKind::failed, "the controller is stopping; generation " + std::to_string(target) + " is applied after its restart");
+        const json& volume = session.volumes[disk];
+        const recovery::ChainSummary& chain = server.chains[disk];
+        const std::string archive = (fs::path(settings_.archives_dir) / session.server / chain.generations.at(target - 1).file).string();
+        const std::string checkpoint = (fs::path(settings_.work_dir) / (session.id + "-disk" + std::to_string(disk + 1) + ".checkpoint")).string();
+        std::vector<std::string> restore{settings_.dagda_binary, "tib", "restore", archive, volume["path"], "--disk", "--yes",
+                                         "--expect-size", std::to_string(volume["bytes"].get<std::uint64_t>()),
+                                         "--checkpoint", checkpoint, "--progress", "none"};
+        if (session.generation) restore.insert(restore.end(), {"--onto-generation", std::to_string(session.generation)});
+        const ProgramResult result = run_program(restore);
+        if (result.exit_code != 0)
+            throw Error(ErrorKind::failed, "applying generation " + std::to_string(target) + " to " + volume["volume"].get<std::string>() +
+                                               " failed: " + last_words(result.err + result.out));
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::string how = session.generation ? "delta from generation " + std::to_string(session.generation) : "first copy";
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", seconds);
+    const std::lock_guard<std::mutex> lock(mutex_);
+    store_->applied(session.id, target, server.chains.front().generations.at(target - 1).created,
+                    "generation " + std::to_string(target) + " applied (" + how + ", " + took + " s)", now());
+    std::cerr << "dagda controller: " << session.id << " (" << session.server << ") holds generation " << target << " (" << how << ", " << took << " s)\n";
+}
+
+}  // namespace dagda::controller
