@@ -42,6 +42,7 @@ int run_windows_info(const std::vector<std::string>& args);
 int run_windows_set_identity(const std::vector<std::string>& args);
 int run_inoculate(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
+int run_undo(const std::vector<std::string>& args);
 int run_console(const std::vector<std::string>& args);
 int run_plan_from_archive(const std::vector<std::string>& args);
 int run_fixup_boot(const std::vector<std::string>& args);

@@ -6,6 +6,7 @@
 #include "app/Commands.hpp"
 #include "app/LocalRecoveryPlan.hpp"
 #include "core/Error.hpp"
+#include "disk/LayoutReader.hpp"
 #include "disk/Target.hpp"
 #include "recovery/RecoveryPlan.hpp"
 #include "steps/PlanDisks.hpp"
@@ -30,6 +31,9 @@ int run_plan_from_archive(const std::vector<std::string>& args) {
         "to", po::value<std::string>()->required(), "the disk (or image file) to recover onto")(
         "for", po::value<std::vector<std::string>>()->composing(), "inoculate for these catalog targets instead of this machine's controllers")(
         "drivers", po::value<std::string>(), "vendor driver packages for inoculation")(
+        "replica", "the disk holds this generation's volumes already (a replica): restore nothing, keep its partition table "
+                   "(written only where it has none), make it bootable and inoculate it in place")(
+        "disable", po::value<std::vector<std::string>>()->composing(), "services to turn off as Windows is inoculated (a replication agent)")(
         "output,o", po::value<std::string>(), "write the plan here instead of printing it");
     add_generation_option(options);
     po::positional_options_description positional;
@@ -43,7 +47,14 @@ int run_plan_from_archive(const std::vector<std::string>& args) {
     if (vm->count("for")) inoculation["for"] = (*vm)["for"].as<std::vector<std::string>>();
     else inoculation["auto"] = true;
     if (vm->count("drivers")) inoculation["drivers"] = (*vm)["drivers"].as<std::string>();
-    const std::string text = local_recovery_plan(archive, target, inoculation).dump(2) + "\n";
+    if (vm->count("disable")) inoculation["disable"] = (*vm)["disable"].as<std::vector<std::string>>();
+    std::string text;
+    if (vm->count("replica")) {
+        const recovery::PlanTarget holds = disk::read_layout(target) ? recovery::PlanTarget::replica_with_table : recovery::PlanTarget::replica_without_table;
+        text = recovery::recovery_plan({archive, archive}, {steps::identity_of(target), disk::describe(target)}, inoculation, holds).dump(2) + "\n";
+    } else {
+        text = local_recovery_plan(archive, target, inoculation).dump(2) + "\n";
+    }
     if (!vm->count("output")) {
         std::cout << text;
         return 0;

@@ -5,6 +5,7 @@
 
 #include "jobs/JobRunner.hpp"
 #include "jobs/Plan.hpp"
+#include "steps/PlanDisks.hpp"
 #include "steps/Steps.hpp"
 
 #include <string>
@@ -32,6 +33,10 @@ public:
     /// resumes by default.
     std::string default_journal(const std::string& folder = "") const;
     /// What machine.reboot and machine.poweroff run (the console offers them after a job, too).
+    /// The disk the plan names `name` (Error{usage} when it has none or it did not resolve).
+    const steps::PlanDisk& disk(const std::string& name) const { return environment_.disks->get(name); }
+    /// The table each disk will have once its disk.apply_layout step has run (known after validation).
+    const std::map<std::string, disk::Layout>& planned_layouts() const noexcept { return environment_.planned_layouts; }
     const std::vector<std::string>& reboot_command() const noexcept { return environment_.reboot_command; }
     const std::vector<std::string>& poweroff_command() const noexcept { return environment_.poweroff_command; }
 

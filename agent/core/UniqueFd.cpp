@@ -1,6 +1,7 @@
 #include "core/UniqueFd.hpp"
 
 #include "core/Error.hpp"
+#include "core/UndoJournal.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -41,6 +42,7 @@ void read_exact(int fd, void* buffer, std::size_t size, std::uint64_t offset, co
 }
 
 void write_exact(int fd, const void* buffer, std::size_t size, std::uint64_t offset, const std::string& what) {
+    guard_write(fd, offset, size);  // an undo journal, when one guards this disk, saves what is overwritten
     const auto* in = static_cast<const char*>(buffer);
     std::size_t done = 0;
     while (done < size) {

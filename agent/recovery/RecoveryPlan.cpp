@@ -48,7 +48,7 @@ std::vector<std::string> chain_file_names(const std::string& location) {
     return names;
 }
 
-nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarget& target, const nlohmann::json& inoculation) {
+nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarget& target, const nlohmann::json& inoculation, PlanTarget holds) {
     image::ArchiveChain chain(archive.open);
     if (!chain.newest().layout())
         throw Error(ErrorKind::failed, archive.open + " holds a volume, not a disk; a whole-disk plan needs a disk backup");
@@ -60,8 +60,9 @@ nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarge
     }
     const std::string& reference = archive.reference;
     nlohmann::json steps = nlohmann::json::array();
-    steps.push_back({{"step", "disk.apply_layout"}, {"disk", "target"}, {"layout", {{"archive", reference}}}, {"fit", true}});
-    steps.push_back({{"step", "image.restore"}, {"disk", "target"}, {"archive", reference}, {"volumes", "all"}});
+    if (holds != PlanTarget::replica_with_table)
+        steps.push_back({{"step", "disk.apply_layout"}, {"disk", "target"}, {"layout", {{"archive", reference}}}, {"fit", true}});
+    if (holds == PlanTarget::blank) steps.push_back({{"step", "image.restore"}, {"disk", "target"}, {"archive", reference}, {"volumes", "all"}});
     if (windows) {
         nlohmann::json inoculate{{"step", "windows.inoculate"}, {"disk", "target"}};
         inoculate.update(inoculation);
@@ -69,6 +70,12 @@ nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarge
     }
     // NTFS boot sectors name where their volume starts, Windows or not.
     if (ntfs) steps.push_back({{"step", "windows.fixup_boot"}, {"disk", "target"}, {"archive", reference}});
+    if (holds != PlanTarget::blank)
+        return {{"dagda_plan", 1},
+                {"name", "make the replica " + target.description + " a bootable disk of " + reference + " in place" +
+                             (holds == PlanTarget::replica_with_table ? " (its partition table kept)" : " (its partition table written)")},
+                {"disks", {{"target", target.identity}}},
+                {"steps", steps}};
     return {{"dagda_plan", 1},
             {"name", "recover " + reference + " onto " + target.description +
                          (target.contents.empty() ? "" : "; the disk holds data: " + target.contents + ": it will be overwritten")},

@@ -30,11 +30,18 @@ struct ArchiveLocation {
     std::string reference;
 };
 
+/// What the disk already holds. A recovery writes it all; a replica (a disk that holds the
+/// generation's volumes already, written in place by a replication engine) gets no restore, and the
+/// archive's layout and first track only when it has no partition table (one it has is the
+/// source's, newer than any backup's): it is made bootable and inoculated where it is.
+enum class PlanTarget { blank, replica_with_table, replica_without_table };
+
 /// `inoculation` holds the windows.inoculate arguments ({"auto": true} or {"for": [...]}, and
 /// "drivers"). Reads the archive's chain, and mounts each NTFS volume through it to see whether
 /// it holds Windows. Throws Error{failed} when the archive cannot be read or is a volume backup
 /// (no layout).
-nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarget& target, const nlohmann::json& inoculation);
+nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarget& target, const nlohmann::json& inoculation,
+                             PlanTarget holds = PlanTarget::blank);
 
 /// The file of generation `number` (1 = the full backup the chain starts with) of the chain that
 /// ends at `location` (a path or URL), found beside it; `location` itself when `number` is empty.

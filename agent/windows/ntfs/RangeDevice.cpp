@@ -1,6 +1,7 @@
 #include "windows/ntfs/RangeDevice.hpp"
 
 #include "core/Error.hpp"
+#include "core/UndoJournal.hpp"
 
 #include "windows/ntfs/Ntfs3g.hpp"
 
@@ -81,7 +82,16 @@ s64 range_pwrite(struct ntfs_device* dev, const void* buf, s64 count, s64 offset
     }
     const s64 n = clamp(s, count, offset);
     if (n <= 0) return n;
-    return ::pwrite(s.fd, buf, static_cast<size_t>(n), static_cast<off_t>(s.offset + static_cast<std::uint64_t>(offset)));
+    const std::uint64_t at = s.offset + static_cast<std::uint64_t>(offset);
+    // An undo journal guarding this disk saves what is overwritten first; no exception may
+    // cross into libntfs-3g's C frames, so a failure to save is an EIO and no write.
+    try {
+        guard_write(s.fd, at, static_cast<std::uint64_t>(n));
+    } catch (const std::exception&) {
+        errno = EIO;
+        return -1;
+    }
+    return ::pwrite(s.fd, buf, static_cast<size_t>(n), static_cast<off_t>(at));
 }
 
 s64 range_read(struct ntfs_device* dev, void* buf, s64 count) {
