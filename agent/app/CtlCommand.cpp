@@ -276,6 +276,8 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
         {"generations", "SERVER [--json]", "one server's disks and their generations: number, date, full or incremental, size", ctl_generations},
         {"recover-vm", "SERVER --hypervisor H --name NEW [--generation N] [--direct] [--dry-run] [VM options]",
          "recover a server's generation to a new VM on a hypervisor, left off; follows it to the end", ctl_recover_vm},
+        {"push-button", "SERVER --hypervisor H --name NEW [--copy | --backup] [--disable SERVICE]... [--direct] [VM options]",
+         "turn a server's replica into a new VM, left off (in place, or from a copy or a backup of it); follows it to the end", ctl_push_button},
         {"recovery", "ID [--watch] [--json]", "a recovery to a new VM: its state and steps with their durations", ctl_recovery},
         {"hypervisor", "add NAME --uri URI --pool POOL [--network NET] [--credentials-file F] | list | remove NAME",
          "the hypervisors the controller makes VMs on", ctl_hypervisor},

@@ -30,6 +30,9 @@ std::int64_t print_events(const json& events, std::int64_t after) {
         else if (kind == "step_said") std::cout << "     " << e.value("message", "") << "\n";
         else if (kind == "step_progress" && e.value("total", 0.0) > 0)
             std::cout << "     " << e.value("message", "") << ": " << static_cast<int>(100 * e.value("done", 0.0) / e.value("total", 1.0)) << "%\n";
+        else if (kind == "freeze_window")
+            std::cout << "     freeze window: " << std::fixed << std::setprecision(1) << e.value("seconds", 0.0) << " s (frozen to resumed)\n";
+        else if (kind == "replica_resumed") std::cout << "  replication resumed\n";
         else if (kind == "cleanup_detached") std::cout << "  detached the new disks from the helper VM " << e.value("name", "") << "\n";
         else if (kind == "cleanup_removed") std::cout << "  removed the " << e.value("kind", "") << " " << e.value("name", "") << "\n";
         else if (kind == "cleanup_finished") std::cout << "  cleaned up: everything the recovery made is gone\n";
@@ -58,12 +61,10 @@ int follow(ControllerClient& client, const std::string& id) {
     }
 }
 
-}  // namespace
-
-int ctl_recover_vm(const std::vector<std::string>& args) {
+/// The new VM's options recover-vm and push-button share.
+po::options_description vm_options() {
     po::options_description options("Options");
     options.add_options()("server", po::value<std::string>()->required(), "the server (its folder in the archive folder)")(
-        "generation", po::value<unsigned>(), "which generation, 1 = the first full backup (default: the newest)")(
         "hypervisor", po::value<std::string>()->required(), "the hypervisor the new VM is made on (dagda ctl hypervisor list)")(
         "name", po::value<std::string>()->required(), "the new VM's name")("cpus", po::value<unsigned>(), "its CPUs (default 2)")(
         "memory", po::value<unsigned>(), "its memory in MiB (default 4096)")("firmware", po::value<std::string>(), "bios, uefi or uefi-secure-boot (default: from the disk's table)")(
@@ -76,29 +77,67 @@ int ctl_recover_vm(const std::vector<std::string>& args) {
         "start", "start the new VM (only with --isolated and --rename: a test copy)")("isolated", "no network for the new VM")(
         "direct", "write the pool's volumes from the controller itself (a local dir pool): no helper VM")(
         "dry-run", "print the plan; make nothing")("no-watch", "queue it and print its id only");
-    const auto vm = parse_ctl_words(args, "Usage: dagda ctl recover-vm SERVER --hypervisor H --name NEW [options]\nRecover a server's generation to a new VM, left off.",
-                          options, {"server"});
-    if (!vm) return 0;
-    json target{{"hypervisor", (*vm)["hypervisor"].as<std::string>()}, {"name", (*vm)["name"].as<std::string>()}, {"direct", vm->count("direct") > 0}};
-    if (vm->count("cpus")) target["cpus"] = (*vm)["cpus"].as<unsigned>();
-    if (vm->count("memory")) target["memory_mib"] = (*vm)["memory"].as<unsigned>();
+    return options;
+}
+
+/// The request's "to": {"vm": …} from those options.
+json vm_target(const po::variables_map& vm) {
+    json target{{"hypervisor", vm["hypervisor"].as<std::string>()}, {"name", vm["name"].as<std::string>()}, {"direct", vm.count("direct") > 0}};
+    if (vm.count("cpus")) target["cpus"] = vm["cpus"].as<unsigned>();
+    if (vm.count("memory")) target["memory_mib"] = vm["memory"].as<unsigned>();
     for (const auto& [option, key] : {std::pair{"firmware", "firmware"}, {"bus", "bus"}, {"scsi-model", "scsi_model"}, {"nic", "nic"}, {"network", "network"}, {"drivers", "drivers"}})
-        if (vm->count(option)) target[key] = (*vm)[option].as<std::string>();
-    if (vm->count("rename")) target["computer_name"] = (*vm)["rename"].as<std::string>();
-    if (vm->count("start")) target["start"] = true;
-    if (vm->count("isolated")) target["isolated"] = true;
-    if (vm->count("disk-bytes")) target["disk_bytes"] = (*vm)["disk-bytes"].as<std::vector<std::uint64_t>>();
-    json request{{"server", (*vm)["server"].as<std::string>()}, {"to", {{"vm", target}}}};
-    if (vm->count("generation")) request["generation"] = (*vm)["generation"].as<unsigned>();
-    if (vm->count("dry-run")) request["dry_run"] = true;
-    const auto client = ctl_client(*vm);
+        if (vm.count(option)) target[key] = vm[option].as<std::string>();
+    if (vm.count("rename")) target["computer_name"] = vm["rename"].as<std::string>();
+    if (vm.count("start")) target["start"] = true;
+    if (vm.count("isolated")) target["isolated"] = true;
+    if (vm.count("disk-bytes")) target["disk_bytes"] = vm["disk-bytes"].as<std::vector<std::uint64_t>>();
+    return {{"vm", target}};
+}
+
+/// POST /api/recoveries, the plan printed, then followed to its end (unless a dry run or --no-watch).
+int submit_recovery(const po::variables_map& vm, json request) {
+    if (vm.count("dry-run")) request["dry_run"] = true;
+    const auto client = ctl_client(vm);
     const json answer = client->post("/api/recoveries", request);
     for (const json& line : answer.value("plan", json::array())) std::cout << line.get<std::string>() << "\n";
-    if (vm->count("dry-run")) return 0;
+    if (vm.count("dry-run")) return 0;
     const std::string id = answer.value("id", "");
     std::cout << id << std::endl;
-    if (vm->count("no-watch")) return 0;
+    if (vm.count("no-watch")) return 0;
     return follow(*client, checked_id(id, "a recovery id"));
+}
+
+}  // namespace
+
+int ctl_recover_vm(const std::vector<std::string>& args) {
+    po::options_description options = vm_options();
+    options.add_options()("generation", po::value<unsigned>(), "which generation, 1 = the first full backup (default: the newest)");
+    const auto vm = parse_ctl_words(args, "Usage: dagda ctl recover-vm SERVER --hypervisor H --name NEW [options]\nRecover a server's generation to a new VM, left off.",
+                                    options, {"server"});
+    if (!vm) return 0;
+    json request{{"server", (*vm)["server"].as<std::string>()}, {"to", vm_target(*vm)}};
+    if (vm->count("generation")) request["generation"] = (*vm)["generation"].as<unsigned>();
+    return submit_recovery(*vm, request);
+}
+
+int ctl_push_button(const std::vector<std::string>& args) {
+    po::options_description options = vm_options();
+    options.add_options()("copy", "copy the frozen replica, resume replication, recover the copy")(
+        "backup", "back the frozen replica up as a new generation, resume replication, recover that generation")(
+        "adapter", po::value<std::string>(), "the replication adapter (default: the one with a session of the server)")(
+        "session", po::value<std::string>(), "the replication session (default: the server's one)")(
+        "disable", po::value<std::vector<std::string>>()->composing(), "a Windows service to turn off in the new VM (the replication agent; repeatable)");
+    const auto vm = parse_ctl_words(args,
+                                    "Usage: dagda ctl push-button SERVER --hypervisor H --name NEW [--copy | --backup] [options]\n"
+                                    "Turn a server's replica into a new VM, left off: in place (the replica is consumed), or from a copy or a backup of it.",
+                                    options, {"server"});
+    if (!vm) return 0;
+    if (vm->count("copy") && vm->count("backup")) throw Error(ErrorKind::usage, "--copy and --backup exclude each other");
+    json replica{{"use", vm->count("copy") ? "copy" : vm->count("backup") ? "backup" : "in_place"}};
+    if (vm->count("adapter")) replica["adapter"] = (*vm)["adapter"].as<std::string>();
+    if (vm->count("session")) replica["session"] = (*vm)["session"].as<std::string>();
+    if (vm->count("disable")) replica["disable"] = (*vm)["disable"].as<std::vector<std::string>>();
+    return submit_recovery(*vm, {{"server", (*vm)["server"].as<std::string>()}, {"from", {{"replica", replica}}}, {"to", vm_target(*vm)}});
 }
 
 int ctl_recovery(const std::vector<std::string>& args) {

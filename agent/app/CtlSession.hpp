@@ -50,6 +50,8 @@ int ctl_generations(const std::vector<std::string>& args);
 /// `dagda ctl recover-vm` and `dagda ctl recovery` (CtlRecoveries.cpp).
 int ctl_recover_vm(const std::vector<std::string>& args);
 int ctl_recovery(const std::vector<std::string>& args);
+/// `dagda ctl push-button` (CtlRecoveries.cpp): a server's replica to a new VM.
+int ctl_push_button(const std::vector<std::string>& args);
 
 /// `dagda ctl replicas` and `dagda ctl replica add|freeze|resume|remove` (CtlReplicas.cpp).
 int ctl_replicas(const std::vector<std::string>& args);

@@ -4,7 +4,9 @@
 
 #include "controller/Api.hpp"
 #include "controller/ApiError.hpp"
+#include "controller/PushButtonOrder.hpp"
 #include "controller/RecoveryStore.hpp"
+#include "controller/ReplicaCatalog.hpp"
 #include "controller/VmRecoveryOrder.hpp"
 #include "core/Error.hpp"
 #include "recovery/ServerArchives.hpp"
@@ -19,6 +21,8 @@ json recovery_json(const RecoveryRecord& r) {
     json out{{"id", r.id},           {"state", r.state},     {"server", r.order["server"]}, {"generation", r.order["generation"]},
              {"vm", r.order["vm"]},  {"hypervisor", r.order["hypervisor"]["name"]},     {"mode", r.order["mode"]},
              {"steps", r.order["steps"]}, {"next_step", r.next_step}, {"made", r.made}, {"created", r.created}, {"updated", r.updated}};
+    if (r.order.contains("replica")) out["replica"] = r.order["replica"];
+    if (r.made.contains("freeze_window_seconds")) out["freeze_window_seconds"] = r.made["freeze_window_seconds"];
     if (!r.reason.empty()) out["reason"] = r.reason;
     return out;
 }
@@ -44,12 +48,26 @@ ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
     const auto hypervisor = store_.hypervisor(to["vm"]["hypervisor"].get<std::string>());
     if (!hypervisor) bad_request("no hypervisor named \"" + to["vm"]["hypervisor"].get<std::string>().substr(0, 64) + "\" (dagda ctl hypervisor add)");
     json order;
+    const bool push_button = request.contains("from");
     try {
         const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, request["server"].get<std::string>());
-        order = vm_recovery_order(request, server, *hypervisor, settings_.archives_dir, !settings_.helper_iso.empty());
+        if (push_button) {
+            // The replica as its adapter last described it (the built-in's now); the recovery's
+            // first step asks the adapter again before anything is frozen or written.
+            std::vector<ReplicaSession> sessions;
+            for (AdapterListing& listed : replicas().listing()) sessions.insert(sessions.end(), listed.sessions.begin(), listed.sessions.end());
+            const ReplicaSession replica = replica_for(request, sessions);
+            order = push_button_order(request, server, *hypervisor, replica, settings_.archives_dir, !settings_.helper_iso.empty());
+        } else {
+            order = vm_recovery_order(request, server, *hypervisor, settings_.archives_dir, !settings_.helper_iso.empty());
+        }
     } catch (const Error& e) {
         bad_request(e.what());
     }
+    if (push_button && !dry_run)
+        for (const RecoveryRecord& other : recoveries().list())
+            if (is_push_button(other.order) && other.order["server"] == order["server"] && (other.state == "queued" || other.state == "running"))
+                conflict("a push button recovery of " + order["server"].get<std::string>() + " is under way already: " + other.id);
     if (dry_run) return {200, {{"dry_run", true}, {"plan", describe_order(order)}, {"order", order}}, ""};
     const std::string id = recoveries().add(order, now);
     hooks_.recovery_queued();

@@ -215,6 +215,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     runner.control = this;
     runner.helper_iso = settings_.helper_iso;
     runner.helper_hello = settings_.helper_hello;
+    runner.replicas = replicas_.get();
     recoveries_ = std::make_unique<RecoveryRunner>(std::move(runner));
 }
 

@@ -1,6 +1,7 @@
 #include "controller/RecoveryRunner.hpp"
 
 #include "controller/HelperPlan.hpp"
+#include "controller/PushButtonOrder.hpp"
 
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
@@ -17,11 +18,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-hypervisor::HypervisorSettings settings_of(const json& order) {
-    const json& h = order["hypervisor"];
-    return {h["uri"], h["pool"], h["network"], h["credentials_file"]};
-}
 
 bool contains(const json& list, const std::string& name) {
     for (const json& item : list)
@@ -43,15 +39,19 @@ std::string last_lines(const std::string& text, std::size_t count) {
     return out.empty() ? "it said nothing" : out;
 }
 
-/// A test copy's plan file: the Windows it restores renamed (with_new_identity).
-void rename_windows(const std::string& plan_file, const std::string& computer_name) {
+}  // namespace
+
+hypervisor::HypervisorSettings RecoveryRunner::settings_of(const json& order) {
+    const json& h = order["hypervisor"];
+    return {h["uri"], h["pool"], h["network"], h["credentials_file"]};
+}
+
+void RecoveryRunner::rename_windows(const std::string& plan_file, const std::string& computer_name) {
     std::ifstream in(plan_file);
     json plan = json::parse(in, nullptr, false);
     if (plan.is_discarded() || !plan.contains("steps")) throw Error(ErrorKind::failed, plan_file + " is not a plan");
     std::ofstream(plan_file) << with_new_identity(std::move(plan), computer_name).dump(2);
 }
-
-}  // namespace
 
 RecoveryRunner::RecoveryRunner(RecoveryRunnerSettings settings) : settings_(std::move(settings)) {}
 
@@ -164,8 +164,12 @@ void RecoveryRunner::run(RecoveryRecord recovery) {
             return;
         } catch (const std::exception& e) {
             event(recovery.id, {{"event", "step_failed"}, {"index", index}, {"step", name}, {"message", e.what()}});
-            store_->set_state(recovery.id, "failed", now(), name + " failed: " + e.what());
-            std::cerr << "dagda controller: " << recovery.id << ": " << name << " failed: " << e.what() << "\n";
+            // A push button says what became of the replica: put back and resumed before the
+            // point of no return, or where its disks are after it.
+            const std::string outcome = is_push_button(recovery.order) ? settle_replica(recovery, made) : "";
+            store_->step_done(recovery.id, index, made, now());
+            store_->set_state(recovery.id, "failed", now(), name + " failed: " + e.what() + outcome);
+            std::cerr << "dagda controller: " << recovery.id << ": " << name << " failed: " << e.what() << outcome << "\n";
             return;
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -187,6 +191,7 @@ void RecoveryRunner::run_step(const RecoveryRecord& recovery, const json& step, 
     if (!made.contains("vms")) made["vms"] = json::array();
     if (name == "direct.restore") return restore_disk(recovery, step["disk"].get<std::size_t>(), made);
     if (name.rfind("helper.", 0) == 0) return helper_step(recovery, name, index, made);
+    if (name.rfind("replica.", 0) == 0) return replica_step(recovery, name, index, made);
     hypervisor::Hypervisor site(settings_of(order));
     const std::string vm = order["vm"]["name"];
     if (name == "hypervisor.check") {
@@ -217,8 +222,11 @@ void RecoveryRunner::run_step(const RecoveryRecord& recovery, const json& step, 
         spec.scsi_model = order["vm"]["scsi_model"];
         spec.nic_model = order["vm"]["nic_model"];
         spec.network = order["vm"]["network"];
+        // A push button in place: the replica's volumes (never in "volumes": a cleanup must not delete them).
+        const json& paths = made.contains("disk_paths") ? made["disk_paths"] : json();
         for (std::size_t i = 0; i < order["disks"].size(); ++i)
-            spec.disks.push_back({made["volumes"][i]["path"].get<std::string>(), order["disks"][i]["serial"].get<std::string>()});
+            spec.disks.push_back({paths.is_array() ? paths[i].get<std::string>() : made["volumes"][i]["path"].get<std::string>(),
+                                  order["disks"][i]["serial"].get<std::string>()});
         site.define_new_vm(spec);
         made["vms"].push_back({{"name", vm}});
     } else if (name == "vm.start") {

@@ -8,6 +8,7 @@
 
 #include "controller/HelperControl.hpp"
 #include "controller/RecoveryStore.hpp"
+#include "controller/ReplicaCatalog.hpp"
 #include "hypervisor/Hypervisor.hpp"
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,7 @@ struct RecoveryRunnerSettings {
     std::string dagda_binary;  ///< this program, which plans and runs a disk's restore (direct mode)
     std::string archives_dir;  ///< the archive folder (helper mode: its files are served to the helper)
     HelperControl* control = nullptr;  ///< the I/O thread's side of helper mode; nullptr: no helper mode
+    ReplicaCatalog* replicas = nullptr;  ///< the replication adapters push buttons use; nullptr: none
     std::string helper_iso;            ///< the live ISO a helper VM boots ("" : no helper mode)
     std::chrono::seconds helper_hello{600};     ///< how long a started helper has to say hello
     std::chrono::seconds helper_poweroff{180};  ///< how long a helper has to power off after its job
@@ -61,6 +63,22 @@ private:
     /// settings CD detached, the CD deleted and its token void; nothing of a later recovery's touched.
     void release_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, nlohmann::json& made, std::chrono::seconds patience);
     hypervisor::VmSpec helper_spec(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const nlohmann::json& made, bool attached) const;
+    // Push button recovery (ReplicaSteps.cpp): the replica through its adapter, frozen, made
+    // bootable and inoculated in place, copied or backed up, its session removed or resumed.
+    void replica_step(const RecoveryRecord& recovery, const std::string& name, std::int64_t index, nlohmann::json& made);
+    ReplicationAdapter& replica_adapter(const nlohmann::json& order);
+    /// The order's session as its adapter describes it now; throws when it is gone or names other volumes.
+    ReplicaSession replica_session(const nlohmann::json& order);
+    std::string replica_disk_path(const nlohmann::json& order, const nlohmann::json& made, std::size_t disk) const;
+    /// The "boot" or "inoculate" part of the replica plan of `disk`, run by this program on its volume file.
+    void run_replica_plan(const RecoveryRecord& recovery, std::size_t disk, const std::string& part, nlohmann::json& made, std::int64_t index);
+    void back_up_replica_disk(const RecoveryRecord& recovery, std::size_t disk, nlohmann::json& made);
+    /// After a push button's step failed: the replica put back and resumed before the point of no
+    /// return; the text the failure's reason ends with (what state the disks are in).
+    std::string settle_replica(const RecoveryRecord& recovery, nlohmann::json& made);
+    static hypervisor::HypervisorSettings settings_of(const nlohmann::json& order);
+    /// A test copy's plan file: the Windows it restores renamed (with_new_identity).
+    static void rename_windows(const std::string& plan_file, const std::string& computer_name);
     /// Removes what a failed recovery made (its VMs, then its volumes), and only that.
     void clean_up(const RecoveryRecord& recovery);
     void event(const std::string& id, nlohmann::json event);

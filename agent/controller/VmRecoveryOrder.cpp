@@ -166,18 +166,41 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
 std::vector<std::string> describe_order(const json& order) {
     const json& vm = order["vm"];
     std::vector<std::string> lines;
-    lines.push_back("recover " + order["server"].get<std::string>() + " generation " + std::to_string(order["generation"].get<unsigned>()) +
-                    " to a new VM " + vm["name"].get<std::string>() + " on " + order["hypervisor"]["name"].get<std::string>() + " (" +
-                    order["mode"].get<std::string>() + " mode)");
+    const std::string to = " to a new VM " + vm["name"].get<std::string>() + " on " + order["hypervisor"]["name"].get<std::string>() + " (" +
+                           order["mode"].get<std::string>() + " mode)";
+    const json replica = order.value("replica", json());
+    if (replica.is_object()) {
+        const std::string use = replica["use"];
+        lines.push_back("push button: " + order["server"].get<std::string>() + "'s replica " + replica["adapter"].get<std::string>() + "/" +
+                        replica["session"].get<std::string>() +
+                        (use == "in_place" ? " (its volumes become the VM's disks; the session is removed)"
+                         : use == "copy"   ? " copied (replication resumes after the copy)"
+                                           : " backed up as generation " + std::to_string(order["generation"].get<unsigned>()) +
+                                               " (replication resumes after the backup)") +
+                        to);
+    } else {
+        lines.push_back("recover " + order["server"].get<std::string>() + " generation " + std::to_string(order["generation"].get<unsigned>()) + to);
+    }
     lines.push_back("  VM: " + std::to_string(vm["cpus"].get<unsigned>()) + " CPUs, " + std::to_string(vm["memory_mib"].get<std::uint64_t>()) + " MiB, " +
                     vm["firmware"].get<std::string>() + ", " + vm["disk_bus"].get<std::string>() +
                     (vm["scsi_model"] == "" ? "" : " " + vm["scsi_model"].get<std::string>()) + " disks, " +
                     (vm.value("isolated", false) ? std::string("no network (isolated)") : vm["nic_model"].get<std::string>() + " on " + vm["network"].get<std::string>()) +
                     (order["steps"].back()["step"] == "vm.start" ? "; started" : "; left off"));
-    for (const json& disk : order["disks"])
+    for (const json& disk : order["disks"]) {
+        const std::string archive = std::filesystem::path(disk["archive"].get<std::string>()).filename().string();
+        const std::string from = !replica.is_object()           ? "from " + archive
+                                 : disk.contains("copy_of")     ? "a copy of " + disk["copy_of"].get<std::string>()
+                                 : disk.contains("base")        ? "from the new generation " + archive
+                                                                : "the replica's volume, as " + archive + " describes its disk";
         lines.push_back("  disk " + disk["volume"].get<std::string>() + ": " + human_bytes(disk["bytes"]) + ", serial " + disk["serial"].get<std::string>() +
-                        ", from " + std::filesystem::path(disk["archive"].get<std::string>()).filename().string());
+                        ", " + from);
+    }
     lines.push_back("  inoculate Windows (where a volume holds it) for: " + order["inoculate_for"][0].get<std::string>());
+    if (replica.is_object() && !replica["disable"].empty()) {
+        std::string names;
+        for (const json& name : replica["disable"]) names += (names.empty() ? "" : ", ") + name.get<std::string>();
+        lines.push_back("  services turned off: " + names);
+    }
     if (order.contains("computer_name"))
         lines.push_back("  rename Windows " + order["computer_name"].get<std::string>() + ", its static NICs on DHCP: a copy beside the original");
     std::size_t n = 1;

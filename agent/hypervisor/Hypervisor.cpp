@@ -76,6 +76,15 @@ MadeVolume Hypervisor::upload_volume(const std::string& name, const std::string&
     return {name, volume.path(), volume.capacity_bytes()};
 }
 
+MadeVolume Hypervisor::copy_volume(const std::string& source, const std::string& name) {
+    if (has_volume(name)) refuse("the storage pool \"" + settings_.pool + "\" holds a volume \"" + name + "\" already; it is not touched");
+    const StorageVolume from(*pool_, source);
+    StorageVolume volume(*pool_, name, volume_xml(name, from.capacity_bytes(), flavour_), from);
+    return {name, volume.path(), volume.capacity_bytes()};
+}
+
+std::uint64_t Hypervisor::volume_bytes(const std::string& name) { return StorageVolume(*pool_, name).capacity_bytes(); }
+
 std::string Hypervisor::volume_path(const std::string& name) { return StorageVolume(*pool_, name).path(); }
 
 void Hypervisor::delete_volume(const std::string& name) { StorageVolume(*pool_, name).remove(); }

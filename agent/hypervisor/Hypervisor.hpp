@@ -48,6 +48,11 @@ public:
     /// it works where the pool is on another host: the helper VM's ISO). Error{refused} when
     /// `name` exists in the pool.
     MadeVolume upload_volume(const std::string& name, const std::string& file);
+    /// A new volume `name`, a copy of the pool's volume `source` (copy and recover: the frozen
+    /// replica copied); Error{refused} when `name` exists in the pool.
+    MadeVolume copy_volume(const std::string& source, const std::string& name);
+    /// The size of the pool's volume `name`.
+    std::uint64_t volume_bytes(const std::string& name);
     /// Deletes a volume a recovery made (by name).
     void delete_volume(const std::string& name);
     /// Defines a new VM (left off); Error{refused} when the name is taken. Returns libvirt's XML of it.

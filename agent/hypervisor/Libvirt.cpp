@@ -124,6 +124,11 @@ StorageVolume::StorageVolume(const StoragePool& pool, const std::string& name, c
     if (!handle_) fail("cannot create the volume \"" + name + "\"");
 }
 
+StorageVolume::StorageVolume(const StoragePool& pool, const std::string& name, const std::string& xml, const StorageVolume& source) : name_(name) {
+    handle_ = virStorageVolCreateXMLFrom(pool.get(), xml.c_str(), source.get(), 0);
+    if (!handle_) fail("cannot copy the volume \"" + source.name_ + "\" to \"" + name + "\"");
+}
+
 StorageVolume::~StorageVolume() {
     if (handle_) virStorageVolFree(handle_);
 }

@@ -67,6 +67,9 @@ public:
     StorageVolume(const StoragePool& pool, const std::string& name);
     /// A new volume from `xml` (see volume_xml).
     StorageVolume(const StoragePool& pool, const std::string& name, const std::string& xml);
+    /// A new volume from `xml` holding a copy of `source` (libvirt's clone: sparse-aware in a
+    /// dir pool, the datastore's own copy on ESX).
+    StorageVolume(const StoragePool& pool, const std::string& name, const std::string& xml, const StorageVolume& source);
     StorageVolume(const StorageVolume&) = delete;
     StorageVolume& operator=(const StorageVolume&) = delete;
     ~StorageVolume();

@@ -1,0 +1,122 @@
+#include "controller/PushButtonOrder.hpp"
+
+#include "controller/VmRecoveryOrder.hpp"
+#include "core/Error.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+namespace dagda::controller {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& why) { throw Error(ErrorKind::usage, why); }
+
+const json& replica_request(const json& request) {
+    if (!request.contains("from") || !request["from"].is_object() || !request["from"].contains("replica") || !request["from"]["replica"].is_object())
+        refuse("a push button needs \"from\": {\"replica\": {…}}");
+    const json& replica = request["from"]["replica"];
+    for (const auto& item : replica.items())
+        if (item.key() != "adapter" && item.key() != "session" && item.key() != "use" && item.key() != "disable")
+            refuse("\"replica\" has an unknown key \"" + item.key() + "\"");
+    for (const char* key : {"adapter", "session", "use"})
+        if (replica.contains(key) && !replica[key].is_string()) refuse(std::string("\"") + key + "\" is a string");
+    return replica;
+}
+
+/// "20261205T134500Z": names a backup's new generation files.
+std::string utc_stamp() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+    return text;
+}
+
+}  // namespace
+
+ReplicaSession replica_for(const json& request, const std::vector<ReplicaSession>& sessions) {
+    const json& asked = replica_request(request);
+    const std::string server = request.value("server", "");
+    std::vector<const ReplicaSession*> found;
+    for (const ReplicaSession& s : sessions) {
+        if (s.server != server) continue;
+        if (asked.contains("adapter") && s.adapter != asked["adapter"].get<std::string>()) continue;
+        if (asked.contains("session") && s.id != asked["session"].get<std::string>()) continue;
+        found.push_back(&s);
+    }
+    if (found.empty()) refuse("no replication session of " + server + " matches (dagda ctl replicas lists them)");
+    if (found.size() > 1) refuse(server + " has " + std::to_string(found.size()) + " replication sessions: name one with \"adapter\" and \"session\"");
+    return *found.front();
+}
+
+json push_button_order(const json& request, const recovery::ServerSummary& server, const HypervisorRecord& hypervisor, const ReplicaSession& replica,
+                       const std::string& archives, bool helper_available) {
+    for (const auto& item : request.items())
+        if (item.key() != "server" && item.key() != "from" && item.key() != "to") refuse("a push button has an unknown key \"" + item.key() + "\"");
+    const json& asked = replica_request(request);
+    const std::string use = asked.value("use", "in_place");
+    if (use != "in_place" && use != "copy" && use != "backup") refuse("\"use\" is in_place, copy or backup, not \"" + use + "\"");
+    json disable = asked.contains("disable") ? asked["disable"] : json::array();
+    if (!disable.is_array()) refuse("\"disable\" lists service names");
+    for (const json& name : disable)
+        if (!name.is_string() || name.get<std::string>().empty() || name.get<std::string>().size() > 256) refuse("\"disable\" lists service names");
+    if (replica.hypervisor != hypervisor.name)
+        refuse("the replica " + replica.adapter + "/" + replica.id + " is on the hypervisor " + replica.hypervisor + ", not " + hypervisor.name);
+    if (replica.volumes.size() != server.chains.size())
+        refuse("the replica " + replica.adapter + "/" + replica.id + " has " + std::to_string(replica.volumes.size()) + " volumes; " + server.name + " has " +
+               std::to_string(server.chains.size()) + " disks");
+    if (replica.state != "replicating" && replica.state != "frozen")
+        refuse("the replica " + replica.adapter + "/" + replica.id + " is " + replica.state + (replica.detail.empty() ? "" : " (" + replica.detail + ")") +
+               ": only a replicating or frozen one can be recovered");
+    // The generation that describes the disks (layout, first track, which volume holds Windows):
+    // the one the replica holds when its engine says, else the newest.
+    const unsigned generation = replica.generation && replica.generation <= server.generations ? replica.generation : server.generations;
+    json base{{"server", server.name}, {"generation", generation}, {"to", request.value("to", json::object())}};
+    json order = vm_recovery_order(base, server, hypervisor, archives, helper_available);
+    if (order["mode"] != "direct")
+        refuse("a push button runs in direct mode for now (\"direct\": true, a dir pool whose volumes the controller opens); helper mode is not built "
+               "for replicas yet");
+    json steps = json::array({{{"step", "replica.check"}}});
+    json& disks = order["disks"];
+    for (json& disk : disks) disk["source_bytes"] = disk["bytes"];  // what each replica volume must hold at least
+    if (use == "in_place") {
+        for (std::size_t i = 0; i < disks.size(); ++i) {
+            disks[i]["volume"] = replica.volumes[i].volume;
+            disks[i]["bytes"] = replica.volumes[i].bytes;
+        }
+        for (const char* step : {"replica.freeze", "replica.make_bootable", "replica.inoculate", "replica.remove", "vm.define"}) steps.push_back({{"step", step}});
+    } else if (use == "copy") {
+        for (std::size_t i = 0; i < disks.size(); ++i) {
+            disks[i]["copy_of"] = replica.volumes[i].volume;
+            disks[i]["bytes"] = replica.volumes[i].bytes;
+        }
+        for (const char* step : {"hypervisor.check", "replica.freeze", "replica.copy", "replica.resume", "replica.make_bootable", "replica.inoculate", "vm.define"})
+            steps.push_back({{"step", step}});
+    } else {
+        // A new generation of each chain, named for this backup; written beside its chain and
+        // committed (renamed to this name) only once it is whole and verified.
+        const std::string stamp = utc_stamp();
+        for (std::size_t i = 0; i < disks.size(); ++i) {
+            const recovery::ChainSummary& chain = server.chains[i];
+            disks[i]["base"] = (std::filesystem::path(archives) / server.name / chain.newest).string();
+            disks[i]["archive"] = (std::filesystem::path(archives) / server.name / (server.name + "-disk" + std::to_string(i + 1) + "-" + stamp + ".tib")).string();
+        }
+        for (const char* step : {"hypervisor.check", "replica.freeze", "replica.backup", "replica.resume", "hypervisor.create_disks"}) steps.push_back({{"step", step}});
+        for (std::size_t i = 0; i < disks.size(); ++i) steps.push_back({{"step", "direct.restore"}, {"disk", i}});
+        steps.push_back({{"step", "vm.define"}});
+    }
+    if (order["steps"].back()["step"] == "vm.start") steps.push_back({{"step", "vm.start"}});
+    order["steps"] = steps;
+    order["kind"] = "push-button";
+    order["request"] = request;
+    order["replica"] = {{"adapter", replica.adapter}, {"session", replica.id}, {"use", use}, {"volumes", volume_names(replica)}, {"disable", disable}};
+    if (use == "backup") order["generation"] = server.generations + 1;
+    return order;
+}
+
+}  // namespace dagda::controller

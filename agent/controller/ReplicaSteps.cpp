@@ -1,0 +1,253 @@
+// The steps of a push button recovery (docs/vm-recovery.md, "Push button"; PushButtonOrder):
+// the replica found and checked through its adapter, frozen, made bootable and inoculated in
+// place (with an undo journal) or copied or backed up, its session removed or resumed. And what
+// a failure leaves: before the session is removed, the replica put back as the freeze left it
+// and replication resumed; after, the exact state of the disks and how to finish by hand.
+
+#include "controller/RecoveryRunner.hpp"
+
+#include "controller/PushButtonOrder.hpp"
+#include "controller/ReplicaCatalog.hpp"
+#include "core/Error.hpp"
+#include "core/Subprocess.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+namespace dagda::controller {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+bool contains(const json& list, const std::string& name) {
+    for (const json& item : list)
+        if (item.value("name", std::string()) == name) return true;
+    return false;
+}
+
+double unix_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+std::string last_line(const std::string& text) {
+    std::string tail = text;
+    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+    const std::size_t line = tail.rfind('\n');
+    return tail.empty() ? "it said nothing" : line == std::string::npos ? tail : tail.substr(line + 1);
+}
+
+std::string joined(const json& names) {
+    std::string out;
+    for (const json& name : names) out += (out.empty() ? "" : ", ") + name.get<std::string>();
+    return out;
+}
+
+/// The plan `part` of a replica's disk: "boot" (layout where missing, boot fix-up) or
+/// "inoculate" (a test copy's rename, inoculation with the services turned off).
+json plan_part(const json& plan, const std::string& part) {
+    json out = plan;
+    out["steps"] = json::array();
+    for (const json& step : plan["steps"]) {
+        const std::string name = step["step"];
+        const bool boot = name == "disk.apply_layout" || name == "windows.fixup_boot";
+        if (boot == (part == "boot")) out["steps"].push_back(step);
+    }
+    return out;
+}
+
+}  // namespace
+
+ReplicationAdapter& RecoveryRunner::replica_adapter(const json& order) {
+    const std::string name = order["replica"]["adapter"];
+    ReplicationAdapter* adapter = settings_.replicas ? settings_.replicas->adapter(name) : nullptr;
+    if (!adapter) throw Error(ErrorKind::failed, "this controller has no replication adapter \"" + name + "\" (its --replication-adapter options)");
+    return *adapter;
+}
+
+ReplicaSession RecoveryRunner::replica_session(const json& order) {
+    const json& replica = order["replica"];
+    for (ReplicaSession& session : discover_sessions(replica_adapter(order))) {
+        if (session.id != replica["session"].get<std::string>()) continue;
+        if (json(volume_names(session)) != replica["volumes"])
+            throw Error(ErrorKind::failed, "the session " + session.id + " now names the volumes " + joined(json(volume_names(session))) + ", not " +
+                                               joined(replica["volumes"]) + " (nothing was written)");
+        return session;
+    }
+    throw Error(ErrorKind::failed, "the adapter " + replica["adapter"].get<std::string>() + " has no session " + replica["session"].get<std::string>() +
+                                       " any more (nothing was written)");
+}
+
+std::string RecoveryRunner::replica_disk_path(const json& order, const json& made, std::size_t disk) const {
+    return order["replica"]["use"] == "in_place" ? made["replica_paths"].at(disk).get<std::string>() : made["volumes"].at(disk)["path"].get<std::string>();
+}
+
+void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::string& name, std::int64_t index, json& made) {
+    const json& order = recovery.order;
+    const std::string use = order["replica"]["use"];
+    hypervisor::Hypervisor site(settings_of(order));
+    const auto said = [&](const std::string& message) { event(recovery.id, {{"event", "step_said"}, {"step", name}, {"message", message}}); };
+    if (name == "replica.check") {
+        // Before the freeze: what the adapter says now, held against the pool. A volume the
+        // hypervisor does not have, or one too small for its disk, stops the recovery here.
+        const ReplicaSession session = replica_session(order);
+        if (session.hypervisor != order["hypervisor"]["name"])
+            throw Error(ErrorKind::failed, "the session " + session.id + " is now on the hypervisor " + session.hypervisor + " (nothing was written)");
+        if (session.state != "replicating" && session.state != "frozen")
+            throw Error(ErrorKind::failed, "the session " + session.id + " is " + session.state + (session.detail.empty() ? "" : " (" + session.detail + ")") +
+                                               " (nothing was written)");
+        json paths = json::array();
+        for (std::size_t i = 0; i < session.volumes.size(); ++i) {
+            const std::string& volume = session.volumes[i].volume;
+            if (!site.has_volume(volume))
+                throw Error(ErrorKind::failed, "the adapter names the volume " + volume + ", which the pool " + order["hypervisor"]["pool"].get<std::string>() +
+                                                   " does not have (nothing was written)");
+            const std::uint64_t bytes = site.volume_bytes(volume), needed = order["disks"][i]["source_bytes"];
+            if (bytes < needed)
+                throw Error(ErrorKind::failed, "the volume " + volume + " has " + std::to_string(bytes) + " bytes, fewer than disk " + std::to_string(i + 1) +
+                                                   "'s " + std::to_string(needed) + " (nothing was written)");
+            const std::string path = site.volume_path(volume);
+            std::error_code no_file;
+            if (!fs::is_regular_file(path, no_file))
+                throw Error(ErrorKind::failed, "the volume " + volume + " is not a file this controller can open (" + path + "): direct mode needs a local dir pool");
+            paths.push_back(path);
+        }
+        made["replica_paths"] = paths;
+        if (!contains(made["vms"], order["vm"]["name"])) site.check_vm_name_free(order["vm"]["name"]);
+        said("the replica " + session.adapter + "/" + session.id + " is " + session.state + ": " + joined(json(volume_names(session))));
+    } else if (name == "replica.freeze") {
+        if (made.value("frozen_at", 0.0) > 0) return;  // frozen before a restart
+        // Recorded before the call: a controller stopped during it resumes the session on a failure.
+        made["frozen"] = true;
+        store_->step_done(recovery.id, index, made, now());
+        const SessionAnswer frozen = freeze_session(replica_adapter(order), replica_session(order));
+        made["frozen_at"] = unix_seconds();
+        said("froze the replica" + (frozen.generation ? " at generation " + std::to_string(frozen.generation) : std::string()) +
+             (frozen.as_of.empty() ? "" : " (as of " + frozen.as_of + ")"));
+    } else if (name == "replica.copy") {
+        for (const json& disk : order["disks"]) {
+            if (contains(made["volumes"], disk["volume"])) continue;
+            const auto started = std::chrono::steady_clock::now();
+            const hypervisor::MadeVolume copy = site.copy_volume(disk["copy_of"], disk["volume"]);
+            made["volumes"].push_back({{"name", copy.name}, {"path", copy.path}});
+            store_->step_done(recovery.id, index, made, now());
+            said("copied " + disk["copy_of"].get<std::string>() + " to " + copy.name + " in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()) + " ms");
+        }
+    } else if (name == "replica.backup") {
+        for (std::size_t i = 0; i < order["disks"].size(); ++i) back_up_replica_disk(recovery, i, made);
+    } else if (name == "replica.resume") {
+        if (made.value("resumed", false)) return;
+        resume_session(replica_adapter(order), replica_session(order));
+        made["resumed"] = true;
+        const double window = unix_seconds() - made.value("frozen_at", unix_seconds());
+        made["freeze_window_seconds"] = window;
+        event(recovery.id, {{"event", "freeze_window"}, {"seconds", window}, {"use", use}});
+    } else if (name == "replica.make_bootable" || name == "replica.inoculate") {
+        for (std::size_t i = 0; i < order["disks"].size(); ++i) run_replica_plan(recovery, i, name == "replica.make_bootable" ? "boot" : "inoculate", made, index);
+    } else if (name == "replica.remove") {
+        if (!made.value("removed", false)) {
+            remove_session(replica_adapter(order), replica_session(order));
+            made["removed"] = true;
+        }
+        // The point of no return is behind: the replica's volumes are the new VM's disks.
+        for (std::size_t i = 0; i < order["disks"].size(); ++i) {
+            std::error_code gone;
+            fs::remove(fs::path(settings_.work_dir) / recovery.id / ("disk" + std::to_string(i + 1) + ".undo"), gone);
+        }
+        made["disk_paths"] = made["replica_paths"];
+        said("the replication session " + order["replica"]["session"].get<std::string>() + " is removed: its volumes are the new VM's disks");
+    } else {
+        throw Error(ErrorKind::failed, "no such recovery step: " + name);
+    }
+}
+
+void RecoveryRunner::run_replica_plan(const RecoveryRecord& recovery, std::size_t disk, const std::string& part, json& made, std::int64_t index) {
+    const json& order = recovery.order;
+    const std::string path = replica_disk_path(order, made, disk);
+    const fs::path work = fs::path(settings_.work_dir) / recovery.id;
+    fs::create_directories(work);
+    const std::string stem = (work / ("disk" + std::to_string(disk + 1))).string();
+    const std::string whole = stem + ".replica-plan.json";
+    if (!fs::exists(whole)) {
+        // Made once, from the disk as it is before the first write (its table kept or written).
+        std::vector<std::string> make{settings_.dagda_binary, "plan", "from-archive", order["disks"][disk]["archive"], "--to", path, "--replica", "-o", whole};
+        for (const json& target : order["inoculate_for"]) make.insert(make.end(), {"--for", target.get<std::string>()});
+        for (const json& service : order["replica"]["disable"]) make.insert(make.end(), {"--disable", service.get<std::string>()});
+        if (order.contains("drivers")) make.insert(make.end(), {"--drivers", order["drivers"].get<std::string>()});
+        const ProgramResult planned = run_program(make);
+        if (planned.exit_code != 0) throw Error(ErrorKind::failed, "the plan for " + path + " could not be made: " + last_line(planned.err));
+        if (order.contains("computer_name")) rename_windows(whole, order["computer_name"]);
+    }
+    std::ifstream in(whole);
+    const json plan = plan_part(json::parse(in), part);
+    if (plan["steps"].empty()) return;
+    const std::string file = stem + "." + part + ".json";
+    std::ofstream(file) << plan.dump(2);
+    std::vector<std::string> command{settings_.dagda_binary, "run", file, "--yes", "--journal", stem + "." + part + ".journal", "--progress", "none"};
+    // In place, every write is undoable until the session is removed.
+    if (order["replica"]["use"] == "in_place") command.insert(command.end(), {"--undo-journal", stem + ".undo"});
+    made["written"] = true;
+    store_->step_done(recovery.id, index, made, now());
+    const ProgramResult ran = run_program(command);
+    if (ran.exit_code != 0) throw Error(ErrorKind::failed, (part == "boot" ? "making " : "inoculating ") + path + (part == "boot" ? " bootable" : "") +
+                                                               " failed: " + last_line(ran.err + ran.out));
+    event(recovery.id, {{"event", "step_said"}, {"step", "replica." + std::string(part == "boot" ? "make_bootable" : "inoculate")},
+                        {"message", "disk " + std::to_string(disk + 1) + " (" + path + "): " + plan["name"].get<std::string>()}});
+}
+
+void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::size_t disk, json& made) {
+    const json& d = recovery.order["disks"][disk];
+    const std::string archive = d["archive"], partial = archive + ".partial";
+    if (fs::exists(archive)) return;  // committed before a restart
+    const std::string source = made["replica_paths"].at(disk);
+    const ProgramResult captured =
+        run_program({settings_.dagda_binary, "tib", "capture", "--disk", source, partial, "--base", d["base"].get<std::string>(), "--progress", "none"});
+    if (captured.exit_code != 0) {
+        std::error_code gone;
+        fs::remove(partial, gone);
+        throw Error(ErrorKind::failed, "backing up " + source + " failed: " + last_line(captured.err));
+    }
+    // Committed (given its name in the chain) only once it is whole and verified.
+    const ProgramResult verified = run_program({settings_.dagda_binary, "tib", "verify", partial});
+    if (verified.exit_code != 0) throw Error(ErrorKind::failed, "the backup of " + source + " did not verify: " + last_line(verified.err + verified.out));
+    fs::rename(partial, archive);
+    event(recovery.id, {{"event", "step_said"}, {"step", "replica.backup"},
+                        {"message", "backed up " + source + " as " + fs::path(archive).filename().string() + " (" + std::to_string(fs::file_size(archive)) + " bytes)"}});
+}
+
+std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json& made) {
+    const json& order = recovery.order;
+    if (!made.value("frozen", false)) return "; the replica was not touched";
+    if (made.value("removed", false)) {
+        std::string where;
+        for (const json& path : made["replica_paths"]) where += (where.empty() ? "" : ", ") + path.get<std::string>();
+        return "; the replication session is removed: the disks " + where +
+               " hold the server, made bootable and inoculated; define a VM with them by hand (the plan's profile: dagda ctl recovery " + recovery.id +
+               " --json)";
+    }
+    if (made.value("resumed", false)) return "; replication was resumed after the " + order["replica"]["use"].get<std::string>();
+    std::string outcome;
+    if (order["replica"]["use"] == "in_place" && made.value("written", false)) {
+        for (std::size_t i = 0; i < order["disks"].size(); ++i) {
+            const std::string undo = (fs::path(settings_.work_dir) / recovery.id / ("disk" + std::to_string(i + 1) + ".undo")).string();
+            const std::string path = made["replica_paths"].at(i);
+            if (!fs::exists(undo)) continue;
+            const ProgramResult undone = run_program({settings_.dagda_binary, "undo", undo, path, "--yes"});
+            if (undone.exit_code != 0)
+                return "; the replica could NOT be put back: " + path + " holds part of the boot fix-up and inoculation (" + last_line(undone.err) +
+                       "); put it back with dagda undo " + undo + " " + path + " --yes, then resume the session with its engine; it is still frozen";
+        }
+        outcome = "; the replica was put back as it was at the freeze";
+    }
+    try {
+        resume_session(replica_adapter(order), replica_session(order));
+        made["resumed"] = true;
+        event(recovery.id, {{"event", "replica_resumed"}});
+    } catch (const std::exception& e) {
+        return outcome + "; replication could NOT be resumed (" + e.what() + "): the replica is frozen; resume it with its engine";
+    }
+    return outcome + (outcome.empty() ? "; " : " and ") + "replication resumed";
+}
+
+}  // namespace dagda::controller

@@ -1,0 +1,66 @@
+#pragma once
+/// What the replica tests start from (ReplicaTests, PushButtonTests): the recovery bench
+/// (srv01's Windows disk captured as generation 1, a controller, the test pool as hypervisor
+/// "local") with the controller looking for new generations every second, and the ways a test
+/// makes srv01 change and follows its built-in replica.
+
+#include "common/NtfsEdit.hpp"
+#include "integration/hypervisor/RecoveryBench.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dagda::testing {
+
+struct ReplicaBench : RecoveryBench {
+    std::string replica;  ///< the built-in replica's volume file in the pool
+
+    explicit ReplicaBench(const std::vector<std::string>& extra = {}, int scan_seconds = 1) {
+        std::vector<std::string> options{"--replica-scan-seconds", std::to_string(scan_seconds)};
+        options.insert(options.end(), extra.begin(), extra.end());
+        start_controller(options);
+        replica = pool.folder() + "/dagda-replica-srv01-disk1.img";
+    }
+    /// The built-in engine's session of srv01, holding generation 1.
+    void add_replica() {
+        const RunResult added = ctl("replica add srv01 --hypervisor local");
+        INFO(added.out << added.err << controller->log());
+        REQUIRE(added.exit_code == 0);
+        REQUIRE(eventually([&] { return holds_generation(1); }, 120));
+    }
+    /// The built-in engine's session of srv01 as GET /api/replicas lists it (null when there is none).
+    nlohmann::json builtin_session() const {
+        const nlohmann::json answer = controller->api("GET", "/api/replicas")["body"];
+        for (const nlohmann::json& s : answer.value("replicas", nlohmann::json::array()))
+            if (s.value("adapter", "") == "builtin" && s.value("server", "") == "srv01") return s;
+        return nullptr;
+    }
+    bool holds_generation(unsigned generation) const {
+        const nlohmann::json s = builtin_session();
+        return s.is_object() && s.value("state", "") == "replicating" && s.value("generation", 0u) == generation;
+    }
+    /// srv01 changed (a new file of `bytes` in its Windows volume) and backed up again as
+    /// archives/srv01/NAME.tib on BASE.tib; the new file's path.
+    std::string next_generation(const std::string& name, const std::string& base, std::uint64_t bytes) {
+        const auto [start, sectors] = partition_extent(source, 2);
+        add_random_file(dir, source, start, sectors, name + ".bin", bytes);
+        const std::string file = archives + "/srv01/" + name + ".tib";
+        const RunResult captured = run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(file) + " --base " +
+                                       sh_quote(archives + "/srv01/" + base + ".tib") + " --progress none");
+        INFO(captured.err);
+        REQUIRE(captured.exit_code == 0);
+        return file;
+    }
+    /// What a full restore of the archive file `generation` makes of a blank disk of the source's size.
+    std::string full_restore(const std::string& generation, const std::string& name) const {
+        const std::string disk = dir.file(name);
+        REQUIRE(run("truncate -s " + std::to_string(std::filesystem::file_size(source)) + " " + sh_quote(disk)).exit_code == 0);
+        const RunResult restored = run(dagda_command() + " tib restore " + sh_quote(generation) + " " + sh_quote(disk) + " --disk --yes --progress none");
+        INFO(restored.err);
+        REQUIRE(restored.exit_code == 0);
+        return disk;
+    }
+};
+
+}  // namespace dagda::testing
