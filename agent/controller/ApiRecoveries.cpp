@@ -55,8 +55,17 @@ ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
             // The replica as its adapter last described it (the built-in's now); the recovery's
             // first step asks the adapter again before anything is frozen or written.
             std::vector<ReplicaSession> sessions;
-            for (AdapterListing& listed : replicas().listing()) sessions.insert(sessions.end(), listed.sessions.begin(), listed.sessions.end());
-            const ReplicaSession replica = replica_for(request, sessions);
+            std::string unanswered;  // adapters whose last discover failed: their sessions are not known
+            for (AdapterListing& listed : replicas().listing()) {
+                sessions.insert(sessions.end(), listed.sessions.begin(), listed.sessions.end());
+                if (!listed.error.empty()) unanswered += "; " + listed.error;
+            }
+            ReplicaSession replica;
+            try {
+                replica = replica_for(request, sessions);
+            } catch (const Error& e) {
+                throw Error(ErrorKind::usage, e.what() + unanswered);
+            }
             order = push_button_order(request, server, *hypervisor, replica, settings_.archives_dir, !settings_.helper_iso.empty());
         } else {
             order = vm_recovery_order(request, server, *hypervisor, settings_.archives_dir, !settings_.helper_iso.empty());

@@ -192,8 +192,13 @@ void RecoveryRunner::run_replica_plan(const RecoveryRecord& recovery, std::size_
     const ProgramResult ran = run_program(command);
     if (ran.exit_code != 0) throw Error(ErrorKind::failed, (part == "boot" ? "making " : "inoculating ") + path + (part == "boot" ? " bootable" : "") +
                                                                " failed: " + last_line(ran.err + ran.out));
+    std::string what = plan["name"];
+    if (part == "inoculate") {
+        what = "Windows inoculated for " + joined(order["inoculate_for"]);
+        if (!order["replica"]["disable"].empty()) what += "; turned off: " + joined(order["replica"]["disable"]);
+    }
     event(recovery.id, {{"event", "step_said"}, {"step", "replica." + std::string(part == "boot" ? "make_bootable" : "inoculate")},
-                        {"message", "disk " + std::to_string(disk + 1) + " (" + path + "): " + plan["name"].get<std::string>()}});
+                        {"message", "disk " + std::to_string(disk + 1) + " (" + path + "): " + what}});
 }
 
 void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::size_t disk, json& made) {

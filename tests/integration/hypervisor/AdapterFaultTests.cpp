@@ -1,0 +1,158 @@
+// Issue 15: push button recovery through an external replication adapter (a script this test
+// writes, speaking docs/replication.md's contract) that fails at each verb: a discover that
+// answers garbage, a freeze that hangs, a remove that crashes after the replica was written, a
+// resume that answers garbage, a session naming a volume the pool does not have. Each ends with a
+// clear error; before the session's removal the replica is left as it was (byte for byte) and
+// resumed; nothing is ever written to a volume the check did not accept.
+
+#include "common/Run.hpp"
+#include "integration/hypervisor/ReplicaBench.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+/// The adapter: logs each verb to verbs.log, runs fail-VERB (a shell snippet) when it exists,
+/// and answers for one session, arr-1, whose volume is named in the file `volume`.
+std::string write_adapter(const TempDir& dir, std::uint64_t bytes) {
+    const std::string folder = dir.file("adapter");
+    fs::create_directories(folder);
+    const std::string script = folder + "/array-adapter";
+    std::ofstream(script) << "#!/bin/sh\n"
+                             "cd " << sh_quote(folder) << "\n"
+                             "verb=$(cat | grep -o '\"verb\":\"[a-z]*\"' | cut -d'\"' -f4)\n"
+                             "echo \"$verb\" >> verbs.log\n"
+                             "if [ -e fail-$verb ]; then . ./fail-$verb; fi\n"
+                             "head='{\"contract\":\"dagda-replication/1\",\"ok\":true'\n"
+                             "case $verb in\n"
+                             "discover) echo \"$head,\\\"sessions\\\":[{\\\"id\\\":\\\"arr-1\\\",\\\"server\\\":\\\"srv01\\\",\\\"hypervisor\\\":\\\"local\\\","
+                             "\\\"state\\\":\\\"replicating\\\",\\\"volumes\\\":[{\\\"disk\\\":1,\\\"volume\\\":\\\"$(cat volume)\\\",\\\"bytes\\\":"
+                          << bytes << "}]}]}\" ;;\n"
+                             "freeze) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"frozen\\\"}\" ;;\n"
+                             "resume) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"replicating\\\"}\" ;;\n"
+                             "remove) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"removed\\\"}\" ;;\n"
+                             "esac\n";
+    fs::permissions(script, fs::perms::owner_all);
+    std::ofstream(folder + "/volume") << "array-srv01-disk1.img";
+    return script;
+}
+
+struct AdapterBench {
+    TempDir scratch;
+    std::string script;
+    std::unique_ptr<ReplicaBench> bench;
+    std::string volume;
+
+    AdapterBench() {
+        // The array's replica of srv01: generation 1 restored onto a volume of the pool.
+        bench = std::make_unique<ReplicaBench>(std::vector<std::string>{}, 2);
+        volume = bench->pool.folder() + "/array-srv01-disk1.img";
+        const std::string restored = bench->full_restore(bench->archive, "array.raw");
+        REQUIRE(run("cp --sparse=always " + sh_quote(restored) + " " + sh_quote(volume) + " && virsh -c qemu:///system pool-refresh " +
+                    bench->pool.name() + " > /dev/null").exit_code == 0);
+        script = write_adapter(scratch, fs::file_size(volume));
+        // The adapter is the controller's to run: given on its command line.
+        bench->controller.reset();
+        bench->controller = std::make_unique<ControllerProcess>(bench->dir, bench->state, 0, bench->archives,
+                                                                std::vector<std::string>{"--replica-scan-seconds", "2", "--replication-timeout", "2",
+                                                                                         "--replication-adapter", "array=" + script});
+        REQUIRE(eventually([&] { return listed_volume() == "array-srv01-disk1.img"; }, 30));
+    }
+    std::string listed_volume() const {
+        for (const json& s : bench->controller->api("GET", "/api/replicas")["body"].value("replicas", json::array()))
+            if (s.value("adapter", "") == "array") return s["volumes"][0].value("volume", "");
+        return "";
+    }
+    void fail(const std::string& verb, const std::string& snippet) const { std::ofstream(scratch.file("adapter/fail-" + verb)) << snippet << "\n"; }
+    void heal(const std::string& verb) const { fs::remove(scratch.file("adapter/fail-" + verb)); }
+    /// The verbs other than discover (which the controller also asks every scan) since the last call.
+    std::string actions() const {
+        const std::string log = sh_quote(scratch.file("adapter/verbs.log"));
+        return run("grep -v discover " + log + " 2>/dev/null; : > " + log).out;
+    }
+    RunResult push(const std::string& name, const std::string& extra = "") const {
+        return bench->ctl("push-button srv01 --hypervisor local --adapter array --name " + bench->vm + name + " --direct --memory 512" + extra);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("push button through an external adapter that fails at each verb", "[hypervisor][integration][libvirt][root][push-button][adapter]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    AdapterBench adapter;
+    const std::string frozen_state = file_digest(adapter.volume);
+    adapter.actions();
+
+    SECTION("freeze hangs: killed at its timeout, the session resumed, nothing written") {
+        adapter.fail("freeze", "sleep 60");
+        const RunResult pushed = adapter.push("a");
+        INFO(pushed.out << pushed.err);
+        CHECK(pushed.exit_code == 1);
+        CHECK_THAT(pushed.out, Catch::Contains("2. replica.freeze FAILED: replication adapter \"array\" could not freeze session arr-1: it did not answer "
+                                               "within 2 s and was killed"));
+        CHECK_THAT(pushed.err, Catch::Contains("replication resumed"));
+        CHECK(adapter.actions() == "freeze\nresume\n");
+        CHECK(file_digest(adapter.volume) == frozen_state);
+    }
+    SECTION("remove crashes after the replica was made bootable and inoculated: the replica put back byte for byte, resumed") {
+        adapter.fail("remove", "echo 'array controller fault' >&2; kill -SEGV $$");
+        const RunResult pushed = adapter.push("b", " --disable LSI_SAS");
+        INFO(pushed.out << pushed.err);
+        CHECK(pushed.exit_code == 1);
+        CHECK_THAT(pushed.out, Catch::Contains("4. replica.inoculate done") &&
+                                   Catch::Contains("5. replica.remove FAILED: replication adapter \"array\" could not remove session arr-1: it was "
+                                                   "ended by signal 11 (it said: array controller fault)"));
+        CHECK_THAT(pushed.err, Catch::Contains("the replica was put back as it was at the freeze and replication resumed"));
+        CHECK(file_digest(adapter.volume) == frozen_state);
+        CHECK(adapter.actions() == "freeze\nremove\nresume\n");
+        CHECK_THAT(virsh("list --all --name"), !Catch::Contains(adapter.bench->vm + "b"));
+        // Healed, the same button goes through.
+        adapter.heal("remove");
+        const RunResult again = adapter.push("b");
+        INFO(again.out << again.err);
+        CHECK(again.exit_code == 0);
+        CHECK(file_digest(adapter.volume) != frozen_state);
+    }
+    SECTION("resume answers garbage after a copy: the recovery fails saying the replica is still frozen") {
+        adapter.fail("resume", "echo 'resumed, I think'; exit 0");
+        const RunResult pushed = adapter.push("c", " --copy");
+        INFO(pushed.out << pushed.err);
+        CHECK(pushed.exit_code == 1);
+        CHECK_THAT(pushed.out, Catch::Contains("replica.resume FAILED: replication adapter \"array\" could not resume session arr-1: its answer is not "
+                                               "JSON: \"resumed, I think \""));
+        CHECK_THAT(pushed.err, Catch::Contains("replication could NOT be resumed") && Catch::Contains("the replica is frozen; resume it with its engine"));
+        CHECK(file_digest(adapter.volume) == frozen_state);
+    }
+    SECTION("a session naming a volume the pool does not have: refused at the check, before any freeze or write") {
+        std::ofstream(adapter.scratch.file("adapter/volume")) << "missing-disk1.img";
+        REQUIRE(eventually([&] { return adapter.listed_volume() == "missing-disk1.img"; }, 30));
+        adapter.actions();
+        const RunResult pushed = adapter.push("d");
+        INFO(pushed.out << pushed.err);
+        CHECK(pushed.exit_code == 1);
+        CHECK_THAT(pushed.out, Catch::Contains("1. replica.check FAILED: the adapter names the volume missing-disk1.img, which the pool " +
+                                               adapter.bench->pool.name() + " does not have (nothing was written)"));
+        CHECK(adapter.actions().empty());
+        CHECK(file_digest(adapter.volume) == frozen_state);
+    }
+    SECTION("discover answers garbage: the push button is refused, naming the adapter's fault") {
+        adapter.fail("discover", "echo '<html>502 Bad Gateway</html>'; exit 0");
+        REQUIRE(eventually([&] { return adapter.listed_volume().empty(); }, 30));
+        const RunResult listed = adapter.bench->ctl("replicas");
+        CHECK_THAT(listed.out, Catch::Contains("adapter array: replication adapter \"array\" could not discover: its answer is not JSON"));
+        const RunResult pushed = adapter.push("e");
+        INFO(pushed.out << pushed.err);
+        CHECK(pushed.exit_code != 0);
+        CHECK_THAT(pushed.err, Catch::Contains("no replication session of srv01 matches") && Catch::Contains("its answer is not JSON"));
+        CHECK(file_digest(adapter.volume) == frozen_state);
+    }
+}
