@@ -107,30 +107,17 @@ void ReplicaEngine::loop() {
         }
         for (const ReplicaRecord& listed : work) {
             if (stopping_) break;
-            std::optional<ReplicaRecord> current;
-            {
-                // Frozen is read and busy_ set under one lock: a freeze either sees this delta
-                // under way (and waits for it), or this loop sees the freeze (and skips).
-                const std::lock_guard<std::mutex> lock(mutex_);
-                current = store_->get(listed.id);
-                if (!current || current->frozen) continue;
-                busy_ = current->id;
-            }
+            if (listed.frozen) continue;
             try {
-                bring_up_to_date(*current);
+                bring_up_to_date(listed);
             } catch (const std::exception& e) {
-                std::cerr << "dagda controller: " << current->id << " (" << current->server << "): " << e.what() << "\n";
+                std::cerr << "dagda controller: " << listed.id << " (" << listed.server << "): " << e.what() << "\n";
                 try {
                     const std::lock_guard<std::mutex> lock(mutex_);
-                    store_->set_state(current->id, "failed", e.what(), now());
-                } catch (const std::exception&) {  // the session was removed meanwhile, or the database failed: said above
+                    if (store_->get(listed.id)) store_->set_state(listed.id, "failed", e.what(), now());
+                } catch (const std::exception&) {  // the database failed: said above
                 }
             }
-            {
-                const std::lock_guard<std::mutex> lock(mutex_);
-                busy_.clear();
-            }
-            changed_.notify_all();
         }
         std::unique_lock<std::mutex> lock(mutex_);
         changed_.wait_for(lock, settings_.scan, [this] { return woken_ || stopping_.load(); });
@@ -154,8 +141,41 @@ void ReplicaEngine::make_volumes(ReplicaRecord& session) {
     session.state = "syncing";
 }
 
+/// The engine is writing a session's volumes while this lives: a freeze waits for it to end, a
+/// remove is refused meanwhile.
+class ReplicaEngine::Busy {
+public:
+    Busy(ReplicaEngine& engine, const std::string& id) : engine_(engine) {
+        const std::lock_guard<std::mutex> lock(engine_.mutex_);
+        engine_.busy_ = id;
+    }
+    ~Busy() {
+        {
+            const std::lock_guard<std::mutex> lock(engine_.mutex_);
+            engine_.busy_.clear();
+        }
+        engine_.changed_.notify_all();
+    }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+private:
+    ReplicaEngine& engine_;
+};
+
+std::optional<ReplicaRecord> ReplicaEngine::claim(const std::string& id, std::optional<Busy>& busy) {
+    // Frozen is read and busy_ set under one lock: a freeze either sees the write under way (and
+    // waits for it), or this sees the freeze (and writes nothing).
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto record = store_->get(id);
+    if (!record || record->frozen) return std::nullopt;
+    lock.unlock();
+    busy.emplace(*this, id);
+    return record;
+}
+
 void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
-    if (std::any_of(session.volumes.begin(), session.volumes.end(), [](const json& v) { return !v["made"].get<bool>(); })) make_volumes(session);
+    const bool unmade = std::any_of(session.volumes.begin(), session.volumes.end(), [](const json& v) { return !v["made"].get<bool>(); });
     const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, session.server);
     if (server.chains.size() != session.volumes.size())
         throw Error(ErrorKind::failed, "the server now has " + std::to_string(server.chains.size()) + " disk chains, the replica " +
@@ -165,13 +185,19 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
     if (target < session.generation)
         throw Error(ErrorKind::failed, "the server has " + std::to_string(target) + " generations, fewer than the " +
                                            std::to_string(session.generation) + " the replica holds");
-    if (target == session.generation) {
+    if (target == session.generation && !unmade) {
         if (session.state == "failed") {  // mended (a retried delta of a torn one had nothing left)
             const std::lock_guard<std::mutex> lock(mutex_);
             store_->set_state(session.id, "replicating", "", now());
         }
         return;
     }
+    // Work to do: claimed, unless a freeze came first.
+    std::optional<Busy> busy;
+    const auto claimed = claim(session.id, busy);
+    if (!claimed) return;
+    session = *claimed;
+    if (unmade) make_volumes(session);
     if (!session.applying) {
         // Recorded before the first write: a delta cut half-way is finished before a newer one,
         // whose proof would refuse a volume holding neither its base nor its generation.
@@ -179,6 +205,7 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
         store_->set_applying(session.id, target, now());
     }
     const auto started = std::chrono::steady_clock::now();
+    std::vector<std::size_t> full_copies;  // disks a refused delta restored in full
     fs::create_directories(settings_.work_dir);
     for (std::size_t disk = 0; disk < session.volumes.size(); ++disk) {
         if (stopping_) throw Error(ErrorKind::failed, "the controller is stopping; generation " + std::to_string(target) + " is applied after its restart");
@@ -189,14 +216,29 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
         std::vector<std::string> restore{settings_.dagda_binary, "tib", "restore", archive, volume["path"], "--disk", "--yes",
                                          "--expect-size", std::to_string(volume["bytes"].get<std::uint64_t>()),
                                          "--checkpoint", checkpoint, "--progress", "none"};
-        if (session.generation) restore.insert(restore.end(), {"--onto-generation", std::to_string(session.generation)});
-        const ProgramResult result = run_program(restore);
+        ProgramResult result;
+        if (session.generation) {
+            std::vector<std::string> delta = restore;
+            delta.insert(delta.end(), {"--onto-generation", std::to_string(session.generation)});
+            result = run_program(delta);
+            // Refused (the source was repartitioned, its boot track changed, or the volume does
+            // not hold its generation any more): the replica is resynchronised by a full restore.
+            if (result.exit_code == 3) {
+                std::cerr << "dagda controller: " << session.id << ": the delta to generation " << target << " was refused ("
+                          << last_words(result.err) << "); restoring it in full\n";
+                full_copies.push_back(disk + 1);
+                result = run_program(restore);
+            }
+        } else {
+            result = run_program(restore);
+        }
         if (result.exit_code != 0)
             throw Error(ErrorKind::failed, "applying generation " + std::to_string(target) + " to " + volume["volume"].get<std::string>() +
                                                " failed: " + last_words(result.err + result.out));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const std::string how = session.generation ? "delta from generation " + std::to_string(session.generation) : "first copy";
+    std::string how = session.generation ? "delta from generation " + std::to_string(session.generation) : "first copy";
+    for (const std::size_t disk : full_copies) how += "; disk " + std::to_string(disk) + " in full, its delta refused";
     char took[32];
     std::snprintf(took, sizeof took, "%.1f", seconds);
     const std::lock_guard<std::mutex> lock(mutex_);

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -69,6 +70,9 @@ private:
     /// Brings one session to the newest generation (or finishes its cut delta); throws why not.
     void bring_up_to_date(ReplicaRecord session);
     void make_volumes(ReplicaRecord& session);
+    class Busy;
+    /// The session, marked busy in `busy`, unless it is gone or frozen.
+    std::optional<ReplicaRecord> claim(const std::string& id, std::optional<Busy>& busy);
     /// The contract's session view of a record.
     ReplicaSession contract_session(const ReplicaRecord& record) const;
     /// Frozen, after the delta under way on it (if any) has ended; throws the refusal's reason

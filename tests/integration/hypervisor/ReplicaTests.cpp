@@ -56,6 +56,14 @@ TEST_CASE("replicas: the built-in engine keeps a server's replica at its newest 
     REQUIRE(eventually([&] { return bench.holds_generation(3); }, 120));
     CHECK(file_digest(bench.replica) == file_digest(bench.full_restore(g3, "full3.raw")));
 
+    // The source's disk signature changes (its first track): the delta is refused, and the
+    // engine resynchronises the replica with a full restore of the generation.
+    REQUIRE(run("printf '\\021\\042\\063\\104' | dd of=" + sh_quote(bench.source) + " bs=1 seek=440 conv=notrunc status=none").exit_code == 0);
+    const std::string g4 = bench.next_generation("disk1-g4", "disk1-g3", 1u << 20);
+    REQUIRE(eventually([&] { return bench.holds_generation(4); }, 120));
+    CHECK_THAT(bench.builtin_session().value("detail", ""), Catch::Contains("disk 1 in full, its delta refused"));
+    CHECK(file_digest(bench.replica) == file_digest(bench.full_restore(g4, "full4.raw")));
+
     // Removed: the session goes, its volume stays.
     const RunResult removed = bench.ctl("replica remove replica-1");
     INFO(removed.out << removed.err);
