@@ -1,6 +1,7 @@
 #include "controller/RecoveryRunner.hpp"
 
 #include "controller/HelperPlan.hpp"
+#include "controller/ProgramOutput.hpp"
 #include "controller/PushButtonOrder.hpp"
 
 #include "core/Error.hpp"
@@ -17,29 +18,11 @@ namespace dagda::controller {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace {
-
-bool contains(const json& list, const std::string& name) {
+bool RecoveryRunner::contains(const json& list, const std::string& name) {
     for (const json& item : list)
         if (item.value("name", std::string()) == name) return true;
     return false;
 }
-
-/// The last `count` non-empty lines of a program's output, joined by "; " (the error is at its end).
-std::string last_lines(const std::string& text, std::size_t count) {
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    for (std::size_t end; start < text.size(); start = end + 1) {
-        end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        if (end > start) lines.push_back(text.substr(start, end - start));
-    }
-    std::string out;
-    for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) out += (out.empty() ? "" : "; ") + lines[i];
-    return out.empty() ? "it said nothing" : out;
-}
-
-}  // namespace
 
 hypervisor::HypervisorSettings RecoveryRunner::settings_of(const json& order) {
     const json& h = order["hypervisor"];
@@ -117,6 +100,12 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
             store_->step_done(recovery.id, recovery.next_step, made, now());
             if (attached) event(recovery.id, {{"event", "cleanup_detached"}, {"name", made["helper"]["vm"]}});
         }
+        // A copy of a replica a stop cut short (push button with copy): ours, recorded before it began.
+        if (made.contains("copying") && site.has_volume(made["copying"])) {
+            site.delete_volume(made["copying"]);
+            event(recovery.id, {{"event", "cleanup_removed"}, {"kind", "volume"}, {"name", made["copying"]}});
+        }
+        made.erase("copying");
         for (auto& list : {std::string("vms"), std::string("volumes")}) {
             while (!made[list].empty()) {
                 const std::string name = made[list].back()["name"];

@@ -77,6 +77,8 @@ private:
     /// return; the text the failure's reason ends with (what state the disks are in).
     std::string settle_replica(const RecoveryRecord& recovery, nlohmann::json& made);
     static hypervisor::HypervisorSettings settings_of(const nlohmann::json& order);
+    /// Whether `list` (what a recovery made: volumes or VMs) has an item named `name`.
+    static bool contains(const nlohmann::json& list, const std::string& name);
     /// A test copy's plan file: the Windows it restores renamed (with_new_identity).
     static void rename_windows(const std::string& plan_file, const std::string& computer_name);
     /// Removes what a failed recovery made (its VMs, then its volumes), and only that.

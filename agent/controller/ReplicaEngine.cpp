@@ -1,5 +1,6 @@
 #include "controller/ReplicaEngine.hpp"
 
+#include "controller/ProgramOutput.hpp"
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
 #include "hypervisor/Hypervisor.hpp"
@@ -16,14 +17,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// The end of a failed restore's account of itself (its error is last).
-std::string last_words(const std::string& text) {
-    std::string tail = text.size() > 500 ? text.substr(text.size() - 500) : text;
-    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-    const std::size_t line = tail.rfind('\n');
-    return line == std::string::npos ? tail : tail.substr(line + 1);
-}
 
 hypervisor::HypervisorSettings hypervisor_settings(const json& h) {
     return {h["uri"], h["pool"], h["network"], h["credentials_file"]};
@@ -225,7 +218,7 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
             // not hold its generation any more): the replica is resynchronised by a full restore.
             if (result.exit_code == 3) {
                 std::cerr << "dagda controller: " << session.id << ": the delta to generation " << target << " was refused ("
-                          << last_words(result.err) << "); restoring it in full\n";
+                          << last_lines(result.err, 1) << "); restoring it in full\n";
                 full_copies.push_back(disk + 1);
                 result = run_program(restore);
             }
@@ -234,7 +227,7 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
         }
         if (result.exit_code != 0)
             throw Error(ErrorKind::failed, "applying generation " + std::to_string(target) + " to " + volume["volume"].get<std::string>() +
-                                               " failed: " + last_words(result.err + result.out));
+                                               " failed: " + last_lines(result.err + result.out, 1));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::string how = session.generation ? "delta from generation " + std::to_string(session.generation) : "first copy";

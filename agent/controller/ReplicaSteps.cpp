@@ -6,6 +6,7 @@
 
 #include "controller/RecoveryRunner.hpp"
 
+#include "controller/ProgramOutput.hpp"
 #include "controller/PushButtonOrder.hpp"
 #include "controller/ReplicaCatalog.hpp"
 #include "core/Error.hpp"
@@ -22,20 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const json& list, const std::string& name) {
-    for (const json& item : list)
-        if (item.value("name", std::string()) == name) return true;
-    return false;
-}
-
 double unix_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
-
-std::string last_line(const std::string& text) {
-    std::string tail = text;
-    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-    const std::size_t line = tail.rfind('\n');
-    return tail.empty() ? "it said nothing" : line == std::string::npos ? tail : tail.substr(line + 1);
-}
 
 std::string joined(const json& names) {
     std::string out;
@@ -127,9 +115,14 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
     } else if (name == "replica.copy") {
         for (const json& disk : order["disks"]) {
             if (contains(made["volumes"], disk["volume"])) continue;
+            // A copy a restart cut short is ours (recorded before it began): made again.
+            if (made.value("copying", "") == disk["volume"] && site.has_volume(disk["volume"])) site.delete_volume(disk["volume"]);
+            made["copying"] = disk["volume"];
+            store_->step_done(recovery.id, index, made, now());
             const auto started = std::chrono::steady_clock::now();
             const hypervisor::MadeVolume copy = site.copy_volume(disk["copy_of"], disk["volume"]);
             made["volumes"].push_back({{"name", copy.name}, {"path", copy.path}});
+            made.erase("copying");
             store_->step_done(recovery.id, index, made, now());
             said("copied " + disk["copy_of"].get<std::string>() + " to " + copy.name + " in " +
                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()) + " ms");
@@ -176,7 +169,7 @@ void RecoveryRunner::run_replica_plan(const RecoveryRecord& recovery, std::size_
         for (const json& service : order["replica"]["disable"]) make.insert(make.end(), {"--disable", service.get<std::string>()});
         if (order.contains("drivers")) make.insert(make.end(), {"--drivers", order["drivers"].get<std::string>()});
         const ProgramResult planned = run_program(make);
-        if (planned.exit_code != 0) throw Error(ErrorKind::failed, "the plan for " + path + " could not be made: " + last_line(planned.err));
+        if (planned.exit_code != 0) throw Error(ErrorKind::failed, "the plan for " + path + " could not be made: " + last_lines(planned.err, 1));
         if (order.contains("computer_name")) rename_windows(whole, order["computer_name"]);
     }
     std::ifstream in(whole);
@@ -191,7 +184,7 @@ void RecoveryRunner::run_replica_plan(const RecoveryRecord& recovery, std::size_
     store_->step_done(recovery.id, index, made, now());
     const ProgramResult ran = run_program(command);
     if (ran.exit_code != 0) throw Error(ErrorKind::failed, (part == "boot" ? "making " : "inoculating ") + path + (part == "boot" ? " bootable" : "") +
-                                                               " failed: " + last_line(ran.err + ran.out));
+                                                               " failed: " + last_lines(ran.err + ran.out, 1));
     std::string what = plan["name"];
     if (part == "inoculate") {
         what = "Windows inoculated for " + joined(order["inoculate_for"]);
@@ -205,17 +198,19 @@ void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::s
     const json& d = recovery.order["disks"][disk];
     const std::string archive = d["archive"], partial = archive + ".partial";
     if (fs::exists(archive)) return;  // committed before a restart
+    std::error_code stale;
+    fs::remove(partial, stale);  // one a restart cut short: its name is this recovery's alone
     const std::string source = made["replica_paths"].at(disk);
     const ProgramResult captured =
         run_program({settings_.dagda_binary, "tib", "capture", "--disk", source, partial, "--base", d["base"].get<std::string>(), "--progress", "none"});
     if (captured.exit_code != 0) {
         std::error_code gone;
         fs::remove(partial, gone);
-        throw Error(ErrorKind::failed, "backing up " + source + " failed: " + last_line(captured.err));
+        throw Error(ErrorKind::failed, "backing up " + source + " failed: " + last_lines(captured.err, 1));
     }
     // Committed (given its name in the chain) only once it is whole and verified.
     const ProgramResult verified = run_program({settings_.dagda_binary, "tib", "verify", partial});
-    if (verified.exit_code != 0) throw Error(ErrorKind::failed, "the backup of " + source + " did not verify: " + last_line(verified.err + verified.out));
+    if (verified.exit_code != 0) throw Error(ErrorKind::failed, "the backup of " + source + " did not verify: " + last_lines(verified.err + verified.out, 1));
     fs::rename(partial, archive);
     event(recovery.id, {{"event", "step_said"}, {"step", "replica.backup"},
                         {"message", "backed up " + source + " as " + fs::path(archive).filename().string() + " (" + std::to_string(fs::file_size(archive)) + " bytes)"}});
@@ -240,7 +235,7 @@ std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json&
             if (!fs::exists(undo)) continue;
             const ProgramResult undone = run_program({settings_.dagda_binary, "undo", undo, path, "--yes"});
             if (undone.exit_code != 0)
-                return "; the replica could NOT be put back: " + path + " holds part of the boot fix-up and inoculation (" + last_line(undone.err) +
+                return "; the replica could NOT be put back: " + path + " holds part of the boot fix-up and inoculation (" + last_lines(undone.err, 1) +
                        "); put it back with dagda undo " + undo + " " + path + " --yes, then resume the session with its engine; it is still frozen";
         }
         outcome = "; the replica was put back as it was at the freeze";

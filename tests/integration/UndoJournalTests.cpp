@@ -27,6 +27,11 @@ struct ReplicaDisk {
         REQUIRE(run("truncate -s " + std::to_string(fs::file_size(source)) + " " + sh_quote(replica)).exit_code == 0);
         REQUIRE(run(dagda_command() + " tib restore " + sh_quote(archive) + " " + sh_quote(replica) + " --disk --yes --progress none").exit_code == 0);
     }
+    /// The plan run on the replica with an undo journal.
+    RunResult run_with_undo(const std::string& undo) const {
+        return run(dagda_command() + " run " + sh_quote(dir.file("plan.json")) + " --yes --progress none --journal " + sh_quote(dir.file("journal")) +
+                   " --undo-journal " + sh_quote(undo));
+    }
     RunResult plan(const std::string& extra = "") const {
         return run(dagda_command() + " plan from-archive " + sh_quote(archive) + " --to " + sh_quote(replica) + " --replica --for ahci" + extra +
                    " -o " + sh_quote(dir.file("plan.json")));
@@ -48,8 +53,7 @@ TEST_CASE("undo journal: a replica inoculated in place is put back byte for byte
 
     const std::string before = file_digest(disk.replica);
     const std::string undo = disk.dir.file("replica.undo");
-    const RunResult ran = run(dagda_command() + " run " + sh_quote(disk.dir.file("plan.json")) + " --yes --progress none --journal " +
-                              sh_quote(disk.dir.file("journal")) + " --undo-journal " + sh_quote(undo));
+    const RunResult ran = disk.run_with_undo(undo);
     INFO(ran.out << ran.err);
     REQUIRE(ran.exit_code == 0);
     CHECK(file_digest(disk.replica) != before);  // inoculated: the hive and drivers changed
@@ -76,8 +80,7 @@ TEST_CASE("undo journal: a replica with no partition table gets the archive's; u
     CHECK_THAT(file_bytes(disk.dir.file("plan.json")), Catch::Contains("disk.apply_layout") && Catch::Contains("(its partition table written)"));
     const std::string before = file_digest(disk.replica);
     const std::string undo = disk.dir.file("replica.undo");
-    const RunResult ran = run(dagda_command() + " run " + sh_quote(disk.dir.file("plan.json")) + " --yes --progress none --journal " +
-                              sh_quote(disk.dir.file("journal")) + " --undo-journal " + sh_quote(undo));
+    const RunResult ran = disk.run_with_undo(undo);
     INFO(ran.out << ran.err);
     REQUIRE(ran.exit_code == 0);
     CHECK(run("sfdisk --dump " + sh_quote(disk.replica)).exit_code == 0);  // a table again
@@ -89,8 +92,7 @@ TEST_CASE("undo journal: another disk, a damaged journal and a torn last record"
     ReplicaDisk disk;
     REQUIRE(disk.plan().exit_code == 0);
     const std::string undo = disk.dir.file("replica.undo");
-    REQUIRE(run(dagda_command() + " run " + sh_quote(disk.dir.file("plan.json")) + " --yes --progress none --journal " + sh_quote(disk.dir.file("journal")) +
-                " --undo-journal " + sh_quote(undo)).exit_code == 0);
+    REQUIRE(disk.run_with_undo(undo).exit_code == 0);
     const std::string changed = file_digest(disk.replica);
 
     // A disk of another size: refused, nothing written.

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -60,11 +61,16 @@ struct AdapterBench {
                     bench->pool.name() + " > /dev/null").exit_code == 0);
         script = write_adapter(scratch, fs::file_size(volume));
         // The adapter is the controller's to run: given on its command line.
+        restart_controller();
+        REQUIRE(eventually([&] { return listed_volume() == "array-srv01-disk1.img"; }, 30));
+    }
+    /// The controller stopped (killed when `signal` is given) and started again on the same state.
+    void restart_controller(int signal = 0) {
+        if (signal && bench->controller) bench->controller->kill(signal);
         bench->controller.reset();
         bench->controller = std::make_unique<ControllerProcess>(bench->dir, bench->state, 0, bench->archives,
-                                                                std::vector<std::string>{"--replica-scan-seconds", "2", "--replication-timeout", "2",
+                                                                std::vector<std::string>{"--replica-scan-seconds", "2", "--replication-timeout", "5",
                                                                                          "--replication-adapter", "array=" + script});
-        REQUIRE(eventually([&] { return listed_volume() == "array-srv01-disk1.img"; }, 30));
     }
     std::string listed_volume() const {
         for (const json& s : bench->controller->api("GET", "/api/replicas")["body"].value("replicas", json::array()))
@@ -98,7 +104,7 @@ TEST_CASE("push button through an external adapter that fails at each verb", "[h
         INFO(pushed.out << pushed.err);
         CHECK(pushed.exit_code == 1);
         CHECK_THAT(pushed.out, Catch::Contains("2. replica.freeze FAILED: replication adapter \"array\" could not freeze session arr-1: it did not answer "
-                                               "within 2 s and was killed"));
+                                               "within 5 s and was killed"));
         CHECK_THAT(pushed.err, Catch::Contains("replication resumed"));
         CHECK(adapter.actions() == "freeze\nresume\n");
         CHECK(file_digest(adapter.volume) == frozen_state);
@@ -143,6 +149,24 @@ TEST_CASE("push button through an external adapter that fails at each verb", "[h
                                                adapter.bench->pool.name() + " does not have (nothing was written)"));
         CHECK(adapter.actions().empty());
         CHECK(file_digest(adapter.volume) == frozen_state);
+    }
+    SECTION("the controller killed while the adapter removes the session: the restarted one goes on from that step to the VM") {
+        // The first remove takes 3 s (time enough to kill the controller during it); later ones answer at once.
+        adapter.fail("remove", "if [ ! -e removed-once ]; then touch removed-once; sleep 3; fi");
+        const RunResult queued = adapter.push("f", " --no-watch");
+        INFO(queued.out << queued.err);
+        REQUIRE(queued.exit_code == 0);
+        REQUIRE(eventually([&] { return run("grep -q remove " + sh_quote(adapter.scratch.file("adapter/verbs.log"))).exit_code == 0; }, 60));
+        adapter.restart_controller(SIGKILL);
+        REQUIRE(eventually([&] {
+            const std::string state = adapter.bench->controller->api("GET", "/api/recoveries/recovery-1")["body"].value("state", "");
+            return state == "succeeded" || state == "failed";
+        }, 120));
+        const json recovery = adapter.bench->controller->api("GET", "/api/recoveries/recovery-1")["body"];
+        INFO(recovery.dump() << adapter.bench->controller->log());
+        CHECK(recovery["state"] == "succeeded");
+        CHECK_THAT(virsh("dumpxml " + adapter.bench->vm + "f"), Catch::Contains("<source file='" + adapter.volume + "'/>"));
+        CHECK_THAT(adapter.actions(), Catch::StartsWith("freeze\nremove\n") && Catch::EndsWith("remove\n"));
     }
     SECTION("discover answers garbage: the push button is refused, naming the adapter's fault") {
         adapter.fail("discover", "echo '<html>502 Bad Gateway</html>'; exit 0");

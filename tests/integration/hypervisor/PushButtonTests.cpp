@@ -71,9 +71,7 @@ TEST_CASE("push button with copy: the frozen replica copied, replication resumed
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
     ReplicaBench bench;
-    bench.add_replica();
-    bench.next_generation("disk1-g2", "disk1", 2u << 20);
-    REQUIRE(eventually([&] { return bench.holds_generation(2); }, 120));
+    bench.add_replica_at_generation_2();
 
     const RunResult pushed = bench.ctl("push-button srv01 --hypervisor local --name " + bench.vm + " --direct --copy --memory 512");
     INFO(pushed.out << pushed.err << bench.controller->log());
@@ -101,9 +99,7 @@ TEST_CASE("push button with backup: the frozen replica backed up as a new genera
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
     ReplicaBench bench;
-    bench.add_replica();
-    bench.next_generation("disk1-g2", "disk1", 2u << 20);
-    REQUIRE(eventually([&] { return bench.holds_generation(2); }, 120));
+    bench.add_replica_at_generation_2();
 
     const RunResult pushed = bench.ctl("push-button srv01 --hypervisor local --name " + bench.vm + " --direct --backup --memory 512");
     INFO(pushed.out << pushed.err << bench.controller->log());

@@ -29,6 +29,12 @@ struct ReplicaBench : RecoveryBench {
         REQUIRE(added.exit_code == 0);
         REQUIRE(eventually([&] { return holds_generation(1); }, 120));
     }
+    /// The built-in engine's session of srv01 holding generation 2 (a file added since the first).
+    void add_replica_at_generation_2() {
+        add_replica();
+        next_generation("disk1-g2", "disk1", 2u << 20);
+        REQUIRE(eventually([&] { return holds_generation(2); }, 120));
+    }
     /// The built-in engine's session of srv01 as GET /api/replicas lists it (null when there is none).
     nlohmann::json builtin_session() const {
         const nlohmann::json answer = controller->api("GET", "/api/replicas")["body"];
