@@ -72,7 +72,7 @@ TEST_CASE("undo journal: a replica inoculated in place is put back byte for byte
     CHECK(file_digest(disk.replica) == before);
 }
 
-TEST_CASE("undo journal: a replica with no partition table gets the archive's; undone, it is blank again",
+TEST_CASE("undo journal: a replica with no partition table gets the archive's, and undone it is blank again",
           "[windows][undo][integration]") {
     ReplicaDisk disk;
     REQUIRE(run("dd if=/dev/zero of=" + sh_quote(disk.replica) + " bs=1M count=1 conv=notrunc status=none").exit_code == 0);
