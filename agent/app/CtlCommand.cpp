@@ -241,10 +241,13 @@ int ctl_job(const std::vector<std::string>& args) {
 
 int ctl_watch(const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("job", po::value<std::string>()->required(), "the job's id");
+    options.add_options()("job", po::value<std::string>()->required(), "the job's id, or a recovery's (recovery-N)");
     const auto vm = parse_ctl(args, "watch", options, positional_words({"job"}));
     if (!vm) return 0;
-    return watch_job(*ctl_client(*vm), checked_id((*vm)["job"].as<std::string>(), "job"));
+    const std::string id = checked_id((*vm)["job"].as<std::string>(), "job");
+    // A recovery to a new VM (or a push button) is followed step by step, each with its duration.
+    if (id.rfind("recovery-", 0) == 0) return follow_recovery(*ctl_client(*vm), id);
+    return watch_job(*ctl_client(*vm), id);
 }
 
 int ctl_cancel(const std::vector<std::string>& args) {
@@ -270,7 +273,7 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
          "queue a whole-server recovery from an archive of the controller's folder; prints the job's id", ctl_recover},
         {"jobs", "[--agent A] [--json]", "the jobs, newest first", ctl_jobs},
         {"job", "JOB [--json]", "one job: state, reason, times and the plan's steps", ctl_job},
-        {"watch", "JOB", "follow a job live until it ends (exit 0 succeeded, 1 failed, 3 refused, 4 cancelled)", ctl_watch},
+        {"watch", "JOB | RECOVERY", "follow a job or a recovery live until it ends (a job: exit 0 succeeded, 1 failed, 3 refused, 4 cancelled)", ctl_watch},
         {"cancel", "JOB", "cancel a job (a queued one at once; a running one at the agent's next safe point)", ctl_cancel},
         {"servers", "[--json]", "the servers whose backups the controller holds (a folder each in its archive folder)", ctl_servers},
         {"generations", "SERVER [--json]", "one server's disks and their generations: number, date, full or incremental, size", ctl_generations},

@@ -45,8 +45,9 @@ std::int64_t print_events(const json& events, std::int64_t after) {
     return after;
 }
 
-/// Follows a recovery until it ends; its exit code (0 succeeded, 1 failed).
-int follow(ControllerClient& client, const std::string& id) {
+}  // namespace
+
+int follow_recovery(ControllerClient& client, const std::string& id) {
     std::int64_t seen = 0;
     for (;;) {
         seen = print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
@@ -60,6 +61,8 @@ int follow(ControllerClient& client, const std::string& id) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
 }
+
+namespace {
 
 /// The new VM's options recover-vm and push-button share.
 po::options_description vm_options() {
@@ -104,7 +107,7 @@ int submit_recovery(const po::variables_map& vm, json request) {
     const std::string id = answer.value("id", "");
     std::cout << id << std::endl;
     if (vm.count("no-watch")) return 0;
-    return follow(*client, checked_id(id, "a recovery id"));
+    return follow_recovery(*client, checked_id(id, "a recovery id"));
 }
 
 }  // namespace
@@ -151,9 +154,9 @@ int ctl_recovery(const std::vector<std::string>& args) {
     if (vm->count("cleanup")) {
         const json answer = client->post("/api/recoveries/" + id + "/cleanup", json::object());
         std::cerr << "dagda ctl: cleaning up " << id << "\n";
-        return follow(*client, id);
+        return follow_recovery(*client, id);
     }
-    if (vm->count("watch")) return follow(*client, id);
+    if (vm->count("watch")) return follow_recovery(*client, id);
     const json recovery = client->get("/api/recoveries/" + id);
     if (vm->count("json")) {
         std::cout << recovery.dump(2) << "\n";

@@ -50,6 +50,9 @@ int ctl_generations(const std::vector<std::string>& args);
 /// `dagda ctl recover-vm` and `dagda ctl recovery` (CtlRecoveries.cpp).
 int ctl_recover_vm(const std::vector<std::string>& args);
 int ctl_recovery(const std::vector<std::string>& args);
+/// Follows a recovery to a new VM until it ends, each step with its duration (CtlRecoveries.cpp);
+/// its exit code (0 succeeded or cleaned, 1 failed).
+int follow_recovery(ControllerClient& client, const std::string& id);
 /// `dagda ctl push-button` (CtlRecoveries.cpp): a server's replica to a new VM.
 int ctl_push_button(const std::vector<std::string>& args);
 

@@ -48,6 +48,12 @@ TEST_CASE("push button: the replica's volume becomes the new VM's disk in place,
     CHECK_THAT(pushed.out, Catch::Contains("froze the replica at generation 1"));
     CHECK_THAT(pushed.out, Catch::Contains("5. replica.remove done in") && Catch::Contains("is defined and left off"));
 
+    // `ctl watch` follows a recovery as it follows a job: each step with its duration.
+    const RunResult watched = bench.ctl("watch recovery-1");
+    INFO(watched.out << watched.err);
+    CHECK(watched.exit_code == 0);
+    CHECK_THAT(watched.out, Catch::Contains("2. replica.freeze done in") && Catch::Contains("recovery time achieved"));
+
     // The VM's disk is the replica's volume itself: nothing was copied.
     const std::string xml = virsh("dumpxml " + bench.vm);
     INFO(xml);
