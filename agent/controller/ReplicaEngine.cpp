@@ -134,14 +134,11 @@ void ReplicaEngine::make_volumes(ReplicaRecord& session) {
     session.state = "syncing";
 }
 
-/// The engine is writing a session's volumes while this lives: a freeze waits for it to end, a
-/// remove is refused meanwhile.
+/// The engine is writing a session's volumes while this lives (claim() marked it busy): a freeze
+/// waits for it to end, a remove is refused meanwhile.
 class ReplicaEngine::Busy {
 public:
-    Busy(ReplicaEngine& engine, const std::string& id) : engine_(engine) {
-        const std::lock_guard<std::mutex> lock(engine_.mutex_);
-        engine_.busy_ = id;
-    }
+    explicit Busy(ReplicaEngine& engine) : engine_(engine) {}
     ~Busy() {
         {
             const std::lock_guard<std::mutex> lock(engine_.mutex_);
@@ -159,11 +156,11 @@ private:
 std::optional<ReplicaRecord> ReplicaEngine::claim(const std::string& id, std::optional<Busy>& busy) {
     // Frozen is read and busy_ set under one lock: a freeze either sees the write under way (and
     // waits for it), or this sees the freeze (and writes nothing).
-    std::unique_lock<std::mutex> lock(mutex_);
+    const std::lock_guard<std::mutex> lock(mutex_);
     auto record = store_->get(id);
     if (!record || record->frozen) return std::nullopt;
-    lock.unlock();
-    busy.emplace(*this, id);
+    busy_ = id;
+    busy.emplace(*this);
     return record;
 }
 
