@@ -58,7 +58,10 @@ ReplicaRecord ReplicaEngine::add(const std::string& server_name, const Hyperviso
         if (chain.disk_bytes == 0)
             throw Error(ErrorKind::usage, "server " + server_name + "'s " + chain.newest + " is a volume backup: the built-in engine replicates whole disks");
         const std::string disk = std::to_string(i + 1);
-        volumes.push_back({{"disk", i + 1}, {"volume", "dagda-replica-" + server_name + "-disk" + disk + ".img"}, {"bytes", chain.disk_bytes}, {"made", false}});
+        // "chain": the chain's full backup, which names it for good (the server lists its chains
+        // by their newest files, whose order may change as generations land).
+        volumes.push_back({{"disk", i + 1}, {"volume", "dagda-replica-" + server_name + "-disk" + disk + ".img"}, {"bytes", chain.disk_bytes},
+                           {"chain", chain.generations.front().file}, {"made", false}});
     }
     const json where{{"name", hypervisor.name}, {"uri", hypervisor.uri}, {"pool", hypervisor.pool}, {"network", hypervisor.network},
                      {"credentials_file", hypervisor.credentials_file}};
@@ -164,6 +167,13 @@ std::optional<ReplicaRecord> ReplicaEngine::claim(const std::string& id, std::op
     return record;
 }
 
+const recovery::ChainSummary& ReplicaEngine::chain_of(const recovery::ServerSummary& server, const json& volume) {
+    for (const recovery::ChainSummary& chain : server.chains)
+        if (!chain.generations.empty() && chain.generations.front().file == volume["chain"].get<std::string>()) return chain;
+    throw Error(ErrorKind::failed, "the chain that begins with " + volume["chain"].get<std::string>() + " (disk " + std::to_string(volume["disk"].get<unsigned>()) +
+                                       ") is not in the server's folder any more: remove the session and add it again");
+}
+
 void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
     const bool unmade = std::any_of(session.volumes.begin(), session.volumes.end(), [](const json& v) { return !v["made"].get<bool>(); });
     const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, session.server);
@@ -200,7 +210,7 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
     for (std::size_t disk = 0; disk < session.volumes.size(); ++disk) {
         if (stopping_) throw Error(ErrorKind::failed, "the controller is stopping; generation " + std::to_string(target) + " is applied after its restart");
         const json& volume = session.volumes[disk];
-        const recovery::ChainSummary& chain = server.chains[disk];
+        const recovery::ChainSummary& chain = chain_of(server, volume);
         const std::string archive = (fs::path(settings_.archives_dir) / session.server / chain.generations.at(target - 1).file).string();
         const std::string checkpoint = (fs::path(settings_.work_dir) / (session.id + "-disk" + std::to_string(disk + 1) + ".checkpoint")).string();
         std::vector<std::string> restore{settings_.dagda_binary, "tib", "restore", archive, volume["path"], "--disk", "--yes",
@@ -232,7 +242,7 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
     char took[32];
     std::snprintf(took, sizeof took, "%.1f", seconds);
     const std::lock_guard<std::mutex> lock(mutex_);
-    store_->applied(session.id, target, server.chains.front().generations.at(target - 1).created,
+    store_->applied(session.id, target, chain_of(server, session.volumes.front()).generations.at(target - 1).created,
                     "generation " + std::to_string(target) + " applied (" + how + ", " + took + " s)", now());
     std::cerr << "dagda controller: " << session.id << " (" << session.server << ") holds generation " << target << " (" << how << ", " << took << " s)\n";
 }

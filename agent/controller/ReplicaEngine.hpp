@@ -11,6 +11,7 @@
 #include "controller/ReplicaStore.hpp"
 #include "controller/ReplicationAdapter.hpp"
 #include "controller/Store.hpp"
+#include "recovery/ServerArchives.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -70,6 +71,8 @@ private:
     /// Brings one session to the newest generation (or finishes its cut delta); throws why not.
     void bring_up_to_date(ReplicaRecord session);
     void make_volumes(ReplicaRecord& session);
+    /// The chain a session's volume follows: the one that begins with its "chain" file.
+    static const recovery::ChainSummary& chain_of(const recovery::ServerSummary& server, const nlohmann::json& volume);
     class Busy;
     /// The session, marked busy in `busy`, unless it is gone or frozen.
     std::optional<ReplicaRecord> claim(const std::string& id, std::optional<Busy>& busy);

@@ -70,6 +70,11 @@ ServerSummary server_at(const fs::path& folder) {
     read_folder(folder, files, bases);
     for (const std::string& file : files)
         if (!bases.count(file)) server.chains.push_back(chain_at(folder / file));
+    // Disk 1, 2, … in the order of the full backups the chains begin with: a disk keeps its
+    // number as generations land (newest names may sort otherwise from one generation to the next).
+    const auto first_file = [](const ChainSummary& chain) { return chain.generations.empty() ? chain.newest : chain.generations.front().file; };
+    std::stable_sort(server.chains.begin(), server.chains.end(),
+                     [&](const ChainSummary& a, const ChainSummary& b) { return first_file(a) < first_file(b); });
     bool whole = !server.chains.empty();
     unsigned fewest = ~0u;
     for (const ChainSummary& chain : server.chains) {

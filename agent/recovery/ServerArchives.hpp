@@ -32,7 +32,7 @@ struct ChainSummary {
 
 struct ServerSummary {
     std::string name;  ///< its folder's name
-    std::vector<ChainSummary> chains;  ///< by newest file name
+    std::vector<ChainSummary> chains;  ///< disk 1, 2, …: by the name of the full backup each chain begins with
     /// The generations every chain has (0 when a chain is broken or there is none): what can be
     /// recovered as a whole server.
     unsigned generations = 0;
