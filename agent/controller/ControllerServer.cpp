@@ -222,6 +222,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
 ControllerServer::~ControllerServer() {
     // The recovery runner first: a step waiting for the I/O thread is told the controller stops.
     closing_ = true;
+    if (replicas_) replicas_->cancel_calls();  // an adapter call under way must not hold the stop up to its timeout
     recoveries_.reset();
     replicas_.reset();
     replica_engine_.reset();

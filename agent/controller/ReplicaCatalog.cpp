@@ -30,12 +30,17 @@ ReplicaCatalog::ReplicaCatalog(ReplicaEngine& engine, std::vector<std::unique_pt
 }
 
 ReplicaCatalog::~ReplicaCatalog() {
+    cancel_calls();
+    if (thread_.joinable()) thread_.join();
+}
+
+void ReplicaCatalog::cancel_calls() {
     {
         const std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
     }
+    for (const auto& adapter : external_) adapter->cancel();
     stop_.notify_all();
-    if (thread_.joinable()) thread_.join();
 }
 
 void ReplicaCatalog::start() {

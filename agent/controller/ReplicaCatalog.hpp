@@ -36,6 +36,9 @@ public:
     ~ReplicaCatalog();
     /// Starts asking the external adapters (none: no thread).
     void start();
+    /// The controller is stopping: every adapter call under way ends at once (a push button's
+    /// step is taken again after the restart), and the discovery thread stops asking.
+    void cancel_calls();
 
     /// The built-in adapter's sessions now, the external ones' as last discovered.
     std::vector<AdapterListing> listing();

@@ -1,5 +1,6 @@
 #include "controller/ReplicationAdapter.hpp"
 
+#include "controller/HelperControl.hpp"
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
 
@@ -54,7 +55,11 @@ json ExternalAdapter::call(const json& request) {
     bounds.input = request.dump() + "\n";
     bounds.timeout = timeout_;
     bounds.most_output = most_answer_bytes;
+    bounds.cancel = &cancelled_;
+    if (cancelled_) throw ControllerStopping();
     const ProgramResult result = run_bounded_program({program_}, bounds, {"DAGDA_REPLICATION_CONTRACT=1"});
+    // Neither done nor failed: a push button's step is taken again after the restart.
+    if (result.cancelled) throw ControllerStopping();
     if (result.timed_out) throw Error(ErrorKind::failed, "it did not answer within " + std::to_string(timeout_.count()) + " s and was killed" + stderr_tail(result.err));
     if (result.output_cut) throw Error(ErrorKind::failed, "it wrote more than 1 MiB and was killed");
     if (result.exit_code > 128) throw Error(ErrorKind::failed, "it was ended by signal " + std::to_string(result.exit_code - 128) + stderr_tail(result.err));

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -19,8 +20,11 @@ class ReplicationAdapter {
 public:
     virtual ~ReplicationAdapter() = default;
     virtual const std::string& name() const = 0;
-    /// The answer to `request`, unchecked; Error{failed} saying why there is none.
+    /// The answer to `request`, unchecked; Error{failed} saying why there is none, and
+    /// ControllerStopping when cancel() cut it short.
     virtual nlohmann::json call(const nlohmann::json& request) = 0;
+    /// The controller is stopping: a call under way, and any later one, ends at once.
+    virtual void cancel() {}
 };
 
 /// An adapter program (--replication-adapter NAME=PROGRAM).
@@ -29,10 +33,12 @@ public:
     ExternalAdapter(std::string name, std::string program, std::chrono::seconds timeout);
     const std::string& name() const override { return name_; }
     nlohmann::json call(const nlohmann::json& request) override;
+    void cancel() override { cancelled_ = true; }
 
 private:
     std::string name_, program_;
     std::chrono::seconds timeout_;
+    std::atomic<bool> cancelled_{false};
 };
 
 /// The verbs, each answer checked: Error{failed} "replication adapter "NAME" could not VERB

@@ -52,13 +52,21 @@ void exchange(pid_t group, UniqueFd in_fd, int out_fd, int err_fd, const Program
     char buffer[65536];
     while (open > 0) {
         int wait_ms = -1;
+        if (bounds.cancel && !killed) {
+            if (bounds.cancel->load()) {
+                result.cancelled = true;
+                kill_group();
+            } else {
+                wait_ms = 200;  // the flag is looked at this often
+            }
+        }
         if (bounds.timeout.count() > 0 && !killed) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
             if (left <= 0) {
                 result.timed_out = true;
                 kill_group();
             } else {
-                wait_ms = static_cast<int>(std::min<long long>(left, 60000));
+                wait_ms = static_cast<int>(std::min<long long>(left, wait_ms < 0 ? 60000 : wait_ms));
             }
         }
         if (::poll(fds.data(), fds.size(), wait_ms) < 0) {

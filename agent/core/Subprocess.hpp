@@ -4,6 +4,7 @@
 /// partition; and for programs the controller must not trust to behave (a replication adapter):
 /// bounded in time and output, its input on stdin.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,7 @@ struct ProgramResult {
     std::string err;
     bool timed_out = false;     ///< killed at ProgramBounds::timeout
     bool output_cut = false;    ///< killed for writing more than ProgramBounds::most_output
+    bool cancelled = false;     ///< killed because ProgramBounds::cancel was set
 };
 
 /// What a bounded run gives the program and allows it.
@@ -26,6 +28,7 @@ struct ProgramBounds {
     std::string input;                      ///< written to its stdin, which is then closed
     std::chrono::milliseconds timeout{0};   ///< 0: none; past it, its whole process group is killed
     std::size_t most_output = SIZE_MAX;     ///< more than this on stdout or stderr: killed likewise
+    const std::atomic<bool>* cancel = nullptr;  ///< set by another thread: killed likewise within 0.2 s (a stopping caller)
 };
 
 /// Runs argv[0] (looked up in PATH) with `argv` and `environment` added to ours (NAME=value).

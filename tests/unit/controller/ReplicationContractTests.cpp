@@ -3,6 +3,7 @@
 // a refusal) to show each call ends with an error that names the fault.
 
 #include "controller/ReplicationAdapter.hpp"
+#include "controller/HelperControl.hpp"
 #include "controller/ReplicationContract.hpp"
 #include "core/Error.hpp"
 
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 using namespace dagda::controller;
 using nlohmann::json;
@@ -151,4 +153,19 @@ TEST_CASE("Replication adapters: the controller's option names each one", "[cont
     CHECK_THROWS_WITH(adapter_option("builtin=/bin/true"), Catch::Contains("built-in engine's"));
     CHECK_THROWS_WITH(adapter_option("Bad Name=/bin/true"), Catch::Contains("1 to 32 of a-z 0-9 -"));
     CHECK_THROWS_WITH(adapter_option("array"), Catch::Contains("NAME=PROGRAM"));
+}
+
+TEST_CASE("Replication adapters: a call under way ends at once when the controller stops", "[controller][replication]") {
+    dagda::testing::TempDir dir;
+    ExternalAdapter adapter("slow", adapter_script(dir, "slow", "sleep 30"), std::chrono::seconds(60));
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        adapter.cancel();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    // Neither done nor failed: the step that asked is taken again after the restart.
+    CHECK_THROWS_AS(freeze_session(adapter, example_session()), ControllerStopping);
+    stopper.join();
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    CHECK_THROWS_AS(discover_sessions(adapter), ControllerStopping);  // and no later call starts
 }

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 using dagda::run_program;
 
 TEST_CASE("Subprocess: output, exit status and environment of a helper program", "[core][subprocess]") {
@@ -48,4 +51,21 @@ TEST_CASE("Subprocess: a bounded program gets its input, and is killed with its 
     const auto flood = run_bounded_program({"sh", "-c", "yes flood"}, small);
     CHECK(flood.output_cut);
     CHECK(flood.out.size() <= 1000);
+}
+
+TEST_CASE("Subprocess: a bounded program is killed when its caller cancels it", "[core][subprocess]") {
+    std::atomic<bool> cancel{false};
+    dagda::ProgramBounds bounds;
+    bounds.timeout = std::chrono::seconds(30);
+    bounds.cancel = &cancel;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        cancel = true;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = dagda::run_bounded_program({"sh", "-c", "sleep 30"}, bounds);
+    stopper.join();
+    CHECK(result.cancelled);
+    CHECK_FALSE(result.timed_out);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
