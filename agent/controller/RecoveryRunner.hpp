@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -67,7 +68,9 @@ private:
     // bootable and inoculated in place, copied or backed up, its session removed or resumed.
     void replica_step(const RecoveryRecord& recovery, const std::string& name, std::int64_t index, nlohmann::json& made);
     ReplicationAdapter& replica_adapter(const nlohmann::json& order);
-    /// The order's session as its adapter describes it now; throws when it is gone or names other volumes.
+    /// The order's session as its adapter describes it now (none when it is gone); throws when it names other volumes.
+    std::optional<ReplicaSession> find_replica_session(const nlohmann::json& order);
+    /// Likewise, and throws when it is gone.
     ReplicaSession replica_session(const nlohmann::json& order);
     std::string replica_disk_path(const nlohmann::json& order, const nlohmann::json& made, std::size_t disk) const;
     /// The "boot" or "inoculate" part of the replica plan of `disk`, run by this program on its volume file.

@@ -53,7 +53,7 @@ ReplicationAdapter& RecoveryRunner::replica_adapter(const json& order) {
     return *adapter;
 }
 
-ReplicaSession RecoveryRunner::replica_session(const json& order) {
+std::optional<ReplicaSession> RecoveryRunner::find_replica_session(const json& order) {
     const json& replica = order["replica"];
     for (ReplicaSession& session : discover_sessions(replica_adapter(order))) {
         if (session.id != replica["session"].get<std::string>()) continue;
@@ -62,8 +62,13 @@ ReplicaSession RecoveryRunner::replica_session(const json& order) {
                                                joined(replica["volumes"]) + " (nothing was written)");
         return session;
     }
-    throw Error(ErrorKind::failed, "the adapter " + replica["adapter"].get<std::string>() + " has no session " + replica["session"].get<std::string>() +
-                                       " any more (nothing was written)");
+    return std::nullopt;
+}
+
+ReplicaSession RecoveryRunner::replica_session(const json& order) {
+    if (auto session = find_replica_session(order)) return *session;
+    throw Error(ErrorKind::failed, "the adapter " + order["replica"]["adapter"].get<std::string>() + " has no session " +
+                                       order["replica"]["session"].get<std::string>() + " any more (nothing was written)");
 }
 
 std::string RecoveryRunner::replica_disk_path(const json& order, const json& made, std::size_t disk) const {
@@ -140,7 +145,8 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
         for (std::size_t i = 0; i < order["disks"].size(); ++i) run_replica_plan(recovery, i, name == "replica.make_bootable" ? "boot" : "inoculate", made, index);
     } else if (name == "replica.remove") {
         if (!made.value("removed", false)) {
-            remove_session(replica_adapter(order), replica_session(order));
+            // Gone already: a remove the adapter carried out before a stop cut the answer short.
+            if (const auto session = find_replica_session(order)) remove_session(replica_adapter(order), *session);
             made["removed"] = true;
         }
         // The point of no return is behind: the replica's volumes are the new VM's disks.
