@@ -103,7 +103,9 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
         const std::string stamp = utc_stamp();
         for (std::size_t i = 0; i < disks.size(); ++i) {
             const recovery::ChainSummary& chain = server.chains[i];
-            disks[i]["base"] = (std::filesystem::path(archives) / server.name / chain.newest).string();
+            // The chain, by the full backup it begins with: its newest generation when the backup
+            // runs is the base (one may land between this plan and the freeze).
+            disks[i]["chain"] = chain.generations.front().file;
             disks[i]["archive"] = (std::filesystem::path(archives) / server.name / (server.name + "-disk" + std::to_string(i + 1) + "-" + stamp + ".tib")).string();
         }
         for (const char* step : {"hypervisor.check", "replica.freeze", "replica.backup", "replica.resume", "hypervisor.create_disks"}) steps.push_back({{"step", step}});

@@ -11,6 +11,7 @@
 #include "controller/ReplicaCatalog.hpp"
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
+#include "recovery/ServerArchives.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -106,6 +107,8 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
             paths.push_back(path);
         }
         made["replica_paths"] = paths;
+        // Frozen by someone else before the button: a failure leaves it frozen, as it found it.
+        made["found_frozen"] = session.state == "frozen";
         if (!contains(made["vms"], order["vm"]["name"])) site.check_vm_name_free(order["vm"]["name"]);
         said("the replica " + session.adapter + "/" + session.id + " is " + session.state + ": " + joined(json(volume_names(session))));
     } else if (name == "replica.freeze") {
@@ -136,6 +139,11 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
         for (std::size_t i = 0; i < order["disks"].size(); ++i) back_up_replica_disk(recovery, i, made);
     } else if (name == "replica.resume") {
         if (made.value("resumed", false)) return;
+        if (made.value("found_frozen", false)) {
+            made["resumed"] = true;  // nothing to resume: it was frozen before the button, and stays so
+            said("the session was frozen before the push button: it stays frozen");
+            return;
+        }
         resume_session(replica_adapter(order), replica_session(order));
         made["resumed"] = true;
         const double window = unix_seconds() - made.value("frozen_at", unix_seconds());
@@ -207,8 +215,15 @@ void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::s
     std::error_code stale;
     fs::remove(partial, stale);  // one a restart cut short: its name is this recovery's alone
     const std::string source = made["replica_paths"].at(disk);
+    // Incremental on the chain's newest generation now: a base named when the recovery was
+    // planned may have been followed since, and a second file on it would fork the chain.
+    std::string base;
+    for (const recovery::ChainSummary& chain : recovery::server_in(settings_.archives_dir, recovery.order["server"]).chains)
+        if (!chain.generations.empty() && chain.generations.front().file == d["chain"].get<std::string>())
+            base = (fs::path(settings_.archives_dir) / recovery.order["server"].get<std::string>() / chain.newest).string();
+    if (base.empty()) throw Error(ErrorKind::failed, "the chain that begins with " + d["chain"].get<std::string>() + " is not whole in the archive folder");
     const ProgramResult captured =
-        run_program({settings_.dagda_binary, "tib", "capture", "--disk", source, partial, "--base", d["base"].get<std::string>(), "--progress", "none"});
+        run_program({settings_.dagda_binary, "tib", "capture", "--disk", source, partial, "--base", base, "--progress", "none"});
     if (captured.exit_code != 0) {
         std::error_code gone;
         fs::remove(partial, gone);
@@ -246,6 +261,7 @@ std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json&
         }
         outcome = "; the replica was put back as it was at the freeze";
     }
+    if (made.value("found_frozen", false)) return outcome + "; the session stays frozen, as the push button found it";
     try {
         resume_session(replica_adapter(order), replica_session(order));
         made["resumed"] = true;

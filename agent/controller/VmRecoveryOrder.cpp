@@ -190,7 +190,7 @@ std::vector<std::string> describe_order(const json& order) {
         const std::string archive = std::filesystem::path(disk["archive"].get<std::string>()).filename().string();
         const std::string from = !replica.is_object()           ? "from " + archive
                                  : disk.contains("copy_of")     ? "a copy of " + disk["copy_of"].get<std::string>()
-                                 : disk.contains("base")        ? "from the new generation " + archive
+                                 : disk.contains("chain")       ? "from the new generation " + archive
                                                                 : "the replica's volume, as " + archive + " describes its disk";
         lines.push_back("  disk " + disk["volume"].get<std::string>() + ": " + human_bytes(disk["bytes"]) + ", serial " + disk["serial"].get<std::string>() +
                         ", " + from);

@@ -35,7 +35,7 @@ std::string write_adapter(const TempDir& dir, std::uint64_t bytes) {
                              "head='{\"contract\":\"dagda-replication/1\",\"ok\":true'\n"
                              "case $verb in\n"
                              "discover) echo \"$head,\\\"sessions\\\":[{\\\"id\\\":\\\"arr-1\\\",\\\"server\\\":\\\"srv01\\\",\\\"hypervisor\\\":\\\"local\\\","
-                             "\\\"state\\\":\\\"replicating\\\",\\\"volumes\\\":[{\\\"disk\\\":1,\\\"volume\\\":\\\"$(cat volume)\\\",\\\"bytes\\\":"
+                             "\\\"state\\\":\\\"$(cat state)\\\",\\\"volumes\\\":[{\\\"disk\\\":1,\\\"volume\\\":\\\"$(cat volume)\\\",\\\"bytes\\\":"
                           << bytes << "}]}]}\" ;;\n"
                              "freeze) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"frozen\\\"}\" ;;\n"
                              "resume) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"replicating\\\"}\" ;;\n"
@@ -43,6 +43,7 @@ std::string write_adapter(const TempDir& dir, std::uint64_t bytes) {
                              "esac\n";
     fs::permissions(script, fs::perms::owner_all);
     std::ofstream(folder + "/volume") << "array-srv01-disk1.img";
+    std::ofstream(folder + "/state") << "replicating";
     return script;
 }
 
@@ -108,6 +109,16 @@ TEST_CASE("push button through an external adapter that fails at each verb", "[h
         CHECK_THAT(pushed.err, Catch::Contains("replication resumed"));
         CHECK(adapter.actions() == "freeze\nresume\n");
         CHECK(file_digest(adapter.volume) == frozen_state);
+    }
+    SECTION("a session the engine had frozen before the button: a failure leaves it frozen, never resumed") {
+        std::ofstream(adapter.scratch.file("adapter/state")) << "frozen";
+        adapter.fail("remove", "exit 7");
+        const RunResult pushed = adapter.push("g");
+        INFO(pushed.out << pushed.err);
+        CHECK(pushed.exit_code == 1);
+        CHECK_THAT(pushed.err, Catch::Contains("the replica was put back as it was at the freeze; the session stays frozen, as the push button found it"));
+        CHECK(file_digest(adapter.volume) == frozen_state);
+        CHECK(adapter.actions() == "freeze\nremove\n");
     }
     SECTION("remove crashes after the replica was made bootable and inoculated: the replica put back byte for byte, resumed") {
         adapter.fail("remove", "echo 'array controller fault' >&2; kill -SEGV $$");

@@ -75,7 +75,7 @@ TEST_CASE("Push button order: each use of the replica, its steps and its disks",
     CHECK(step_names(backup) == std::vector<std::string>{"replica.check", "hypervisor.check", "replica.freeze", "replica.backup", "replica.resume",
                                                           "hypervisor.create_disks", "direct.restore", "vm.define"});
     CHECK(backup["generation"] == 3);
-    CHECK(backup["disks"][0]["base"] == "/srv/archives/srv01/disk1-g2.tib");
+    CHECK(backup["disks"][0]["chain"] == "disk1.tib");
     CHECK_THAT(backup["disks"][0]["archive"].get<std::string>(), Catch::StartsWith("/srv/archives/srv01/srv01-disk1-") && Catch::EndsWith(".tib"));
 }
 
