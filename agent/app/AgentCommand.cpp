@@ -4,6 +4,7 @@
 
 #include "app/AgentJobs.hpp"
 #include "app/Commands.hpp"
+#include "app/ControllerTrust.hpp"
 #include "app/MachineInventory.hpp"
 #include "app/Version.hpp"
 #include "core/Error.hpp"
@@ -101,18 +102,7 @@ int run_agent(const std::vector<std::string>& args) {
 
     // The archives the controller serves (its /files/ URLs) are trusted as the controller is.
     const link::ControllerUrl controller = link::parse_controller_url(link_settings.controller_url);
-    // A fresh ServerTrust per check: restores open connections on several threads at once, and one
-    // shared object would have them all write its refusal text (which nobody reads here) together.
-    image::HttpsTrust https_trust;
-    https_trust.trust_origin(controller.host, controller.port,
-                             {[trust = link_settings.trust, host = controller.host](bool preverified, boost::asio::ssl::verify_context& context) {
-                                  try {  // an OpenSSL callback: nothing may escape it
-                                      return net::ServerTrust(trust, host)(preverified, context);
-                                  } catch (...) {
-                                      return false;
-                                  }
-                              },
-                              link_settings.trust.ca_file});
+    image::HttpsTrust https_trust = controller_https_trust(controller.host, controller.port, link_settings.trust);
 
     // Jobs are kept per controller (its pin or CA): another controller's job-1 is another job.
     const std::string trust_name = !link_settings.trust.pin.empty() ? net::normalised_pin(link_settings.trust.pin) : link_settings.trust.ca_file;

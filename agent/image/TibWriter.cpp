@@ -4,11 +4,6 @@
 #include "core/Error.hpp"
 #include "image/format/Zstd.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdio>
-
 namespace dagda::image {
 
 using namespace format;
@@ -21,20 +16,18 @@ constexpr int metadata_level = 3;
 }  // namespace
 
 TibWriter::TibWriter(const std::string& path, const FileHeader& header, const nlohmann::json& generation)
-    : path_(path), partial_path_(path + ".partial"), header_(header),
-      fd_(UniqueFd::open(partial_path_, O_WRONLY | O_CREAT | O_TRUNC)) {
+    : TibWriter(open_file_sink(path), header, generation) {}
+
+TibWriter::TibWriter(std::unique_ptr<ArchiveSink> sink, const FileHeader& header, const nlohmann::json& generation)
+    : sink_(std::move(sink)), header_(header) {
     const auto bytes = encode_file_header(header);
     write(bytes.data(), bytes.size());
     const std::string text = generation.dump();
     add_metadata(RecordType::generation, std::vector<std::uint8_t>(text.begin(), text.end()), false);
 }
 
-TibWriter::~TibWriter() {
-    if (!finished_) ::unlink(partial_path_.c_str());
-}
-
 void TibWriter::write(const void* data, std::size_t size) {
-    write_exact(fd_.get(), data, size, offset_, partial_path_);
+    sink_->append(data, size);
     offset_ += size;
 }
 
@@ -62,8 +55,6 @@ std::uint64_t TibWriter::add_chunk(const std::vector<std::uint8_t>& chunk_header
     write(bytes.data(), bytes.size());
     write(chunk_header.data(), chunk_header.size());
     write(stored.data(), stored.size());
-    // Start writeback now so the final fsync has little left: the disk works during the capture.
-    ::sync_file_range(fd_.get(), static_cast<off_t>(at), static_cast<off_t>(offset_ - at), SYNC_FILE_RANGE_WRITE);
     return at;
 }
 
@@ -86,9 +77,7 @@ Digest TibWriter::finish(const std::vector<VolumeIndex>& volumes) {
     Trailer trailer{index_offset, volumes_offset, offset_ + trailer_size, generation_digest_.finish()};
     const auto bytes = encode_trailer(trailer);
     write(bytes.data(), bytes.size());
-    if (::fsync(fd_.get()) != 0) throw_errno("cannot flush " + partial_path_);
-    if (std::rename(partial_path_.c_str(), path_.c_str()) != 0) throw_errno("cannot rename " + partial_path_ + " to " + path_);
-    finished_ = true;
+    sink_->commit(offset_, to_hex(trailer.generation_digest));
     return trailer.generation_digest;
 }
 
