@@ -209,6 +209,31 @@ int ctl_recover(const std::vector<std::string>& args) {
     return 0;
 }
 
+int ctl_backup(const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("agent", po::value<std::string>()->required(), "the agent's id (agent-NAME) or its enrolment's NAME")(
+        "server", po::value<std::string>()->required(), "the server's folder in the controller's archive folder (made for a first backup)")(
+        "disk", po::value<std::string>(), "the agent's disk to back up: path, serial, WWN or by-id/by-path name (default: its only disk)")(
+        "chain", po::value<std::string>(), "an incremental on the chain that begins with this full backup (default: the server's only chain)")(
+        "full", "a full backup, even where the server has a chain")("level", po::value<unsigned>(), "zstd level, 0-19 (default 3)");
+    const auto vm = parse_ctl(args, "backup", options, positional_words({"agent"}));
+    if (!vm) return 0;
+    const auto client = ctl_client(*vm);
+    const std::string agent = agent_id_for(*client, (*vm)["agent"].as<std::string>());
+    json backup{{"server", (*vm)["server"].as<std::string>()}};
+    if (vm->count("disk")) backup["disk"] = (*vm)["disk"].as<std::string>();
+    if (vm->count("chain")) backup["chain"] = (*vm)["chain"].as<std::string>();
+    if (vm->count("full")) backup["full"] = true;
+    if (vm->count("level")) backup["level"] = (*vm)["level"].as<unsigned>();
+    const json queued = client->post("/api/jobs", {{"agent", agent}, {"backup", backup}});
+    print_queued(queued, agent);
+    const json job = client->get("/api/jobs/" + checked_id(queued.value("id", ""), "job"));
+    const json plan = job.value("plan", json::object());
+    if (plan.is_object() && plan.contains("name") && plan["name"].is_string())
+        std::cerr << "dagda ctl: plan: " << plan["name"].get<std::string>() << "\n";
+    return 0;
+}
+
 int ctl_jobs(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("agent", po::value<std::string>(), "only this agent's jobs")("json", "print the controller's answer");
@@ -271,6 +296,8 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
         {"submit", "AGENT PLAN.json", "queue a plan (docs/plan.md) for an agent; prints the job's id", ctl_submit},
         {"recover", "AGENT ARCHIVE.tib [--generation N] [--disk D] [--for T]... [--drivers DIR] [--then reboot|poweroff]",
          "queue a whole-server recovery from an archive of the controller's folder; prints the job's id", ctl_recover},
+        {"backup", "AGENT --server NAME [--disk D] [--chain FULL.tib | --full] [--level N]",
+         "queue a backup of an agent's disk into the controller's archive folder (uploaded, committed once verified); prints the job's id", ctl_backup},
         {"jobs", "[--agent A] [--json]", "the jobs, newest first", ctl_jobs},
         {"job", "JOB [--json]", "one job: state, reason, times and the plan's steps", ctl_job},
         {"watch", "JOB | RECOVERY", "follow a job or a recovery live until it ends (a job: exit 0 succeeded, 1 failed, 3 refused, 4 cancelled)", ctl_watch},

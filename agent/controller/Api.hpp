@@ -106,6 +106,10 @@ private:
     // ApiRecover.cpp
     /// The plan, and in `grant` the key and files of the generation chain its URLs name.
     nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);
+    // ApiBackup.cpp
+    /// The plan backing up a disk of the agent into the archive folder, and in `grant` the key,
+    /// the chain it reads and the one file it may upload.
+    nlohmann::json backup_plan_for(const AgentRecord& agent, const nlohmann::json& backup, FileGrant& grant);
 
     Store& store_;
     ApiHooks& hooks_;

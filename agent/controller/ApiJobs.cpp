@@ -1,4 +1,5 @@
-// The jobs of the REST API: submitting a plan (given, or made from an archive by ApiRecover.cpp),
+// The jobs of the REST API: submitting a plan (given, or made from an archive by ApiRecover.cpp,
+// or a backup's by ApiBackup.cpp),
 // listing and reading jobs, their events, and cancelling. The agent validates a plan fully when
 // it is offered; here a plan is only checked far enough that it can be offered at all.
 
@@ -69,10 +70,12 @@ JobRecord Api::existing_job(const std::string& id) {
 }
 
 ApiResponse Api::submit_job(const json& body, std::int64_t now) {
-    refuse_unknown_keys(body, {"agent", "plan", "recover"}, "a job");
+    refuse_unknown_keys(body, {"agent", "plan", "recover", "backup"}, "a job");
     if (!body.contains("agent") || !body["agent"].is_string()) bad_request("a job needs an \"agent\" (its id, a string)");
-    if (body.contains("plan") == body.contains("recover")) bad_request("a job has either a \"plan\" or a \"recover\" request, not both");
-    if (body.contains("recover") && !body["recover"].is_object()) bad_request("\"recover\" must be a JSON object");
+    if (body.contains("plan") + body.contains("recover") + body.contains("backup") != 1)
+        bad_request("a job has one of a \"plan\", a \"recover\" request or a \"backup\" request");
+    for (const char* request : {"recover", "backup"})
+        if (body.contains(request) && !body[request].is_object()) bad_request(std::string("\"") + request + "\" must be a JSON object");
     if (body.contains("plan")) check_plan_shape(body["plan"]);
     const std::string agent_id = body["agent"].get<std::string>();
     const auto agent = store_.agent(agent_id);
@@ -80,9 +83,11 @@ ApiResponse Api::submit_job(const json& body, std::int64_t now) {
     // One job at a time per machine: the agent refuses a second one as busy anyway.
     if (const auto unfinished = store_.unfinished_job(agent_id))
         conflict("agent " + agent_id + " has an unfinished job, " + unfinished->id + " (" + unfinished->state + "); cancel it or wait for it");
-    FileGrant grant;  // a recovery reads its generation chain, and only that
-    json plan = body.contains("plan") ? body["plan"] : recovery_plan_for(*agent, body["recover"], grant);
-    if (body.contains("recover")) check_plan_shape(plan);
+    FileGrant grant;  // a recovery reads its generation chain, a backup writes its one file too
+    json plan = body.contains("plan")    ? body["plan"]
+                : body.contains("recover") ? recovery_plan_for(*agent, body["recover"], grant)
+                                           : backup_plan_for(*agent, body["backup"], grant);
+    if (!body.contains("plan")) check_plan_shape(plan);
     const std::string id = store_.submit_job(agent_id, plan, now, grant);
     hooks_.job_submitted(agent_id, id);
     return {201, {{"id", id}}, ""};

@@ -5,6 +5,7 @@
 #include "controller/ControllerServer.hpp"
 
 #include "controller/AcceptLoop.hpp"
+#include "controller/ControllerHttp.hpp"
 #include "core/Error.hpp"
 #include "core/Url.hpp"
 #include "net/Certificates.hpp"
@@ -41,6 +42,7 @@ using asio::use_awaitable;
 namespace {
 
 constexpr std::size_t largest_api_body = 8u << 20;  // docs/api.md: a plan is far smaller
+constexpr std::size_t largest_upload_piece = 16u << 20;  // docs/api.md, "Uploads"
 constexpr auto request_timeout = std::chrono::seconds(30);
 /// A new connection has this long for its TLS handshake and its first request header; until
 /// then it is pending and holds none of the served connections' slots (AcceptLoop.hpp).
@@ -55,19 +57,6 @@ std::string origin_of(const std::string& host) {
     for (const char c : host)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']') return "";
     return "https://" + host;
-}
-
-/// Whether `name` is one file directly in a folder: no path, no hidden file.
-bool plain_file_name(const std::string& name) {
-    return !name.empty() && name.size() <= 255 && name.front() != '.' && name.find('/') == std::string::npos &&
-           name.find('\0') == std::string::npos;
-}
-
-/// Whether `name` is a file of the archive folder: FILE, or SERVER/FILE (a server's folder,
-/// docs/vm-recovery.md), each part a plain name.
-bool archive_file_name(const std::string& name) {
-    const auto slash = name.find('/');
-    return slash == std::string::npos ? plain_file_name(name) : plain_file_name(name.substr(0, slash)) && plain_file_name(name.substr(slash + 1));
 }
 
 /// A secret kept in a 0600 file, made (32 random bytes as hex, written atomically) when missing.
@@ -89,21 +78,6 @@ std::string read_or_make_secret(const std::string& path) {
     if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) throw_errno("cannot write " + path);
     return secret;
 }
-
-http::response<http::string_body> json_response(unsigned version, bool keep_alive, int status, const nlohmann::json& body,
-                                                const std::string& allow = "") {
-    http::response<http::string_body> response{static_cast<http::status>(status), version};
-    if (!allow.empty()) response.set(http::field::allow, allow);
-    response.set(http::field::server, "dagda-controller");
-    response.set(http::field::content_type, "application/json");
-    response.set(http::field::cache_control, "no-store");
-    response.keep_alive(keep_alive);
-    response.body() = body.dump() + "\n";
-    response.prepare_payload();
-    return response;
-}
-
-nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
 
 /// The open-file limit, less what the controller needs besides served connections: the pending
 /// ones, the database and the files being served.
@@ -206,6 +180,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
         throw Error(ErrorKind::usage, "replication adapters need the archive folder (--archives): replicas are recovered from its servers");
     }
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
+    if (!settings_.archives_dir.empty()) uploads_ = std::make_unique<Uploads>(settings_.archives_dir, dagda_binary);
     // The recoveries to new VMs run beside the I/O thread: libvirt's calls and restores block.
     RecoveryRunnerSettings runner;
     runner.database = settings_.state_dir + "/controller.db";
@@ -224,6 +199,7 @@ ControllerServer::~ControllerServer() {
     closing_ = true;
     if (replicas_) replicas_->cancel_calls();  // an adapter call under way must not hold the stop up to its timeout
     recoveries_.reset();
+    uploads_.reset();  // a verification under way is stopped; its upload is committed again after a restart
     replicas_.reset();
     replica_engine_.reset();
     readers_.join();
@@ -232,6 +208,7 @@ ControllerServer::~ControllerServer() {
 void ControllerServer::recovery_queued() { recoveries_->wake(); }
 
 void ControllerServer::start() {
+    discard_ended_uploads();  // those of jobs that ended while the controller was down
     recoveries_->start();
     if (replica_engine_) {
         replica_engine_->start();
@@ -281,7 +258,8 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
         for (bool first = true;; first = false) {
             http::request_parser<http::string_body> parser;
             parser.header_limit(16 * 1024);
-            parser.body_limit(largest_api_body);
+            // The largest body of any route; each route's own limit is applied once its header is read.
+            parser.body_limit(largest_upload_piece);
             if (!first) beast::get_lowest_layer(stream).expires_after(request_timeout);
             boost::system::error_code read_error;
             co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
@@ -302,7 +280,13 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
                     co_await http::async_write(stream, response, use_awaitable);
                     break;
                 }
-                if (!parser.is_done()) co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
+                if (path.rfind("/uploads/", 0) == 0) {
+                    if (!co_await serve_upload(stream, buffer, parser)) break;
+                    continue;
+                }
+                if (parser.content_length() && *parser.content_length() > largest_api_body) read_error = http::error::body_limit;
+                parser.body_limit(largest_api_body);  // a chunked body is counted as it comes
+                if (!read_error && !parser.is_done()) co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, read_error));
             }
             if (read_error == http::error::body_limit) {
                 // Built before co_await: GCC 12 cannot keep a braced list of string literals in a coroutine frame.
@@ -350,20 +334,7 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
 
 asio::awaitable<bool> ControllerServer::serve_archive(beast::ssl_stream<beast::tcp_stream>& stream,
                                                      const http::request<http::string_body>& request) {
-    const std::string rest(request.target().substr(std::string("/files/").size()));
-    const auto slash = rest.find('/');
-    const std::string key = rest.substr(0, slash), escaped = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    // SERVER/FILE as the plan %-escaped each part; a part that decodes to a '/' is no part.
-    std::string name;
-    for (std::size_t start = 0, end; start <= escaped.size() && !escaped.empty(); start = end + 1) {
-        end = std::min(escaped.find('/', start), escaped.size());
-        const auto part = url_unescaped(escaped.substr(start, end - start));
-        if (!part || part->find('/') != std::string::npos) {
-            name.clear();
-            break;
-        }
-        name += (start == 0 ? "" : "/") + *part;
-    }
+    const auto [key, name] = grant_and_name(std::string(request.target().substr(std::string("/files/").size())));
     // A grant is a job's: it reads the files of that job's generation chain while the job is
     // queued, offered or running, and nothing else (docs/api.md, "Files").
     if (settings_.archives_dir.empty() || !archive_file_name(name) || !store_.file_granted(key, name))
@@ -380,18 +351,25 @@ asio::awaitable<bool> ControllerServer::serve_archive(beast::ssl_stream<beast::t
 }
 
 nlohmann::json ControllerServer::plan_for(const net::WebSocketChannel& channel, const nlohmann::json& plan) const {
-    const std::string from = files_url_ + "/";
-    if (channel.origin.empty() || channel.origin + "/files/" == from) return plan;
-    const std::string to = channel.origin + "/files/";
+    // The job's files and its upload on the origin the agent dialled.
+    const std::string origin = settings_.public_url;
+    if (channel.origin.empty() || channel.origin == origin) return plan;
+    const std::vector<std::string> routes{"/files/", "/uploads/"};
     nlohmann::json out = plan;
     std::vector<nlohmann::json*> pending{&out};
     while (!pending.empty()) {
         nlohmann::json* value = pending.back();
         pending.pop_back();
-        if (value->is_structured())
+        if (value->is_structured()) {
             for (auto& child : *value) pending.push_back(&child);
-        else if (value->is_string() && value->get_ref<const std::string&>().rfind(from, 0) == 0)
-            *value = to + value->get_ref<const std::string&>().substr(from.size());
+            continue;
+        }
+        if (!value->is_string()) continue;
+        for (const std::string& route : routes)
+            if (value->get_ref<const std::string&>().rfind(origin + route, 0) == 0) {
+                *value = channel.origin + value->get_ref<const std::string&>().substr(origin.size());
+                break;
+            }
     }
     return out;
 }

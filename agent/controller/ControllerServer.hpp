@@ -12,10 +12,15 @@
 #include "controller/BootServer.hpp"
 #include "controller/FileRanges.hpp"
 #include "controller/Store.hpp"
+#include "controller/Uploads.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -27,6 +32,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace dagda::controller {
@@ -88,6 +94,19 @@ private:
     /// GET or HEAD of /files/GRANT/NAME: NAME if the job of that grant may read it now.
     boost::asio::awaitable<bool> serve_archive(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                const boost::beast::http::request<boost::beast::http::string_body>& request);
+    /// GET, PUT or POST of /uploads/GRANT/SERVER/FILE (ControllerUploads.cpp), its header read:
+    /// refused before the body unless the job of that grant may upload FILE now. Returns whether
+    /// the connection may serve another request.
+    boost::asio::awaitable<bool> serve_upload(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream, boost::beast::flat_buffer& buffer,
+                                              boost::beast::http::request_parser<boost::beast::http::string_body>& parser);
+    /// Removes the unfinished uploads of jobs that have ended.
+    void discard_ended_uploads();
+    /// Runs `work` on a file reader thread and resumes with its result (or exception) here.
+    template <class Work>
+    boost::asio::awaitable<std::invoke_result_t<Work>> on_readers(Work work) {
+        co_return co_await boost::asio::co_spawn(
+            readers_.executor(), [work]() -> boost::asio::awaitable<std::invoke_result_t<Work>> { co_return work(); }, boost::asio::use_awaitable);
+    }
     /// The plan as this connection's agent must read it: its archive URLs on the origin the agent
     /// dialled (a QEMU guest's 10.0.2.2, a NAT's address), which its trust is registered for.
     nlohmann::json plan_for(const net::WebSocketChannel& channel, const nlohmann::json& plan) const;
@@ -133,6 +152,7 @@ private:
     std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
     FileReaders readers_;
     std::unique_ptr<Api> api_;
+    std::unique_ptr<Uploads> uploads_;  ///< with an archive folder
     std::unique_ptr<ReplicaEngine> replica_engine_;  // before the catalog and the API, which use it
     std::unique_ptr<ReplicaCatalog> replicas_;
     std::unique_ptr<RecoveryRunner> recoveries_;

@@ -241,6 +241,7 @@ void ControllerServer::on_event(net::WebSocketChannel& channel, const Message& m
         const std::string reason = failure.is_object() && failure.contains("message") && failure["message"].is_string() ? failure["message"].get<std::string>() : "";
         store_.set_job_state(id, state, now(), reason);
         cancels_.erase(id);
+        discard_ended_uploads();
     } else if (stored && job->state == "offered") {
         store_.set_job_state(id, "running", now(), job->reason);
     }

@@ -18,7 +18,8 @@ namespace {
 // jobs' event budget (event_bytes, event_count) and result_seq (the number of its job_result
 // event). Version 5 adds enrolments.fetched_from (the address that last fetched the enrolment's
 // token from the boot port). Version 6 adds hypervisors, version 7 recoveries and their events
-// (RecoveryStore), version 8 the built-in replication engine's sessions (ReplicaStore). A database is brought up to the current version when opened, in one transaction.
+// (RecoveryStore), version 8 the built-in replication engine's sessions (ReplicaStore), version 9 file_grants.access
+// ('read', or 'upload': the job may upload that file, docs/api.md "Uploads"). A database is brought up to the current version when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -64,7 +65,8 @@ CREATE TABLE replicas (
   generation INTEGER NOT NULL, applying INTEGER NOT NULL, frozen INTEGER NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
   as_of TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);
 )sql";
-constexpr std::int64_t schema_version = 8;
+constexpr const char* migration_v9 = "ALTER TABLE file_grants ADD COLUMN access TEXT NOT NULL DEFAULT 'read';";
+constexpr std::int64_t schema_version = 9;
 
 /// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
 /// the controller's state) opens no archive.
@@ -109,6 +111,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 6) db_.execute(migration_v6);
     if (version < 7) db_.execute(migration_v7);
     if (version < 8) db_.execute(migration_v8);
+    if (version < 9) db_.execute(migration_v9);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }
@@ -235,6 +238,9 @@ std::string Store::submit_job(const std::string& agent_id, const nlohmann::json&
     for (const std::string& name : grant.names)
         Statement(db_, "INSERT OR IGNORE INTO file_grants (key_hash, job, name) VALUES (?, ?, ?)")
             .bind(1, grant_key_hash(grant.key)).bind(2, id).bind(3, name).run();
+    for (const std::string& name : grant.uploads)
+        Statement(db_, "INSERT OR IGNORE INTO file_grants (key_hash, job, name, access) VALUES (?, ?, ?, 'upload')")
+            .bind(1, grant_key_hash(grant.key)).bind(2, id).bind(3, name).run();
     transaction.commit();
     return id;
 }
@@ -242,8 +248,29 @@ std::string Store::submit_job(const std::string& agent_id, const nlohmann::json&
 bool Store::file_granted(const std::string& key, const std::string& name) {
     if (key.empty()) return false;
     Statement grant(db_, "SELECT 1 FROM file_grants g JOIN jobs j ON j.id = g.job "
-                         "WHERE g.key_hash = ? AND g.name = ? AND j.state IN ('queued', 'offered', 'running')");
+                         "WHERE g.key_hash = ? AND g.name = ? AND g.access = 'read' AND j.state IN ('queued', 'offered', 'running')");
     return grant.bind(1, grant_key_hash(key)).bind(2, name).step();
+}
+
+bool Store::upload_granted(const std::string& key, const std::string& name) {
+    if (key.empty()) return false;
+    Statement grant(db_, "SELECT 1 FROM file_grants g JOIN jobs j ON j.id = g.job "
+                         "WHERE g.key_hash = ? AND g.name = ? AND g.access = 'upload' AND j.state IN ('queued', 'offered', 'running')");
+    return grant.bind(1, grant_key_hash(key)).bind(2, name).step();
+}
+
+std::vector<std::string> Store::take_ended_uploads() {
+    Transaction transaction(db_);
+    std::vector<std::string> names;
+    {
+        Statement rows(db_, "SELECT g.name FROM file_grants g JOIN jobs j ON j.id = g.job "
+                            "WHERE g.access = 'upload' AND j.state NOT IN ('queued', 'offered', 'running')");
+        while (rows.step()) names.push_back(rows.text(0));
+    }
+    Statement(db_, "DELETE FROM file_grants WHERE access = 'upload' AND job IN "
+                   "(SELECT id FROM jobs WHERE state NOT IN ('queued', 'offered', 'running'))").run();
+    transaction.commit();
+    return names;
 }
 
 std::optional<JobRecord> Store::job(const std::string& id) {

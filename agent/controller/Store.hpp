@@ -35,6 +35,8 @@ struct JobRecord {
 struct FileGrant {
     std::string key;                 ///< 64 hex digits, in the job's archive URLs; the Store keeps only its hash
     std::vector<std::string> names;  ///< plain file names in the archive folder
+    /// Files (SERVER/FILE.tib) the job may upload, each once, while it runs (docs/api.md, "Uploads").
+    std::vector<std::string> uploads;
 };
 
 /// What became of an event an agent sent.
@@ -137,6 +139,11 @@ public:
     std::string submit_job(const std::string& agent_id, const nlohmann::json& plan, std::int64_t now, const FileGrant& grant = {});
     /// Whether `key` grants reading the archive file `name` now: a grant of a job that has not ended.
     bool file_granted(const std::string& key, const std::string& name);
+    /// Whether `key` grants uploading the archive file `name` now: a grant of a job that has not ended.
+    bool upload_granted(const std::string& key, const std::string& name);
+    /// The files of upload grants whose jobs have ended (an unfinished upload of one is rubbish),
+    /// forgetting those grants.
+    std::vector<std::string> take_ended_uploads();
     std::optional<JobRecord> job(const std::string& id);
     /// The agent's job still to run or running (to offer again after a reconnect or restart).
     std::optional<JobRecord> unfinished_job(const std::string& agent_id);

@@ -126,6 +126,7 @@ jobs::StepRegistry recovery_steps(StepEnvironment& environment) {
     jobs::StepRegistry registry;
     add_disk_steps(registry, environment);
     add_image_steps(registry, environment);
+    add_capture_steps(registry, environment);
     add_windows_steps(registry, environment);
     add_machine_steps(registry, environment);
     return registry;

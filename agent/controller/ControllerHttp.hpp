@@ -1,0 +1,32 @@
+#pragma once
+/// What the TLS port's request handlers share (ControllerServer.cpp, ControllerUploads.cpp): JSON
+/// answers, and the names of the archive folder's files a URL may name.
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+
+namespace dagda::controller {
+
+/// An answer with a JSON body, never cached.
+boost::beast::http::response<boost::beast::http::string_body> json_response(unsigned version, bool keep_alive, int status,
+                                                                             const nlohmann::json& body, const std::string& allow = "");
+
+/// {"error": code, "message": message}: how every refusal reads (docs/api.md).
+inline nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
+
+/// Whether `name` is one file directly in a folder: no path, no hidden file.
+bool plain_file_name(const std::string& name);
+
+/// Whether `name` is a file of the archive folder: FILE, or SERVER/FILE (a server's folder,
+/// docs/vm-recovery.md), each part a plain name.
+bool archive_file_name(const std::string& name);
+
+/// KEY and NAME of a "KEY/SERVER/FILE" URL path after its route ("/files/", "/uploads/"), each
+/// part of NAME %-decoded; NAME is "" when a part decodes to something holding a '/'.
+std::pair<std::string, std::string> grant_and_name(const std::string& rest);
+
+}  // namespace dagda::controller

@@ -1,0 +1,78 @@
+#pragma once
+/// Archives agents upload to the controller (docs/api.md, "Uploads"): each is received as
+/// ARCHIVES/SERVER/FILE.upload, piece by piece at the offset the agent names (so a cut link is
+/// taken up where the controller's copy ends), and committed on request: synced, checked by
+/// `dagda tib verify` and `dagda tib info` in a process of their own (an archive from the network
+/// is never parsed inside the controller), its generation digest compared with the one the agent
+/// wrote, and only then given its name, never replacing a file. Who may upload what is the
+/// Store's upload grants'; this class trusts its caller to have checked them.
+///
+/// Thread-safe: pieces are written on the file reader threads, commits verified on a thread of
+/// its own, states asked for on the I/O thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace dagda::controller {
+
+struct UploadStatus {
+    std::string state;      ///< "receiving", "verifying", "committed" or "failed"
+    std::uint64_t received = 0;
+    std::string reason;     ///< failed: why
+};
+
+/// A piece offered: taken, or refused with the bytes the controller holds.
+struct PieceAnswer {
+    bool taken = false;
+    std::uint64_t received = 0;
+    std::string refusal;  ///< why it was not taken ("" when it was)
+};
+
+class Uploads {
+public:
+    /// `dagda_binary` verifies the archives (tib verify, tib info).
+    Uploads(std::string archives_dir, std::string dagda_binary);
+    /// Stops a verification under way (its upload stays, to be committed again).
+    ~Uploads();
+    Uploads(const Uploads&) = delete;
+    Uploads& operator=(const Uploads&) = delete;
+
+    /// `name` is SERVER/FILE, already checked to be two plain names.
+    UploadStatus status(const std::string& name);
+    /// Writes `bytes` at `offset`: offset 0 starts the upload over, any other must be where the
+    /// controller's copy ends. Throws Error when the file cannot be written.
+    PieceAnswer put(const std::string& name, std::uint64_t offset, std::string_view bytes);
+    /// Starts verifying an upload of `size` bytes whose generation digest is `digest_hex`; the
+    /// answer is the state it is in now (verifying, or committed already), or a refusal.
+    UploadStatus commit(const std::string& name, std::uint64_t size, const std::string& digest_hex, std::string& refusal);
+    /// Removes the unfinished upload of `name` (its job ended).
+    void discard(const std::string& name);
+
+private:
+    struct Pending {
+        std::string name, digest;
+        std::uint64_t size = 0;
+    };
+    std::string upload_path(const std::string& name) const;
+    std::string final_path(const std::string& name) const;
+    UploadStatus status_locked(const std::string& name);
+    void verify_loop();
+    void verify(const Pending& pending);
+
+    std::string archives_dir_, dagda_binary_;
+    std::mutex mutex_;
+    std::map<std::string, UploadStatus> verdicts_;  ///< verifying or failed; forgotten on a restart
+    std::deque<Pending> queue_;
+    std::condition_variable wake_;
+    std::atomic<bool> stopping_{false};
+    std::thread verifier_;
+};
+
+}  // namespace dagda::controller
