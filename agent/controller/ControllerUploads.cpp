@@ -10,6 +10,7 @@
 #include "core/Url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
@@ -63,6 +64,7 @@ std::pair<std::string, std::string> grant_and_name(const std::string& rest) {
 namespace {
 
 constexpr const char* upload_methods = "GET, PUT, POST";
+constexpr std::uint64_t refused_body_read = 1u << 20;
 
 /// An upload is always a server's generation: SERVER/FILE.tib.
 bool upload_name(const std::string& name) {
@@ -90,15 +92,18 @@ asio::awaitable<bool> ControllerServer::serve_upload(beast::ssl_stream<beast::tc
     const auto grant = grant_and_name(std::string(parser.get().target().substr(std::string("/uploads/").size())));
     const std::string& key = grant.first;
     const std::string& name = grant.second;
-    // The body is not read before the grant is proven: a stranger costs a header, not 16 MiB.
-    if (!uploads_ || !upload_name(name) || !store_.upload_granted(key, name)) {
-        auto response = json_response(version, false, 403, refusal("forbidden", "this URL grants no such upload: a job's upload URL writes its own archive, and only while the job runs"));
-        co_await http::async_write(stream, response, use_awaitable);
-        co_return false;
-    }
+    // The body is not read before the grant is proven: a stranger costs a header and at most a
+    // small body (read so that the client hears the refusal rather than a reset), never 16 MiB.
+    const bool granted = uploads_ && upload_name(name) && store_.upload_granted(key, name);
     const http::verb method = parser.get().method();
-    if (method != http::verb::get && method != http::verb::put && method != http::verb::post) {
-        auto response = json_response(version, false, 405, refusal("method_not_allowed", "an upload takes GET, PUT and POST"), upload_methods);
+    const bool known = method == http::verb::get || method == http::verb::put || method == http::verb::post;
+    if (!granted || !known) {
+        if (!parser.is_done() && parser.content_length() && *parser.content_length() <= refused_body_read) {
+            boost::system::error_code ignored;
+            co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ignored));
+        }
+        auto response = granted ? json_response(version, false, 405, refusal("method_not_allowed", "an upload takes GET, PUT and POST"), upload_methods)
+                                : json_response(version, false, 403, refusal("forbidden", "this URL grants no such upload: a job's upload URL writes its own archive, and only while the job runs"));
         co_await http::async_write(stream, response, use_awaitable);
         co_return false;
     }

@@ -64,7 +64,7 @@ public:
         bool asked = false;
         for (auto pause = std::chrono::milliseconds(100); Clock::now() < deadline;) {
             if (!asked) {
-                const HttpResponse answer = with_retries("committing", [&](HttpConnection& connection) {
+                const HttpResponse answer = with_retries("committing", [&](HttpConnection& connection, bool) {
                     return connection.send({http::verb::post, {{"Content-Type", "application/json"}},
                                             reinterpret_cast<const std::uint8_t*>(body.data()), body.size()}, answer_limit);
                 });
@@ -90,11 +90,19 @@ public:
 private:
     /// Sends the piece at `sent_`; an earlier send whose answer was lost counts as sent.
     void send_piece() {
-        const HttpResponse answer = with_retries("sending bytes " + std::to_string(sent_), [&](HttpConnection& connection) {
+        const std::uint64_t end = sent_ + piece_.size();
+        const HttpResponse answer = with_retries("sending bytes " + std::to_string(sent_), [&](HttpConnection& connection, bool again) {
+            // After a failed send the state is asked first: the controller may hold the piece
+            // already (its answer was lost), or refuse the upload now (the job ended), which a
+            // controller closing on an unread 8 MiB body could only say as a reset.
+            // The first piece is simply sent again: at offset 0 it starts the upload over.
+            if (again) {
+                HttpResponse state = connection.send({http::verb::get, {}, nullptr, 0}, answer_limit);
+                if (state.result() != http::status::ok || (sent_ != 0 && received_of(state) != sent_)) return state;
+            }
             return connection.send({http::verb::put, {{"Upload-Offset", std::to_string(sent_)}, {"Content-Type", "application/octet-stream"}},
                                     piece_.data(), piece_.size()}, answer_limit);
         });
-        const std::uint64_t end = sent_ + piece_.size();
         if (answer.result() == http::status::ok || answer.result() == http::status::conflict) {
             const std::uint64_t held = received_of(answer);
             if (held != end)
@@ -108,7 +116,7 @@ private:
     }
 
     json ask_status() {
-        const HttpResponse answer = with_retries("asking for the upload's state", [&](HttpConnection& connection) {
+        const HttpResponse answer = with_retries("asking for the upload's state", [&](HttpConnection& connection, bool) {
             return connection.send({http::verb::get, {}, nullptr, 0}, answer_limit);
         });
         if (answer.result() != http::status::ok) throw refusal("the upload's state", answer);
@@ -137,8 +145,9 @@ private:
                      name_ + ": the controller refused " + what + " (" + std::to_string(answer.result_int()) + "): " + text);
     }
 
-    /// Runs `request` on the kept-alive connection, or a new one after the link dropped; a
-    /// controller that is busy or restarting (5xx) is asked again too. Pauses double up to 5 s,
+    /// Runs `request` on the kept-alive connection, or a new one after the link dropped (telling
+    /// it whether this is a retry); a controller that is busy or behind a proxy that lost it (502,
+    /// 503, 504) is asked again too. Pauses double up to 5 s,
     /// each shortened or stretched by up to half at random so that agents cut off together do
     /// not all come back in the same instant; gives up after `patience_seconds` without an answer.
     template <typename Request>
@@ -148,9 +157,11 @@ private:
         for (auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(first_pause);;) {
             try {
                 if (!connection_) connection_ = std::make_unique<HttpConnection>(io_, tls_, url_, trust_ ? &*trust_ : nullptr);
-                HttpResponse answer = request(*connection_);
+                HttpResponse answer = request(*connection_, !last_error.empty());
                 if (!answer.keep_alive()) connection_.reset();
-                if (answer.result_int() < 500) return answer;
+                // Busy, or a proxy without its controller: asked again. Any other answer is final.
+                const unsigned code = answer.result_int();
+                if (code != 502 && code != 503 && code != 504) return answer;
                 last_error = "it answered " + std::to_string(answer.result_int());
             } catch (const ConnectFailure& e) {
                 connection_.reset();
