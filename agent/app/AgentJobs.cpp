@@ -168,6 +168,8 @@ void AgentJobs::run_job(const std::string& job, const nlohmann::json& plan) {
             link_->send({"job_accept", {{"job", job}}});
             accepted = true;
             jobs::Journal journal(jobs_dir_ + "/" + job + ".journal");
+            // A plan that changes a disk in place (a replica) keeps the disk's before-images.
+            const std::unique_ptr<UndoJournal> undo = start_undo_journal(session.plan().undo_journal, session);
             const jobs::JobResult outcome = runner.run(session.plan(), journal);
             result["outcome"] = outcome.succeeded ? "succeeded" : outcome.failure && outcome.failure->kind == "cancelled" ? "cancelled" : "failed";
             if (outcome.failure) result["failure"] = outcome.failure->to_json();

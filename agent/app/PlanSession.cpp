@@ -2,10 +2,12 @@
 
 #include "core/Crc32.hpp"
 #include "core/Error.hpp"
+#include "disk/LayoutReader.hpp"
 #include "inventory/StorageControllers.hpp"
 #include "jobs/JobLock.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -78,6 +80,33 @@ std::string PlanSession::default_journal(const std::string& folder) const {
     char name[64];
     std::snprintf(name, sizeof name, "/journal-%08lx.dagda", static_cast<unsigned long>(crc));
     return (folder.empty() ? default_run_folder() : folder) + name;
+}
+
+/// The undo journal of a plan's one disk, with the regions every writer that does not ask
+/// guard_write() may touch saved up front: the first and last MiB of the disk (boot code, first
+/// track, both GPT copies) and a MiB on each side of every partition's start and end (dos
+/// extended boot records, NTFS boot sectors and their backups), in the table the disk has now and
+/// the one the plan writes.
+std::unique_ptr<UndoJournal> start_undo_journal(const std::string& path, const PlanSession& session) {
+    if (path.empty()) return nullptr;
+    if (session.plan().disks.size() != 1) throw Error(ErrorKind::usage, "an undo journal goes with a plan of one disk");
+    const std::string name = session.plan().disks.begin().key();
+    const disk::TargetInfo& target = session.disk(name).target;
+    std::error_code exists;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), exists);  // /run/dagda/undo on a fresh live image
+    auto undo = std::make_unique<UndoJournal>(path, target.path);
+    constexpr std::uint64_t mib = 1u << 20;
+    undo->save_region(0, mib);
+    undo->save_region(target.size_bytes > mib ? target.size_bytes - mib : 0, mib);
+    std::vector<disk::Layout> layouts;
+    if (const auto now = disk::read_layout(target)) layouts.push_back(*now);
+    if (const auto planned = session.planned_layouts().find(name); planned != session.planned_layouts().end()) layouts.push_back(planned->second);
+    for (const disk::Layout& layout : layouts)
+        for (const disk::PartitionSpec& part : layout.partitions)
+            for (const std::uint64_t edge : {part.start * layout.sector_size, part.end() * layout.sector_size})
+                undo->save_region(edge > mib ? edge - mib : 0, 2 * mib);
+    set_undo_journal(undo.get());
+    return undo;
 }
 
 }  // namespace dagda::app

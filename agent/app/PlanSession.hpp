@@ -3,11 +3,13 @@
 /// over them, and this machine's controllers for inoculation. Shared by `dagda run` and the
 /// console.
 
+#include "core/UndoJournal.hpp"
 #include "jobs/JobRunner.hpp"
 #include "jobs/Plan.hpp"
 #include "steps/PlanDisks.hpp"
 #include "steps/Steps.hpp"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,11 @@ private:
     steps::StepEnvironment environment_;
     jobs::StepRegistry registry_;
 };
+
+/// The undo journal at `path` for the plan's one disk, set as this process's (core/UndoJournal),
+/// with the regions every writer that does not ask guard_write() may touch saved up front; null
+/// for an empty path. Throws Error{usage} for a plan of more than one disk.
+std::unique_ptr<UndoJournal> start_undo_journal(const std::string& path, const PlanSession& session);
 
 /// The folder of the job lock and the default journals: $DAGDA_RUN_DIR, else /run/dagda. Read
 /// here, at the command, and handed to the jobs module (which reads no environment).

@@ -65,30 +65,6 @@ bool confirmed_by_operator() {
     return answer == "yes";
 }
 
-/// The undo journal of a plan's one disk, with the regions every writer that does not ask
-/// guard_write() may touch saved up front: the first and last MiB of the disk (boot code, first
-/// track, both GPT copies) and a MiB on each side of every partition's start and end (dos
-/// extended boot records, NTFS boot sectors and their backups), in the table the disk has now and
-/// the one the plan writes.
-std::unique_ptr<UndoJournal> start_undo_journal(const std::string& path, const PlanSession& session) {
-    if (session.plan().disks.size() != 1) throw Error(ErrorKind::usage, "--undo-journal goes with a plan of one disk");
-    const std::string name = session.plan().disks.begin().key();
-    const disk::TargetInfo& target = session.disk(name).target;
-    auto undo = std::make_unique<UndoJournal>(path, target.path);
-    constexpr std::uint64_t mib = 1u << 20;
-    undo->save_region(0, mib);
-    undo->save_region(target.size_bytes > mib ? target.size_bytes - mib : 0, mib);
-    std::vector<disk::Layout> layouts;
-    if (const auto now = disk::read_layout(target)) layouts.push_back(*now);
-    if (const auto planned = session.planned_layouts().find(name); planned != session.planned_layouts().end()) layouts.push_back(planned->second);
-    for (const disk::Layout& layout : layouts)
-        for (const disk::PartitionSpec& part : layout.partitions)
-            for (const std::uint64_t edge : {part.start * layout.sector_size, part.end() * layout.sector_size})
-                undo->save_region(edge > mib ? edge - mib : 0, 2 * mib);
-    set_undo_journal(undo.get());
-    return undo;
-}
-
 }  // namespace
 
 int run_run(const std::vector<std::string>& args) {
@@ -132,8 +108,9 @@ int run_run(const std::vector<std::string>& args) {
     const jobs::JobLock lock(default_run_folder());
     const std::string journal_path = vm->count("journal") ? (*vm)["journal"].as<std::string>() : session.default_journal();
     jobs::Journal journal(journal_path);
-    std::unique_ptr<UndoJournal> undo;
-    if (vm->count("undo-journal")) undo = start_undo_journal((*vm)["undo-journal"].as<std::string>(), session);
+    // The option, else the plan's own "undo_journal".
+    std::unique_ptr<UndoJournal> undo =
+        start_undo_journal(vm->count("undo-journal") ? (*vm)["undo-journal"].as<std::string>() : session.plan().undo_journal, session);
     install_cancel_handlers();
     const jobs::JobResult result = runner.run(session.plan(), journal);
     report.summary(result);

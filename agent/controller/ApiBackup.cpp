@@ -37,6 +37,15 @@ std::string new_generation_name(const fs::path& folder) {
     }
 }
 
+/// Whether a server's folder holds any archive (a folder made for a first backup may hold none).
+bool holds_archives(const fs::path& folder) {
+    std::error_code none;
+    if (!fs::is_directory(fs::symlink_status(folder, none))) return false;
+    for (const auto& entry : fs::directory_iterator(folder, none))
+        if (entry.path().extension() == ".tib") return true;
+    return false;
+}
+
 }  // namespace
 
 json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGrant& grant) {
@@ -58,7 +67,7 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
         std::string base;
         const fs::path folder = fs::path(settings_.archives_dir) / server;
         std::error_code none;
-        if (!full && fs::is_directory(fs::symlink_status(folder, none))) {
+        if (!full && holds_archives(folder)) {
             const recovery::ServerSummary summary = recovery::server_in(settings_.archives_dir, server);
             const std::string wanted = backup.value("chain", "");
             if (wanted.empty() && summary.chains.size() > 1)

@@ -23,14 +23,73 @@ json renamed_disk(json plan, const std::string& id) {
     return plan;
 }
 
+/// The URL of `archive` (SERVER/FILE in the archive folder) under `files_url` with the grant's
+/// key, its chain's files added to the grant.
+std::string chain_url(const fs::path& archive, const std::string& archives_dir, const std::string& files_url, FileGrant& grant) {
+    std::string base = files_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    // The archive folder's SERVER/FILE: the grant's names and the URL's path.
+    const fs::path relative = archive.lexically_relative(archives_dir);
+    if (relative.empty() || relative.begin()->string() == ".." || std::distance(relative.begin(), relative.end()) != 2)
+        throw Error(ErrorKind::failed, archive.string() + " is not a server's file in the archive folder " + archives_dir);
+    const std::string server = relative.begin()->string();
+    for (const std::string& file : recovery::chain_file_names(archive.string())) grant.names.push_back(server + "/" + file);
+    return base + "/" + grant.key + "/" + url_path_escaped(server) + "/" + url_path_escaped(archive.filename().string());
+}
+
+/// The inventory disk the helper sees under `serial`, as the plan's disk.
+const json& inventory_disk(const json& inventory, const std::string& serial) {
+    if (inventory.is_object() && inventory.contains("disks") && inventory["disks"].is_array())
+        for (const json& disk : inventory["disks"])
+            if (disk.is_object() && disk.value("serial", "") == serial) return disk;
+    throw Error(ErrorKind::failed, "the helper does not see a disk with the serial " + serial);
+}
+
 }  // namespace
+
+std::string helper_undo_journal(const std::string& recovery_id, std::size_t disk) {
+    return "/run/dagda/undo/" + recovery_id + "-disk" + std::to_string(disk + 1) + ".undo";
+}
+
+json replica_helper_plan(const std::string& recovery_id, const json& order, std::size_t disk, const std::string& part, const json& inventory,
+                         const std::string& archives_dir, const std::string& files_url, FileGrant& grant) {
+    grant.key = protocol::random_nonce();
+    grant.names.clear();
+    const json& d = order["disks"][disk];
+    const recovery::RecoveryTarget target = recovery::inventory_target(inventory, d["serial"].get<std::string>());
+    const bool in_place = order["replica"]["use"] == "in_place";
+    // Named without the grant's key: a resumed recovery knows its own job by this name.
+    const std::string name = recovery_id + ": " + part + " disk " + std::to_string(disk + 1) + " of the replica of " + order["server"].get<std::string>() +
+                             " (" + target.description + ")";
+    if (part == "undo")
+        return {{"dagda_plan", 1}, {"name", name}, {"disks", {{"replica", target.identity}}},
+                {"steps", json::array({{{"step", "disk.undo"}, {"disk", "replica"}, {"journal", helper_undo_journal(recovery_id, disk)}}})}};
+    const std::string url = chain_url(d["archive"].get<std::string>(), archives_dir, files_url, grant);
+    json inoculation{{"for", order["inoculate_for"]}};
+    if (!order["replica"]["disable"].empty()) inoculation["disable"] = order["replica"]["disable"];
+    if (order.contains("drivers")) inoculation["drivers"] = helper_drivers_folder;
+    // The table is written only where the replica has none (an engine that replicates volumes).
+    const bool has_table = inventory_disk(inventory, d["serial"]).contains("partition_table") &&
+                           inventory_disk(inventory, d["serial"])["partition_table"].is_object();
+    json whole = recovery::recovery_plan({d["archive"].get<std::string>(), url}, target, inoculation,
+                                         has_table ? recovery::PlanTarget::replica_with_table : recovery::PlanTarget::replica_without_table);
+    if (order.contains("computer_name")) whole = with_new_identity(std::move(whole), order["computer_name"]);
+    json plan{{"dagda_plan", 1}, {"name", name}, {"disks", whole["disks"]}, {"steps", json::array()}};
+    for (const json& step : whole["steps"]) {
+        const std::string step_name = step["step"];
+        const bool boot = step_name == "disk.apply_layout" || step_name == "windows.fixup_boot";
+        if (boot == (part == "boot")) plan["steps"].push_back(step);
+    }
+    // In place, every write is undoable until the session is removed: the journal is kept in the
+    // helper's memory, which stays up until then.
+    if (in_place) plan["undo_journal"] = helper_undo_journal(recovery_id, disk);
+    return plan;
+}
 
 json helper_plan(const std::string& recovery_id, const json& order, const json& inventory, const std::string& archives_dir, const std::string& files_url,
                  FileGrant& grant) {
     grant.key = protocol::random_nonce();
     grant.names.clear();
-    std::string base = files_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
     json inoculation{{"for", order["inoculate_for"]}};
     if (order.contains("drivers")) inoculation["drivers"] = helper_drivers_folder;
     json plan{{"dagda_plan", 1}, {"disks", json::object()}, {"steps", json::array()}};
@@ -38,13 +97,7 @@ json helper_plan(const std::string& recovery_id, const json& order, const json& 
     for (std::size_t i = 0; i < order["disks"].size(); ++i) {
         const json& disk = order["disks"][i];
         const fs::path archive = disk["archive"].get<std::string>();
-        // The archive folder's SERVER/FILE: the grant's names and the URL's path.
-        const fs::path relative = archive.lexically_relative(archives_dir);
-        if (relative.empty() || relative.begin()->string() == ".." || std::distance(relative.begin(), relative.end()) != 2)
-            throw Error(ErrorKind::failed, archive.string() + " is not a server's file in the archive folder " + archives_dir);
-        const std::string server = relative.begin()->string();
-        for (const std::string& file : recovery::chain_file_names(archive.string())) grant.names.push_back(server + "/" + file);
-        const std::string url = base + "/" + grant.key + "/" + url_path_escaped(server) + "/" + url_path_escaped(archive.filename().string());
+        const std::string url = chain_url(archive, archives_dir, files_url, grant);
         const recovery::RecoveryTarget target = recovery::inventory_target(inventory, disk["serial"].get<std::string>());
         const std::string id = "disk" + std::to_string(i + 1);
         json one = renamed_disk(recovery::recovery_plan({archive.string(), url}, target, inoculation), id);

@@ -69,8 +69,12 @@ hypervisor::VmSpec RecoveryRunner::helper_spec(const RecoveryRecord& recovery, h
         spec.serial_log = (fs::path(settings_.work_dir) / recovery.id / "helper-console.log").string();
     if (attached) {
         spec.settings_cdrom = made["helper"]["settings"];
+        // A push button in place lends the helper the replica's own volumes (never listed in
+        // "volumes", which a cleanup deletes); every other recovery its new ones.
+        const bool replica = order.contains("replica") && order["replica"]["use"] == "in_place";
         for (std::size_t i = 0; i < order["disks"].size(); ++i)
-            spec.disks.push_back({made["volumes"].at(i)["path"].get<std::string>(), order["disks"][i]["serial"].get<std::string>()});
+            spec.disks.push_back({replica ? made["replica_paths"].at(i).get<std::string>() : made["volumes"].at(i)["path"].get<std::string>(),
+                                  order["disks"][i]["serial"].get<std::string>()});
     }
     return spec;
 }
@@ -97,6 +101,12 @@ void RecoveryRunner::helper_step(const RecoveryRecord& recovery, const std::stri
     } else if (name == "helper.restore") {
         run_helper_job(recovery, site, index, made);
     } else if (name == "helper.detach") {
+        // A push button's plans leave the helper up (the undo journals of a replica changed in
+        // place live in its memory until the session is removed): told to power off now.
+        if (recovery.order.contains("replica") && site.vm_running(helper))
+            run_on_helper(recovery, site, index, made, name, "poweroff", [&](const json&, FileGrant&) {
+                return json{{"dagda_plan", 1}, {"name", recovery.id + ": power the helper off"}, {"steps", json::array({{{"step", "machine.poweroff"}}})}};
+            });
         release_helper(recovery, site, made, settings_.helper_poweroff);
     } else {
         throw Error(ErrorKind::failed, "no such recovery step: " + name);
@@ -172,18 +182,27 @@ void RecoveryRunner::wait_for_hello(const RecoveryRecord& recovery, hypervisor::
 }
 
 void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made) {
+    run_on_helper(recovery, site, index, made, "helper.restore", "restore", [&](const json& inventory, FileGrant& grant) {
+        return helper_plan(recovery.id, recovery.order, inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+    });
+}
+
+void RecoveryRunner::run_on_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made, const std::string& step,
+                                   const std::string& slot, const std::function<json(const json& inventory, FileGrant& grant)>& make_plan) {
     const std::string agent_id = "agent-" + helper_enrolment(recovery.order), helper = made["helper"]["vm"];
-    if (!made["helper"].contains("job")) {
+    json& jobs = made["helper"]["jobs"];
+    if (!jobs.is_object()) jobs = json::object();
+    if (!jobs.contains(slot)) {
         const auto presence = settings_.control->agent(agent_id);
         if (!presence) throw Error(ErrorKind::failed, "the helper's agent " + agent_id + " is not known");
         FileGrant grant;
-        const json plan = helper_plan(recovery.id, recovery.order, presence->agent.inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
-        made["helper"]["job"] = settings_.control->submit_job(agent_id, plan, grant);
-        store_->step_done(recovery.id, index, made, now());
-        event(recovery.id, {{"event", "step_said"}, {"step", "helper.restore"}, {"message", "the helper runs " + made["helper"]["job"].get<std::string>()}});
+        const json plan = make_plan(presence->agent.inventory, grant);
+        jobs[slot] = {{"job", settings_.control->submit_job(agent_id, plan, grant)}, {"seen", 0}};
+        if (index >= 0) store_->step_done(recovery.id, index, made, now());  // -1: a failure's undo, recorded with the failure
+        event(recovery.id, {{"event", "step_said"}, {"step", step}, {"message", "the helper runs " + jobs[slot]["job"].get<std::string>() + ": " + plan.value("name", "")}});
     }
-    const std::string job = made["helper"]["job"];
-    std::int64_t seen = made["helper"].value("events_seen", std::int64_t{0});
+    const std::string job = jobs[slot]["job"];
+    std::int64_t seen = jobs[slot].value("seen", std::int64_t{0});
     const auto never = std::chrono::steady_clock::time_point::max();
     auto off_since = never;  // when the helper was first seen off with its job unfinished
     auto last_progress = std::chrono::steady_clock::now() - std::chrono::hours(1);
@@ -195,16 +214,16 @@ void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::
             const std::string what = item.value("name", "") + (item.contains("step") && item["step"].is_number_integer()
                                                                      ? " (step " + std::to_string(item["step"].get<std::int64_t>()) + ")" : "");
             if (kind == "step_started" || kind == "step_failed")
-                event(recovery.id, {{"event", "step_said"}, {"step", "helper.restore"}, {"message", "helper: " + what + (kind == "step_failed" ? " failed" : "")}});
+                event(recovery.id, {{"event", "step_said"}, {"step", step}, {"message", "helper: " + what + (kind == "step_failed" ? " failed" : "")}});
             if (kind == "step_progress" && item.contains("total") && item["total"].is_number() && item["total"].get<double>() > 0 &&
                 item.contains("done") && item["done"].is_number() &&
                 std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(10)) {
                 last_progress = std::chrono::steady_clock::now();
-                event(recovery.id, {{"event", "step_progress"}, {"step", "helper.restore"}, {"message", "helper: " + what},
+                event(recovery.id, {{"event", "step_progress"}, {"step", step}, {"message", "helper: " + what},
                                     {"done", item["done"]}, {"total", item["total"]}});
             }
         }
-        made["helper"]["events_seen"] = seen;
+        jobs[slot]["seen"] = seen;
         const auto record = settings_.control->job(job);
         if (!record) throw Error(ErrorKind::failed, "the helper's job " + job + " is gone from the database");
         if (record->state == "succeeded") return;

@@ -78,9 +78,13 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
     const unsigned generation = replica.generation && replica.generation <= server.generations ? replica.generation : server.generations;
     json base{{"server", server.name}, {"generation", generation}, {"to", request.value("to", json::object())}};
     json order = vm_recovery_order(base, server, hypervisor, archives, helper_available);
-    if (order["mode"] != "direct")
-        refuse("a push button runs in direct mode for now (\"direct\": true, a dir pool whose volumes the controller opens); helper mode is not built "
-               "for replicas yet");
+    const bool direct = order["mode"] == "direct";
+    if (!direct && use == "backup")
+        refuse("a push button with backup runs in direct mode for now (\"direct\": true, a dir pool whose volumes the controller opens); through the "
+               "helper VM it is not built yet");
+    // Through the helper VM: it is lent the replica's volumes (in place) or their copies, and its
+    // agent makes them bootable and inoculates them; it stays up until the session is removed.
+    const std::vector<const char*> helper_up{"helper.prepare", "helper.attach", "helper.start", "helper.hello"};
     json steps = json::array({{{"step", "replica.check"}}});
     json& disks = order["disks"];
     for (json& disk : disks) disk["source_bytes"] = disk["bytes"];  // what each replica volume must hold at least
@@ -89,14 +93,23 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
             disks[i]["volume"] = replica.volumes[i].volume;
             disks[i]["bytes"] = replica.volumes[i].bytes;
         }
-        for (const char* step : {"replica.freeze", "replica.make_bootable", "replica.inoculate", "replica.remove", "vm.define"}) steps.push_back({{"step", step}});
+        steps.push_back({{"step", "replica.freeze"}});
+        if (!direct)
+            for (const char* step : helper_up) steps.push_back({{"step", step}});
+        for (const char* step : {"replica.make_bootable", "replica.inoculate", "replica.remove"}) steps.push_back({{"step", step}});
+        if (!direct) steps.push_back({{"step", "helper.detach"}});
+        steps.push_back({{"step", "vm.define"}});
     } else if (use == "copy") {
         for (std::size_t i = 0; i < disks.size(); ++i) {
             disks[i]["copy_of"] = replica.volumes[i].volume;
             disks[i]["bytes"] = replica.volumes[i].bytes;
         }
-        for (const char* step : {"hypervisor.check", "replica.freeze", "replica.copy", "replica.resume", "replica.make_bootable", "replica.inoculate", "vm.define"})
-            steps.push_back({{"step", step}});
+        for (const char* step : {"hypervisor.check", "replica.freeze", "replica.copy", "replica.resume"}) steps.push_back({{"step", step}});
+        if (!direct)
+            for (const char* step : helper_up) steps.push_back({{"step", step}});
+        for (const char* step : {"replica.make_bootable", "replica.inoculate"}) steps.push_back({{"step", step}});
+        if (!direct) steps.push_back({{"step", "helper.detach"}});
+        steps.push_back({{"step", "vm.define"}});
     } else {
         // A new generation of each chain, named for this backup; written beside its chain and
         // committed (renamed to this name) only once it is whole and verified.

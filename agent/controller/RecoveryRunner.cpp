@@ -93,7 +93,8 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
     try {
         hypervisor::Hypervisor site(settings_of(recovery.order));
         // The helper first: its job ended, its disks detached (they are about to be removed).
-        if (made.contains("helper") && made["helper"].contains("job") && settings_.control) settings_.control->cancel_job(made["helper"]["job"]);
+        if (made.contains("helper") && made["helper"].contains("jobs") && settings_.control)
+            for (const json& job : made["helper"]["jobs"]) settings_.control->cancel_job(job["job"]);
         if (made.contains("helper")) {
             const bool attached = made["helper"].value("attached", false);
             release_helper(recovery, site, made, std::chrono::seconds(0));

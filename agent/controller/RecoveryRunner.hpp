@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -60,6 +61,11 @@ private:
     void prepare_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made);
     void wait_for_hello(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, const nlohmann::json& made);
     void run_helper_job(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made);
+    /// Submits the plan `make_plan` makes from the helper agent's inventory, once (its job kept in
+    /// made["helper"]["jobs"][slot], so a restart follows the same job), and follows it to its
+    /// end, relaying the agent's steps as `step`'s. Throws when the job does not succeed.
+    void run_on_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made, const std::string& step,
+                       const std::string& slot, const std::function<nlohmann::json(const nlohmann::json& inventory, FileGrant& grant)>& make_plan);
     /// The helper off (waiting for its own power-off up to `patience`) and this recovery's disks and
     /// settings CD detached, the CD deleted and its token void; nothing of a later recovery's touched.
     void release_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, nlohmann::json& made, std::chrono::seconds patience);
@@ -79,6 +85,10 @@ private:
     /// After a push button's step failed: the replica put back and resumed before the point of no
     /// return; the text the failure's reason ends with (what state the disks are in).
     std::string settle_replica(const RecoveryRecord& recovery, nlohmann::json& made);
+    /// Helper mode: a replica changed in place put back by the helper from its undo journals
+    /// (it stays up until the session is removed), then the helper released. Returns what to add
+    /// to the failure's reason ("…NOT…" when it could not be put back).
+    std::string undo_on_helper(const RecoveryRecord& recovery, nlohmann::json& made);
     static hypervisor::HypervisorSettings settings_of(const nlohmann::json& order);
     /// Whether `list` (what a recovery made: volumes or VMs) has an item named `name`.
     static bool contains(const nlohmann::json& list, const std::string& name);

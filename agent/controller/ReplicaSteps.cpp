@@ -4,6 +4,7 @@
 // a failure leaves: before the session is removed, the replica put back as the freeze left it
 // and replication resumed; after, the exact state of the disks and how to finish by hand.
 
+#include "controller/HelperPlan.hpp"
 #include "controller/RecoveryRunner.hpp"
 
 #include "controller/ProgramOutput.hpp"
@@ -102,7 +103,8 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
                                                    "'s " + std::to_string(needed) + " (nothing was written)");
             const std::string path = site.volume_path(volume);
             std::error_code no_file;
-            if (!fs::is_regular_file(path, no_file))
+            // Direct mode writes the volumes itself; the helper VM is lent them by libvirt.
+            if (order["mode"] == "direct" && !fs::is_regular_file(path, no_file))
                 throw Error(ErrorKind::failed, "the volume " + volume + " is not a file this controller can open (" + path + "): direct mode needs a local dir pool");
             paths.push_back(path);
         }
@@ -150,7 +152,18 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
         made["freeze_window_seconds"] = window;
         event(recovery.id, {{"event", "freeze_window"}, {"seconds", window}, {"use", use}});
     } else if (name == "replica.make_bootable" || name == "replica.inoculate") {
-        for (std::size_t i = 0; i < order["disks"].size(); ++i) run_replica_plan(recovery, i, name == "replica.make_bootable" ? "boot" : "inoculate", made, index);
+        const std::string part = name == "replica.make_bootable" ? "boot" : "inoculate";
+        for (std::size_t i = 0; i < order["disks"].size(); ++i) {
+            if (order["mode"] == "direct") {
+                run_replica_plan(recovery, i, part, made, index);
+                continue;
+            }
+            // In the helper VM, one job per disk: an undo journal covers one disk.
+            made["written"] = true;
+            run_on_helper(recovery, site, index, made, name, part + "-disk" + std::to_string(i + 1), [&](const json& inventory, FileGrant& grant) {
+                return replica_helper_plan(recovery.id, order, i, part, inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+            });
+        }
     } else if (name == "replica.remove") {
         if (!made.value("removed", false)) {
             // Gone already: a remove the adapter carried out before a stop cut the answer short.
@@ -249,7 +262,10 @@ std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json&
     }
     if (made.value("resumed", false)) return "; replication was resumed after the " + order["replica"]["use"].get<std::string>();
     std::string outcome;
-    if (order["replica"]["use"] == "in_place" && made.value("written", false)) {
+    if (order["mode"] != "direct" && made.contains("helper")) {
+        outcome = undo_on_helper(recovery, made);
+        if (outcome.find("NOT") != std::string::npos) return outcome;
+    } else if (order["replica"]["use"] == "in_place" && made.value("written", false)) {
         for (std::size_t i = 0; i < order["disks"].size(); ++i) {
             const std::string undo = (fs::path(settings_.work_dir) / recovery.id / ("disk" + std::to_string(i + 1) + ".undo")).string();
             const std::string path = made["replica_paths"].at(i);
@@ -270,6 +286,33 @@ std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json&
         return outcome + "; replication could NOT be resumed (" + e.what() + "): the replica is frozen; resume it with its engine";
     }
     return outcome + (outcome.empty() ? "; " : " and ") + "replication resumed";
+}
+
+std::string RecoveryRunner::undo_on_helper(const RecoveryRecord& recovery, json& made) {
+    const json& order = recovery.order;
+    hypervisor::Hypervisor site(settings_of(order));
+    std::string outcome;
+    if (order["replica"]["use"] == "in_place" && made.value("written", false)) {
+        // The journals are in the helper's memory: it must still be up, with its agent.
+        const std::string helper = made["helper"].value("vm", "");
+        try {
+            if (!site.vm_running(helper)) throw Error(ErrorKind::failed, "the helper VM " + helper + " is off, and its undo journals with it");
+            for (std::size_t i = 0; i < order["disks"].size(); ++i)
+                run_on_helper(recovery, site, -1, made, "replica.undo", "undo-disk" + std::to_string(i + 1), [&](const json& inventory, FileGrant& grant) {
+                    return replica_helper_plan(recovery.id, order, i, "undo", inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+                });
+        } catch (const std::exception& e) {
+            std::string where;
+            for (const json& path : made["replica_paths"]) where += (where.empty() ? "" : ", ") + path.get<std::string>();
+            return "; the replica could NOT be put back (" + std::string(e.what()) + "): " + where +
+                   " may hold part of the boot fix-up and inoculation; it is still frozen and attached to the helper VM " + helper +
+                   "; restore it from its engine or the archive before resuming the session";
+        }
+        outcome = "; the replica was put back as it was at the freeze";
+    }
+    // The helper gives the volumes back before replication goes on.
+    release_helper(recovery, site, made, std::chrono::seconds(0));
+    return outcome;
 }
 
 }  // namespace dagda::controller

@@ -14,13 +14,19 @@ Plan parse_plan(const std::string& text, const std::string& name, std::vector<st
     }
     const nlohmann::json& doc = plan.document;
     for (const auto& [key, value] : doc.items())
-        if (key != "dagda_plan" && key != "name" && key != "disks" && key != "steps" && key != "comment")
+        if (key != "dagda_plan" && key != "name" && key != "disks" && key != "steps" && key != "comment" && key != "undo_journal")
             problems.push_back(name + ": unknown key \"" + key + "\"");
     if (!doc.contains("dagda_plan") || !doc["dagda_plan"].is_number_integer() || doc["dagda_plan"].get<int>() != 1)
         problems.push_back(name + ": \"dagda_plan\" must be 1 (the plan format version)");
     if (doc.contains("name")) {
         if (doc["name"].is_string()) plan.name = doc["name"].get<std::string>();
         else problems.push_back(name + ": \"name\" must be a string");
+    }
+    if (doc.contains("undo_journal")) {
+        if (doc["undo_journal"].is_string() && doc["undo_journal"].get<std::string>().rfind('/', 0) == 0) plan.undo_journal = doc["undo_journal"];
+        else problems.push_back(name + ": \"undo_journal\" must be an absolute path");
+        if (doc.contains("disks") && doc["disks"].is_object() && doc["disks"].size() != 1)
+            problems.push_back(name + ": \"undo_journal\" goes with a plan of one disk");
     }
     if (doc.contains("disks")) {
         if (!doc["disks"].is_object()) {

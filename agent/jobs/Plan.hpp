@@ -21,6 +21,9 @@ struct Plan {
     std::string name;
     nlohmann::json disks = nlohmann::json::object();  ///< name → identity object
     std::vector<PlanStep> steps;
+    /// Where every write to the plan's one disk first saves what it overwrites ("" for nowhere):
+    /// docs/plan.md, and journal-format.md "Undo journal".
+    std::string undo_journal;
     nlohmann::json document;  ///< the whole plan as read: what the journal records and compares
 
     /// "step 3 (image.restore)" for messages.

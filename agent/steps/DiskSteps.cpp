@@ -127,6 +127,7 @@ jobs::StepRegistry recovery_steps(StepEnvironment& environment) {
     add_disk_steps(registry, environment);
     add_image_steps(registry, environment);
     add_capture_steps(registry, environment);
+    add_undo_steps(registry, environment);
     add_windows_steps(registry, environment);
     add_machine_steps(registry, environment);
     return registry;

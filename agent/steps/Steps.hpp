@@ -34,13 +34,14 @@ struct StepEnvironment {
     std::map<std::string, disk::Layout> planned_layouts;
 };
 
-/// Every step: disk.apply_layout, image.restore, image.capture, windows.inoculate, windows.fixup_boot,
+/// Every step: disk.apply_layout, disk.undo, image.restore, image.capture, windows.inoculate, windows.fixup_boot,
 /// windows.restore_files, windows.set_identity, machine.reboot, machine.poweroff.
 jobs::StepRegistry recovery_steps(StepEnvironment& environment);
 
 void add_disk_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
 void add_image_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
 void add_capture_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
+void add_undo_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
 void add_windows_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
 void add_machine_steps(jobs::StepRegistry& registry, StepEnvironment& environment);
 

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <random>
 #include <regex>
+#include <set>
 #include <thread>
 
 using namespace dagda::testing;
@@ -63,6 +64,22 @@ void scribble(const std::string& disk, std::uint64_t offset, std::size_t bytes, 
     std::fstream file(disk, std::ios::in | std::ios::out | std::ios::binary);
     file.seekp(static_cast<std::streamoff>(offset));
     file.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+/// The ```json api-example-NAME``` block of docs/api.md: the examples are test inputs.
+nlohmann::json api_example(const std::string& name) {
+    std::ifstream in(std::string(DAGDA_SOURCE_DIR) + "/docs/api.md");
+    const std::string doc{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::smatch block;
+    if (!std::regex_search(doc, block, std::regex("```json api-example-" + name + "\\n([\\s\\S]*?)```")))
+        throw std::runtime_error("docs/api.md has no example " + name);
+    return nlohmann::json::parse(block[1].str());
+}
+
+std::set<std::string> keys_of(const nlohmann::json& object) {
+    std::set<std::string> keys;
+    for (const auto& item : object.items()) keys.insert(item.key());
+    return keys;
 }
 
 /// curl against an upload URL: {"status": N, "body": JSON or null}.
@@ -236,9 +253,14 @@ TEST_CASE("controller: uploads not granted, out of place, incomplete or not an a
     answer = upload_call(dir, controller, "PUT", url, junk, "Upload-Offset: 5");
     CHECK(answer["status"] == 409);
     CHECK(answer["body"]["received"] == 100000);
-    CHECK(upload_call(dir, controller, "GET", url)["body"]["state"] == "receiving");
+    const nlohmann::json state = upload_call(dir, controller, "GET", url)["body"];
+    CHECK(state["state"] == "receiving");
+    CHECK(keys_of(state) == keys_of(api_example("upload-state-response")));
 
-    // A commit of another size is refused; of garbage, verified and refused, and the upload removed.
+    // A commit of another size is refused (the documented one, of a larger upload); of garbage,
+    // verified and refused, and the upload removed.
+    write_file(dir.file("commit-example"), api_example("upload-commit-request").dump());
+    CHECK(upload_call(dir, controller, "POST", url, dir.file("commit-example"))["status"] == 409);
     const std::string digest(64, 'a');
     write_file(dir.file("commit-wrong"), nlohmann::json{{"size", 99}, {"digest", digest}}.dump());
     CHECK(upload_call(dir, controller, "POST", url, dir.file("commit-wrong"))["status"] == 409);

@@ -174,7 +174,7 @@ TEST_CASE("recover-vm: a controller stopped while the helper restores goes on wi
     REQUIRE(queued.exit_code == 0);
     // Stopped (as a service manager stops it) once the helper's job is submitted, before it ends:
     // the step under way is cut short, neither done nor failed.
-    REQUIRE(eventually([&] { return bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["made"]["helper"].contains("job"); }, 300));
+    REQUIRE(eventually([&] { return bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["made"]["helper"].contains("jobs"); }, 300));
     bench.controller->kill(SIGTERM);
     // What the database holds between the two runs: still running, at helper.restore (index 6).
     const std::string state = run("sqlite3 " + sh_quote(bench.state + "/controller.db") + " \"SELECT state, next_step FROM recoveries\"").out;
@@ -187,7 +187,7 @@ TEST_CASE("recover-vm: a controller stopped while the helper restores goes on wi
     CHECK_THAT(watched.out, Catch::Contains("7. helper.restore done in") && Catch::Contains("is defined and left off"));
     const nlohmann::json recovery = bench.controller->api("GET", "/api/recoveries/recovery-1")["body"];
     CHECK(recovery["state"] == "succeeded");
-    CHECK(recovery["made"]["helper"]["job"] == "job-1");  // the same job, never submitted twice
+    CHECK(recovery["made"]["helper"]["jobs"]["restore"]["job"] == "job-1");  // the same job, never submitted twice
     CHECK(bench.controller->api("GET", "/api/jobs")["body"]["jobs"].size() == 1);
     CHECK_THAT(bench.controller->log(), Catch::Contains("recovery-1: the VM " + bench.vm + " is defined"));
     CHECK_THAT(virsh("domstate " + bench.vm), Catch::StartsWith("shut off"));

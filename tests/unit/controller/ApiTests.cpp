@@ -159,8 +159,8 @@ TEST_CASE("Api: a malformed job is refused with what is wrong", "[controller][ap
     const std::vector<std::pair<json, std::string>> cases{
         {{{"plan", plan}}, "needs an \"agent\""},
         {{{"agent", 7}, {"plan", plan}}, "needs an \"agent\""},
-        {{{"agent", agent}}, "either a \"plan\" or a \"recover\""},
-        {{{"agent", agent}, {"plan", plan}, {"recover", {{"archive", "a.tib"}}}}, "either a \"plan\" or a \"recover\""},
+        {{{"agent", agent}}, "one of a \"plan\", a \"recover\" request or a \"backup\""},
+        {{{"agent", agent}, {"plan", plan}, {"recover", {{"archive", "a.tib"}}}}, "one of a \"plan\", a \"recover\" request or a \"backup\""},
         {{{"agent", agent}, {"plan", plan}, {"priority", 1}}, "unknown key \"priority\""},
         {{{"agent", agent}, {"plan", "plan.json"}}, "must be a JSON object"},
         {{{"agent", agent}, {"plan", {{"steps", json::array()}}}}, "\"dagda_plan\": 1"},
@@ -300,7 +300,7 @@ TEST_CASE("Api: unknown paths are not found", "[controller][api]") {
 
 TEST_CASE("docs/api.md: every example answer has the keys the API answers with", "[controller][api][docs]") {
     const std::map<std::string, json> examples = api_examples();
-    REQUIRE(examples.size() == 18);
+    REQUIRE(examples.size() == 21);
     ApiTestBench bench;
     const ApiResponse enrolled = bench.call("POST", "/api/enrolments", examples.at("enrolment-request").dump());
     CHECK(keys_of(enrolled.body) == keys_of(examples.at("enrolment-response")));

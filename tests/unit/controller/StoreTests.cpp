@@ -237,13 +237,13 @@ PRAGMA user_version = 1;
     dagda::controller::Database raw(path);
     dagda::controller::Statement version(raw, "PRAGMA user_version");
     REQUIRE(version.step());
-    CHECK(version.number(0) == 8);
+    CHECK(version.number(0) == 9);
 }
 
 TEST_CASE("Store: a database of a newer controller is not opened", "[controller][store]") {
     TempDir dir;
     const std::string path = dir.file("controller.db");
-    dagda::controller::Database(path).execute("PRAGMA user_version = 9;");
+    dagda::controller::Database(path).execute("PRAGMA user_version = 10;");
     CHECK_THROWS_WITH(Store(path), Catch::Contains("newer controller"));
 }
 
