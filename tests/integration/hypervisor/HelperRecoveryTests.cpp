@@ -6,7 +6,7 @@
 // and compared with what direct mode makes of the same archive.
 
 #include "integration/hypervisor/RecoveryBench.hpp"
-#include "integration/image/LiveImage.hpp"
+#include "integration/hypervisor/HelperSite.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,17 +18,6 @@ using namespace dagda::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// The controller as a helper reaches it (10.0.2.2 is the host's loopback from QEMU's user network).
-std::vector<std::string> helper_controller(const std::string& iso, int hello_seconds) {
-    return {"--name", "IP:10.0.2.2", "--name", "IP:127.0.0.1", "--public-host", "10.0.2.2", "--helper-iso", iso, "--helper-hello-seconds",
-            std::to_string(hello_seconds)};
-}
-
-/// The live image's ISO, which the helper boots; the test fails where it was not built.
-std::string live_iso() {
-    return image_dir() + "/dagda-rescue.iso";
-}
 
 /// The test's pool as the hypervisor `name` (named after the pool, so TestPool removes its helper
 /// VM too), and the controller started with `options`: its helpers boot `iso` and have

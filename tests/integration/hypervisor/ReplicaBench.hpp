@@ -15,16 +15,20 @@ namespace dagda::testing {
 
 struct ReplicaBench : RecoveryBench {
     std::string replica;  ///< the built-in replica's volume file in the pool
+    std::string site;     ///< the pool's name as a hypervisor of the controller
 
-    explicit ReplicaBench(const std::vector<std::string>& extra = {}, int scan_seconds = 1) {
+    /// `site`: "local", or the pool's own name where a helper VM is made (the pool removes the
+    /// helper named after it).
+    explicit ReplicaBench(const std::vector<std::string>& extra = {}, int scan_seconds = 1, const std::string& site_name = "local") : site(site_name) {
+        if (site.empty()) site = pool.name();
         std::vector<std::string> options{"--replica-scan-seconds", std::to_string(scan_seconds)};
         options.insert(options.end(), extra.begin(), extra.end());
-        start_controller(options);
+        start_controller(options, site);
         replica = pool.folder() + "/dagda-replica-srv01-disk1.img";
     }
     /// The built-in engine's session of srv01, holding generation 1.
     void add_replica() {
-        const RunResult added = ctl("replica add srv01 --hypervisor local");
+        const RunResult added = ctl("replica add srv01 --hypervisor " + site);
         INFO(added.out << added.err << controller->log());
         REQUIRE(added.exit_code == 0);
         REQUIRE(eventually([&] { return holds_generation(1); }, 120));

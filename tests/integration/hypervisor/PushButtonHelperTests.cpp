@@ -1,0 +1,132 @@
+// Issue 15: push button recovery through the helper VM, on a real libvirt pool with QEMU under
+// TCG and the shared Windows disk. The helper boots the live ISO and is lent the replica's own
+// volume; its agent makes it bootable and inoculates it in place, under an undo journal in its
+// memory, and stays up until the session is removed. Then the VM is defined on that volume. A
+// failure at the removal (an external adapter whose remove fails) has the helper put the replica
+// back byte for byte before replication resumes.
+
+#include "common/Run.hpp"
+#include "integration/hypervisor/HelperSite.hpp"
+#include "integration/hypervisor/ReplicaBench.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace dagda::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+/// An adapter (docs/replication.md) with one session, arr-1, of srv01 on `site`, replicated onto
+/// `volume` (the file `path`); its remove fails while the file fail-remove exists beside it, after
+/// noting the volume's digest in at-remove. Each verb is logged.
+std::string write_adapter(const TempDir& dir, const std::string& site, const std::string& volume, const std::string& path, std::uint64_t bytes) {
+    const std::string folder = dir.file("adapter");
+    fs::create_directories(folder);
+    const std::string script = folder + "/array-adapter";
+    std::ofstream(script) << "#!/bin/sh\n"
+                             "cd " << sh_quote(folder) << "\n"
+                             "verb=$(cat | grep -o '\"verb\":\"[a-z]*\"' | cut -d'\"' -f4)\n"
+                             "echo \"$verb\" >> verbs.log\n"
+                             "if [ \"$verb\" = remove ] && [ -e fail-remove ]; then sha256sum < " << sh_quote(path)
+                          << " | cut -d' ' -f1 > at-remove; echo 'the array is busy' >&2; exit 7; fi\n"
+                             "head='{\"contract\":\"dagda-replication/1\",\"ok\":true'\n"
+                             "state=$(cat state)\n"
+                             "case $verb in\n"
+                             "discover) echo \"$head,\\\"sessions\\\":[{\\\"id\\\":\\\"arr-1\\\",\\\"server\\\":\\\"srv01\\\",\\\"hypervisor\\\":\\\""
+                          << site << "\\\",\\\"state\\\":\\\"$state\\\",\\\"volumes\\\":[{\\\"disk\\\":1,\\\"volume\\\":\\\"" << volume << "\\\",\\\"bytes\\\":" << bytes
+                          << "}]}]}\" ;;\n"
+                             "freeze) echo frozen > state; echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"frozen\\\"}\" ;;\n"
+                             "resume) echo replicating > state; echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"replicating\\\"}\" ;;\n"
+                             "remove) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"removed\\\"}\" ;;\n"
+                             "esac\n";
+    fs::permissions(script, fs::perms::owner_all);
+    std::ofstream(folder + "/state") << "replicating\n";
+    return script;
+}
+
+/// The helper's definition holds no disk of a recovery, and it is off.
+void check_helper_released(const std::string& helper) {
+    const std::string xml = virsh("dumpxml " + helper);
+    INFO(xml);
+    CHECK_THAT(virsh("domstate " + helper), Catch::StartsWith("shut off"));
+    CHECK_THAT(xml, !Catch::Contains("device='disk'") && !Catch::Contains("-settings.iso"));
+}
+
+}  // namespace
+
+TEST_CASE("push button through the helper VM: the replica's volume is lent to the helper, fixed in place, and becomes the new VM's disk",
+          "[hypervisor][integration][libvirt][root][push-button][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    ReplicaBench bench(helper_controller(live_iso(), 600), 1, "");
+    bench.add_replica();
+    const std::string helper = "dagda-helper-" + bench.site;
+    const std::string button = "push-button srv01 --hypervisor " + bench.site + " --name " + bench.vm + " --disable LSI_SAS --memory 512";
+
+    const RunResult dry = bench.ctl(button + " --dry-run");
+    INFO(dry.out << dry.err);
+    REQUIRE(dry.exit_code == 0);
+    CHECK_THAT(dry.out, Catch::Contains("3. helper.prepare") && Catch::Contains("7. replica.make_bootable") && Catch::Contains("9. replica.remove") &&
+                            Catch::Contains("10. helper.detach") && Catch::Contains("11. vm.define"));
+
+    const RunResult pushed = bench.ctl(button);
+    const std::string console = bench.state + "/recoveries/recovery-1/helper-console.log";
+    INFO(pushed.out << pushed.err << bench.controller->log() << "\nhelper console:\n" << (fs::exists(console) ? file_bytes(console) : ""));
+    REQUIRE(pushed.exit_code == 0);
+    CHECK_THAT(pushed.out, Catch::Contains("helper: windows.fixup_boot") && Catch::Contains("helper: windows.inoculate"));
+    CHECK_THAT(pushed.out, Catch::Contains("9. replica.remove done in") && Catch::Contains("is defined and left off"));
+
+    // The VM's disk is the replica's volume itself, nothing copied; the helper gave it back.
+    const std::string xml = virsh("dumpxml " + bench.vm);
+    INFO(xml);
+    CHECK_THAT(xml, Catch::Contains("<source file='" + bench.replica + "'/>"));
+    check_helper_released(helper);
+    // Inoculated for the VM's SATA controller, the old hypervisor's driver off, NTFS clean.
+    const std::string windows = windows_partition(bench.dir, bench.replica);
+    CHECK(run("ntfsfix --no-action " + sh_quote(windows)).exit_code == 0);
+    CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+    CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\LSI_SAS", "Start") == "4\n");
+    CHECK(bench.builtin_session().is_null());
+}
+
+TEST_CASE("push button through the helper VM: a failure at the session's removal has the helper put the replica back byte for byte",
+          "[hypervisor][integration][libvirt][root][push-button][helper][adapter]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    TempDir scratch;
+    auto bench = std::make_unique<ReplicaBench>(helper_controller(live_iso(), 600), 2, "");
+    // The array's replica of srv01: generation 1 restored onto a volume of the pool.
+    const std::string volume = bench->pool.folder() + "/array-srv01-disk1.img";
+    const std::string restored = bench->full_restore(bench->archive, "array.raw");
+    REQUIRE(run("cp --sparse=always " + sh_quote(restored) + " " + sh_quote(volume) + " && virsh -c qemu:///system pool-refresh " + bench->pool.name() +
+                " > /dev/null").exit_code == 0);
+    const std::string script = write_adapter(scratch, bench->site, "array-srv01-disk1.img", volume, fs::file_size(volume));
+    std::ofstream(scratch.file("adapter/fail-remove")) << "\n";
+    bench->controller.reset();
+    bench->controller = std::make_unique<ControllerProcess>(bench->dir, bench->state, 0, bench->archives, [&] {
+        std::vector<std::string> options = helper_controller(live_iso(), 600);
+        options.insert(options.end(), {"--replica-scan-seconds", "2", "--replication-timeout", "20", "--replication-adapter", "array=" + script});
+        return options;
+    }());
+    const std::string frozen_state = file_digest(volume);
+
+    const RunResult pushed = bench->ctl("push-button srv01 --hypervisor " + bench->site + " --adapter array --name " + bench->vm + " --memory 512");
+    INFO(pushed.out << pushed.err << bench->controller->log());
+    CHECK(pushed.exit_code == 1);
+    // The helper wrote the boot fix-up and the inoculation, then the removal failed.
+    CHECK_THAT(pushed.out, Catch::Contains("8. replica.inoculate done in") && Catch::Contains("9. replica.remove FAILED"));
+    CHECK_THAT(pushed.err, Catch::Contains("the replica was put back as it was at the freeze") && Catch::Contains("replication resumed"));
+    // Written by the helper when the removal was asked; now byte for byte as frozen, handed back
+    // by the helper, and replicating again.
+    const std::string at_remove = file_bytes(scratch.file("adapter/at-remove"));
+    CHECK(at_remove.size() == 65);
+    CHECK(at_remove.substr(0, 64) != frozen_state);
+    CHECK(file_digest(volume) == frozen_state);
+    check_helper_released("dagda-helper-" + bench->site);
+    CHECK(file_bytes(scratch.file("adapter/state")) == "replicating\n");
+    CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench->vm + "\n"));
+}
