@@ -179,6 +179,18 @@ int ctl_submit(const std::vector<std::string>& args) {
     return 0;
 }
 
+/// Queues a job the controller plans (`kind`: "recover" or "backup") and prints its id, and on
+/// stderr the plan's name: it names the disk and what it holds now (a partition table a recovery
+/// will overwrite) or the file a backup becomes, so the operator sees it at once, not only in ctl job.
+void queue_planned_job(ControllerClient& client, const std::string& agent, const char* kind, const json& request) {
+    const json queued = client.post("/api/jobs", {{"agent", agent}, {kind, request}});
+    print_queued(queued, agent);
+    const json job = client.get("/api/jobs/" + checked_id(queued.value("id", ""), "job"));
+    const json plan = job.value("plan", json::object());
+    if (plan.is_object() && plan.contains("name") && plan["name"].is_string())
+        std::cerr << "dagda ctl: plan: " << plan["name"].get<std::string>() << "\n";
+}
+
 int ctl_recover(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("agent", po::value<std::string>()->required(), "the agent's id (agent-NAME) or its enrolment's NAME")(
@@ -198,14 +210,7 @@ int ctl_recover(const std::vector<std::string>& args) {
     if (vm->count("for")) recover["for"] = (*vm)["for"].as<std::vector<std::string>>();
     if (vm->count("drivers")) recover["drivers"] = (*vm)["drivers"].as<std::string>();
     if (vm->count("then")) recover["then"] = (*vm)["then"].as<std::string>();
-    const json queued = client->post("/api/jobs", {{"agent", agent}, {"recover", recover}});
-    print_queued(queued, agent);
-    // The plan the controller made names the disk and what it holds now (a partition table that
-    // will be overwritten): the operator sees it at once, not only in ctl job.
-    const json job = client->get("/api/jobs/" + checked_id(queued.value("id", ""), "job"));
-    const json plan = job.value("plan", json::object());
-    if (plan.is_object() && plan.contains("name") && plan["name"].is_string())
-        std::cerr << "dagda ctl: plan: " << plan["name"].get<std::string>() << "\n";
+    queue_planned_job(*client, agent, "recover", recover);
     return 0;
 }
 
@@ -225,12 +230,7 @@ int ctl_backup(const std::vector<std::string>& args) {
     if (vm->count("chain")) backup["chain"] = (*vm)["chain"].as<std::string>();
     if (vm->count("full")) backup["full"] = true;
     if (vm->count("level")) backup["level"] = (*vm)["level"].as<unsigned>();
-    const json queued = client->post("/api/jobs", {{"agent", agent}, {"backup", backup}});
-    print_queued(queued, agent);
-    const json job = client->get("/api/jobs/" + checked_id(queued.value("id", ""), "job"));
-    const json plan = job.value("plan", json::object());
-    if (plan.is_object() && plan.contains("name") && plan["name"].is_string())
-        std::cerr << "dagda ctl: plan: " << plan["name"].get<std::string>() << "\n";
+    queue_planned_job(*client, agent, "backup", backup);
     return 0;
 }
 

@@ -25,15 +25,17 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 /// A new name in the server's folder, by the time of the backup so that names sort by age
-/// (20261205T163000Z.tib), never one a file or an upload already has.
-std::string new_generation_name(const fs::path& folder) {
+/// (20261205T163000Z.tib), never one a file, an upload or another queued backup already has.
+std::string new_generation_name(const fs::path& folder, Store& store) {
     const std::time_t now = std::time(nullptr);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
     for (unsigned n = 1;; ++n) {
         const std::string name = std::string(stamp) + (n == 1 ? "" : "-" + std::to_string(n)) + ".tib";
         std::error_code none;
-        if (!fs::exists(fs::symlink_status(folder / name, none)) && !fs::exists(fs::symlink_status(folder / (name + ".upload"), none))) return name;
+        if (!fs::exists(fs::symlink_status(folder / name, none)) && !fs::exists(fs::symlink_status(folder / (name + ".upload"), none)) &&
+            !store.upload_pending(folder.filename().string() + "/" + name))
+            return name;
     }
 }
 
@@ -92,7 +94,7 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
             }
         }
         fs::create_directories(folder);
-        const std::string file = new_generation_name(folder);
+        const std::string file = new_generation_name(folder, store_);
         grant.uploads = {server + "/" + file};
         // A key of this job's own: its URLs read this chain and write this one file while it runs.
         grant.key = protocol::random_nonce();

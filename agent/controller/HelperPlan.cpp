@@ -86,6 +86,31 @@ json replica_helper_plan(const std::string& recovery_id, const json& order, std:
     return plan;
 }
 
+json backup_helper_plan(const std::string& recovery_id, const json& order, const json& bases, const json& inventory, const std::string& archives_dir,
+                        const std::string& files_url, FileGrant& grant) {
+    grant.key = protocol::random_nonce();
+    grant.names.clear();
+    grant.uploads.clear();
+    std::string uploads = files_url;
+    while (!uploads.empty() && uploads.back() == '/') uploads.pop_back();
+    uploads = uploads.substr(0, uploads.size() - std::string("/files").size()) + "/uploads/" + grant.key + "/";
+    const std::string server = order["server"];
+    json plan{{"dagda_plan", 1}, {"disks", json::object()}, {"steps", json::array()}};
+    for (std::size_t i = 0; i < order["disks"].size(); ++i) {
+        const json& disk = order["disks"][i];
+        const recovery::RecoveryTarget target = recovery::inventory_target(inventory, disk["serial"].get<std::string>());
+        const std::string id = "disk" + std::to_string(i + 1);
+        const std::string base = chain_url(fs::path(archives_dir) / server / bases.at(i).get<std::string>(), archives_dir, files_url, grant);
+        const std::string file = fs::path(disk["archive"].get<std::string>()).filename().string();
+        grant.uploads.push_back(server + "/" + file);
+        plan["disks"][id] = target.identity;
+        plan["steps"].push_back({{"step", "image.capture"}, {"disk", id}, {"output", uploads + url_path_escaped(server) + "/" + url_path_escaped(file)}, {"base", base}});
+    }
+    // Named without the grant's key: a resumed recovery knows its own job by this name.
+    plan["name"] = recovery_id + ": back up the replica of " + server + " (" + std::to_string(order["disks"].size()) + " disks) to the controller";
+    return plan;
+}
+
 json helper_plan(const std::string& recovery_id, const json& order, const json& inventory, const std::string& archives_dir, const std::string& files_url,
                  FileGrant& grant) {
     grant.key = protocol::random_nonce();

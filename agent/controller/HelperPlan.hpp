@@ -35,6 +35,13 @@ std::string helper_undo_journal(const std::string& recovery_id, std::size_t disk
 nlohmann::json replica_helper_plan(const std::string& recovery_id, const nlohmann::json& order, std::size_t disk, const std::string& part,
                                    const nlohmann::json& inventory, const std::string& archives_dir, const std::string& files_url, FileGrant& grant);
 
+/// The helper's plan backing up a push button's frozen replica (its volumes found by serial): one
+/// image.capture per disk, an incremental on `bases[i]` (the newest file of disk i's chain in the
+/// server's folder), uploaded to the controller as the file the order names for that disk; the
+/// grant reads those chains and uploads those files.
+nlohmann::json backup_helper_plan(const std::string& recovery_id, const nlohmann::json& order, const nlohmann::json& bases, const nlohmann::json& inventory,
+                                  const std::string& archives_dir, const std::string& files_url, FileGrant& grant);
+
 /// `plan` with a windows.set_identity step (the new computer name, static NICs on DHCP) before
 /// each windows.inoculate: a test copy that can run beside the original.
 nlohmann::json with_new_identity(nlohmann::json plan, const std::string& computer_name);

@@ -69,9 +69,9 @@ hypervisor::VmSpec RecoveryRunner::helper_spec(const RecoveryRecord& recovery, h
         spec.serial_log = (fs::path(settings_.work_dir) / recovery.id / "helper-console.log").string();
     if (attached) {
         spec.settings_cdrom = made["helper"]["settings"];
-        // A push button in place lends the helper the replica's own volumes (never listed in
-        // "volumes", which a cleanup deletes); every other recovery its new ones.
-        const bool replica = order.contains("replica") && order["replica"]["use"] == "in_place";
+        // A push button lends the helper the replica's own volumes (never listed in "volumes",
+        // which a cleanup deletes) to fix in place or back up; every recovery its new ones.
+        const bool replica = made["helper"].value("lent", "") == "replica";
         for (std::size_t i = 0; i < order["disks"].size(); ++i)
             spec.disks.push_back({replica ? made["replica_paths"].at(i).get<std::string>() : made["volumes"].at(i)["path"].get<std::string>(),
                                   order["disks"][i]["serial"].get<std::string>()});
@@ -85,7 +85,8 @@ void RecoveryRunner::helper_step(const RecoveryRecord& recovery, const std::stri
                                                                recovery.order["hypervisor"]["network"], recovery.order["hypervisor"]["credentials_file"]});
     const std::string helper = helper_vm_name(recovery.order);
     if (name == "helper.prepare") return prepare_helper(recovery, site, index, made);
-    if (name == "helper.attach") {
+    if (name == "helper.attach" || name == "helper.attach_replica") {
+        made["helper"]["lent"] = name == "helper.attach" ? "new" : "replica";
         site.define_helper(helper_spec(recovery, site, made, true));  // off first: ours, and no other recovery runs beside this one
         made["helper"]["attached"] = true;
     } else if (name == "helper.start") {
@@ -103,8 +104,8 @@ void RecoveryRunner::helper_step(const RecoveryRecord& recovery, const std::stri
     } else if (name == "helper.detach") {
         // A push button's plans leave the helper up (the undo journals of a replica changed in
         // place live in its memory until the session is removed): told to power off now.
-        if (recovery.order.contains("replica") && site.vm_running(helper))
-            run_on_helper(recovery, site, index, made, name, "poweroff", [&](const json&, FileGrant&) {
+        if (made["helper"].value("lent", "") == "replica" && site.vm_running(helper))
+            run_on_helper(recovery, site, index, made, name, "poweroff-" + std::to_string(index), [&](const json&, FileGrant&) {
                 return json{{"dagda_plan", 1}, {"name", recovery.id + ": power the helper off"}, {"steps", json::array({{{"step", "machine.poweroff"}}})}};
             });
         release_helper(recovery, site, made, settings_.helper_poweroff);
@@ -197,10 +198,15 @@ void RecoveryRunner::run_on_helper(const RecoveryRecord& recovery, hypervisor::H
         if (!presence) throw Error(ErrorKind::failed, "the helper's agent " + agent_id + " is not known");
         FileGrant grant;
         const json plan = make_plan(presence->agent.inventory, grant);
+        if (plan["steps"].empty()) {  // nothing of this part to do on this disk (no NTFS to fix)
+            jobs[slot] = {{"job", nullptr}};
+            return;
+        }
         jobs[slot] = {{"job", settings_.control->submit_job(agent_id, plan, grant)}, {"seen", 0}};
         if (index >= 0) store_->step_done(recovery.id, index, made, now());  // -1: a failure's undo, recorded with the failure
         event(recovery.id, {{"event", "step_said"}, {"step", step}, {"message", "the helper runs " + jobs[slot]["job"].get<std::string>() + ": " + plan.value("name", "")}});
     }
+    if (jobs[slot]["job"].is_null()) return;
     const std::string job = jobs[slot]["job"];
     std::int64_t seen = jobs[slot].value("seen", std::int64_t{0});
     const auto never = std::chrono::steady_clock::time_point::max();

@@ -79,12 +79,10 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
     json base{{"server", server.name}, {"generation", generation}, {"to", request.value("to", json::object())}};
     json order = vm_recovery_order(base, server, hypervisor, archives, helper_available);
     const bool direct = order["mode"] == "direct";
-    if (!direct && use == "backup")
-        refuse("a push button with backup runs in direct mode for now (\"direct\": true, a dir pool whose volumes the controller opens); through the "
-               "helper VM it is not built yet");
-    // Through the helper VM: it is lent the replica's volumes (in place) or their copies, and its
-    // agent makes them bootable and inoculates them; it stays up until the session is removed.
-    const std::vector<const char*> helper_up{"helper.prepare", "helper.attach", "helper.start", "helper.hello"};
+    // Through the helper VM: it is lent the replica's volumes (to fix in place, or to back up) or
+    // their copies, and its agent makes them bootable and inoculates them (staying up until the
+    // session is removed: the undo journals are in its memory) or uploads their backup.
+    const std::vector<const char*> helper_up{"helper.prepare", use == "copy" ? "helper.attach" : "helper.attach_replica", "helper.start", "helper.hello"};
     json steps = json::array({{{"step", "replica.check"}}});
     json& disks = order["disks"];
     for (json& disk : disks) disk["source_bytes"] = disk["bytes"];  // what each replica volume must hold at least
@@ -121,8 +119,17 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
             disks[i]["chain"] = chain.generations.front().file;
             disks[i]["archive"] = (std::filesystem::path(archives) / server.name / (server.name + "-disk" + std::to_string(i + 1) + "-" + stamp + ".tib")).string();
         }
-        for (const char* step : {"hypervisor.check", "replica.freeze", "replica.backup", "replica.resume", "hypervisor.create_disks"}) steps.push_back({{"step", step}});
-        for (std::size_t i = 0; i < disks.size(); ++i) steps.push_back({{"step", "direct.restore"}, {"disk", i}});
+        for (const char* step : {"hypervisor.check", "replica.freeze"}) steps.push_back({{"step", step}});
+        if (!direct)
+            for (const char* step : helper_up) steps.push_back({{"step", step}});
+        steps.push_back({{"step", "replica.backup"}});
+        if (!direct) steps.push_back({{"step", "helper.detach"}});
+        for (const char* step : {"replica.resume", "hypervisor.create_disks"}) steps.push_back({{"step", step}});
+        // The new generation restored onto the new volumes, as a recovery to a new VM does it.
+        if (direct)
+            for (std::size_t i = 0; i < disks.size(); ++i) steps.push_back({{"step", "direct.restore"}, {"disk", i}});
+        else
+            for (const char* step : {"helper.prepare", "helper.attach", "helper.start", "helper.hello", "helper.restore", "helper.detach"}) steps.push_back({{"step", step}});
         steps.push_back({{"step", "vm.define"}});
     }
     if (order["steps"].back()["step"] == "vm.start") steps.push_back({{"step", "vm.start"}});

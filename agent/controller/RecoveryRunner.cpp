@@ -94,7 +94,8 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
         hypervisor::Hypervisor site(settings_of(recovery.order));
         // The helper first: its job ended, its disks detached (they are about to be removed).
         if (made.contains("helper") && made["helper"].contains("jobs") && settings_.control)
-            for (const json& job : made["helper"]["jobs"]) settings_.control->cancel_job(job["job"]);
+            for (const json& job : made["helper"]["jobs"])
+                if (job["job"].is_string()) settings_.control->cancel_job(job["job"]);
         if (made.contains("helper")) {
             const bool attached = made["helper"].value("attached", false);
             release_helper(recovery, site, made, std::chrono::seconds(0));

@@ -82,6 +82,10 @@ private:
     /// The "boot" or "inoculate" part of the replica plan of `disk`, run by this program on its volume file.
     void run_replica_plan(const RecoveryRecord& recovery, std::size_t disk, const std::string& part, nlohmann::json& made, std::int64_t index);
     void back_up_replica_disk(const RecoveryRecord& recovery, std::size_t disk, nlohmann::json& made);
+    /// Helper mode: the helper, lent the frozen replica, uploads each disk's new generation.
+    void back_up_on_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made);
+    /// The newest file of the chain disk `disk` of the order continues (by its full backup's name).
+    std::string chain_newest(const nlohmann::json& order, std::size_t disk) const;
     /// After a push button's step failed: the replica put back and resumed before the point of no
     /// return; the text the failure's reason ends with (what state the disks are in).
     std::string settle_replica(const RecoveryRecord& recovery, nlohmann::json& made);

@@ -138,7 +138,10 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()) + " ms");
         }
     } else if (name == "replica.backup") {
-        for (std::size_t i = 0; i < order["disks"].size(); ++i) back_up_replica_disk(recovery, i, made);
+        if (order["mode"] == "direct")
+            for (std::size_t i = 0; i < order["disks"].size(); ++i) back_up_replica_disk(recovery, i, made);
+        else
+            back_up_on_helper(recovery, site, index, made);
     } else if (name == "replica.resume") {
         if (made.value("resumed", false)) return;
         if (made.value("found_frozen", false)) {
@@ -230,11 +233,7 @@ void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::s
     const std::string source = made["replica_paths"].at(disk);
     // Incremental on the chain's newest generation now: a base named when the recovery was
     // planned may have been followed since, and a second file on it would fork the chain.
-    std::string base;
-    for (const recovery::ChainSummary& chain : recovery::server_in(settings_.archives_dir, recovery.order["server"]).chains)
-        if (!chain.generations.empty() && chain.generations.front().file == d["chain"].get<std::string>())
-            base = (fs::path(settings_.archives_dir) / recovery.order["server"].get<std::string>() / chain.newest).string();
-    if (base.empty()) throw Error(ErrorKind::failed, "the chain that begins with " + d["chain"].get<std::string>() + " is not whole in the archive folder");
+    const std::string base = (fs::path(settings_.archives_dir) / recovery.order["server"].get<std::string>() / chain_newest(recovery.order, disk)).string();
     const ProgramResult captured =
         run_program({settings_.dagda_binary, "tib", "capture", "--disk", source, partial, "--base", base, "--progress", "none"});
     if (captured.exit_code != 0) {
@@ -248,6 +247,35 @@ void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::s
     fs::rename(partial, archive);
     event(recovery.id, {{"event", "step_said"}, {"step", "replica.backup"},
                         {"message", "backed up " + source + " as " + fs::path(archive).filename().string() + " (" + std::to_string(fs::file_size(archive)) + " bytes)"}});
+}
+
+std::string RecoveryRunner::chain_newest(const json& order, std::size_t disk) const {
+    const json& d = order["disks"][disk];
+    for (const recovery::ChainSummary& chain : recovery::server_in(settings_.archives_dir, order["server"]).chains)
+        if (!chain.generations.empty() && chain.generations.front().file == d["chain"].get<std::string>()) return chain.newest;
+    throw Error(ErrorKind::failed, "the chain that begins with " + d["chain"].get<std::string>() + " is not whole in the archive folder");
+}
+
+void RecoveryRunner::back_up_on_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made) {
+    const json& order = recovery.order;
+    // The bases are fixed before the job: once it has committed its files, they are the newest.
+    if (!made.contains("backup_bases")) {
+        json bases = json::array();
+        for (std::size_t i = 0; i < order["disks"].size(); ++i) bases.push_back(chain_newest(order, i));
+        made["backup_bases"] = bases;
+        store_->step_done(recovery.id, index, made, now());
+    }
+    run_on_helper(recovery, site, index, made, "replica.backup", "backup", [&](const json& inventory, FileGrant& grant) {
+        return backup_helper_plan(recovery.id, order, made["backup_bases"], inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+    });
+    // The helper's captures return once the controller has verified and committed each upload.
+    for (const json& disk : order["disks"]) {
+        const std::string archive = disk["archive"];
+        if (!fs::exists(archive)) throw Error(ErrorKind::failed, "the helper's backup ended, but " + archive + " was not committed");
+        event(recovery.id, {{"event", "step_said"}, {"step", "replica.backup"},
+                            {"message", "the helper backed up the replica as " + fs::path(archive).filename().string() + " (" + std::to_string(fs::file_size(archive)) +
+                                            " bytes, verified by the controller)"}});
+    }
 }
 
 std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json& made) {

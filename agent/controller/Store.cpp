@@ -259,6 +259,12 @@ bool Store::upload_granted(const std::string& key, const std::string& name) {
     return grant.bind(1, grant_key_hash(key)).bind(2, name).step();
 }
 
+bool Store::upload_pending(const std::string& name) {
+    Statement grant(db_, "SELECT 1 FROM file_grants g JOIN jobs j ON j.id = g.job "
+                         "WHERE g.name = ? AND g.access = 'upload' AND j.state IN ('queued', 'offered', 'running')");
+    return grant.bind(1, name).step();
+}
+
 std::vector<std::string> Store::take_ended_uploads() {
     Transaction transaction(db_);
     std::vector<std::string> names;

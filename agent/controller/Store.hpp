@@ -141,6 +141,8 @@ public:
     bool file_granted(const std::string& key, const std::string& name);
     /// Whether `key` grants uploading the archive file `name` now: a grant of a job that has not ended.
     bool upload_granted(const std::string& key, const std::string& name);
+    /// Whether a job that has not ended may upload `name` (another backup chose that name).
+    bool upload_pending(const std::string& name);
     /// The files of upload grants whose jobs have ended (an unfinished upload of one is rubbish),
     /// forgetting those grants.
     std::vector<std::string> take_ended_uploads();

@@ -5,6 +5,7 @@
 
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
+#include "core/Url.hpp"
 #include "disk/LayoutReader.hpp"
 #include "disk/PartitionTypes.hpp"
 #include "disk/SfdiskJson.hpp"
@@ -159,7 +160,13 @@ CaptureResult capture_archive(const CaptureRequest& request) {
         // A chain keeps one window size: an incremental takes its base's (an older chain's 1 MiB)
         // unless a window was asked for, which must then match.
         if (!request.window_given && !chain->newest().volumes().empty()) options.window_size = chain->newest().volumes().front().window_size;
-        const std::string base_name = request.base.substr(request.base.find_last_of('/') + 1);
+        // The base is found by this name beside the new generation: a URL's last part unescaped.
+        std::string base_name = request.base.substr(request.base.find_last_of('/') + 1);
+        if (image::is_url(request.base)) {
+            const auto unescaped = url_unescaped(base_name.substr(0, base_name.find_first_of("?#")));
+            if (!unescaped || unescaped->empty()) throw Error(ErrorKind::failed, request.base + " does not end in an archive's name");
+            base_name = *unescaped;
+        }
         base = {{"id", chain->newest().id()},
                 {"digest", image::format::to_hex(chain->newest().trailer().generation_digest)},
                 {"name", base_name}};

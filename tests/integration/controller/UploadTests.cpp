@@ -95,6 +95,21 @@ nlohmann::json upload_call(const TempDir& dir, const ControllerProcess& controll
     return {{"status", std::stoi(result.out)}, {"body", nlohmann::json::parse(text, nullptr, false)}};
 }
 
+/// A backup job of srv01 whose agent has gone: its grant holds while the job is queued, so the
+/// test uploads with its URL itself. Returns the job's id.
+std::string queued_backup(const TempDir& dir, const ControllerProcess& controller, const std::string& disk) {
+    {
+        AgentProcess agent(dir, {"srv01", controller.enrol("srv01"), disk, "machine-a", controller.port(), controller.pin(), ""});
+        only_agent_id(controller);
+        agent.kill(SIGTERM);
+        agent.wait();
+    }
+    const std::string agent_id = controller.api("GET", "/api/agents")["body"]["agents"][0]["id"];
+    const nlohmann::json queued = controller.api("POST", "/api/jobs", {{"agent", agent_id}, {"backup", {{"server", "srv01"}}}});
+    REQUIRE(queued["status"] == 201);
+    return queued["body"]["id"];
+}
+
 }  // namespace
 
 TEST_CASE("controller: a backup job uploads a full generation, then an incremental on it, each committed once verified",
@@ -160,18 +175,8 @@ TEST_CASE("controller: an upload goes on after a cut link and after the controll
     const std::string disk = make_source_disk(dir, dir.file("local.tib"));
     auto controller = std::make_unique<ControllerProcess>(dir, dir.file("controller"), 0, archives);
     const unsigned short port = controller->port();
-    // A backup job whose agent has gone: its grant holds while the job is queued, and the upload is
-    // made by `dagda tib capture` itself, through a link the test cuts.
-    {
-        AgentProcess agent(dir, {"srv01", controller->enrol("srv01"), disk, "machine-a", port, controller->pin(), ""});
-        only_agent_id(*controller);
-        agent.kill(SIGTERM);
-        agent.wait();
-    }
-    const std::string agent_id = controller->api("GET", "/api/agents")["body"]["agents"][0]["id"];
-    const nlohmann::json queued = controller->api("POST", "/api/jobs", {{"agent", agent_id}, {"backup", {{"server", "srv01"}}}});
-    REQUIRE(queued["status"] == 201);
-    const std::string url = capture_step(*controller, queued["body"]["id"])["output"];
+    // The upload is made by `dagda tib capture` itself, through a link the test cuts.
+    const std::string url = capture_step(*controller, queued_backup(dir, *controller, disk))["output"];
     TcpProxy link(port);
     const std::string through = std::regex_replace(url, std::regex(":" + std::to_string(port) + "/"), ":" + std::to_string(link.port()) + "/");
     const std::string pin = controller->pin();
@@ -217,16 +222,7 @@ TEST_CASE("controller: uploads not granted, out of place, incomplete or not an a
     fs::create_directories(archives);
     const std::string disk = make_source_disk(dir, dir.file("local.tib"));
     ControllerProcess controller(dir, dir.file("controller"), 0, archives);
-    {
-        AgentProcess agent(dir, {"srv01", controller.enrol("srv01"), disk, "machine-a", controller.port(), controller.pin(), ""});
-        only_agent_id(controller);
-        agent.kill(SIGTERM);
-        agent.wait();
-    }
-    const std::string agent_id = controller.api("GET", "/api/agents")["body"]["agents"][0]["id"];
-    const nlohmann::json queued = controller.api("POST", "/api/jobs", {{"agent", agent_id}, {"backup", {{"server", "srv01"}}}});
-    REQUIRE(queued["status"] == 201);
-    const std::string job = queued["body"]["id"];
+    const std::string job = queued_backup(dir, controller, disk);
     const std::string url = capture_step(controller, job)["output"];
     std::smatch parts;
     REQUIRE(std::regex_match(url, parts, std::regex(R"((https://[^/]+/uploads/)([0-9a-f]{64})/srv01/(.+))")));

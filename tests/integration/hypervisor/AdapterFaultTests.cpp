@@ -6,6 +6,7 @@
 // resumed; nothing is ever written to a volume the check did not accept.
 
 #include "common/Run.hpp"
+#include "integration/hypervisor/ArrayAdapter.hpp"
 #include "integration/hypervisor/ReplicaBench.hpp"
 
 #include <catch2/catch.hpp>
@@ -21,32 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-/// The adapter: logs each verb to verbs.log, runs fail-VERB (a shell snippet) when it exists,
-/// and answers for one session, arr-1, whose volume is named in the file `volume`.
-std::string write_adapter(const TempDir& dir, std::uint64_t bytes) {
-    const std::string folder = dir.file("adapter");
-    fs::create_directories(folder);
-    const std::string script = folder + "/array-adapter";
-    std::ofstream(script) << "#!/bin/sh\n"
-                             "cd " << sh_quote(folder) << "\n"
-                             "verb=$(cat | grep -o '\"verb\":\"[a-z]*\"' | cut -d'\"' -f4)\n"
-                             "echo \"$verb\" >> verbs.log\n"
-                             "if [ -e fail-$verb ]; then . ./fail-$verb; fi\n"
-                             "head='{\"contract\":\"dagda-replication/1\",\"ok\":true'\n"
-                             "case $verb in\n"
-                             "discover) echo \"$head,\\\"sessions\\\":[{\\\"id\\\":\\\"arr-1\\\",\\\"server\\\":\\\"srv01\\\",\\\"hypervisor\\\":\\\"local\\\","
-                             "\\\"state\\\":\\\"$(cat state)\\\",\\\"volumes\\\":[{\\\"disk\\\":1,\\\"volume\\\":\\\"$(cat volume)\\\",\\\"bytes\\\":"
-                          << bytes << "}]}]}\" ;;\n"
-                             "freeze) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"frozen\\\"}\" ;;\n"
-                             "resume) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"replicating\\\"}\" ;;\n"
-                             "remove) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"removed\\\"}\" ;;\n"
-                             "esac\n";
-    fs::permissions(script, fs::perms::owner_all);
-    std::ofstream(folder + "/volume") << "array-srv01-disk1.img";
-    std::ofstream(folder + "/state") << "replicating";
-    return script;
-}
-
 struct AdapterBench {
     TempDir scratch;
     std::string script;
@@ -60,7 +35,7 @@ struct AdapterBench {
         const std::string restored = bench->full_restore(bench->archive, "array.raw");
         REQUIRE(run("cp --sparse=always " + sh_quote(restored) + " " + sh_quote(volume) + " && virsh -c qemu:///system pool-refresh " +
                     bench->pool.name() + " > /dev/null").exit_code == 0);
-        script = write_adapter(scratch, fs::file_size(volume));
+        script = write_array_adapter(scratch, "local", "array-srv01-disk1.img", fs::file_size(volume));
         // The adapter is the controller's to run: given on its command line.
         restart_controller();
         REQUIRE(eventually([&] { return listed_volume() == "array-srv01-disk1.img"; }, 30));

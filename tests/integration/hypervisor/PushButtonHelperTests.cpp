@@ -6,6 +6,7 @@
 // back byte for byte before replication resumes.
 
 #include "common/Run.hpp"
+#include "integration/hypervisor/ArrayAdapter.hpp"
 #include "integration/hypervisor/HelperSite.hpp"
 #include "integration/hypervisor/ReplicaBench.hpp"
 
@@ -19,34 +20,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-/// An adapter (docs/replication.md) with one session, arr-1, of srv01 on `site`, replicated onto
-/// `volume` (the file `path`); its remove fails while the file fail-remove exists beside it, after
-/// noting the volume's digest in at-remove. Each verb is logged.
-std::string write_adapter(const TempDir& dir, const std::string& site, const std::string& volume, const std::string& path, std::uint64_t bytes) {
-    const std::string folder = dir.file("adapter");
-    fs::create_directories(folder);
-    const std::string script = folder + "/array-adapter";
-    std::ofstream(script) << "#!/bin/sh\n"
-                             "cd " << sh_quote(folder) << "\n"
-                             "verb=$(cat | grep -o '\"verb\":\"[a-z]*\"' | cut -d'\"' -f4)\n"
-                             "echo \"$verb\" >> verbs.log\n"
-                             "if [ \"$verb\" = remove ] && [ -e fail-remove ]; then sha256sum < " << sh_quote(path)
-                          << " | cut -d' ' -f1 > at-remove; echo 'the array is busy' >&2; exit 7; fi\n"
-                             "head='{\"contract\":\"dagda-replication/1\",\"ok\":true'\n"
-                             "state=$(cat state)\n"
-                             "case $verb in\n"
-                             "discover) echo \"$head,\\\"sessions\\\":[{\\\"id\\\":\\\"arr-1\\\",\\\"server\\\":\\\"srv01\\\",\\\"hypervisor\\\":\\\""
-                          << site << "\\\",\\\"state\\\":\\\"$state\\\",\\\"volumes\\\":[{\\\"disk\\\":1,\\\"volume\\\":\\\"" << volume << "\\\",\\\"bytes\\\":" << bytes
-                          << "}]}]}\" ;;\n"
-                             "freeze) echo frozen > state; echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"frozen\\\"}\" ;;\n"
-                             "resume) echo replicating > state; echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"replicating\\\"}\" ;;\n"
-                             "remove) echo \"$head,\\\"session\\\":\\\"arr-1\\\",\\\"state\\\":\\\"removed\\\"}\" ;;\n"
-                             "esac\n";
-    fs::permissions(script, fs::perms::owner_all);
-    std::ofstream(folder + "/state") << "replicating\n";
-    return script;
-}
 
 /// The helper's definition holds no disk of a recovery, and it is off.
 void check_helper_released(const std::string& helper) {
@@ -93,6 +66,40 @@ TEST_CASE("push button through the helper VM: the replica's volume is lent to th
     CHECK(bench.builtin_session().is_null());
 }
 
+TEST_CASE("push button with backup through the helper VM: the helper uploads the frozen replica's backup, the controller commits it, then it is recovered",
+          "[hypervisor][integration][libvirt][root][push-button][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    ReplicaBench bench(helper_controller(live_iso(), 600), 1, "");
+    bench.add_replica_at_generation_2();
+
+    const RunResult pushed = bench.ctl("push-button srv01 --hypervisor " + bench.site + " --name " + bench.vm + " --backup --memory 512");
+    const std::string console = bench.state + "/recoveries/recovery-1/helper-console.log";
+    INFO(pushed.out << pushed.err << bench.controller->log() << "\nhelper console:\n" << (fs::exists(console) ? file_bytes(console) : ""));
+    REQUIRE(pushed.exit_code == 0);
+    CHECK_THAT(pushed.out, Catch::Contains("helper: image.capture") && Catch::Contains("verified by the controller") && Catch::Contains("freeze window: "));
+    CHECK_THAT(pushed.out, Catch::Contains("16. helper.restore done in") && Catch::Contains("is defined and left off"));
+    // The new generation was uploaded by the helper: in the archive, incremental on generation 2,
+    // verified, and no upload left half done.
+    std::string backup;
+    for (const auto& entry : fs::directory_iterator(bench.archives + "/srv01")) {
+        CHECK(entry.path().extension() != ".upload");
+        if (entry.path().filename().string().rfind("srv01-disk1-", 0) == 0) backup = entry.path().string();
+    }
+    REQUIRE_FALSE(backup.empty());
+    const RunResult info = run(dagda_command() + " tib info " + sh_quote(backup) + " --json");
+    REQUIRE(info.exit_code == 0);
+    CHECK(json::parse(info.out)["generations"].size() == 3);
+    // The VM's disk was restored from it: the replica's data, inoculated; the helper released.
+    const std::string disk = bench.pool.folder() + "/" + bench.vm + "-disk1.img";
+    CHECK_THAT(virsh("dumpxml " + bench.vm), Catch::Contains("<source file='" + disk + "'/>"));
+    CHECK(windows_file(bench.dir, disk, "/disk1-g2.bin") == windows_file(bench.dir, bench.replica, "/disk1-g2.bin"));
+    CHECK(hive_value(bench.dir, windows_partition(bench.dir, disk), "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+    check_helper_released("dagda-helper-" + bench.site);
+    // Replication goes on from the backup's generation.
+    REQUIRE(eventually([&] { return bench.holds_generation(3); }, 120));
+}
+
 TEST_CASE("push button through the helper VM: a failure at the session's removal has the helper put the replica back byte for byte",
           "[hypervisor][integration][libvirt][root][push-button][helper][adapter]") {
     LibvirtDaemons daemons;
@@ -104,8 +111,9 @@ TEST_CASE("push button through the helper VM: a failure at the session's removal
     const std::string restored = bench->full_restore(bench->archive, "array.raw");
     REQUIRE(run("cp --sparse=always " + sh_quote(restored) + " " + sh_quote(volume) + " && virsh -c qemu:///system pool-refresh " + bench->pool.name() +
                 " > /dev/null").exit_code == 0);
-    const std::string script = write_adapter(scratch, bench->site, "array-srv01-disk1.img", volume, fs::file_size(volume));
-    std::ofstream(scratch.file("adapter/fail-remove")) << "\n";
+    const std::string script = write_array_adapter(scratch, bench->site, "array-srv01-disk1.img", fs::file_size(volume));
+    // Its removal fails, after noting what the volume holds then.
+    std::ofstream(scratch.file("adapter/fail-remove")) << "sha256sum < " << sh_quote(volume) << " | cut -d' ' -f1 > at-remove; echo 'the array is busy' >&2; exit 7\n";
     bench->controller.reset();
     bench->controller = std::make_unique<ControllerProcess>(bench->dir, bench->state, 0, bench->archives, [&] {
         std::vector<std::string> options = helper_controller(live_iso(), 600);

@@ -14,18 +14,6 @@ using namespace dagda::testing;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-/// The SHA-256 of `path` in the Windows volume of `disk`, read with ntfscat ("" when it cannot be read).
-std::string windows_file(const TempDir& dir, const std::string& disk, const std::string& path) {
-    const std::string windows = windows_partition(dir, disk);
-    const std::string copy = dir.file("read-back.bin");
-    if (run("ntfscat " + sh_quote(windows) + " " + sh_quote(path) + " > " + sh_quote(copy)).exit_code != 0) return "";
-    return file_digest(copy);
-}
-
-}  // namespace
-
 TEST_CASE("push button: the replica's volume becomes the new VM's disk in place, inoculated, the session removed",
           "[hypervisor][integration][libvirt][root][push-button]") {
     LibvirtDaemons daemons;

@@ -13,6 +13,14 @@
 
 namespace dagda::testing {
 
+/// The SHA-256 of `path` in the Windows volume of `disk`, read with ntfscat ("" when it cannot be read).
+inline std::string windows_file(const TempDir& dir, const std::string& disk, const std::string& path) {
+    const std::string windows = windows_partition(dir, disk);
+    const std::string copy = dir.file("read-back.bin");
+    if (run("ntfscat " + sh_quote(windows) + " " + sh_quote(path) + " > " + sh_quote(copy)).exit_code != 0) return "";
+    return file_digest(copy);
+}
+
 struct ReplicaBench : RecoveryBench {
     std::string replica;  ///< the built-in replica's volume file in the pool
     std::string site;     ///< the pool's name as a hypervisor of the controller

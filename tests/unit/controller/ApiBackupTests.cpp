@@ -76,7 +76,16 @@ TEST_CASE("Api: a backup job uploads one new file of the server's folder, full w
     CHECK(bench.store.take_ended_uploads() == std::vector<std::string>{name});
     CHECK(bench.store.take_ended_uploads().empty());  // forgotten once handed out
 
-    // A name taken (by an archive or an upload) is never given again.
+    // A name taken (by an archive, an upload, or a backup still queued) is never given again.
+    const std::string other_agent = bench.admit("srv02", bench.inventory_of({bench.image("disk2.img", 64ull << 20)}));
+    const ApiResponse queued_one = bench.call("POST", "/api/jobs", json{{"agent", agent}, {"backup", {{"server", "srv03"}}}}.dump());
+    const ApiResponse queued_two = bench.call("POST", "/api/jobs", json{{"agent", other_agent}, {"backup", {{"server", "srv03"}}}}.dump());
+    REQUIRE(queued_one.status == 201);
+    REQUIRE(queued_two.status == 201);
+    CHECK(bench.store.job(queued_one.body["id"].get<std::string>())->plan["steps"][0]["output"] !=
+          bench.store.job(queued_two.body["id"].get<std::string>())->plan["steps"][0]["output"]);
+    bench.store.set_job_state(queued_one.body["id"].get<std::string>(), "cancelled", 101);
+    bench.store.set_job_state(queued_two.body["id"].get<std::string>(), "cancelled", 101);
     fs::remove_all(bench.archives() + "/srv01");
     fs::create_directories(bench.archives() + "/srv02");
     const std::string second = capture_step_of(bench, backup(bench, agent, {{"server", "srv02"}}))["output"];

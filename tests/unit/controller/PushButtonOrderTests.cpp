@@ -54,12 +54,12 @@ std::vector<std::string> step_names(const json& order) {
 
 }  // namespace
 
-TEST_CASE("Push button order: through the helper VM, in place and with copy", "[controller][push-button]") {
+TEST_CASE("Push button order: through the helper VM, in place, with copy and with backup", "[controller][push-button]") {
     const json in_place = push_button_order(request("in_place", false), server(), local, session(), "/srv/archives", true);
     CHECK(in_place["mode"] == "helper");
     // The helper stays up from before the first write until the session is removed: the undo
     // journals live in it.
-    CHECK(step_names(in_place) == std::vector<std::string>{"replica.check", "replica.freeze", "helper.prepare", "helper.attach", "helper.start", "helper.hello",
+    CHECK(step_names(in_place) == std::vector<std::string>{"replica.check", "replica.freeze", "helper.prepare", "helper.attach_replica", "helper.start", "helper.hello",
                                                            "replica.make_bootable", "replica.inoculate", "replica.remove", "helper.detach", "vm.define"});
     CHECK(in_place["disks"][0]["volume"] == "dagda-replica-srv01-disk1.img");
     CHECK_THAT(in_place["disks"][0]["serial"].get<std::string>(), Catch::StartsWith("DAGDA-"));
@@ -69,6 +69,15 @@ TEST_CASE("Push button order: through the helper VM, in place and with copy", "[
                                                        "helper.detach", "vm.define"});
     CHECK(copy["disks"][0]["copy_of"] == "dagda-replica-srv01-disk1.img");
     CHECK(copy["disks"][0]["volume"] != copy["disks"][0]["copy_of"]);
+    // Backup: the helper is lent the frozen replica and uploads its backup, gives it back before
+    // replication resumes, then restores the new generation onto the new volumes.
+    const json backup = push_button_order(request("backup", false), server(), local, session(), "/srv/archives", true);
+    CHECK(step_names(backup) == std::vector<std::string>{"replica.check", "hypervisor.check", "replica.freeze", "helper.prepare", "helper.attach_replica",
+                                                         "helper.start", "helper.hello", "replica.backup", "helper.detach", "replica.resume",
+                                                         "hypervisor.create_disks", "helper.prepare", "helper.attach", "helper.start", "helper.hello",
+                                                         "helper.restore", "helper.detach", "vm.define"});
+    CHECK_THAT(backup["disks"][0]["archive"].get<std::string>(), Catch::StartsWith("/srv/archives/srv01/srv01-disk1-"));
+    CHECK(backup["disks"][0]["chain"] == "disk1.tib");
 }
 
 TEST_CASE("Push button order: each use of the replica, its steps and its disks", "[controller][push-button]") {
@@ -123,7 +132,6 @@ TEST_CASE("Push button order: the replica a request means, and the requests refu
     ReplicaSession two = session();
     two.volumes.push_back({2, "other.img", 1});
     CHECK_THAT(refusal([&] { push_button_order(request("in_place"), server(), local, two, "/a", false); }), Catch::Contains("has 2 volumes; srv01 has 1 disks"));
-    CHECK_THAT(refusal([] { push_button_order(request("backup", false), server(), local, session(), "/a", true); }), Catch::Contains("direct mode for now"));
     json generation = request("in_place");
     generation["generation"] = 1;
     CHECK_THAT(refusal([&] { push_button_order(generation, server(), local, session(), "/a", false); }), Catch::Contains("unknown key \"generation\""));
