@@ -45,11 +45,23 @@ const json& inventory_disk(const json& inventory, const std::string& serial) {
     throw Error(ErrorKind::failed, "the helper does not see a disk with the serial " + serial);
 }
 
-}  // namespace
-
-std::string helper_undo_journal(const std::string& recovery_id, std::size_t disk) {
-    return "/run/dagda/undo/" + recovery_id + "-disk" + std::to_string(disk + 1) + ".undo";
+/// The path under which the helper sees disk `disk`'s undo journal volume, found by its serial:
+/// its /dev/disk/by-id name where the live image has one, else its /dev name in this boot (the
+/// plan is made from this boot's inventory, and the journal refuses a device that holds anything
+/// but a journal, or a journal made for a target of another size).
+std::string helper_undo_journal(const json& order, std::size_t disk, const json& inventory) {
+    const std::string serial = order["disks"][disk]["journal_serial"];
+    const json& journal = inventory_disk(inventory, serial);
+    if (journal.contains("by_id") && journal["by_id"].is_array() && !journal["by_id"].empty() && journal["by_id"][0].is_string()) {
+        const std::string name = journal["by_id"][0];
+        return name.rfind('/', 0) == 0 ? name : "/dev/disk/by-id/" + name;
+    }
+    const std::string path = journal.value("path", "");
+    if (path.rfind("/dev/", 0) != 0) throw Error(ErrorKind::failed, "the helper reports the journal volume " + serial + " with no device path");
+    return path;
 }
+
+}  // namespace
 
 json replica_helper_plan(const std::string& recovery_id, const json& order, std::size_t disk, const std::string& part, const json& inventory,
                          const std::string& archives_dir, const std::string& files_url, FileGrant& grant) {
@@ -63,7 +75,7 @@ json replica_helper_plan(const std::string& recovery_id, const json& order, std:
                              " (" + target.description + ")";
     if (part == "undo")
         return {{"dagda_plan", 1}, {"name", name}, {"disks", {{"replica", target.identity}}},
-                {"steps", json::array({{{"step", "disk.undo"}, {"disk", "replica"}, {"journal", helper_undo_journal(recovery_id, disk)}}})}};
+                {"steps", json::array({{{"step", "disk.undo"}, {"disk", "replica"}, {"journal", helper_undo_journal(order, disk, inventory)}}})}};
     const std::string url = chain_url(d["archive"].get<std::string>(), archives_dir, files_url, grant);
     json inoculation{{"for", order["inoculate_for"]}};
     if (!order["replica"]["disable"].empty()) inoculation["disable"] = order["replica"]["disable"];
@@ -80,9 +92,9 @@ json replica_helper_plan(const std::string& recovery_id, const json& order, std:
         const bool boot = step_name == "disk.apply_layout" || step_name == "windows.fixup_boot";
         if (boot == (part == "boot")) plan["steps"].push_back(step);
     }
-    // In place, every write is undoable until the session is removed: the journal is kept in the
-    // helper's memory, which stays up until then.
-    if (in_place) plan["undo_journal"] = helper_undo_journal(recovery_id, disk);
+    // In place, every write is undoable until the session is removed: its journal is a volume of
+    // its own, lent to the helper with the replica.
+    if (in_place) plan["undo_journal"] = helper_undo_journal(order, disk, inventory);
     return plan;
 }
 

@@ -23,15 +23,11 @@ inline constexpr const char* helper_drivers_folder = "/run/dagda-drivers";
 nlohmann::json helper_plan(const std::string& recovery_id, const nlohmann::json& order, const nlohmann::json& inventory, const std::string& archives_dir,
                            const std::string& files_url, FileGrant& grant);
 
-/// Where the helper keeps the undo journal of disk `disk` (0-based) of a push button in place: in
-/// its memory, which lasts until the session is removed and the helper released.
-std::string helper_undo_journal(const std::string& recovery_id, std::size_t disk);
-
 /// The helper's plan for one disk of a push button (PushButtonOrder), its replica volume (or its
 /// copy) found in the helper agent's `inventory` by the serial it is attached under: `part`
 /// "boot" (the partition table where it has none, the NTFS boot sectors), "inoculate" (drivers and
-/// registry, the services to turn off), each in place under an undo journal; or "undo" (that
-/// journal put back). Nothing is restored: the replica holds the generation's volumes already.
+/// registry, the services to turn off), each in place under an undo journal kept on the disk's
+/// journal volume (its journal_serial, by its /dev/disk/by-id name); or "undo" (that journal put back). Nothing is restored: the replica holds the generation's volumes already.
 nlohmann::json replica_helper_plan(const std::string& recovery_id, const nlohmann::json& order, std::size_t disk, const std::string& part,
                                    const nlohmann::json& inventory, const std::string& archives_dir, const std::string& files_url, FileGrant& grant);
 

@@ -75,6 +75,10 @@ hypervisor::VmSpec RecoveryRunner::helper_spec(const RecoveryRecord& recovery, h
         for (std::size_t i = 0; i < order["disks"].size(); ++i)
             spec.disks.push_back({replica ? made["replica_paths"].at(i).get<std::string>() : made["volumes"].at(i)["path"].get<std::string>(),
                                   order["disks"][i]["serial"].get<std::string>()});
+        // With the replica in place, each disk's undo journal volume.
+        if (replica && made.contains("journal_volumes"))
+            for (std::size_t i = 0; i < order["disks"].size(); ++i)
+                spec.disks.push_back({made["journal_volumes"].at(i)["path"].get<std::string>(), order["disks"][i]["journal_serial"].get<std::string>()});
     }
     return spec;
 }
@@ -102,9 +106,11 @@ void RecoveryRunner::helper_step(const RecoveryRecord& recovery, const std::stri
     } else if (name == "helper.restore") {
         run_helper_job(recovery, site, index, made);
     } else if (name == "helper.detach") {
-        // A push button's plans leave the helper up (the undo journals of a replica changed in
-        // place live in its memory until the session is removed): told to power off now.
-        if (made["helper"].value("lent", "") == "replica" && site.vm_running(helper))
+        // A push button's own plans (fix-up, inoculation, backup) leave the helper up, so that it
+        // can still undo until the session is removed: told to power off now. A restore's plan
+        // ends with the power-off itself.
+        const bool restored = made["helper"].contains("jobs") && made["helper"]["jobs"].contains("restore");
+        if (recovery.order.contains("replica") && !restored && site.vm_running(helper))
             run_on_helper(recovery, site, index, made, name, "poweroff-" + std::to_string(index), [&](const json&, FileGrant&) {
                 return json{{"dagda_plan", 1}, {"name", recovery.id + ": power the helper off"}, {"steps", json::array({{{"step", "machine.poweroff"}}})}};
             });

@@ -91,11 +91,22 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
             disks[i]["volume"] = replica.volumes[i].volume;
             disks[i]["bytes"] = replica.volumes[i].bytes;
         }
+        if (!direct) {
+            // The helper's undo journals on volumes of their own, lent with the replica's: a helper
+            // that stops before the session is removed leaves them, and is started again to undo.
+            for (std::size_t i = 0; i < disks.size(); ++i) {
+                const std::string serial = disks[i]["serial"];
+                disks[i]["journal_volume"] = order["vm"]["name"].get<std::string>() + "-undo-disk" + std::to_string(i + 1) + ".img";
+                disks[i]["journal_serial"] = serial.substr(0, serial.rfind('-') + 1) + "J" + std::to_string(i + 1);
+            }
+            steps.push_back({{"step", "replica.make_journals"}});
+        }
         steps.push_back({{"step", "replica.freeze"}});
         if (!direct)
             for (const char* step : helper_up) steps.push_back({{"step", step}});
         for (const char* step : {"replica.make_bootable", "replica.inoculate", "replica.remove"}) steps.push_back({{"step", step}});
-        if (!direct) steps.push_back({{"step", "helper.detach"}});
+        if (!direct)
+            for (const char* step : {"helper.detach", "replica.drop_journals"}) steps.push_back({{"step", step}});
         steps.push_back({{"step", "vm.define"}});
     } else if (use == "copy") {
         for (std::size_t i = 0; i < disks.size(); ++i) {

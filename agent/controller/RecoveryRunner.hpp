@@ -93,6 +93,8 @@ private:
     /// (it stays up until the session is removed), then the helper released. Returns what to add
     /// to the failure's reason ("…NOT…" when it could not be put back).
     std::string undo_on_helper(const RecoveryRecord& recovery, nlohmann::json& made);
+    /// Deletes a push button's undo journal volumes (made["journal_volumes"]), once no helper holds them.
+    void drop_journals(hypervisor::Hypervisor& site, nlohmann::json& made);
     static hypervisor::HypervisorSettings settings_of(const nlohmann::json& order);
     /// Whether `list` (what a recovery made: volumes or VMs) has an item named `name`.
     static bool contains(const nlohmann::json& list, const std::string& name);

@@ -35,6 +35,10 @@ std::string joined(const json& names) {
 
 /// The plan `part` of a replica's disk: "boot" (layout where missing, boot fix-up) or
 /// "inoculate" (a test copy's rename, inoculation with the services turned off).
+/// A helper's undo journal volume: room for the before-images of a boot fix-up and an inoculation
+/// (boot regions, driver files, hives), sparse, so it costs what is written.
+constexpr std::uint64_t journal_volume_bytes = 1ull << 30;
+
 json plan_part(const json& plan, const std::string& part) {
     json out = plan;
     out["steps"] = json::array();
@@ -113,6 +117,28 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
         made["found_frozen"] = session.state == "frozen";
         if (!contains(made["vms"], order["vm"]["name"])) site.check_vm_name_free(order["vm"]["name"]);
         said("the replica " + session.adapter + "/" + session.id + " is " + session.state + ": " + joined(json(volume_names(session))));
+    } else if (name == "replica.make_journals") {
+        // Recorded before each is made: a volume a restart finds unfinished is ours, and made again
+        // (a journal volume must be all zero when its first record is written).
+        if (!made["journal_volumes"].is_array()) made["journal_volumes"] = json::array();
+        for (const json& disk : order["disks"]) {
+            const std::string volume = disk["journal_volume"];
+            json* entry = nullptr;
+            for (json& made_one : made["journal_volumes"])
+                if (made_one["name"] == volume) entry = &made_one;
+            if (entry && !(*entry)["path"].get<std::string>().empty()) continue;
+            if (!entry) {
+                made["journal_volumes"].push_back({{"name", volume}, {"path", ""}});
+                store_->step_done(recovery.id, index, made, now());
+                entry = &made["journal_volumes"].back();
+            }
+            if (site.has_volume(volume)) site.delete_volume(volume);
+            (*entry)["path"] = site.create_volume(volume, journal_volume_bytes).path;
+            store_->step_done(recovery.id, index, made, now());
+            said("made " + volume + " for the undo journal of " + disk["volume"].get<std::string>());
+        }
+    } else if (name == "replica.drop_journals") {
+        drop_journals(site, made);
     } else if (name == "replica.freeze") {
         if (made.value("frozen_at", 0.0) > 0) return;  // frozen before a restart
         // Recorded before the call: a controller stopped during it resumes the session on a failure.
@@ -316,15 +342,30 @@ std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json&
     return outcome + (outcome.empty() ? "; " : " and ") + "replication resumed";
 }
 
+void RecoveryRunner::drop_journals(hypervisor::Hypervisor& site, json& made) {
+    if (!made.contains("journal_volumes")) return;
+    for (const json& volume : made["journal_volumes"])
+        if (site.has_volume(volume["name"])) site.delete_volume(volume["name"]);
+    made.erase("journal_volumes");
+}
+
 std::string RecoveryRunner::undo_on_helper(const RecoveryRecord& recovery, json& made) {
     const json& order = recovery.order;
     hypervisor::Hypervisor site(settings_of(order));
     std::string outcome;
     if (order["replica"]["use"] == "in_place" && made.value("written", false)) {
-        // The journals are in the helper's memory: it must still be up, with its agent.
+        // The journals are on their own volumes, still lent to the helper with the replica's: a
+        // helper that stopped is started again to put the replica back from them.
         const std::string helper = made["helper"].value("vm", "");
         try {
-            if (!site.vm_running(helper)) throw Error(ErrorKind::failed, "the helper VM " + helper + " is off, and its undo journals with it");
+            if (!site.vm_running(helper)) {
+                event(recovery.id, {{"event", "step_said"}, {"step", "replica.undo"},
+                                    {"message", "the helper VM " + helper + " is off: it is started again to put the replica back from its undo journals"}});
+                const auto before = settings_.control->agent("agent-helper-" + order["hypervisor"]["name"].get<std::string>());
+                made["helper"]["boot_before"] = before ? before->agent.boot_id : "";
+                hypervisor::Domain(site.connection(), helper, hypervisor::Domain::Lookup::must_exist).start();
+                wait_for_hello(recovery, site, made);
+            }
             for (std::size_t i = 0; i < order["disks"].size(); ++i)
                 run_on_helper(recovery, site, -1, made, "replica.undo", "undo-disk" + std::to_string(i + 1), [&](const json& inventory, FileGrant& grant) {
                     return replica_helper_plan(recovery.id, order, i, "undo", inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
@@ -332,14 +373,17 @@ std::string RecoveryRunner::undo_on_helper(const RecoveryRecord& recovery, json&
         } catch (const std::exception& e) {
             std::string where;
             for (const json& path : made["replica_paths"]) where += (where.empty() ? "" : ", ") + path.get<std::string>();
+            std::string journals;
+            for (const json& volume : made.value("journal_volumes", json::array())) journals += (journals.empty() ? "" : ", ") + volume["name"].get<std::string>();
             return "; the replica could NOT be put back (" + std::string(e.what()) + "): " + where +
                    " may hold part of the boot fix-up and inoculation; it is still frozen and attached to the helper VM " + helper +
-                   "; restore it from its engine or the archive before resuming the session";
+                   "; put it back with dagda undo from the journal volumes (" + journals + "), or restore it from its engine, before resuming the session";
         }
         outcome = "; the replica was put back as it was at the freeze";
     }
-    // The helper gives the volumes back before replication goes on.
+    // The helper gives the volumes back before replication goes on; the journals are done with.
     release_helper(recovery, site, made, std::chrono::seconds(0));
+    drop_journals(site, made);
     return outcome;
 }
 

@@ -50,6 +50,35 @@ std::uint32_t record_crc(const unsigned char* head, const unsigned char* data, s
     return crc32_update(crc, data, length);
 }
 
+bool all_zero(const unsigned char* bytes, std::size_t size) {
+    return std::all_of(bytes, bytes + size, [](unsigned char b) { return b == 0; });
+}
+
+bool is_block_device(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISBLK(st.st_mode);
+}
+
+/// Where the records of a journal kept on a block device end: at the first record head of all
+/// zeros (the end mark), or at a record that does not check (one cut short as it was saved, which
+/// the next record overwrites).
+std::uint64_t device_journal_end(int fd, std::uint64_t device_size, const std::string& path) {
+    std::uint64_t at = header_size;
+    std::vector<unsigned char> data;
+    while (at + record_head <= device_size) {
+        unsigned char head[record_head];
+        read_exact(fd, head, record_head, at, path);
+        if (all_zero(head, record_head)) break;
+        const auto length = static_cast<std::uint32_t>(get_le(head + 8, 4));
+        if (length == 0 || length > largest_record || at + record_head + length > device_size) break;
+        data.resize(length);
+        read_exact(fd, data.data(), length, at + record_head, path);
+        if (record_crc(head, data.data(), length) != get_le(head + 12, 4)) break;
+        at += record_head + length;
+    }
+    return at;
+}
+
 }  // namespace
 
 UndoJournal::UndoJournal(const std::string& path, const std::string& target) : path_(path), target_(target) {
@@ -63,7 +92,17 @@ UndoJournal::UndoJournal(const std::string& path, const std::string& target) : p
     size_ = size_of(target_fd_, target);
     journal_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (journal_fd_ < 0) throw_errno("cannot open the undo journal " + path);
-    const std::uint64_t existing = size_of(journal_fd_, path);
+    journal_device_ = is_block_device(journal_fd_);
+    journal_size_ = size_of(journal_fd_, path);
+    // A block device given to the journal alone (a helper VM's journal volume) is new while it
+    // is all zero where the header goes; one holding anything else is never written over.
+    const bool fresh_device = journal_device_ && [&] {
+        unsigned char start[header_size + record_head];
+        if (journal_size_ < sizeof start) throw Error(ErrorKind::failed, path + " is too small for an undo journal");
+        read_exact(journal_fd_, start, sizeof start, 0, path);
+        return all_zero(start, sizeof start);
+    }();
+    const std::uint64_t existing = journal_device_ ? (fresh_device ? 0 : journal_size_) : journal_size_;
     unsigned char header[header_size];
     if (existing == 0) {
         std::memcpy(header, magic, sizeof magic - 1);
@@ -77,7 +116,7 @@ UndoJournal::UndoJournal(const std::string& path, const std::string& target) : p
             throw Error(ErrorKind::refused, path + " was made for a target of " + std::to_string(get_le(header + sizeof magic - 1, 8)) + " bytes, and " +
                                                 target + " has " + std::to_string(size_));
     }
-    if (::lseek(journal_fd_, 0, SEEK_END) < 0) throw_errno("cannot append to " + path);
+    end_ = journal_device_ ? device_journal_end(journal_fd_, journal_size_, path) : size_of(journal_fd_, path);
 }
 
 UndoJournal::~UndoJournal() {
@@ -119,8 +158,14 @@ void UndoJournal::save_region(std::uint64_t offset, std::uint64_t length) {
             put_le(record.data() + 8, n, 4);
             read_exact(target_fd_, record.data() + record_head, n, piece, target_);
             put_le(record.data() + 12, record_crc(record.data(), record.data() + record_head, n), 4);
-            const off_t end_of_journal = ::lseek(journal_fd_, 0, SEEK_END);
-            write_exact(journal_fd_, record.data(), record.size(), static_cast<std::uint64_t>(end_of_journal), path_);
+            // On a device, the record is followed by an end mark (a head of zeros), within its size.
+            if (journal_device_) {
+                if (end_ + record.size() + record_head > journal_size_)
+                    throw Error(ErrorKind::failed, "the undo journal " + path_ + " is full (" + std::to_string(journal_size_) + " bytes)");
+                record.resize(record.size() + record_head, 0);
+            }
+            write_exact(journal_fd_, record.data(), record.size(), end_, path_);
+            end_ += record_head + n;
             saved_bytes_ += n;
         }
     // Synced before the write it guards is made: after a crash, every write that reached the
@@ -149,6 +194,7 @@ void guard_write(int fd, std::uint64_t offset, std::uint64_t length) {
 UndoReport undo_journal(const std::string& journal, const std::string& target, bool dry_run) {
     const UniqueFd in = UniqueFd::open(journal, O_RDONLY);
     const std::uint64_t journal_size = size_of(in.get(), journal);
+    const bool device = is_block_device(in.get());  // its records end at a head of zeros
     unsigned char header[header_size];
     if (journal_size < header_size) throw Error(ErrorKind::failed, journal + " is not an undo journal (too short)");
     read_exact(in.get(), header, header_size, 0, journal);
@@ -173,9 +219,21 @@ UndoReport undo_journal(const std::string& journal, const std::string& target, b
             break;
         }
         read_exact(in.get(), head, record_head, at, journal);
+        if (device && all_zero(head, record_head)) break;
         const std::uint64_t offset = get_le(head, 8);
         const auto length = static_cast<std::uint32_t>(get_le(head + 8, 4));
-        const bool last = journal_size - at - record_head <= length;
+        // The last record: nothing after it in a file; on a device, the end mark (or the device's
+        // end) where it ends. A record cut short as it was saved can only be the last.
+        bool last = journal_size - at - record_head <= length;
+        if (device) {
+            const std::uint64_t next = at + record_head + length;
+            last = length != 0 && length <= largest_record;
+            if (last && next + record_head <= journal_size) {
+                unsigned char after[record_head];
+                read_exact(in.get(), after, record_head, next, journal);
+                last = all_zero(after, record_head);
+            }
+        }
         if (length == 0 || length > largest_record || offset + length > size || journal_size - at - record_head < length) {
             if (last) {  // cut while being appended: its write was never made
                 report.torn_tail = true;
@@ -186,7 +244,7 @@ UndoReport undo_journal(const std::string& journal, const std::string& target, b
         data.resize(length);
         read_exact(in.get(), data.data(), length, at + record_head, journal);
         if (record_crc(head, data.data(), length) != get_le(head + 12, 4)) {
-            if (journal_size - at - record_head == length) {
+            if (device ? last : journal_size - at - record_head == length) {
                 report.torn_tail = true;
                 break;
             }

@@ -24,7 +24,9 @@ namespace dagda {
 class UndoJournal {
 public:
     /// Opens `path` (made when missing, appended to when it exists: a resumed run keeps the first
-    /// run's before-images) for the disk or file `target`. Throws Error{refused} when the journal
+    /// run's before-images) for the disk or file `target`. `path` may be a block device given to
+    /// the journal alone: new while all zero at its start, never written over when it holds
+    /// anything but a journal. Throws Error{refused} when the journal
     /// was made for a target of another size, Error{failed} when it cannot be written.
     UndoJournal(const std::string& path, const std::string& target);
     UndoJournal(const UndoJournal&) = delete;
@@ -41,6 +43,8 @@ public:
 private:
     std::string path_, target_;
     int journal_fd_ = -1, target_fd_ = -1;
+    bool journal_device_ = false;  ///< kept on a block device: records end at a head of zeros
+    std::uint64_t journal_size_ = 0, end_ = 0;  ///< the device's size; where the next record goes
     dev_t device_ = 0;
     ino_t inode_ = 0;
     bool block_device_ = false;

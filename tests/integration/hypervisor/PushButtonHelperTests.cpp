@@ -1,9 +1,10 @@
 // Issue 15: push button recovery through the helper VM, on a real libvirt pool with QEMU under
 // TCG and the shared Windows disk. The helper boots the live ISO and is lent the replica's own
-// volume; its agent makes it bootable and inoculates it in place, under an undo journal in its
-// memory, and stays up until the session is removed. Then the VM is defined on that volume. A
-// failure at the removal (an external adapter whose remove fails) has the helper put the replica
-// back byte for byte before replication resumes.
+// volume with a journal volume; its agent makes it bootable and inoculates it in place, under an
+// undo journal on that volume, and stays up until the session is removed. Then the VM is defined
+// on the replica's volume. A failure at the removal (an external adapter whose remove fails,
+// while the helper VM is killed) has the helper started again to put the replica back byte for
+// byte before replication resumes. With backup, the helper uploads the frozen replica's backup.
 
 #include "common/Run.hpp"
 #include "integration/hypervisor/ArrayAdapter.hpp"
@@ -43,21 +44,22 @@ TEST_CASE("push button through the helper VM: the replica's volume is lent to th
     const RunResult dry = bench.ctl(button + " --dry-run");
     INFO(dry.out << dry.err);
     REQUIRE(dry.exit_code == 0);
-    CHECK_THAT(dry.out, Catch::Contains("3. helper.prepare") && Catch::Contains("7. replica.make_bootable") && Catch::Contains("9. replica.remove") &&
-                            Catch::Contains("10. helper.detach") && Catch::Contains("11. vm.define"));
+    CHECK_THAT(dry.out, Catch::Contains("2. replica.make_journals") && Catch::Contains("4. helper.prepare") && Catch::Contains("8. replica.make_bootable") &&
+                            Catch::Contains("10. replica.remove") && Catch::Contains("11. helper.detach") && Catch::Contains("13. vm.define"));
 
     const RunResult pushed = bench.ctl(button);
     const std::string console = bench.state + "/recoveries/recovery-1/helper-console.log";
     INFO(pushed.out << pushed.err << bench.controller->log() << "\nhelper console:\n" << (fs::exists(console) ? file_bytes(console) : ""));
     REQUIRE(pushed.exit_code == 0);
     CHECK_THAT(pushed.out, Catch::Contains("helper: windows.fixup_boot") && Catch::Contains("helper: windows.inoculate"));
-    CHECK_THAT(pushed.out, Catch::Contains("9. replica.remove done in") && Catch::Contains("is defined and left off"));
+    CHECK_THAT(pushed.out, Catch::Contains("10. replica.remove done in") && Catch::Contains("is defined and left off"));
 
     // The VM's disk is the replica's volume itself, nothing copied; the helper gave it back.
     const std::string xml = virsh("dumpxml " + bench.vm);
     INFO(xml);
     CHECK_THAT(xml, Catch::Contains("<source file='" + bench.replica + "'/>"));
     check_helper_released(helper);
+    CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-undo-disk1.img"));  // the journal volume, done with
     // Inoculated for the VM's SATA controller, the old hypervisor's driver off, NTFS clean.
     const std::string windows = windows_partition(bench.dir, bench.replica);
     CHECK(run("ntfsfix --no-action " + sh_quote(windows)).exit_code == 0);
@@ -112,8 +114,12 @@ TEST_CASE("push button through the helper VM: a failure at the session's removal
     REQUIRE(run("cp --sparse=always " + sh_quote(restored) + " " + sh_quote(volume) + " && virsh -c qemu:///system pool-refresh " + bench->pool.name() +
                 " > /dev/null").exit_code == 0);
     const std::string script = write_array_adapter(scratch, bench->site, "array-srv01-disk1.img", fs::file_size(volume));
-    // Its removal fails, after noting what the volume holds then.
-    std::ofstream(scratch.file("adapter/fail-remove")) << "sha256sum < " << sh_quote(volume) << " | cut -d' ' -f1 > at-remove; echo 'the array is busy' >&2; exit 7\n";
+    // Its removal fails, after noting what the volume holds then; and the helper VM dies with it
+    // (the hypervisor killed it): its undo journals are on volumes of their own, so it is started
+    // again to put the replica back.
+    const std::string helper = "dagda-helper-" + bench->site;
+    std::ofstream(scratch.file("adapter/fail-remove")) << "sha256sum < " << sh_quote(volume) << " | cut -d' ' -f1 > at-remove; virsh -c qemu:///system destroy "
+                                                       << helper << " > /dev/null; echo 'the array is busy' >&2; exit 7\n";
     bench->controller.reset();
     bench->controller = std::make_unique<ControllerProcess>(bench->dir, bench->state, 0, bench->archives, [&] {
         std::vector<std::string> options = helper_controller(live_iso(), 600);
@@ -126,7 +132,8 @@ TEST_CASE("push button through the helper VM: a failure at the session's removal
     INFO(pushed.out << pushed.err << bench->controller->log());
     CHECK(pushed.exit_code == 1);
     // The helper wrote the boot fix-up and the inoculation, then the removal failed.
-    CHECK_THAT(pushed.out, Catch::Contains("8. replica.inoculate done in") && Catch::Contains("9. replica.remove FAILED"));
+    CHECK_THAT(pushed.out, Catch::Contains("9. replica.inoculate done in") && Catch::Contains("10. replica.remove FAILED"));
+    CHECK_THAT(pushed.out, Catch::Contains("it is started again to put the replica back from its undo journals"));
     CHECK_THAT(pushed.err, Catch::Contains("the replica was put back as it was at the freeze") && Catch::Contains("replication resumed"));
     // Written by the helper when the removal was asked; now byte for byte as frozen, handed back
     // by the helper, and replicating again.
@@ -134,7 +141,8 @@ TEST_CASE("push button through the helper VM: a failure at the session's removal
     CHECK(at_remove.size() == 65);
     CHECK(at_remove.substr(0, 64) != frozen_state);
     CHECK(file_digest(volume) == frozen_state);
-    check_helper_released("dagda-helper-" + bench->site);
+    check_helper_released(helper);
     CHECK(file_bytes(scratch.file("adapter/state")) == "replicating\n");
+    CHECK_FALSE(fs::exists(bench->pool.folder() + "/" + bench->vm + "-undo-disk1.img"));  // the journal volume, done with
     CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench->vm + "\n"));
 }

@@ -57,12 +57,16 @@ std::vector<std::string> step_names(const json& order) {
 TEST_CASE("Push button order: through the helper VM, in place, with copy and with backup", "[controller][push-button]") {
     const json in_place = push_button_order(request("in_place", false), server(), local, session(), "/srv/archives", true);
     CHECK(in_place["mode"] == "helper");
-    // The helper stays up from before the first write until the session is removed: the undo
-    // journals live in it.
-    CHECK(step_names(in_place) == std::vector<std::string>{"replica.check", "replica.freeze", "helper.prepare", "helper.attach_replica", "helper.start", "helper.hello",
-                                                           "replica.make_bootable", "replica.inoculate", "replica.remove", "helper.detach", "vm.define"});
+    // The helper stays up from before the first write until the session is removed, and each
+    // disk's undo journal has a volume of its own, lent with the replica's.
+    CHECK(step_names(in_place) == std::vector<std::string>{"replica.check", "replica.make_journals", "replica.freeze", "helper.prepare", "helper.attach_replica",
+                                                           "helper.start", "helper.hello", "replica.make_bootable", "replica.inoculate", "replica.remove",
+                                                           "helper.detach", "replica.drop_journals", "vm.define"});
     CHECK(in_place["disks"][0]["volume"] == "dagda-replica-srv01-disk1.img");
-    CHECK_THAT(in_place["disks"][0]["serial"].get<std::string>(), Catch::StartsWith("DAGDA-"));
+    const std::string serial = in_place["disks"][0]["serial"];
+    CHECK_THAT(serial, Catch::StartsWith("DAGDA-") && Catch::EndsWith("-1"));
+    CHECK(in_place["disks"][0]["journal_serial"] == serial.substr(0, serial.size() - 1) + "J1");
+    CHECK(in_place["disks"][0]["journal_volume"] == "srv01-dr-undo-disk1.img");
     const json copy = push_button_order(request("copy", false), server(), local, session(), "/srv/archives", true);
     CHECK(step_names(copy) == std::vector<std::string>{"replica.check", "hypervisor.check", "replica.freeze", "replica.copy", "replica.resume", "helper.prepare",
                                                        "helper.attach", "helper.start", "helper.hello", "replica.make_bootable", "replica.inoculate",
