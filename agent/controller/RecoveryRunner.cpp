@@ -102,9 +102,12 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
             store_->step_done(recovery.id, recovery.next_step, made, now());
             if (attached) event(recovery.id, {{"event", "cleanup_detached"}, {"name", made["helper"]["vm"]}});
         }
-        // A push button's undo journals, detached with the helper's disks above.
-        drop_journals(site, made);
-        store_->step_done(recovery.id, recovery.next_step, made, now());
+        // A push button's undo journals, detached with the helper's disks above; kept when the
+        // replica could not be put back from them, which the operator still has to do.
+        if (!made.value("undo_failed", false)) {
+            drop_journals(site, made);
+            store_->step_done(recovery.id, recovery.next_step, made, now());
+        }
         // A copy of a replica a stop cut short (push button with copy): ours, recorded before it began.
         if (made.contains("copying") && site.has_volume(made["copying"])) {
             site.delete_volume(made["copying"]);

@@ -33,12 +33,12 @@ std::string joined(const json& names) {
     return out;
 }
 
-/// The plan `part` of a replica's disk: "boot" (layout where missing, boot fix-up) or
-/// "inoculate" (a test copy's rename, inoculation with the services turned off).
 /// A helper's undo journal volume: room for the before-images of a boot fix-up and an inoculation
 /// (boot regions, driver files, hives), sparse, so it costs what is written.
 constexpr std::uint64_t journal_volume_bytes = 1ull << 30;
 
+/// The plan `part` of a replica's disk: "boot" (layout where missing, boot fix-up) or
+/// "inoculate" (a test copy's rename, inoculation with the services turned off).
 json plan_part(const json& plan, const std::string& part) {
     json out = plan;
     out["steps"] = json::array();
@@ -128,11 +128,14 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
                 if (made_one["name"] == volume) entry = &made_one;
             if (entry && !(*entry)["path"].get<std::string>().empty()) continue;
             if (!entry) {
+                // Another's volume of that name is never taken, nor written over.
+                if (site.has_volume(volume)) throw Error(ErrorKind::failed, "the pool holds a volume " + volume + " already (nothing was frozen or written)");
                 made["journal_volumes"].push_back({{"name", volume}, {"path", ""}});
                 store_->step_done(recovery.id, index, made, now());
                 entry = &made["journal_volumes"].back();
+            } else if (site.has_volume(volume)) {
+                site.delete_volume(volume);  // ours, cut short by a restart
             }
-            if (site.has_volume(volume)) site.delete_volume(volume);
             (*entry)["path"] = site.create_volume(volume, journal_volume_bytes).path;
             store_->step_done(recovery.id, index, made, now());
             said("made " + volume + " for the undo journal of " + disk["volume"].get<std::string>());
@@ -306,7 +309,13 @@ void RecoveryRunner::back_up_on_helper(const RecoveryRecord& recovery, hyperviso
 
 std::string RecoveryRunner::settle_replica(const RecoveryRecord& recovery, json& made) {
     const json& order = recovery.order;
-    if (!made.value("frozen", false)) return "; the replica was not touched";
+    if (!made.value("frozen", false)) {
+        if (made.contains("journal_volumes")) {
+            hypervisor::Hypervisor site(settings_of(order));
+            drop_journals(site, made);  // made before the freeze, never used
+        }
+        return "; the replica was not touched";
+    }
     if (made.value("removed", false)) {
         std::string where;
         for (const json& path : made["replica_paths"]) where += (where.empty() ? "" : ", ") + path.get<std::string>();
@@ -375,6 +384,7 @@ std::string RecoveryRunner::undo_on_helper(const RecoveryRecord& recovery, json&
             for (const json& path : made["replica_paths"]) where += (where.empty() ? "" : ", ") + path.get<std::string>();
             std::string journals;
             for (const json& volume : made.value("journal_volumes", json::array())) journals += (journals.empty() ? "" : ", ") + volume["name"].get<std::string>();
+            made["undo_failed"] = true;  // a cleanup keeps the journal volumes: they are how to put it back
             return "; the replica could NOT be put back (" + std::string(e.what()) + "): " + where +
                    " may hold part of the boot fix-up and inoculation; it is still frozen and attached to the helper VM " + helper +
                    "; put it back with dagda undo from the journal volumes (" + journals + "), or restore it from its engine, before resuming the session";
