@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <iostream>
 
 namespace dagda::controller {
@@ -107,6 +108,9 @@ asio::awaitable<bool> ControllerServer::serve_upload(beast::ssl_stream<beast::tc
         co_await http::async_write(stream, response, use_awaitable);
         co_return false;
     }
+    // A piece may come over a slow link: 30 s, and a second for every 256 KiB of it (as a file is
+    // given time to be sent), so 8 MiB need about 1 Mbit/s.
+    if (parser.content_length()) beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30 + *parser.content_length() / (256 * 1024)));
     if (!parser.is_done()) co_await http::async_read(stream, buffer, parser, use_awaitable);
     const http::request<http::string_body>& request = parser.get();
     const bool keep_alive = request.keep_alive();
