@@ -93,7 +93,7 @@ std::unique_ptr<UndoJournal> start_undo_journal(const std::string& path, const P
     const std::string name = session.plan().disks.begin().key();
     const disk::TargetInfo& target = session.disk(name).target;
     std::error_code exists;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), exists);  // /run/dagda/undo on a fresh live image
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), exists);  // a journal file's folder (a device's exists)
     auto undo = std::make_unique<UndoJournal>(path, target.path);
     constexpr std::uint64_t mib = 1u << 20;
     undo->save_region(0, mib);

@@ -79,9 +79,9 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
     json base{{"server", server.name}, {"generation", generation}, {"to", request.value("to", json::object())}};
     json order = vm_recovery_order(base, server, hypervisor, archives, helper_available);
     const bool direct = order["mode"] == "direct";
-    // Through the helper VM: it is lent the replica's volumes (to fix in place, or to back up) or
-    // their copies, and its agent makes them bootable and inoculates them (staying up until the
-    // session is removed: the undo journals are in its memory) or uploads their backup.
+    // Through the helper VM: it is lent the replica's volumes (to fix in place, with a journal
+    // volume each, or to back up) or their copies, and its agent makes them bootable and
+    // inoculates them (staying up until the session is removed, to undo) or uploads their backup.
     const std::vector<const char*> helper_up{"helper.prepare", use == "copy" ? "helper.attach" : "helper.attach_replica", "helper.start", "helper.hello"};
     json steps = json::array({{{"step", "replica.check"}}});
     json& disks = order["disks"];
