@@ -92,6 +92,13 @@ UndoJournal::UndoJournal(const std::string& path, const std::string& target) : p
     size_ = size_of(target_fd_, target);
     journal_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (journal_fd_ < 0) throw_errno("cannot open the undo journal " + path);
+    // The journal is never the disk it guards (a plan naming the target's device as its journal
+    // would write the header over a blank disk's first bytes).
+    if (guards(journal_fd_)) {
+        ::close(journal_fd_);
+        ::close(target_fd_);
+        throw Error(ErrorKind::refused, "the undo journal " + path + " is " + target + " itself (nothing was written)");
+    }
     journal_device_ = is_block_device(journal_fd_);
     journal_size_ = size_of(journal_fd_, path);
     // A block device given to the journal alone (a helper VM's journal volume) is new while it

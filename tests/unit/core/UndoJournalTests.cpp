@@ -131,6 +131,13 @@ TEST_CASE("Undo journal on a block device: new while zero, records end at a mark
         std::fstream data(dir.file("data.img"), std::ios::in | std::ios::out | std::ios::binary);
         data.write("NTFS    ", 8);
     }
+    // Nor is the disk it guards ever its journal, even blank.
+    std::ofstream(dir.file("blank.img")).close();
+    std::filesystem::resize_file(dir.file("blank.img"), 4u << 20);
+    testing::LoopDevice blank(dir.file("blank.img"));
+    REQUIRE(blank);
+    CHECK_THROWS_WITH(UndoJournal(blank.path(), blank.path()), Catch::Contains("itself"));
+    CHECK(testing::file_range(dir.file("blank.img"), 0, 16) == std::string(16, '\0'));
     testing::LoopDevice holds_data(dir.file("data.img"));
     REQUIRE(holds_data);
     CHECK_THROWS_WITH(UndoJournal(holds_data.path(), disk), Catch::Contains("is not an undo journal"));
