@@ -95,7 +95,7 @@ void restore_delta(image::ArchiveChain& chain, RestoreJob& job, unsigned held, s
         // Proven once, before the first write: a resumed delta's target is half written by design.
         if (resuming || job.checkpoint->volume_done(t.number)) continue;
         ProgressPrinter printer(job.progress, "check " + t.range.name + " holds generation " + std::to_string(held));
-        image::check_delta_target(generations, held_index, deltas.back(), t.range,
+        image::check_delta_target(generations, held_index, deltas.back(), t.range, job.threads,
                                   [&](std::uint64_t done, std::uint64_t total) { printer.update(done, total); });
         printer.finish();
     }

@@ -240,7 +240,7 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
     std::string how = session.generation ? "delta from generation " + std::to_string(session.generation) : "first copy";
     for (const std::size_t disk : full_copies) how += "; disk " + std::to_string(disk) + " in full, its delta refused";
     char took[32];
-    std::snprintf(took, sizeof took, "%.1f", seconds);
+    std::snprintf(took, sizeof took, "%.2f", seconds);
     const std::lock_guard<std::mutex> lock(mutex_);
     store_->applied(session.id, target, chain_of(server, session.volumes.front()).generations.at(target - 1).created,
                     "generation " + std::to_string(target) + " applied (" + how + ", " + took + " s)", now());

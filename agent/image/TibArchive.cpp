@@ -69,7 +69,8 @@ std::vector<std::uint8_t> TibArchive::read_metadata(std::uint64_t offset, Record
     const auto declared = zstd_frame_content_size(stored.data(), stored.size());
     if (!declared || *declared > max_metadata_size)
         corrupt(where(offset), to_string(header.type) + " record's compressed payload is corrupt or too large");
-    zstd.decompress(stored.data(), stored.size(), static_cast<std::size_t>(*declared), plain, where(offset));
+    plain.resize(static_cast<std::size_t>(*declared));
+    zstd.decompress(stored.data(), stored.size(), plain.data(), plain.size(), where(offset));
     return plain;
 }
 
@@ -277,7 +278,7 @@ std::optional<IndexEntry> TibArchive::EntryCursor::next() {
     return entry;
 }
 
-const std::vector<std::uint8_t>& TibArchive::ChunkReader::read(const VolumeInfo& volume, const IndexEntry& entry) {
+const ByteBuffer& TibArchive::ChunkReader::read(const VolumeInfo& volume, const IndexEntry& entry) {
     const std::string at = archive_.where(entry.chunk_offset) + ": chunk of volume " + std::to_string(volume.number) +
                            " window " + std::to_string(entry.window);
     std::array<std::uint8_t, record_header_size> head{};
@@ -286,6 +287,12 @@ const std::vector<std::uint8_t>& TibArchive::ChunkReader::read(const VolumeInfo&
     if (header.type != RecordType::chunk) corrupt(at, "the index points at a " + to_string(header.type) + " record");
     if (header.payload_size > archive_.trailer_.volumes_offset - entry.chunk_offset - record_header_size)
         corrupt(at, "chunk runs past the chunk area");
+    // Room for the largest chunk a window makes, reserved once: a buffer that grows chunk by chunk
+    // is moved and faulted in again each time it does.
+    if (plain_.capacity() < volume.window_size) {
+        plain_.reserve(volume.window_size);
+        stored_.reserve(volume.window_size + volume.window_size / 64 + 4096);
+    }
     stored_.resize(header.payload_size);
     archive_.source_->read_at(entry.chunk_offset + record_header_size, stored_.data(), stored_.size());
     const ChunkHeader chunk = decode_chunk_header(stored_.data(), stored_.size(), volume, at);
@@ -293,7 +300,8 @@ const std::vector<std::uint8_t>& TibArchive::ChunkReader::read(const VolumeInfo&
     const std::uint8_t* data = stored_.data() + chunk.size();
     const std::size_t data_size = stored_.size() - chunk.size();
     if (chunk.compression == 1) {
-        zstd_.decompress(data, data_size, chunk.plain_length, plain_, at);
+        plain_.resize(chunk.plain_length);
+        zstd_.decompress(data, data_size, plain_.data(), plain_.size(), at);
     } else {
         plain_.assign(data, data + data_size);
     }

@@ -4,6 +4,7 @@
 /// generation digest. Chunks are checked (digest included) each time one is read. Memory stays
 /// bounded: the index is streamed from the source, never held whole.
 
+#include "core/ByteBuffer.hpp"
 #include "image/format/TibFormat.hpp"
 #include "image/format/Zstd.hpp"
 #include "image/source/ByteSource.hpp"
@@ -65,12 +66,12 @@ public:
     class ChunkReader {
     public:
         explicit ChunkReader(TibArchive& archive) : archive_(archive) {}
-        const std::vector<std::uint8_t>& read(const format::VolumeInfo& volume, const format::IndexEntry& entry);
+        const ByteBuffer& read(const format::VolumeInfo& volume, const format::IndexEntry& entry);
 
     private:
         TibArchive& archive_;
-        std::vector<std::uint8_t> stored_;
-        std::vector<std::uint8_t> plain_;
+        ByteBuffer stored_;
+        ByteBuffer plain_;
         format::ZstdDecompressor zstd_;
     };
 

@@ -63,7 +63,7 @@ void VolumeReader::fill(Window& w) {
     for (std::size_t g = 0; g < chain_.size() && std::any_of(need.begin(), need.end(), [](auto b) { return b != 0; }); ++g) {
         const auto entry = chain_[g]->find(number_, w.index);
         if (!entry || entry->chunk_offset == 0) continue;
-        const std::vector<std::uint8_t>& data = readers_[g]->read(chain_[g]->volume(number_), *entry);
+        const ByteBuffer& data = readers_[g]->read(chain_[g]->volume(number_), *entry);
         std::size_t at = 0;
         for (std::uint32_t j = 0; j < volume_.blocks_per_window(); ++j) {
             if (!has(entry->present, j)) continue;

@@ -82,7 +82,7 @@ std::vector<std::uint8_t> changed_blocks(const CaptureState& s, std::uint64_t wi
     for (std::size_t g = 0; g < chain.size() && any_bit(unresolved); ++g) {
         if (g > 0) entry = chain[g]->find(v.number, window);
         if (!entry || entry->chunk_offset == 0) continue;
-        const std::vector<std::uint8_t>& old = readers[g]->read(chain[g]->volume(v.number), *entry);
+        const ByteBuffer& old = readers[g]->read(chain[g]->volume(v.number), *entry);
         std::size_t at = 0;
         for (std::uint32_t j = 0; j < v.blocks_per_window(); ++j) {
             if (!has(entry->present, j)) continue;

@@ -50,16 +50,15 @@ ZstdDecompressor::ZstdDecompressor() : context_(ZSTD_createDCtx()) {
 
 ZstdDecompressor::~ZstdDecompressor() { ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(context_)); }
 
-void ZstdDecompressor::decompress(const std::uint8_t* data, std::size_t size, std::size_t plain_size,
-                                  std::vector<std::uint8_t>& out, const std::string& where) {
+void ZstdDecompressor::decompress(const std::uint8_t* data, std::size_t size, std::uint8_t* out, std::size_t plain_size,
+                                  const std::string& where) {
     const unsigned long long declared = ZSTD_getFrameContentSize(data, size);
     if (declared != plain_size)
         throw Error(ErrorKind::failed, where + ": compressed data is corrupt (its frame does not declare " +
                                            std::to_string(plain_size) + " bytes)");
     if (ZSTD_findFrameCompressedSize(data, size) != size)
         throw Error(ErrorKind::failed, where + ": compressed data is corrupt (the frame does not fill the chunk)");
-    out.resize(plain_size);
-    const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(context_), out.data(), out.size(), data, size);
+    const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(context_), out, plain_size, data, size);
     if (ZSTD_isError(got) || got != plain_size)
         throw Error(ErrorKind::failed, where + ": compressed data is corrupt (" +
                                            (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output") + ")");

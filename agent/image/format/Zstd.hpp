@@ -36,11 +36,10 @@ public:
     ZstdDecompressor& operator=(const ZstdDecompressor&) = delete;
     ~ZstdDecompressor();
 
-    /// Decompresses one frame that must hold exactly `plain_size` bytes into `out` (resized);
-    /// throws Error{failed} naming `where` for a frame that is corrupt, declares another size, or
-    /// does not end where the input ends. Never allocates more than `plain_size`.
-    void decompress(const std::uint8_t* data, std::size_t size, std::size_t plain_size, std::vector<std::uint8_t>& out,
-                    const std::string& where);
+    /// Decompresses one frame that must hold exactly `plain_size` bytes into `out` (room for
+    /// `plain_size` bytes); throws Error{failed} naming `where` for a frame that is corrupt,
+    /// declares another size, or does not end where the input ends.
+    void decompress(const std::uint8_t* data, std::size_t size, std::uint8_t* out, std::size_t plain_size, const std::string& where);
 
 private:
     void* context_;

@@ -4,7 +4,13 @@
 #include "core/Units.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace dagda::image {
 
@@ -73,32 +79,101 @@ VolumeDelta plan_volume_delta(const Chain& chain, std::uint32_t number, std::siz
     return delta;
 }
 
-void check_delta_target(const Chain& chain, std::size_t base, VolumeDelta& delta, const VolumeRange& target,
+namespace {
+
+// What the target holds in a window the plan writes.
+enum class Held : std::uint8_t { unknown, base, newest, neither };
+
+// Reads and hashes the target's windows of `writes` on `threads` threads (the proof is the delta's
+// largest read: every window it writes, before the first write). Stops taking windows past the
+// first one that holds neither generation, so the lowest such window is always the one reported.
+std::vector<Held> prove_windows(const Chain& chain, std::size_t base, const VolumeDelta& delta, const VolumeRange& target,
+                                unsigned threads, const ByteProgress& progress) {
+    TibArchive& newest = *chain.front();
+    const VolumeInfo& v = newest.volume(delta.number);
+    const VolumeInfo& held = chain[base]->volume(delta.number);
+    std::vector<Held> verdicts(delta.writes.size(), Held::unknown);
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> first_neither{delta.writes.size()};
+    std::atomic<std::uint64_t> done{0};
+    std::mutex error_mutex;
+    std::exception_ptr error;
+    const auto prove = [&] {
+        ByteBuffer buffer;
+        try {
+            for (std::size_t i = next++; i < delta.writes.size() && i < first_neither; i = next++) {
+                const std::uint64_t window = delta.writes[i].window;
+                // One digest in the common case: a window that holds the base stays in the plan
+                // (written again, it ends the same); only one that does not is compared with the
+                // newest. A window the base did not use at all has no content to prove.
+                const auto held_entry = chain[base]->find(delta.number, window);
+                const bool holds_base = !held_entry || target_window_digest(held, window, held.window_mask(window),
+                                                                            chain[base]->header().required_features, target,
+                                                                            buffer) == held_entry->window_digest;
+                const auto newest_entry = holds_base ? std::nullopt : newest.find(delta.number, window);
+                const bool holds_newest = newest_entry && target_window_digest(v, window, v.window_mask(window), newest.header().required_features,
+                                                                               target, buffer) == newest_entry->window_digest;
+                verdicts[i] = holds_base ? Held::base : holds_newest ? Held::newest : Held::neither;
+                if (verdicts[i] == Held::neither) {
+                    std::size_t lowest = first_neither;
+                    while (i < lowest && !first_neither.compare_exchange_weak(lowest, i)) {}
+                }
+                done += v.window_size;
+            }
+        } catch (...) {
+            const std::lock_guard<std::mutex> lock(error_mutex);
+            if (!error) error = std::current_exception();
+            first_neither = 0;  // stops every prover
+        }
+    };
+    std::mutex running_mutex;
+    std::condition_variable finished;
+    unsigned running = std::max(1u, threads);
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < std::max(1u, threads); ++i)
+        pool.emplace_back([&] {
+            prove();
+            const std::lock_guard<std::mutex> lock(running_mutex);
+            if (--running == 0) finished.notify_all();
+        });
+    // This thread reports progress while the others prove; the callback may throw (a job cancelled).
+    std::exception_ptr stopped;
+    {
+        std::unique_lock<std::mutex> lock(running_mutex);
+        while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
+            if (!progress || stopped) continue;
+            try {
+                progress(done, delta.writes.size() * v.window_size);
+            } catch (...) {
+                stopped = std::current_exception();
+                first_neither = 0;
+            }
+        }
+    }
+    for (std::thread& thread : pool) thread.join();
+    if (stopped) std::rethrow_exception(stopped);
+    if (error) std::rethrow_exception(error);
+    if (progress) progress(done, delta.writes.size() * v.window_size);
+    return verdicts;
+}
+
+}  // namespace
+
+void check_delta_target(const Chain& chain, std::size_t base, VolumeDelta& delta, const VolumeRange& target, unsigned threads,
                         const ByteProgress& progress) {
     check_base_index(chain, base);
     TibArchive& newest = *chain.front();
     const VolumeInfo& v = newest.volume(delta.number);
-    const VolumeInfo& held = chain[base]->volume(delta.number);
     if (target.size < v.volume_size)
         throw Error(ErrorKind::refused, "refusing the delta restore of volume " + std::to_string(delta.number) + " onto " + target.name +
                                             ": it has only " + std::to_string(target.size) + " bytes (nothing was written)");
-    std::vector<std::uint8_t> buffer;
+    const std::vector<Held> verdicts = prove_windows(chain, base, delta, target, threads, progress);
     std::vector<WindowWrite> kept;
-    std::uint64_t done = 0;
-    for (WindowWrite& write : delta.writes) {
-        // One digest in the common case: a window that holds the base stays in the plan (written
-        // again, it ends the same); only one that does not is compared with the newest.
-        const auto held_entry = chain[base]->find(delta.number, write.window);
-        // A window the base did not use at all has no content to prove.
-        const bool holds_base = !held_entry || target_window_digest(held, write.window, held.window_mask(write.window),
-                                                                    chain[base]->header().required_features, target,
-                                                                    buffer) == held_entry->window_digest;
-        const auto newest_entry = holds_base ? std::nullopt : newest.find(delta.number, write.window);
-        const bool holds_newest = newest_entry && target_window_digest(v, write.window, v.window_mask(write.window),
-                                                                       newest.header().required_features, target, buffer) == newest_entry->window_digest;
-        if (holds_base) {
+    for (std::size_t i = 0; i < delta.writes.size(); ++i) {
+        WindowWrite& write = delta.writes[i];
+        if (verdicts[i] == Held::base) {
             kept.push_back(std::move(write));
-        } else if (holds_newest) {
+        } else if (verdicts[i] == Held::newest) {
             ++delta.already_written;
             delta.blocks -= blocks_of(write.blocks);
             delta.bytes -= bytes_of(v, write.window, write.blocks);
@@ -112,8 +187,6 @@ void check_delta_target(const Chain& chain, std::size_t base, VolumeDelta& delta
                             std::to_string(chain.size()) + " (" + newest.name() + "), so it is not a copy of the older one " +
                             "(written, mounted or grown since?): restore the newer generation in full (nothing was written)");
         }
-        done += v.window_size;
-        if (progress) progress(done, delta.writes.size() * v.window_size);
     }
     delta.writes = std::move(kept);
 }

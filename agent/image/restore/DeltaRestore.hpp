@@ -33,8 +33,8 @@ VolumeDelta plan_volume_delta(const Chain& chain, std::uint32_t number, std::siz
 /// Proves the plan against `target`, writing nothing: reads each window the plan writes and
 /// compares it with the base's window digest (then it stays in the plan) and the newest's (then
 /// it is already written and leaves the plan). Throws Error{refused} naming the first window that
-/// holds neither: the target is not a copy of the base generation there.
-void check_delta_target(const Chain& chain, std::size_t base, VolumeDelta& delta, const VolumeRange& target,
+/// holds neither: the target is not a copy of the base generation there. Reads on `threads` threads.
+void check_delta_target(const Chain& chain, std::size_t base, VolumeDelta& delta, const VolumeRange& target, unsigned threads,
                         const ByteProgress& progress);
 
 /// "volume 2: 37 of 1024 windows, 812 blocks (3.2 MiB) to write", for the printed plan.

@@ -74,7 +74,7 @@ void maybe_checkpoint(RestoreState& s, bool force) {
 
 // Writes the blocks selected by `take` from a chunk whose data holds the blocks of `present`.
 void write_blocks(const RestoreState& s, const VolumeInfo& v, std::uint64_t window, const std::vector<std::uint8_t>& present,
-                  const std::vector<std::uint8_t>& take, const std::vector<std::uint8_t>& plain) {
+                  const std::vector<std::uint8_t>& take, const ByteBuffer& plain) {
     const std::uint64_t first_block = window * v.blocks_per_window();
     std::size_t data_offset = 0;
     std::uint64_t run_start = 0;
@@ -125,7 +125,7 @@ void restore_window(RestoreState& s, const IndexEntry& newest, std::vector<std::
         }
         if (!any) continue;
         const VolumeInfo& gv = s.chain[g]->volume(s.number);
-        const std::vector<std::uint8_t>& plain = readers[g]->read(gv, *entry);  // digest checked here
+        const ByteBuffer& plain = readers[g]->read(gv, *entry);  // digest checked here
         ++s.chunks;
         if (s.target) write_blocks(s, v, newest.window, entry->present, take, plain);
         if (std::all_of(need.begin(), need.end(), [](std::uint8_t b) { return b == 0; })) break;
@@ -263,10 +263,24 @@ void restore_windows(const Chain& chain, std::uint32_t number, const std::vector
 }
 
 Digest target_window_digest(const VolumeInfo& v, std::uint64_t window, const std::vector<std::uint8_t>& used_mask,
-                            std::uint64_t required_features, const VolumeRange& target, std::vector<std::uint8_t>& buffer) {
+                            std::uint64_t required_features, const VolumeRange& target, ByteBuffer& buffer) {
     const std::uint64_t start = window * v.window_size;
     buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(v.window_size, v.volume_size - start)));
-    read_exact(target.fd, buffer.data(), buffer.size(), target.offset + start, target.name);
+    // Only the used blocks are read, one read per run of them: the digest covers nothing else, and
+    // on a sparse image the unused blocks are holes the kernel would fill with zeros to no purpose.
+    const std::uint32_t blocks = static_cast<std::uint32_t>((buffer.size() + v.block_size - 1) / v.block_size);
+    for (std::uint32_t j = 0; j < blocks;) {
+        if (!((used_mask[j / 8] >> (j % 8)) & 1)) {
+            ++j;
+            continue;
+        }
+        std::uint32_t end = j + 1;
+        while (end < blocks && ((used_mask[end / 8] >> (end % 8)) & 1)) ++end;
+        const std::size_t from = std::size_t{j} * v.block_size;
+        const std::size_t length = std::min<std::size_t>(std::size_t{end} * v.block_size, buffer.size()) - from;
+        read_exact(target.fd, buffer.data() + from, length, target.offset + start + from, target.name);
+        j = end;
+    }
     Sha256 hash;
     begin_window_digest(hash, v.number, window, v.block_size, used_mask, required_features);
     const std::uint64_t first_block = window * v.blocks_per_window();
@@ -279,7 +293,7 @@ void verify_restored(const Chain& chain, std::uint32_t number, const VolumeRange
     TibArchive& newest = *chain.front();
     const VolumeInfo& v = newest.volume(number);
     TibArchive::EntryCursor cursor = newest.entries(number);
-    std::vector<std::uint8_t> raw;
+    ByteBuffer raw;
     std::uint64_t done = 0;
     while (const auto entry = cursor.next()) {
         const std::uint64_t start = entry->window * v.window_size;

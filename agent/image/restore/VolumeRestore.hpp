@@ -42,7 +42,7 @@ void restore_windows(const Chain& chain, std::uint32_t number, const std::vector
 /// The window digest (tib-format.md §6) of window `window` of volume `v` as `target` holds it: over
 /// the blocks of `used_mask`, in the definition `required_features` selects. `buffer` is reused.
 format::Digest target_window_digest(const format::VolumeInfo& v, std::uint64_t window, const std::vector<std::uint8_t>& used_mask,
-                                    std::uint64_t required_features, const VolumeRange& target, std::vector<std::uint8_t>& buffer);
+                                    std::uint64_t required_features, const VolumeRange& target, ByteBuffer& buffer);
 
 /// Reads back the used blocks of volume `number` from `target` after a restore and compares each
 /// window's digest with the one the archive records; throws Error{failed} naming the first window
