@@ -95,7 +95,7 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
         }
         fs::create_directories(folder);
         const std::string file = new_generation_name(folder, store_);
-        grant.uploads = {server + "/" + file};
+        grant.uploads = {{server + "/" + file, base.empty() ? "" : server + "/" + base}};
         // A key of this job's own: its URLs read this chain and write this one file while it runs.
         grant.key = protocol::random_nonce();
         std::string files_url = settings_.files_url;

@@ -95,7 +95,8 @@ asio::awaitable<bool> ControllerServer::serve_upload(beast::ssl_stream<beast::tc
     const std::string& name = grant.second;
     // The body is not read before the grant is proven: a stranger costs a header and at most a
     // small body (read so that the client hears the refusal rather than a reset), never 16 MiB.
-    const bool granted = uploads_ && upload_name(name) && store_.upload_granted(key, name);
+    const std::optional<UploadGrant> upload = uploads_ && upload_name(name) ? store_.upload_grant(key, name) : std::nullopt;
+    const bool granted = upload.has_value();
     const http::verb method = parser.get().method();
     const bool known = method == http::verb::get || method == http::verb::put || method == http::verb::post;
     if (!granted || !known) {
@@ -141,7 +142,7 @@ asio::awaitable<bool> ControllerServer::serve_upload(beast::ssl_stream<beast::tc
             } else {
                 std::string refused;
                 const UploadStatus now = co_await on_readers([&] {
-                    return uploads_->commit(name, commit["size"].get<std::uint64_t>(), commit["digest"].get<std::string>(), refused);
+                    return uploads_->commit(name, commit["size"].get<std::uint64_t>(), commit["digest"].get<std::string>(), upload->base, refused);
                 });
                 status = !refused.empty() ? 409 : now.state == "committed" ? 200 : 202;
                 body = refused.empty() ? status_body(name, now) : refusal("incomplete", refused);

@@ -114,7 +114,7 @@ json backup_helper_plan(const std::string& recovery_id, const json& order, const
         const std::string id = "disk" + std::to_string(i + 1);
         const std::string base = chain_url(fs::path(archives_dir) / server / bases.at(i).get<std::string>(), archives_dir, files_url, grant);
         const std::string file = fs::path(disk["archive"].get<std::string>()).filename().string();
-        grant.uploads.push_back(server + "/" + file);
+        grant.uploads.push_back({server + "/" + file, server + "/" + bases.at(i).get<std::string>()});
         plan["disks"][id] = target.identity;
         plan["steps"].push_back({{"step", "image.capture"}, {"disk", id}, {"output", uploads + url_path_escaped(server) + "/" + url_path_escaped(file)}, {"base", base}});
     }

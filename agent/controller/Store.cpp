@@ -19,7 +19,10 @@ namespace {
 // event). Version 5 adds enrolments.fetched_from (the address that last fetched the enrolment's
 // token from the boot port). Version 6 adds hypervisors, version 7 recoveries and their events
 // (RecoveryStore), version 8 the built-in replication engine's sessions (ReplicaStore), version 9 file_grants.access
-// ('read', or 'upload': the job may upload that file, docs/api.md "Uploads"). A database is brought up to the current version when opened, in one transaction.
+// ('read', or 'upload': the job may upload that file, docs/api.md "Uploads"), version 10
+// file_grants.base (an upload's planned base generation, '' for a full backup; NULL for grants
+// made before it, whose base is not checked). A database is brought up to the current version
+// when opened, in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -66,7 +69,8 @@ CREATE TABLE replicas (
   as_of TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);
 )sql";
 constexpr const char* migration_v9 = "ALTER TABLE file_grants ADD COLUMN access TEXT NOT NULL DEFAULT 'read';";
-constexpr std::int64_t schema_version = 9;
+constexpr const char* migration_v10 = "ALTER TABLE file_grants ADD COLUMN base TEXT;";
+constexpr std::int64_t schema_version = 10;
 
 /// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
 /// the controller's state) opens no archive.
@@ -112,6 +116,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 7) db_.execute(migration_v7);
     if (version < 8) db_.execute(migration_v8);
     if (version < 9) db_.execute(migration_v9);
+    if (version < 10) db_.execute(migration_v10);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }
@@ -238,9 +243,13 @@ std::string Store::submit_job(const std::string& agent_id, const nlohmann::json&
     for (const std::string& name : grant.names)
         Statement(db_, "INSERT OR IGNORE INTO file_grants (key_hash, job, name) VALUES (?, ?, ?)")
             .bind(1, grant_key_hash(grant.key)).bind(2, id).bind(3, name).run();
-    for (const std::string& name : grant.uploads)
-        Statement(db_, "INSERT OR IGNORE INTO file_grants (key_hash, job, name, access) VALUES (?, ?, ?, 'upload')")
-            .bind(1, grant_key_hash(grant.key)).bind(2, id).bind(3, name).run();
+    for (const UploadGrant& upload : grant.uploads) {
+        Statement insert(db_, "INSERT OR IGNORE INTO file_grants (key_hash, job, name, access, base) VALUES (?, ?, ?, 'upload', ?)");
+        insert.bind(1, grant_key_hash(grant.key)).bind(2, id).bind(3, upload.name);
+        if (upload.base) insert.bind(4, *upload.base);
+        else insert.bind_null(4);
+        insert.run();
+    }
     transaction.commit();
     return id;
 }
@@ -252,11 +261,12 @@ bool Store::file_granted(const std::string& key, const std::string& name) {
     return grant.bind(1, grant_key_hash(key)).bind(2, name).step();
 }
 
-bool Store::upload_granted(const std::string& key, const std::string& name) {
-    if (key.empty()) return false;
-    Statement grant(db_, "SELECT 1 FROM file_grants g JOIN jobs j ON j.id = g.job "
+std::optional<UploadGrant> Store::upload_grant(const std::string& key, const std::string& name) {
+    if (key.empty()) return std::nullopt;
+    Statement grant(db_, "SELECT g.base FROM file_grants g JOIN jobs j ON j.id = g.job "
                          "WHERE g.key_hash = ? AND g.name = ? AND g.access = 'upload' AND j.state IN ('queued', 'offered', 'running')");
-    return grant.bind(1, grant_key_hash(key)).bind(2, name).step();
+    if (!grant.bind(1, grant_key_hash(key)).bind(2, name).step()) return std::nullopt;
+    return UploadGrant{name, grant.optional_text(0)};
 }
 
 bool Store::upload_pending(const std::string& name) {

@@ -32,11 +32,19 @@ struct JobRecord {
 /// What a job may read of the archive folder (docs/api.md, "Files"): the files of one generation
 /// chain, by a key made for that job alone. The key is good while the job is queued, offered or
 /// running, and for nothing else.
+/// An archive a job may upload, and the generation it must be incremental on.
+struct UploadGrant {
+    std::string name;  ///< SERVER/FILE.tib
+    /// The planned base, SERVER/FILE.tib in the archive folder ("": a full backup); the commit
+    /// refuses an upload on another base. Not known (not checked) for a grant made before schema 10.
+    std::optional<std::string> base;
+};
+
 struct FileGrant {
     std::string key;                 ///< 64 hex digits, in the job's archive URLs; the Store keeps only its hash
     std::vector<std::string> names;  ///< plain file names in the archive folder
-    /// Files (SERVER/FILE.tib) the job may upload, each once, while it runs (docs/api.md, "Uploads").
-    std::vector<std::string> uploads;
+    /// Files the job may upload, each once, while it runs (docs/api.md, "Uploads").
+    std::vector<UploadGrant> uploads;
 };
 
 /// What became of an event an agent sent.
@@ -139,8 +147,9 @@ public:
     std::string submit_job(const std::string& agent_id, const nlohmann::json& plan, std::int64_t now, const FileGrant& grant = {});
     /// Whether `key` grants reading the archive file `name` now: a grant of a job that has not ended.
     bool file_granted(const std::string& key, const std::string& name);
-    /// Whether `key` grants uploading the archive file `name` now: a grant of a job that has not ended.
-    bool upload_granted(const std::string& key, const std::string& name);
+    /// The grant by which `key` may upload the archive file `name` now (a grant of a job that has
+    /// not ended), or nothing.
+    std::optional<UploadGrant> upload_grant(const std::string& key, const std::string& name);
     /// Whether a job that has not ended may upload `name` (another backup chose that name).
     bool upload_pending(const std::string& name);
     /// The files of upload grants whose jobs have ended (an unfinished upload of one is rubbish),

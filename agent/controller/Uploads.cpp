@@ -96,7 +96,8 @@ PieceAnswer Uploads::put(const std::string& name, std::uint64_t offset, std::str
     return {true, offset + bytes.size(), ""};
 }
 
-UploadStatus Uploads::commit(const std::string& name, std::uint64_t size, const std::string& digest_hex, std::string& refusal) {
+UploadStatus Uploads::commit(const std::string& name, std::uint64_t size, const std::string& digest_hex, const std::optional<std::string>& base,
+                             std::string& refusal) {
     const std::lock_guard<std::mutex> lock(mutex_);
     const UploadStatus now = status_locked(name);
     if (now.state == "committed" || now.state == "verifying") return now;
@@ -105,7 +106,7 @@ UploadStatus Uploads::commit(const std::string& name, std::uint64_t size, const 
         return now;
     }
     verdicts_[name] = {"verifying", size, ""};
-    queue_.push_back({name, digest_hex, size});
+    queue_.push_back({name, digest_hex, size, base});
     wake_.notify_all();
     return verdicts_[name];
 }
@@ -151,16 +152,47 @@ void Uploads::verify(const Pending& pending) {
         bounds.cancel = &stopping_;
         const ProgramResult verified = run_bounded_program({dagda_binary_, "tib", "verify", path, "--progress", "none"}, bounds);
         if (verified.cancelled) return;  // the controller stops; the upload is committed again after its restart
+        // `tib info --json` of an archive: its description, or null when it cannot be read.
+        bool cancelled = false;
+        const auto describe = [&](const std::string& archive, std::string& error) {
+            const ProgramResult info = run_bounded_program({dagda_binary_, "tib", "info", archive, "--json"}, bounds);
+            cancelled = cancelled || info.cancelled;
+            nlohmann::json described = nlohmann::json::parse(info.out, nullptr, false);
+            if (info.exit_code != 0 || !described.is_object() || !described.value("generation_digest", nlohmann::json()).is_string()) {
+                error = last_lines(info.err, 1);
+                return nlohmann::json();
+            }
+            return described;
+        };
+        std::string error;
         if (verified.exit_code != 0) {
             reason = "the archive does not verify: " + last_lines(verified.err + verified.out, 1);
-        } else {
-            const ProgramResult info = run_bounded_program({dagda_binary_, "tib", "info", path, "--json"}, bounds);
-            if (info.cancelled) return;
-            const nlohmann::json described = nlohmann::json::parse(info.out, nullptr, false);
-            const std::string digest = described.is_object() ? described.value("generation_digest", "") : "";
-            if (info.exit_code != 0 || digest.empty()) reason = "the archive could not be read: " + last_lines(info.err, 1);
-            else if (digest != pending.digest)
-                reason = "the archive's generation digest is " + digest + ", not " + pending.digest + " as the agent wrote it";
+        } else if (const nlohmann::json described = describe(path, error); cancelled) {
+            return;
+        } else if (described.is_null()) {
+            reason = "the archive could not be read: " + error;
+        } else if (described["generation_digest"] != pending.digest) {
+            reason = "the archive's generation digest is " + described["generation_digest"].get<std::string>() + ", not " + pending.digest +
+                     " as the agent wrote it";
+        } else if (pending.base) {
+            // The base must be the generation the job planned on: a generation on another (an
+            // older one of the chain, or another chain's) would leave the chain the controller
+            // lists not the one its job meant to continue.
+            const nlohmann::json generation = described.value("generation", nlohmann::json::object());
+            const nlohmann::json base = generation.is_object() ? generation.value("base", nlohmann::json()) : nlohmann::json();
+            const std::string has = base.is_object() ? base.value("name", "?") + " (generation digest " + base.value("digest", "?") + ")" : "none";
+            if (pending.base->empty()) {
+                if (!base.is_null()) reason = "the job backs up in full, but the archive is an incremental on " + has;
+            } else if (base.is_null()) {
+                reason = "the job backs up incrementally on " + *pending.base + ", but the archive is a full backup";
+            } else if (const nlohmann::json planned = describe(final_path(*pending.base), error); cancelled) {
+                return;
+            } else if (planned.is_null()) {
+                reason = "the planned base " + *pending.base + " could not be read: " + error;
+            } else if (base.value("digest", "") != planned["generation_digest"]) {
+                reason = "the archive is an incremental on " + has + ", not on " + *pending.base + " (generation digest " +
+                         planned["generation_digest"].get<std::string>() + ") as its job planned";
+            }
         }
         if (reason.empty()) {
             // Given its name only now, and never in place of another archive.

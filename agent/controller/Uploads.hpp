@@ -16,6 +16,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -49,9 +50,12 @@ public:
     /// Writes `bytes` at `offset`: offset 0 starts the upload over, any other must be where the
     /// controller's copy ends. Throws Error when the file cannot be written.
     PieceAnswer put(const std::string& name, std::uint64_t offset, std::string_view bytes);
-    /// Starts verifying an upload of `size` bytes whose generation digest is `digest_hex`; the
-    /// answer is the state it is in now (verifying, or committed already), or a refusal.
-    UploadStatus commit(const std::string& name, std::uint64_t size, const std::string& digest_hex, std::string& refusal);
+    /// Starts verifying an upload of `size` bytes whose generation digest is `digest_hex` and
+    /// whose base must be the generation in the archive file `base` (SERVER/FILE; "": none, a
+    /// full backup; nothing: not checked); the answer is the state it is in now (verifying, or
+    /// committed already), or a refusal.
+    UploadStatus commit(const std::string& name, std::uint64_t size, const std::string& digest_hex, const std::optional<std::string>& base,
+                        std::string& refusal);
     /// Removes the unfinished upload of `name` (its job ended).
     void discard(const std::string& name);
 
@@ -59,6 +63,7 @@ private:
     struct Pending {
         std::string name, digest;
         std::uint64_t size = 0;
+        std::optional<std::string> base;
     };
     std::string upload_path(const std::string& name) const;
     std::string final_path(const std::string& name) const;

@@ -298,3 +298,82 @@ TEST_CASE("controller: uploads not granted, out of place, incomplete or not an a
     CHECK(upload_call(dir, controller, "PUT", url, junk, "Upload-Offset: 0")["status"] == 403);
     CHECK(upload_call(dir, controller, "GET", url)["status"] == 403);
 }
+
+namespace {
+
+/// Uploads `archive` whole at `url`, commits it under its own generation digest, and returns the
+/// state the verification ends in.
+nlohmann::json upload_and_commit(const TempDir& dir, const ControllerProcess& controller, const std::string& url, const std::string& archive) {
+    const RunResult info = run(dagda_command() + " tib info " + sh_quote(archive) + " --json");
+    REQUIRE(info.exit_code == 0);
+    const std::string digest = nlohmann::json::parse(info.out)["generation_digest"];
+    // In pieces of 8 MiB, as the agent sends them (a piece is at most 16 MiB).
+    const std::string bytes = file_bytes(archive);
+    for (std::size_t offset = 0; offset < bytes.size(); offset += 8 << 20) {
+        write_file(dir.file("piece"), bytes.substr(offset, 8 << 20));
+        REQUIRE(upload_call(dir, controller, "PUT", url, dir.file("piece"), "Upload-Offset: " + std::to_string(offset))["status"] == 200);
+    }
+    write_file(dir.file("commit-whole"), nlohmann::json{{"size", fs::file_size(archive)}, {"digest", digest}}.dump());
+    CHECK(upload_call(dir, controller, "POST", url, dir.file("commit-whole"))["status"] == 202);
+    nlohmann::json status;
+    REQUIRE(eventually([&] {
+        status = upload_call(dir, controller, "GET", url)["body"];
+        return status["state"] != "verifying";
+    }, 60));
+    return status;
+}
+
+}  // namespace
+
+TEST_CASE("controller: an upload on another base than its job planned is refused, however sound the archive",
+          "[controller][integration][upload]") {
+    REQUIRE(controller_tools_present());
+    TempDir dir;
+    const std::string archives = dir.file("archives");
+    const std::string folder = archives + "/srv01";
+    fs::create_directories(folder);
+    // srv01's chain: a full backup and an incremental on it, so the next backup goes on the second.
+    const std::string disk = make_source_disk(dir, folder + "/a-full.tib");
+    const auto capture = [&](const std::string& archive, const std::string& base) {
+        const RunResult made = run(dagda_command() + " tib capture --disk " + sh_quote(disk) + " " + sh_quote(archive) +
+                                   (base.empty() ? "" : " --base " + sh_quote(base)) + " --progress none");
+        INFO(made.err);
+        REQUIRE(made.exit_code == 0);
+    };
+    scribble(disk, 3 << 20, 1 << 20, 21);
+    capture(folder + "/a-inc.tib", folder + "/a-full.tib");
+    scribble(disk, 5 << 20, 1 << 20, 22);
+    ControllerProcess controller(dir, dir.file("controller"), 0, archives);
+    const std::string job = queued_backup(dir, controller, disk);
+    const std::string url = capture_step(controller, job)["output"];
+    const std::string file = url.substr(url.rfind('/') + 1);
+    CHECK_THAT(capture_step(controller, job)["base"].get<std::string>(), Catch::EndsWith("/srv01/a-inc.tib"));
+
+    // Sound archives, each verified whole, but not the generation this job makes: refused, never named.
+    capture(dir.file("on-older.tib"), folder + "/a-full.tib");  // on the chain's older generation
+    nlohmann::json status = upload_and_commit(dir, controller, url, dir.file("on-older.tib"));
+    CHECK(status["state"] == "failed");
+    CHECK_THAT(status["reason"].get<std::string>(), Catch::Contains("not on srv01/a-inc.tib") && Catch::Contains("as its job planned"));
+    capture(dir.file("full.tib"), "");
+    status = upload_and_commit(dir, controller, url, dir.file("full.tib"));
+    CHECK(status["state"] == "failed");
+    CHECK_THAT(status["reason"].get<std::string>(), Catch::Contains("incrementally on srv01/a-inc.tib") && Catch::Contains("a full backup"));
+    CHECK_FALSE(fs::exists(folder + "/" + file));
+
+    // The generation it planned is committed by the same URL.
+    capture(dir.file("on-newest.tib"), folder + "/a-inc.tib");
+    status = upload_and_commit(dir, controller, url, dir.file("on-newest.tib"));
+    CHECK(status["state"] == "committed");
+    CHECK(fs::exists(folder + "/" + file));
+    CHECK(controller.api("POST", "/api/jobs/" + job + "/cancel")["status"] == 202);
+
+    // A job asked for a full backup takes no incremental.
+    const std::string agent_id = controller.api("GET", "/api/agents")["body"]["agents"][0]["id"];
+    const nlohmann::json full_job = controller.api("POST", "/api/jobs", {{"agent", agent_id}, {"backup", {{"server", "srv01"}, {"full", true}}}});
+    REQUIRE(full_job["status"] == 201);
+    const std::string full_url = capture_step(controller, full_job["body"]["id"])["output"];
+    status = upload_and_commit(dir, controller, full_url, dir.file("on-older.tib"));
+    CHECK(status["state"] == "failed");
+    CHECK_THAT(status["reason"].get<std::string>(), Catch::Contains("backs up in full, but the archive is an incremental on a-full.tib"));
+    CHECK(upload_and_commit(dir, controller, full_url, dir.file("full.tib"))["state"] == "committed");
+}

@@ -67,12 +67,14 @@ TEST_CASE("Api: a backup job uploads one new file of the server's folder, full w
     const std::string key = parts[1], name = "srv01/" + parts[2].str();
     CHECK(fs::is_directory(bench.archives() + "/srv01"));
     // The key uploads that file and nothing else, and reads nothing.
-    CHECK(bench.store.upload_granted(key, name));
+    const auto grant = bench.store.upload_grant(key, name);
+    REQUIRE(grant);
+    CHECK(grant->base == std::optional<std::string>(""));  // a full backup: its commit refuses an incremental
     CHECK_FALSE(bench.store.file_granted(key, name));
-    CHECK_FALSE(bench.store.upload_granted(key, "srv01/other.tib"));
-    CHECK_FALSE(bench.store.upload_granted(std::string(64, '0'), name));
+    CHECK_FALSE(bench.store.upload_grant(key, "srv01/other.tib"));
+    CHECK_FALSE(bench.store.upload_grant(std::string(64, '0'), name));
     bench.store.set_job_state(created.body["id"].get<std::string>(), "succeeded", 200);
-    CHECK_FALSE(bench.store.upload_granted(key, name));  // the job has ended
+    CHECK_FALSE(bench.store.upload_grant(key, name));  // the job has ended
     CHECK(bench.store.take_ended_uploads() == std::vector<std::string>{name});
     CHECK(bench.store.take_ended_uploads().empty());  // forgotten once handed out
 
@@ -128,6 +130,11 @@ TEST_CASE("Api: a backup job continues the server's chain, reading exactly that 
     const std::string key = url.substr(url.find("/files/") + 7, 64);
     CHECK(bench.store.file_granted(key, "srv01/a-full.tib"));
     CHECK_FALSE(bench.store.file_granted(key, "srv01/b-full.tib"));
+    // Its upload is granted as an incremental on that chain's newest file, and on nothing else.
+    const std::string output = bench.store.job(queued.body["id"].get<std::string>())->plan["steps"][0]["output"];
+    const auto upload = bench.store.upload_grant(key, "srv01/" + output.substr(output.rfind('/') + 1));
+    REQUIRE(upload);
+    CHECK(upload->base == std::optional<std::string>("srv01/a-full.tib"));
 }
 
 TEST_CASE("Api: bad backup requests are refused, naming what is wrong", "[controller][api][backup]") {
