@@ -314,6 +314,9 @@ const std::vector<CtlSubcommand>& ctl_subcommands() {
         {"replicas", "[--json]", "every replication engine's sessions: server, hypervisor, state, volumes", ctl_replicas},
         {"replica", "add SERVER --hypervisor H | freeze ID | resume ID | remove ID", "the built-in engine's replicas, kept current from the archive",
          ctl_replica},
+        {"users", "[--json]", "the web console's users and their roles", ctl_users},
+        {"user", "add NAME --role viewer|operator | passwd NAME | remove NAME [--password-stdin]",
+         "the web console's users (a password is asked on the terminal, or read from standard input)", ctl_user},
     };
     return subcommands;
 }

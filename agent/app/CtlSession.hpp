@@ -60,6 +60,10 @@ int ctl_push_button(const std::vector<std::string>& args);
 int ctl_replicas(const std::vector<std::string>& args);
 int ctl_replica(const std::vector<std::string>& args);
 
+/// `dagda ctl users` and `dagda ctl user add|passwd|remove` (CtlUsers.cpp): the console's accounts.
+int ctl_users(const std::vector<std::string>& args);
+int ctl_user(const std::vector<std::string>& args);
+
 /// "2026-11-27 22:40:01 UTC" for a controller time (Unix seconds).
 std::string controller_time(std::int64_t seconds);
 

@@ -122,7 +122,7 @@ ApiResponse Api::handle(const ApiRequest& request, std::int64_t now) {
         const std::size_t question = request.target.find('?');
         const std::string path = request.target.substr(0, question);
         if (path != "/api" && path.rfind("/api/", 0) != 0) not_found("no such resource: " + path);
-        if (!authorized(request.authorization))
+        if (!request.admitted && !authorized(request.authorization))
             throw ApiError(401, "unauthorized", "the request needs the operator's token (Authorization: Bearer TOKEN)");
         const Query query = question == std::string::npos ? Query{} : query_parameters(request.target.substr(question + 1));
         return route(request, path_segments(path), query, now);

@@ -25,6 +25,7 @@ struct ApiRequest {
     std::string target;         ///< path and query, as sent: "/api/jobs/job-3/events?after=4"
     std::string authorization;  ///< the Authorization header's value, or ""
     std::string body;           ///< JSON for POST, or ""
+    bool admitted = false;      ///< the server has checked the caller (a token or a console session: ConsoleAccess)
 };
 
 struct ApiResponse {

@@ -180,6 +180,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
         throw Error(ErrorKind::usage, "replication adapters need the archive folder (--archives): replicas are recovered from its servers");
     }
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
+    accounts_ = std::make_unique<AccountStore>(settings_.state_dir + "/controller.db");
     if (!settings_.archives_dir.empty()) uploads_ = std::make_unique<Uploads>(settings_.archives_dir, dagda_binary);
     // The recoveries to new VMs run beside the I/O thread: libvirt's calls and restores block.
     RecoveryRunnerSettings runner;
@@ -257,6 +258,7 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
         beast::flat_buffer buffer;
         for (bool first = true;; first = false) {
             http::request_parser<http::string_body> parser;
+            ApiAdmission admission;  // who an /api/ request comes from
             parser.header_limit(16 * 1024);
             // The largest body of any route; each route's own limit is applied once its header is read.
             parser.body_limit(largest_upload_piece);
@@ -271,14 +273,24 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
             }
             if (!read_error) {
                 beast::get_lowest_layer(stream).expires_after(request_timeout);
-                // An API request without the operator's token is refused before its body (up to
-                // 8 MiB) is read: strangers cost the controller a header's worth, not a body's.
-                const std::string path(parser.get().target().substr(0, parser.get().target().find('?')));
-                if ((path == "/api" || path.rfind("/api/", 0) == 0) && !api_->authorized(std::string(parser.get()[http::field::authorization]))) {
-                    auto response = json_response(parser.get().version(), false, 401,
-                                                  refusal("unauthorized", "the request needs the operator's token (Authorization: Bearer TOKEN)"));
-                    co_await http::async_write(stream, response, use_awaitable);
-                    break;
+                // An API request without the operator's token or a console session (and, for a
+                // change, the session's CSRF token) is refused before its body (up to 8 MiB) is
+                // read: strangers cost the controller a header's worth, not a body's.
+                const auto& header = parser.get();
+                const std::string path(header.target().substr(0, header.target().find('?')));
+                if (path == "/api" || path.rfind("/api/", 0) == 0) {
+                    admission = admit_api_request(*api_, *accounts_,
+                                                  {std::string(header.method_string()), path, std::string(header[http::field::authorization]),
+                                                   std::string(header[http::field::cookie]), std::string(header["X-CSRF-Token"])},
+                                                  now());
+                    if (admission.status != 0) {
+                        if (admission.caller.kind != Caller::Kind::nobody)
+                            accounts_->audit(now(), admission.caller.user, peer_address, std::string(header.method_string()) + " " + path,
+                                             "refused: " + admission.message);
+                        auto response = json_response(header.version(), false, admission.status, refusal(admission.code, admission.message));
+                        co_await http::async_write(stream, response, use_awaitable);
+                        break;
+                    }
                 }
                 if (path.rfind("/uploads/", 0) == 0) {
                     if (!co_await serve_upload(stream, buffer, parser)) break;
@@ -316,8 +328,21 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
                 if (!co_await serve_archive(stream, request)) break;
                 continue;
             }
-            ApiRequest api_request{std::string(request.method_string()), target, std::string(request[http::field::authorization]), request.body()};
+            const std::string path = target.substr(0, target.find('?'));
+            if (path == "/api/session" || path == "/api/audit" || path == "/api/users" || path.rfind("/api/users/", 0) == 0) {
+                if (!co_await serve_console_api(stream, request, admission.caller, peer_address)) break;
+                continue;
+            }
+            if (path != "/api" && path.rfind("/api/", 0) != 0 && (request.method() == http::verb::get || request.method() == http::verb::head)) {
+                if (!co_await serve_console_asset(stream, request)) break;
+                continue;
+            }
+            ApiRequest api_request{std::string(request.method_string()), target, std::string(request[http::field::authorization]), request.body(),
+                                   admission.caller.kind != Caller::Kind::nobody};
             const ApiResponse answer = api_->handle(api_request, now());
+            if (request.method() != http::verb::get && request.method() != http::verb::head && admission.caller.kind != Caller::Kind::nobody)
+                accounts_->audit(now(), admission.caller.user, peer_address, api_request.method + " " + path,
+                                 answer.status < 400 ? "ok" : "refused: " + answer.body.value("message", ""));
             auto response = json_response(request.version(), request.keep_alive(), answer.status, answer.body, answer.allow);
             co_await http::async_write(stream, response, use_awaitable);
             if (!request.keep_alive()) break;

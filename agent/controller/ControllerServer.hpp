@@ -6,7 +6,10 @@
 
 #include "net/WebSocketChannel.hpp"
 #include "controller/AcceptLoop.hpp"
+#include "controller/AccountStore.hpp"
 #include "controller/Api.hpp"
+#include "controller/ConsoleAccess.hpp"
+#include "controller/LoginGuard.hpp"
 #include "controller/RecoveryRunner.hpp"
 #include "controller/ReplicaCatalog.hpp"
 #include "controller/BootServer.hpp"
@@ -101,6 +104,14 @@ private:
                                               boost::beast::http::request_parser<boost::beast::http::string_body>& parser);
     /// Removes the unfinished uploads of jobs that have ended.
     void discard_ended_uploads();
+    /// GET or HEAD of the console's page (/) and assets (/console/…) (ControllerConsole.cpp).
+    boost::asio::awaitable<bool> serve_console_asset(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                                     const boost::beast::http::request<boost::beast::http::string_body>& request);
+    /// /api/session, /api/users and /api/audit, for a caller already admitted (ConsoleAccess),
+    /// from `address`. Returns whether the connection may serve another request.
+    boost::asio::awaitable<bool> serve_console_api(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                                   const boost::beast::http::request<boost::beast::http::string_body>& request,
+                                                   const Caller& caller, const std::string& address);
     /// Runs `work` on a file reader thread and resumes with its result (or exception) here.
     template <class Work>
     boost::asio::awaitable<std::invoke_result_t<Work>> on_readers(Work work) {
@@ -152,6 +163,8 @@ private:
     std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
     FileReaders readers_;
     std::unique_ptr<Api> api_;
+    std::unique_ptr<AccountStore> accounts_;  ///< the console's users, sessions and audit log
+    LoginGuard login_guard_;
     std::unique_ptr<Uploads> uploads_;  ///< with an archive folder
     std::unique_ptr<ReplicaEngine> replica_engine_;  // before the catalog and the API, which use it
     std::unique_ptr<ReplicaCatalog> replicas_;

@@ -21,8 +21,9 @@ namespace {
 // (RecoveryStore), version 8 the built-in replication engine's sessions (ReplicaStore), version 9 file_grants.access
 // ('read', or 'upload': the job may upload that file, docs/api.md "Uploads"), version 10
 // file_grants.base (an upload's planned base generation, '' for a full backup; NULL for grants
-// made before it, whose base is not checked). A database is brought up to the current version
-// when opened, in one transaction.
+// made before it, whose base is not checked), version 11 the web console's users, their sessions
+// and the audit log (AccountStore). A database is brought up to the current version when opened,
+// in one transaction.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS enrolments (
   name TEXT PRIMARY KEY, token TEXT NOT NULL, machine_id TEXT);
@@ -70,7 +71,16 @@ CREATE TABLE replicas (
 )sql";
 constexpr const char* migration_v9 = "ALTER TABLE file_grants ADD COLUMN access TEXT NOT NULL DEFAULT 'read';";
 constexpr const char* migration_v10 = "ALTER TABLE file_grants ADD COLUMN base TEXT;";
-constexpr std::int64_t schema_version = 10;
+constexpr const char* migration_v11 = R"sql(
+CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE web_sessions (
+  token_hash TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL,
+  ends INTEGER NOT NULL);
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, who TEXT NOT NULL, address TEXT NOT NULL, action TEXT NOT NULL,
+  outcome TEXT NOT NULL);
+)sql";
+constexpr std::int64_t schema_version = 11;
 
 /// What the database keeps of a grant's key: a keyed hash, so a copy of the database (a backup of
 /// the controller's state) opens no archive.
@@ -117,6 +127,7 @@ Store::Store(const std::string& path) : db_(path) {
     if (version < 8) db_.execute(migration_v8);
     if (version < 9) db_.execute(migration_v9);
     if (version < 10) db_.execute(migration_v10);
+    if (version < 11) db_.execute(migration_v11);
     db_.execute("PRAGMA user_version = " + std::to_string(schema_version));
     transaction.commit();
 }

@@ -237,13 +237,13 @@ PRAGMA user_version = 1;
     dagda::controller::Database raw(path);
     dagda::controller::Statement version(raw, "PRAGMA user_version");
     REQUIRE(version.step());
-    CHECK(version.number(0) == 10);
+    CHECK(version.number(0) == 11);
 }
 
 TEST_CASE("Store: a database of a newer controller is not opened", "[controller][store]") {
     TempDir dir;
     const std::string path = dir.file("controller.db");
-    dagda::controller::Database(path).execute("PRAGMA user_version = 11;");
+    dagda::controller::Database(path).execute("PRAGMA user_version = 12;");
     CHECK_THROWS_WITH(Store(path), Catch::Contains("newer controller"));
 }
 

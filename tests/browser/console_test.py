@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""Issue 16: the web console in a real browser (headless Chromium driven by Selenium).
+
+A real controller on loopback, users made with `dagda ctl user add`, then in the browser: a wrong
+password refused, a login, the overview, a page reload inside the session, a viewer who sees no
+button to change anything, a name holding HTML shown as text (never run), and logging out.
+A screenshot of each page is saved in the output folder (argument --output).
+
+Run by ctest: console_test.py --dagda BUILD/agent/app/dagda --output DIR
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import WebDriverWait
+
+# A name that would run script if the page ever put a name into HTML.
+HOSTILE_NAME = '<img src=x onerror="window.pwned=1">'
+
+
+class Controller:
+    """`dagda controller` on a free loopback port, its state in a temporary folder."""
+
+    def __init__(self, dagda, state_dir):
+        self.dagda = dagda
+        os.makedirs(state_dir, exist_ok=True)
+        self.log = open(os.path.join(state_dir, "controller.log"), "w")
+        self.process = subprocess.Popen([dagda, "controller", "--state-dir", state_dir, "--port", "0"],
+                                        stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.env = dict(os.environ)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("the controller stopped before it printed its address")
+            if line.startswith("export DAGDA_CTL_"):  # export DAGDA_CTL_CONTROLLER=… DAGDA_CTL_PIN=… DAGDA_CTL_TOKEN_FILE=…
+                for key, value in re.findall(r"(DAGDA_CTL_\w+)=(\S+)", line):
+                    self.env[key] = value.strip("'\"")
+            if all(k in self.env for k in ("DAGDA_CTL_CONTROLLER", "DAGDA_CTL_PIN", "DAGDA_CTL_TOKEN_FILE")):
+                break
+        self.url = self.env["DAGDA_CTL_CONTROLLER"]
+
+    def ctl(self, *args, stdin=None):
+        return subprocess.run([self.dagda, "ctl", *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=60)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+class Browser:
+    def __init__(self, output):
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900",
+                         "--ignore-certificate-errors", "--no-proxy-server", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run"):
+            options.add_argument(argument)
+        options.accept_insecure_certs = True  # the controller's own CA, which this browser does not know
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.set_page_load_timeout(30)
+        self.output = output
+        self.shots = 0
+
+    def wait_for(self, condition, seconds=15):
+        return WebDriverWait(self.driver, seconds).until(condition)
+
+    def text(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css).text
+
+    def screenshot(self, name):
+        self.shots += 1
+        self.driver.save_screenshot(os.path.join(self.output, f"{self.shots:02d}-{name}.png"))
+
+    def log_in(self, name, password):
+        self.wait_for(seen.visibility_of_element_located((By.ID, "login-name")))
+        for field, value in (("login-name", name), ("login-password", password)):
+            element = self.driver.find_element(By.ID, field)
+            element.clear()
+            element.send_keys(value)
+        self.driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+
+
+def check(condition, what):
+    if not condition:
+        raise AssertionError(what)
+    print(f"ok: {what}")
+
+
+def run(dagda, output):
+    state = tempfile.mkdtemp(prefix="dagda-console-test-")
+    controller = Controller(dagda, os.path.join(state, "controller"))
+    browser = None
+    try:
+        for name, role, password in (("alice", "operator", "correct horse battery"), ("bob", "viewer", "viewer's own password")):
+            added = controller.ctl("user", "add", name, "--role", role, "--password-stdin", stdin=password + "\n")
+            check(added.returncode == 0, f"dagda ctl user add {name} ({added.stderr.strip()})")
+        check(controller.ctl("enrol", "srv01").returncode == 0, "an enrolment to show")
+        browser = Browser(output)
+        driver = browser.driver
+
+        driver.get(controller.url + "/")
+        browser.screenshot("login")
+        browser.log_in("alice", "wrong horse")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "login-error"), "wrong name or password"))
+        check(driver.find_element(By.ID, "page").get_attribute("hidden") is not None, "a wrong password is refused and shows nothing")
+        browser.screenshot("login-refused")
+
+        # A hostile name tried at the login: the audit log later shows it, as text.
+        browser.log_in(HOSTILE_NAME, "anything at all")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "login-error"), "wrong name or password"))
+
+        browser.log_in("alice", "correct horse battery")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "who"), "alice (operator)"))
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "machines"), "No agent"))
+        check("Servers" in browser.text("#servers") and "Hypervisors" in browser.text("#hypervisors"), "the overview shows its sections")
+        check(not driver.get_cookies() or all(c.get("httpOnly") for c in driver.get_cookies() if c["name"] == "dagda_session"),
+              "the session cookie is HttpOnly")
+        check(driver.execute_script("return document.cookie").find("dagda_session") < 0, "the page's script cannot read the session cookie")
+        browser.screenshot("overview")
+
+        driver.refresh()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "who"), "alice (operator)"))
+        check(True, "a reloaded page stays logged in")
+
+        driver.get(controller.url + "/#/audit")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "audit-log"), HOSTILE_NAME))
+        check(driver.execute_script("return window.pwned === undefined"), "a name holding HTML is shown as text and runs nothing")
+        check(not driver.find_elements(By.CSS_SELECTOR, "#audit-log img"), "no element is made from a name")
+        browser.screenshot("audit")
+
+        driver.get(controller.url + "/#/users")
+        browser.wait_for(seen.visibility_of_element_located((By.ID, "new-user-name")))
+        browser.screenshot("users-operator")
+
+        # Keyboard only: tab to the log out button and press it.
+        logout = driver.find_element(By.ID, "logout")
+        logout.send_keys("\n")
+        browser.wait_for(seen.visibility_of_element_located((By.ID, "login-name")))
+        driver.refresh()
+        browser.wait_for(seen.visibility_of_element_located((By.ID, "login-name")))
+        check(True, "logged out, and a reload does not log in again")
+
+        browser.log_in("bob", "viewer's own password")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "who"), "bob (viewer)"))
+        driver.get(controller.url + "/#/users")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "user-list"), "alice"))
+        check(not driver.find_elements(By.ID, "new-user-name"), "a viewer is offered no form to add users")
+        check(not driver.find_elements(By.XPATH, "//button[starts-with(text(), 'Remove')]"), "nor a button to remove one")
+        browser.screenshot("users-viewer")
+        print(f"console_test: passed; screenshots in {output}")
+        return 0
+    except (AssertionError, TimeoutException) as failure:
+        if browser:
+            browser.screenshot("failure")
+            print(browser.driver.page_source[:4000], file=sys.stderr)
+        print(f"console_test: FAILED: {failure!r}", file=sys.stderr)
+        with open(os.path.join(state, "controller", "controller.log")) as log:
+            print(log.read()[-4000:], file=sys.stderr)
+        return 1
+    finally:
+        if browser:
+            browser.driver.quit()
+        controller.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dagda", required=True)
+    parser.add_argument("--output", required=True)
+    arguments = parser.parse_args()
+    os.makedirs(arguments.output, exist_ok=True)
+    for old in os.listdir(arguments.output):
+        if old.endswith(".png"):
+            os.remove(os.path.join(arguments.output, old))
+    sys.exit(run(arguments.dagda, arguments.output))
