@@ -77,7 +77,7 @@ const pages = {
         const { servers } = await api('GET', '/api/servers');
         return table(['Server', 'Generations', 'Newest', 'Age'], servers.map((s) => {
           const newest = s.chains.flatMap((c) => c.generations).map((g) => g.created).sort().pop();
-          return [s.name, String(s.generations), whenIso(newest), age(newest)];
+          return [el('a', { href: `#/server/${encodeURIComponent(s.name)}` }, s.name), String(s.generations), whenIso(newest), age(newest)];
         }), 'No server has a backup in the archive folder.');
       }),
       section('Machines', 'machines', async () => {
@@ -96,9 +96,112 @@ const pages = {
       section('Recoveries', 'recoveries', async () => {
         const { recoveries } = await api('GET', '/api/recoveries');
         return table(['Recovery', 'Server', 'New VM', 'State', 'Updated'],
-          recoveries.map((r) => [r.id, r.server, r.vm && r.vm.name ? r.vm.name : '', r.state, when(r.updated)]), 'No recovery yet.');
+          recoveries.map((r) => [el('a', { href: `#/recovery/${encodeURIComponent(r.id)}` }, r.id), r.server, r.vm && r.vm.name ? r.vm.name : '',
+            r.state, when(r.updated)]), 'No recovery yet.');
       }),
     ];
+  },
+
+  server(name) {
+    const message = el('p', { role: 'status' });
+    const parts = [el('h1', {}, `Server ${name}`), message];
+    parts.push(section('Generations', 'generations', async () => {
+      const server = await api('GET', `/api/servers/${encodeURIComponent(name)}`);
+      return el('div', {}, server.chains.map((chain, i) => el('div', {},
+        el('h3', {}, `Disk ${i + 1}: ${chain.disk_bytes ? bytes(chain.disk_bytes) : 'a volume backup'}${chain.table ? `, ${chain.table} table` : ''}${chain.host ? `, captured on ${chain.host}` : ''}`),
+        chain.broken ? el('p', { class: 'error' }, `Broken chain: ${chain.broken}`) : '',
+        table(['Generation', 'Date', 'Kind', 'Size', 'File'], chain.generations.slice().reverse().map((g) => [
+          g.number === null ? '—' : String(g.number), whenIso(g.created), g.kind, bytes(g.bytes), g.file]), 'No generation.'))));
+    }));
+    if (session.role === 'operator') parts.push(recoverForm(name, message));
+    return parts;
+  },
+
+  recovery(id) {
+    const steps = el('ol', { id: 'recovery-steps' });
+    const status = el('p', { id: 'recovery-state', role: 'status', 'aria-live': 'polite' }, 'Loading…');
+    const log = el('ul', { id: 'recovery-log', class: 'log' });
+    const recovered = el('p', { id: 'recovery-time' });
+    let after = 0;
+    const finished = {};
+    const follow = async () => {
+      if (!document.body.contains(steps)) return;  // the page was left
+      try {
+        const recovery = await api('GET', `/api/recoveries/${encodeURIComponent(id)}`);
+        for (;;) {
+          const page = await api('GET', `/api/recoveries/${encodeURIComponent(id)}/events?after=${after}`);
+          for (const event of page.events) {
+            after = event.seq;
+            if (event.event === 'step_finished') finished[event.index] = event.seconds;
+            if (event.event === 'recovery_finished') recovered.textContent = `Recovery time achieved: ${event.seconds.toFixed(1)} s`;
+            const words = event.message || (event.seconds !== undefined ? `${event.seconds.toFixed(1)} s` : '');
+            log.append(el('li', {}, `${when(event.at)}  ${event.event}${event.step ? ` ${event.step}` : ''}${words ? `: ${words}` : ''}`));
+          }
+          if (!page.more) break;
+        }
+        status.textContent = `${recovery.state}${recovery.reason ? `: ${recovery.reason}` : ''}`;
+        steps.replaceChildren(...recovery.steps.map((step, i) => {
+          const name = typeof step === 'string' ? step : step.step || JSON.stringify(step);
+          const done = i < recovery.next_step;
+          const running = i === recovery.next_step && recovery.state === 'running';
+          const failed = i === recovery.next_step && ['failed', 'cleaning', 'cleaned'].includes(recovery.state);
+          const seconds = finished[i];
+          return el('li', { class: done ? 'done' : running ? 'running' : failed ? 'failed' : '' },
+            el('span', {}, name), ' ',
+            el('progress', { max: '1', value: done ? '1' : '0', 'aria-label': `${name} progress` }), ' ',
+            el('span', { class: 'muted' }, done ? `done${seconds !== undefined ? ` in ${seconds.toFixed(1)} s` : ''}` : running ? 'running' : failed ? 'failed' : 'to do'));
+        }));
+        if (['queued', 'running', 'cleaning'].includes(recovery.state)) setTimeout(follow, 1000);
+      } catch (error) {
+        if (error instanceof LoggedOut) return;
+        status.textContent = `${error.message} (asking again)`;
+        setTimeout(follow, 2000);  // a controller restarting: the page goes on when it is back
+      }
+    };
+    setTimeout(follow, 0);  // once the page shows these elements
+    return [el('h1', {}, `Recovery ${id}`), status, recovered, el('h2', {}, 'Steps'), steps, el('h2', {}, 'Log'), log];
+  },
+
+  enrolments() {
+    const message = el('p', { role: 'status' });
+    const list = () => section('Machines enrolled', 'enrolment-list', async () => {
+      const { enrolments } = await api('GET', '/api/enrolments');
+      return table(['Name', 'Agent', 'MAC', 'PXE', 'Bound to machine', ''], enrolments.map((e) => [e.name, e.agent_id || '', e.mac || '',
+        e.mac ? (e.armed ? 'armed' : 'not armed') : '', e.machine_id || '',
+        session.role === 'operator' && e.mac ? el('button', { type: 'button', class: 'secondary', onclick: () => {
+          if (!confirm(`Arm ${e.name}? The next PXE boot of ${e.mac} starts its agent.`)) return;
+          api('POST', `/api/enrolments/${encodeURIComponent(e.name)}/arm`).then(() => render(), (error) => { message.textContent = error.message; });
+        } }, `Arm ${e.name}`) : '']), 'No enrolment.');
+    });
+    let listed = list();
+    const parts = [el('h1', {}, 'Enrolments'), message, listed];
+    if (session.role === 'operator') {
+      const name = el('input', { id: 'enrol-name', required: '', autocomplete: 'off' });
+      const mac = el('input', { id: 'enrol-mac', autocomplete: 'off', placeholder: 'optional: 52:54:00:aa:bb:cc' });
+      const token = el('output', { id: 'enrol-token', class: 'token' });
+      parts.push(el('h2', {}, 'Enrol a machine'), el('form', { onsubmit: (event) => {
+        event.preventDefault();
+        const request = { name: name.value };
+        if (mac.value) request.mac = mac.value;
+        api('POST', '/api/enrolments', request).then((answer) => {
+          token.textContent = answer.token;
+          message.className = 'ok';
+          message.textContent = `${answer.name} enrolled. Its token is shown this once: give it to the machine's agent.`;
+          const fresh = list();  // the list again, the token kept on the page
+          listed.replaceWith(fresh);
+          listed = fresh;
+        }, (error) => { message.className = 'error'; message.textContent = error.message; });
+      } }, el('label', { for: 'enrol-name' }, 'Name'), name, el('label', { for: 'enrol-mac' }, 'MAC of the card it boots by PXE from'), mac,
+      el('button', { type: 'submit' }, 'Enrol'), el('label', { for: 'enrol-token' }, 'Token'), token));
+    }
+    return parts;
+  },
+
+  hypervisors() {
+    return [el('h1', {}, 'Hypervisors'), section('Hypervisors', 'hypervisor-list', async () => {
+      const { hypervisors } = await api('GET', '/api/hypervisors');
+      return table(['Name', 'URI', 'Pool', 'Network'], hypervisors.map((h) => [h.name, h.uri, h.pool, h.network || '']), 'No hypervisor is configured (dagda ctl hypervisor add).');
+    })];
   },
 
   users() {
@@ -151,6 +254,44 @@ const pages = {
   },
 };
 
+/// The form of "Recover to a new VM": the plan is shown first (a dry run), and run only when asked once more.
+function recoverForm(server, message) {
+  const generation = el('input', { id: 'recover-generation', type: 'number', min: '1', placeholder: 'newest' });
+  const hypervisor = el('select', { id: 'recover-hypervisor', required: '' });
+  const name = el('input', { id: 'recover-name', required: '', autocomplete: 'off', value: `${server}-recovered` });
+  const cpus = el('input', { id: 'recover-cpus', type: 'number', min: '1', value: '2' });
+  const memory = el('input', { id: 'recover-memory', type: 'number', min: '256', value: '4096' });
+  const direct = el('input', { id: 'recover-direct', type: 'checkbox' });
+  const plan = el('pre', { id: 'recover-plan', class: 'plan' });
+  const run = el('button', { id: 'recover-run', type: 'button', hidden: '' }, 'Run this plan');
+  api('GET', '/api/hypervisors').then(({ hypervisors }) => hypervisor.replaceChildren(...hypervisors.map((h) => el('option', { value: h.name }, h.name))),
+    () => {});
+  const request = () => {
+    const vm = { hypervisor: hypervisor.value, name: name.value, cpus: Number(cpus.value), memory_mib: Number(memory.value) };
+    if (direct.checked) vm.direct = true;
+    const body = { server, to: { vm } };
+    if (generation.value) body.generation = Number(generation.value);
+    return body;
+  };
+  const failed = (error) => { if (!(error instanceof LoggedOut)) { message.className = 'error'; message.textContent = error.message; } };
+  run.addEventListener('click', () => {
+    if (!confirm(`Run the plan shown: recover ${server} to the new VM ${name.value}?`)) return;
+    api('POST', '/api/recoveries', request()).then((answer) => { location.hash = `#/recovery/${encodeURIComponent(answer.id)}`; }, failed);
+  });
+  return el('section', { 'aria-labelledby': 'recover-title' }, el('h2', { id: 'recover-title' }, 'Recover to a new VM'),
+    el('form', { onsubmit: (event) => {
+      event.preventDefault();
+      api('POST', '/api/recoveries', { ...request(), dry_run: true }).then((answer) => {
+        plan.textContent = answer.plan.join('\n');
+        run.hidden = false;
+      }, failed);
+    } }, el('label', { for: 'recover-generation' }, 'Generation'), generation, el('label', { for: 'recover-hypervisor' }, 'Hypervisor'), hypervisor,
+    el('label', { for: 'recover-name' }, 'New VM\'s name'), name, el('label', { for: 'recover-cpus' }, 'CPUs'), cpus,
+    el('label', { for: 'recover-memory' }, 'Memory (MiB)'), memory,
+    el('label', { for: 'recover-direct' }, direct, ' direct (the controller writes the volumes; no helper VM)'),
+    el('button', { type: 'submit' }, 'Show the plan')), plan, run);
+}
+
 function show(id) {
   for (const part of ['login', 'page']) document.getElementById(part).hidden = part !== id;
   const inside = id === 'page';
@@ -167,9 +308,9 @@ function showLogin(why) {
 }
 
 function render() {
-  const name = (location.hash.replace(/^#\//, '') || 'overview').split('/')[0];
+  const [name, ...rest] = (location.hash.replace(/^#\//, '') || 'overview').split('/');
   const page = pages[name] || pages.overview;
-  document.getElementById('page').replaceChildren(...page());
+  document.getElementById('page').replaceChildren(...page(...rest.map(decodeURIComponent)));
   show('page');
   document.title = `${name[0].toUpperCase()}${name.slice(1)} · Dagda Rescue`;
 }

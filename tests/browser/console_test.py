@@ -2,8 +2,10 @@
 """Issue 16: the web console in a real browser (headless Chromium driven by Selenium).
 
 A real controller on loopback, users made with `dagda ctl user add`, then in the browser: a wrong
-password refused, a login, the overview, a page reload inside the session, a viewer who sees no
-button to change anything, a name holding HTML shown as text (never run), and logging out.
+password refused, a login, the overview, a page reload inside the session, a server's generations,
+a recovery to a new VM (its plan, then run, followed on its page to its end), an enrolment whose
+token is shown once, a viewer who sees no button to change anything, a name holding HTML shown as
+text (never run), and logging out.
 A screenshot of each page is saved in the output folder (argument --output).
 
 Run by ctest: console_test.py --dagda BUILD/agent/app/dagda --output DIR
@@ -33,11 +35,11 @@ HOSTILE_NAME = '<img src=x onerror="window.pwned=1">'
 class Controller:
     """`dagda controller` on a free loopback port, its state in a temporary folder."""
 
-    def __init__(self, dagda, state_dir):
+    def __init__(self, dagda, state_dir, archives):
         self.dagda = dagda
         os.makedirs(state_dir, exist_ok=True)
         self.log = open(os.path.join(state_dir, "controller.log"), "w")
-        self.process = subprocess.Popen([dagda, "controller", "--state-dir", state_dir, "--port", "0"],
+        self.process = subprocess.Popen([dagda, "controller", "--state-dir", state_dir, "--port", "0", "--archives", archives],
                                         stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.env = dict(os.environ)
         deadline = time.monotonic() + 30
@@ -105,13 +107,26 @@ def check(condition, what):
 
 def run(dagda, output):
     state = tempfile.mkdtemp(prefix="dagda-console-test-")
-    controller = Controller(dagda, os.path.join(state, "controller"))
+    # One server with one generation: an 8 MiB disk with one partition, captured by the real dagda.
+    archives = os.path.join(state, "archives")
+    os.makedirs(os.path.join(archives, "srv01"))
+    disk = os.path.join(state, "disk.img")
+    with open(disk, "wb") as image:
+        image.truncate(8 << 20)
+    subprocess.run(["sfdisk", "-q", disk], input=",4M,L\n", text=True, check=True, timeout=60)
+    subprocess.run([dagda, "tib", "capture", "--disk", disk, os.path.join(archives, "srv01", "monday.tib"), "--progress", "none"],
+                   check=True, capture_output=True, timeout=120)
+    controller = Controller(dagda, os.path.join(state, "controller"), archives)
     browser = None
     try:
         for name, role, password in (("alice", "operator", "correct horse battery"), ("bob", "viewer", "viewer's own password")):
             added = controller.ctl("user", "add", name, "--role", role, "--password-stdin", stdin=password + "\n")
             check(added.returncode == 0, f"dagda ctl user add {name} ({added.stderr.strip()})")
         check(controller.ctl("enrol", "srv01").returncode == 0, "an enrolment to show")
+        # libvirt's own test driver (in-process, no daemon): a real hypervisor connection whose pool
+        # is not on this machine, so a direct recovery makes its disk there, then fails to write it.
+        added = controller.ctl("hypervisor", "add", "lab", "--uri", "test:///default", "--pool", "default-pool")
+        check(added.returncode == 0, f"a hypervisor to recover to ({added.stderr.strip()})")
         browser = Browser(output)
         driver = browser.driver
 
@@ -149,6 +164,44 @@ def run(dagda, output):
         browser.wait_for(seen.visibility_of_element_located((By.ID, "new-user-name")))
         browser.screenshot("users-operator")
 
+        # A server's generations, reached from the overview.
+        driver.get(controller.url + "/#/overview")
+        browser.wait_for(seen.element_to_be_clickable((By.LINK_TEXT, "srv01"))).click()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "generations"), "monday.tib"))
+        check("full" in browser.text("#generations"), "the server page lists its generation")
+        check(driver.find_elements(By.ID, "recover-name"), "an operator is offered Recover to a new VM")
+        browser.screenshot("server")
+
+        # Recover to a new VM: the plan first, then run once asked again; the recovery page follows it live.
+        browser.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#recover-hypervisor option"))
+        driver.find_element(By.ID, "recover-direct").click()
+        driver.find_element(By.CSS_SELECTOR, "#page form button[type=submit]").click()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "recover-plan"), "1. hypervisor.check"))
+        check("to a new VM srv01-recovered on lab (direct mode)" in browser.text("#recover-plan"), "the plan is shown before anything runs")
+        check(controller.ctl("recovery", "recovery-1").returncode != 0, "showing the plan queued nothing")
+        browser.screenshot("recover-plan")
+        driver.find_element(By.ID, "recover-run").click()
+        browser.wait_for(seen.alert_is_present()).accept()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "recovery-state"), "failed"), 60)
+        check("direct.restore failed" in browser.text("#recovery-state"), "the recovery page shows how it ended, and why")
+        steps = driver.find_elements(By.CSS_SELECTOR, "#recovery-steps li")
+        check(len(steps) == 4 and "done in" in steps[0].text and "done in" in steps[1].text, "each step done shows its duration")
+        check("failed" in steps[2].text and "to do" in steps[3].text, "the step that failed says so, and the next was not run")
+        check(driver.find_elements(By.CSS_SELECTOR, "#recovery-steps li.done progress[value='1']"), "a step done fills its progress bar")
+        check("step_failed direct.restore" in browser.text("#recovery-log"), "the log shows the agent's events")
+        browser.screenshot("recovery")
+
+        # Enrol a machine: its token is shown once, as text.
+        driver.get(controller.url + "/#/enrolments")
+        browser.wait_for(seen.visibility_of_element_located((By.ID, "enrol-name"))).send_keys("srv02")
+        driver.find_element(By.CSS_SELECTOR, "#page form button[type=submit]").click()
+        browser.wait_for(lambda d: re.fullmatch(r"[0-9a-f]{64}", d.find_element(By.ID, "enrol-token").text))
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "enrolment-list"), "srv02"))
+        browser.screenshot("enrolments")
+        driver.refresh()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "enrolment-list"), "srv02"))
+        check(driver.find_element(By.ID, "enrol-token").text == "", "the token is not shown again")
+
         # Keyboard only: tab to the log out button and press it.
         logout = driver.find_element(By.ID, "logout")
         logout.send_keys("\n")
@@ -163,6 +216,9 @@ def run(dagda, output):
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "user-list"), "alice"))
         check(not driver.find_elements(By.ID, "new-user-name"), "a viewer is offered no form to add users")
         check(not driver.find_elements(By.XPATH, "//button[starts-with(text(), 'Remove')]"), "nor a button to remove one")
+        driver.get(controller.url + "/#/server/srv01")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "generations"), "monday.tib"))
+        check(not driver.find_elements(By.ID, "recover-name"), "a viewer is offered no recovery button")
         browser.screenshot("users-viewer")
         print(f"console_test: passed; screenshots in {output}")
         return 0
