@@ -122,43 +122,42 @@ const pages = {
     const status = el('p', { id: 'recovery-state', role: 'status', 'aria-live': 'polite' }, 'Loading…');
     const log = el('ul', { id: 'recovery-log', class: 'log' });
     const recovered = el('p', { id: 'recovery-time' });
-    let after = 0;
     const finished = {};
-    const follow = async () => {
-      if (!document.body.contains(steps)) return;  // the page was left
-      try {
-        const recovery = await api('GET', `/api/recoveries/${encodeURIComponent(id)}`);
-        for (;;) {
-          const page = await api('GET', `/api/recoveries/${encodeURIComponent(id)}/events?after=${after}`);
-          for (const event of page.events) {
-            after = event.seq;
-            if (event.event === 'step_finished') finished[event.index] = event.seconds;
-            if (event.event === 'recovery_finished') recovered.textContent = `Recovery time achieved: ${event.seconds.toFixed(1)} s`;
-            const words = event.message || (event.seconds !== undefined ? `${event.seconds.toFixed(1)} s` : '');
-            log.append(el('li', {}, `${when(event.at)}  ${event.event}${event.step ? ` ${event.step}` : ''}${words ? `: ${words}` : ''}`));
-          }
-          if (!page.more) break;
-        }
-        status.textContent = `${recovery.state}${recovery.reason ? `: ${recovery.reason}` : ''}`;
-        steps.replaceChildren(...recovery.steps.map((step, i) => {
-          const name = typeof step === 'string' ? step : step.step || JSON.stringify(step);
-          const done = i < recovery.next_step;
-          const running = i === recovery.next_step && recovery.state === 'running';
-          const failed = i === recovery.next_step && ['failed', 'cleaning', 'cleaned'].includes(recovery.state);
-          const seconds = finished[i];
-          return el('li', { class: done ? 'done' : running ? 'running' : failed ? 'failed' : '' },
-            el('span', {}, name), ' ',
-            el('progress', { max: '1', value: done ? '1' : '0', 'aria-label': `${name} progress` }), ' ',
-            el('span', { class: 'muted' }, done ? `done${seconds !== undefined ? ` in ${seconds.toFixed(1)} s` : ''}` : running ? 'running' : failed ? 'failed' : 'to do'));
-        }));
-        if (['queued', 'running', 'cleaning'].includes(recovery.state)) setTimeout(follow, 1000);
-      } catch (error) {
-        if (error instanceof LoggedOut) return;
-        status.textContent = `${error.message} (asking again)`;
-        setTimeout(follow, 2000);  // a controller restarting: the page goes on when it is back
-      }
+    const showSteps = (recovery) => {
+      status.textContent = `${recovery.state}${recovery.reason ? `: ${recovery.reason}` : ''}`;
+      steps.replaceChildren(...recovery.steps.map((step, i) => {
+        const name = typeof step === 'string' ? step : step.step || JSON.stringify(step);
+        const done = i < recovery.next_step;
+        const running = i === recovery.next_step && recovery.state === 'running';
+        const failed = i === recovery.next_step && ['failed', 'cleaning', 'cleaned'].includes(recovery.state);
+        const seconds = finished[i];
+        return el('li', { class: done ? 'done' : running ? 'running' : failed ? 'failed' : '' },
+          el('span', {}, name), ' ',
+          el('progress', { max: '1', value: done ? '1' : '0', 'aria-label': `${name} progress` }), ' ',
+          el('span', { class: 'muted' }, done ? `done${seconds !== undefined ? ` in ${seconds.toFixed(1)} s` : ''}` : running ? 'running' : failed ? 'failed' : 'to do'));
+      }));
     };
-    setTimeout(follow, 0);  // once the page shows these elements
+    // Server-sent events: each event as it happens, and the recovery whenever it changes. The
+    // browser reconnects by itself (a controller restarting) and goes on after the last event.
+    const source = new EventSource(`/api/recoveries/${encodeURIComponent(id)}/stream`);
+    source.addEventListener('message', (message) => {
+      const event = JSON.parse(message.data);
+      if (event.event === 'step_finished') finished[event.index] = event.seconds;
+      if (event.event === 'recovery_finished') recovered.textContent = `Recovery time achieved: ${event.seconds.toFixed(1)} s`;
+      const words = event.message || (event.seconds !== undefined ? `${event.seconds.toFixed(1)} s` : '');
+      log.append(el('li', {}, `${when(event.at)}  ${event.event}${event.step ? ` ${event.step}` : ''}${words ? `: ${words}` : ''}`));
+    });
+    source.addEventListener('recovery', (message) => {
+      const recovery = JSON.parse(message.data);
+      showSteps(recovery);
+      if (['succeeded', 'failed', 'cleaned'].includes(recovery.state)) source.close();
+    });
+    source.addEventListener('error', () => {
+      if (source.readyState !== EventSource.CLOSED) status.textContent = 'The controller cannot be reached: asking again…';
+      else api('GET', '/api/session').catch(() => {});  // refused outright: a session that ended shows the login
+    });
+    // Leaving the page ends the stream.
+    window.addEventListener('hashchange', () => source.close(), { once: true });
     return [el('h1', {}, `Recovery ${id}`), status, recovered, el('h2', {}, 'Steps'), steps, el('h2', {}, 'Log'), log];
   },
 

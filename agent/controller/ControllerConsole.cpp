@@ -14,7 +14,10 @@
 #include "protocol/Proof.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
 namespace dagda::controller {
@@ -215,6 +218,62 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
     if (!retry_after.empty()) response.set(http::field::retry_after, retry_after);
     co_await http::async_write(stream, response, use_awaitable);
     co_return request.keep_alive();
+}
+
+asio::awaitable<void> ControllerServer::serve_recovery_stream(beast::ssl_stream<beast::tcp_stream>& stream,
+                                                              const http::request<http::string_body>& request, const std::string& id) {
+    // The same answers as GET /api/recoveries/ID and …/events, pushed as they change: each
+    // event once, with its seq as the event's id, so a browser that reconnects (a controller
+    // restarted) sends Last-Event-ID and goes on from there.
+    std::int64_t after = 0;
+    try {
+        after = std::stoll(std::string(request["Last-Event-ID"]).empty() ? "0" : std::string(request["Last-Event-ID"]));
+    } catch (const std::exception&) {
+        after = 0;
+    }
+    const auto ask = [&](const std::string& target) { return api_->handle({"GET", target, "", "", true}, now()); };
+    const ApiResponse first = ask("/api/recoveries/" + id);
+    if (first.status != 200) {
+        auto response = json_response(request.version(), false, first.status, first.body);
+        co_await http::async_write(stream, response, use_awaitable);
+        co_return;
+    }
+    http::response<http::empty_body> header{http::status::ok, request.version()};
+    header.set(http::field::server, "dagda-controller");
+    header.set(http::field::content_type, "text/event-stream");
+    header.set(http::field::cache_control, "no-store");
+    header.keep_alive(false);  // the stream ends with the connection
+    http::response_serializer<http::empty_body> serializer(header);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    co_await http::async_write_header(stream, serializer, use_awaitable);
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    std::string shown;
+    std::string out = "retry: 1000\n\n";  // a reconnect after a second
+    auto last_write = std::chrono::steady_clock::now();
+    for (;;) {
+        const ApiResponse events = ask("/api/recoveries/" + id + "/events?after=" + std::to_string(after));
+        const ApiResponse recovery = ask("/api/recoveries/" + id);
+        if (events.status != 200 || recovery.status != 200) break;
+        for (const json& event : events.body["events"]) {
+            after = event.value("seq", after);
+            out += "id: " + std::to_string(after) + "\ndata: " + event.dump() + "\n\n";
+        }
+        const std::string now_shown = recovery.body.dump();
+        if (now_shown != shown) out += "event: recovery\ndata: " + now_shown + "\n\n";
+        shown = now_shown;
+        // A comment now and then: proxies and the browser see the stream is alive.
+        if (out.empty() && std::chrono::steady_clock::now() - last_write > std::chrono::seconds(15)) out = ": still here\n\n";
+        if (!out.empty()) {
+            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+            co_await asio::async_write(stream, asio::buffer(out), use_awaitable);
+            out.clear();
+            last_write = std::chrono::steady_clock::now();
+        }
+        const std::string state = recovery.body.value("state", "");
+        if (state == "succeeded" || state == "failed" || state == "cleaned") break;
+        timer.expires_after(std::chrono::milliseconds(250));
+        co_await timer.async_wait(use_awaitable);
+    }
 }
 
 }  // namespace dagda::controller

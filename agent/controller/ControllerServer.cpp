@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 
 namespace dagda::controller {
 
@@ -329,6 +330,12 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
                 continue;
             }
             const std::string path = target.substr(0, target.find('?'));
+            static const std::regex recovery_stream("/api/recoveries/([A-Za-z0-9._-]{1,128})/stream");
+            std::smatch streamed;
+            if (request.method() == http::verb::get && std::regex_match(path, streamed, recovery_stream)) {
+                co_await serve_recovery_stream(stream, request, streamed[1].str());
+                break;
+            }
             if (path == "/api/session" || path == "/api/audit" || path == "/api/users" || path.rfind("/api/users/", 0) == 0) {
                 if (!co_await serve_console_api(stream, request, admission.caller, peer_address)) break;
                 continue;

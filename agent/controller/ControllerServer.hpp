@@ -107,6 +107,11 @@ private:
     /// GET or HEAD of the console's page (/) and assets (/console/…) (ControllerConsole.cpp).
     boost::asio::awaitable<bool> serve_console_asset(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                      const boost::beast::http::request<boost::beast::http::string_body>& request);
+    /// GET /api/recoveries/ID/stream: the recovery and its events as server-sent events, each as
+    /// it happens (checked every 250 ms), until the recovery ends; the connection ends with it.
+    boost::asio::awaitable<void> serve_recovery_stream(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                                       const boost::beast::http::request<boost::beast::http::string_body>& request,
+                                                       const std::string& id);
     /// /api/session, /api/users and /api/audit, for a caller already admitted (ConsoleAccess),
     /// from `address`. Returns whether the connection may serve another request.
     boost::asio::awaitable<bool> serve_console_api(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,

@@ -189,6 +189,8 @@ def run(dagda, output):
         check("failed" in steps[2].text and "to do" in steps[3].text, "the step that failed says so, and the next was not run")
         check(driver.find_elements(By.CSS_SELECTOR, "#recovery-steps li.done progress[value='1']"), "a step done fills its progress bar")
         check("step_failed direct.restore" in browser.text("#recovery-log"), "the log shows the agent's events")
+        check(driver.execute_script("return performance.getEntriesByType('resource').some((r) => r.name.endsWith('/api/recoveries/recovery-1/stream'))"),
+              "the recovery page follows the recovery by server-sent events")
         browser.screenshot("recovery")
 
         # Enrol a machine: its token is shown once, as text.

@@ -1,7 +1,8 @@
 // Issue 16, the console's people against a real controller on loopback, driven by curl as a
 // browser would: users made by `dagda ctl user`, a login's cookie (Secure, HttpOnly,
 // SameSite=Strict), CSRF, a viewer's limits, rate-limited logins, logout, the page's own
-// security headers, the operator's token still working, and the audit log of it all.
+// security headers, the operator's token still working, and the audit log of it all; and a
+// recovery's events pushed as server-sent events.
 
 #include "ControllerFixture.hpp"
 
@@ -9,9 +10,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <filesystem>
 #include <regex>
 
 using namespace dagda::testing;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -134,4 +138,46 @@ TEST_CASE("console: logins, cookies, CSRF, roles, rate limits and the audit log,
     CHECK(audit[0]["address"] == "127.0.0.1");
     CHECK(controller.ctl("user remove bob").exit_code == 0);
     CHECK_THAT(controller.ctl("users").out, !Catch::Contains("bob"));
+}
+
+TEST_CASE("console: a recovery's events stream as server-sent events, go on after Last-Event-ID, and end with it",
+          "[controller][integration][console]") {
+    REQUIRE(controller_tools_present());
+    TempDir dir;
+    const std::string archives = dir.file("archives");
+    fs::create_directories(archives + "/srv01");
+    make_source_disk(dir, archives + "/srv01/monday.tib");
+    ControllerProcess controller(dir, dir.file("controller"), 0, archives);
+    // libvirt's own test driver (in-process): the disk is made in its pool, then the direct
+    // restore fails (the pool is not on this machine), so the recovery ends at once.
+    REQUIRE(controller.ctl("hypervisor add lab --uri test:///default --pool default-pool").exit_code == 0);
+    const nlohmann::json queued = controller.api("POST", "/api/recoveries",
+                                                 {{"server", "srv01"}, {"to", {{"vm", {{"hypervisor", "lab"}, {"name", "srv01-x"}, {"direct", true}}}}}});
+    REQUIRE(queued["status"] == 201);
+    const std::string id = queued["body"]["id"];
+    std::string token = file_bytes(dir.file("controller") + "/operator-token");
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    const auto stream = [&](const std::string& extra) {
+        return run("curl -sS -N --max-time 60 --cacert " + sh_quote(controller.ca_file()) + " -H " + sh_quote("Authorization: Bearer " + token) + " " +
+                   extra + " " + sh_quote(controller.url() + "/api/recoveries/" + id + "/stream"));
+    };
+    const RunResult whole = stream("");
+    INFO(whole.out + whole.err + controller.log());
+    REQUIRE(whole.exit_code == 0);  // the stream ended by itself, with the recovery
+    CHECK(whole.out.rfind("retry: 1000\n\n", 0) == 0);
+    CHECK_THAT(whole.out, Catch::Contains("id: 1\ndata: {") && Catch::Contains("\"event\":\"recovery_started\"") &&
+                              Catch::Contains("\"event\":\"step_failed\"") && Catch::Contains("event: recovery\ndata: {"));
+    std::smatch last;
+    REQUIRE(std::regex_search(whole.out, last, std::regex("event: recovery\ndata: (\\{[^\n]*\\})\n\n$")));
+    CHECK(nlohmann::json::parse(last[1].str())["state"] == "failed");
+    // A browser that reconnects says what it saw last, and is sent only what came after.
+    const RunResult rest = stream("-H 'Last-Event-ID: 3'");
+    CHECK(rest.out.find("\nid: 3\n") == std::string::npos);
+    CHECK(rest.out.find("id: 1\n") == std::string::npos);
+    CHECK_THAT(rest.out, Catch::Contains("id: 4\ndata: {"));
+    // Nobody's stream, and an unknown recovery's, are refused.
+    CHECK(run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + sh_quote(controller.ca_file()) + " " +
+              sh_quote(controller.url() + "/api/recoveries/" + id + "/stream")).out == "401");
+    CHECK(run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + sh_quote(controller.ca_file()) + " -H " + sh_quote("Authorization: Bearer " + token) +
+              " " + sh_quote(controller.url() + "/api/recoveries/recovery-99/stream")).out == "404");
 }
