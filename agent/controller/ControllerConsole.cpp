@@ -124,6 +124,7 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
                 retry_after = std::to_string(wait);
                 accounts_->audit(at, name, address, "log in", "refused: too many failed attempts");
             } else {
+                login_guard_.attempt(address, name, at);
                 const std::optional<UserRecord> user = accounts_->user(name);
                 // An unknown name costs the same hash check as a known one: the answer's time
                 // does not tell which names exist.
@@ -133,11 +134,10 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
                 const bool matches = co_await on_readers([&] { return AccountStore::password_matches(hash, password); });
                 const std::optional<UserRecord> still = matches ? accounts_->user(name) : std::nullopt;
                 if (!user || !still || still->password_hash != hash) {
-                    login_guard_.failed(address, name, now());
                     accounts_->audit(now(), name, address, "log in", "refused: wrong name or password");
                     refuse(401, "unauthorized", "wrong name or password");
                 } else {
-                    login_guard_.succeeded(name);
+                    login_guard_.succeeded(address, name, at);
                     const NewSession opened = accounts_->open_session(*still, now());
                     accounts_->audit(now(), name, address, "log in", "ok");
                     cookie = session_cookie_header(opened.token, AccountStore::longest_seconds);

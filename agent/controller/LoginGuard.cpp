@@ -43,11 +43,18 @@ std::int64_t LoginGuard::wait_seconds(const std::string& address, const std::str
     return std::max(wait_for(by_address_, address, now), wait_for(by_name_, name, now));
 }
 
-void LoginGuard::failed(const std::string& address, const std::string& name, std::int64_t now) {
+void LoginGuard::attempt(const std::string& address, const std::string& name, std::int64_t now) {
     add(by_address_, address, now);
     add(by_name_, name, now);
 }
 
-void LoginGuard::succeeded(const std::string& name) { by_name_.erase(name); }
+void LoginGuard::succeeded(const std::string& address, const std::string& name, std::int64_t at) {
+    by_name_.erase(name);
+    const auto found = by_address_.find(address);
+    if (found == by_address_.end()) return;
+    auto& times = found->second;
+    if (const auto it = std::find(times.begin(), times.end(), at); it != times.end()) times.erase(it);
+    if (times.empty()) by_address_.erase(found);
+}
 
 }  // namespace dagda::controller

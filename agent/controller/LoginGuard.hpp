@@ -21,9 +21,12 @@ public:
 
     /// Seconds until `address` may try `name` again; 0 when it may now.
     std::int64_t wait_seconds(const std::string& address, const std::string& name, std::int64_t now);
-    void failed(const std::string& address, const std::string& name, std::int64_t now);
-    /// A right password forgets the name's failures (the address's stay: it may be guessing others).
-    void succeeded(const std::string& name);
+    /// An attempt let through is counted as a failure at once, before its password is checked:
+    /// many attempts sent together cannot all pass the check above while the hashes are made.
+    void attempt(const std::string& address, const std::string& name, std::int64_t now);
+    /// The attempt made at `at` had the right password: it is not counted, and the name's
+    /// failures are forgotten (the address's stay: it may be guessing others).
+    void succeeded(const std::string& address, const std::string& name, std::int64_t at);
 
 private:
     using Failures = std::map<std::string, std::deque<std::int64_t>>;
