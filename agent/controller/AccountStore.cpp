@@ -17,6 +17,20 @@ namespace {
 /// backup of the controller's state) logs nobody in.
 std::string session_hash(const std::string& token) { return protocol::token_proof(token, "dagda console session"); }
 
+/// `text` as the audit log keeps it: at most `limit` bytes (cut between characters), and valid
+/// UTF-8 (a byte that is not becomes U+FFFD). A name tried at the login or a request's path is
+/// the caller's to choose; one invalid byte kept as it is would make every later answer of
+/// GET /api/audit fail to encode.
+std::string audit_text(const std::string& text, std::size_t limit) {
+    std::string cut = text;
+    if (cut.size() > limit) {
+        std::size_t end = limit;
+        while (end > 0 && (static_cast<unsigned char>(cut[end]) & 0xC0) == 0x80) --end;
+        cut = cut.substr(0, end) + "…";
+    }
+    return json::parse(json(cut).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
+}
+
 void start_sodium() {
     if (sodium_init() < 0) throw Error(ErrorKind::failed, "libsodium could not start");
 }
@@ -116,7 +130,7 @@ void AccountStore::close_session(const std::string& token) {
 std::int64_t AccountStore::audit(std::int64_t now, const std::string& who, const std::string& address, const std::string& action,
                                  const std::string& outcome) {
     Statement(db_, "INSERT INTO audit_log (at, who, address, action, outcome) VALUES (?, ?, ?, ?, ?)")
-        .bind(1, now).bind(2, who).bind(3, address).bind(4, action).bind(5, outcome).run();
+        .bind(1, now).bind(2, audit_text(who, 128)).bind(3, audit_text(address, 64)).bind(4, audit_text(action, 256)).bind(5, audit_text(outcome, 512)).run();
     Statement last(db_, "SELECT last_insert_rowid()");
     last.step();
     return last.number(0);

@@ -72,7 +72,7 @@ public:
     std::optional<SessionRecord> session(const std::string& token, std::int64_t now);
     void close_session(const std::string& token);
 
-    /// Appends to the audit log; returns the entry's number.
+    /// Appends to the audit log (each text cut to a bound and made valid UTF-8); returns the entry's number.
     std::int64_t audit(std::int64_t now, const std::string& who, const std::string& address, const std::string& action,
                        const std::string& outcome);
     /// Entries after number `after`, oldest first, at most `limit`:

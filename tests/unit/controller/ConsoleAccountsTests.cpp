@@ -88,6 +88,13 @@ TEST_CASE("Accounts: the audit log keeps who did what, in order, a page at a tim
     const auto rest = bench.accounts.audit_log(first[2]["seq"].get<std::int64_t>(), 10);
     REQUIRE(rest.size() == 2);
     CHECK(rest[1]["outcome"] == "ok 5");
+    // What a caller chooses (a name tried, a path) is kept bounded and valid UTF-8, so the log always encodes.
+    bench.accounts.audit(200, std::string(100000, 'x'), "127.0.0.1", "POST /api/\xff\xfe", "refused: caf\xc3");
+    const auto odd = bench.accounts.audit_log(rest[1]["seq"].get<std::int64_t>(), 10);
+    REQUIRE(odd.size() == 1);
+    CHECK(odd[0]["who"].get<std::string>().size() < 200);
+    CHECK_NOTHROW(odd.dump());
+    CHECK(odd[0]["action"] == "POST /api/\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST_CASE("LoginGuard: five failures from an address or on a name make the next attempts wait; right passwords do not count", "[controller][console]") {
