@@ -97,7 +97,7 @@ TEST_CASE("Accounts: the audit log keeps who did what, in order, a page at a tim
     CHECK(odd[0]["action"] == "POST /api/\xef\xbf\xbd\xef\xbf\xbd");
 }
 
-TEST_CASE("LoginGuard: five failures from an address or on a name make the next attempts wait; right passwords do not count", "[controller][console]") {
+TEST_CASE("LoginGuard: five failures from an address or on a name make the next attempts wait, and right passwords do not count", "[controller][console]") {
     LoginGuard guard;
     // Right passwords do not count: an office behind one address logs in all day.
     for (int i = 0; i < 10; ++i) {
