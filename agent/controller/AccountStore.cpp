@@ -115,11 +115,17 @@ NewSession AccountStore::open_session(const UserRecord& user, std::int64_t now) 
 std::optional<SessionRecord> AccountStore::session(const std::string& token, std::int64_t now) {
     if (token.empty()) return std::nullopt;
     const std::string hash = session_hash(token);
-    Statement row(db_, "SELECT s.user, u.role, s.csrf, s.ends FROM web_sessions s JOIN users u ON u.name = s.user "
+    Statement row(db_, "SELECT s.user, u.role, s.csrf, s.ends, s.expires FROM web_sessions s JOIN users u ON u.name = s.user "
                        "WHERE s.token_hash = ? AND s.expires > ? AND s.ends > ?");
     if (!row.bind(1, hash).bind(2, now).bind(3, now).step()) return std::nullopt;
-    SessionRecord found{row.text(0), row.text(1), row.text(2), std::min(now + idle_seconds, row.number(3))};
-    Statement(db_, "UPDATE web_sessions SET expires = ? WHERE token_hash = ?").bind(1, found.expires).bind(2, hash).run();
+    SessionRecord found{row.text(0), row.text(1), row.text(2), row.number(4)};
+    // The idle expiry moves on at most once a minute: every request of a page would otherwise
+    // be a synced database write on the I/O thread.
+    const std::int64_t moved = std::min(now + idle_seconds, row.number(3));
+    if (moved - found.expires >= 60) {
+        found.expires = moved;
+        Statement(db_, "UPDATE web_sessions SET expires = ? WHERE token_hash = ?").bind(1, moved).bind(2, hash).run();
+    }
     return found;
 }
 

@@ -159,10 +159,15 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
             refuse(405, "method_not_allowed", method + " is not allowed here; use " + allow);
         }
     } else if (path == "/api/audit") {
+        // The one query parameter is after=N, as for events; anything else is refused (docs/api.md).
         std::int64_t after = 0;
-        const auto query = target.find("after=");
-        if (query != std::string::npos) after = std::atoll(target.c_str() + query + 6);
-        if (method != "GET") {
+        const std::string query = target.size() > path.size() ? target.substr(path.size() + 1) : "";
+        const bool numeric = query.size() > 6 && query.size() <= 24 && query.rfind("after=", 0) == 0 &&
+                             query.find_first_not_of("0123456789", 6) == std::string::npos;
+        if (numeric) after = std::stoll(query.substr(6));
+        if (!query.empty() && !numeric) {
+            refuse(400, "bad_request", "/api/audit takes one query parameter, after=N");
+        } else if (method != "GET") {
             allow = "GET";
             refuse(405, "method_not_allowed", method + " is not allowed here; use GET");
         } else {

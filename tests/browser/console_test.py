@@ -145,14 +145,15 @@ def run(dagda, output):
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "who"), "alice (operator)"))
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "machines"), "No agent"))
         check("Servers" in browser.text("#servers") and "Hypervisors" in browser.text("#hypervisors"), "the overview shows its sections")
-        check(not driver.get_cookies() or all(c.get("httpOnly") for c in driver.get_cookies() if c["name"] == "dagda_session"),
-              "the session cookie is HttpOnly")
+        cookie = [c for c in driver.get_cookies() if c["name"] == "dagda_session"]
+        check(len(cookie) == 1 and cookie[0].get("httpOnly") and cookie[0].get("secure") and cookie[0].get("sameSite") == "Strict",
+              "the session cookie is HttpOnly, Secure and SameSite=Strict")
         check(driver.execute_script("return document.cookie").find("dagda_session") < 0, "the page's script cannot read the session cookie")
         browser.screenshot("overview")
 
         driver.refresh()
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "who"), "alice (operator)"))
-        check(True, "a reloaded page stays logged in")
+        check(driver.find_element(By.ID, "login").get_attribute("hidden") is not None, "a reloaded page stays logged in")
 
         driver.get(controller.url + "/#/audit")
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "audit-log"), HOSTILE_NAME))
@@ -210,7 +211,8 @@ def run(dagda, output):
         browser.wait_for(seen.visibility_of_element_located((By.ID, "login-name")))
         driver.refresh()
         browser.wait_for(seen.visibility_of_element_located((By.ID, "login-name")))
-        check(True, "logged out, and a reload does not log in again")
+        check(driver.find_element(By.ID, "page").get_attribute("hidden") is not None and not driver.find_elements(By.CSS_SELECTOR, "#page h1"),
+              "logged out, and a reload does not log in again")
 
         browser.log_in("bob", "viewer's own password")
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "who"), "bob (viewer)"))

@@ -136,6 +136,8 @@ TEST_CASE("console: logins, cookies, CSRF, roles, rate limits and the audit log,
                         Catch::Contains("operator token | POST /api/enrolments | ok") && Catch::Contains("alice | log out | ok") &&
                         Catch::Contains("operator token | POST /api/users/bob/password | ok"));
     CHECK(audit[0]["address"] == "127.0.0.1");
+    CHECK(controller.api("GET", "/api/audit?after=" + std::to_string(audit[0]["seq"].get<int>()))["body"]["entries"].size() == audit.size() - 1);
+    CHECK(controller.api("GET", "/api/audit?since=3")["status"] == 400);
     CHECK(controller.ctl("user remove bob").exit_code == 0);
     CHECK_THAT(controller.ctl("users").out, !Catch::Contains("bob"));
 }

@@ -59,6 +59,10 @@ TEST_CASE("Accounts: sessions expire when idle or old, and end with a new passwo
     std::int64_t now = 1000;
     for (; now < 1000 + AccountStore::longest_seconds - 600; now += AccountStore::idle_seconds - 60) REQUIRE(bench.accounts.session(opened.token, now));
     CHECK_FALSE(bench.accounts.session(opened.token, 1000 + AccountStore::longest_seconds));
+    // Its expiry moves on at most once a minute (no write for every request).
+    const NewSession busy = bench.accounts.open_session(alice, 3000);
+    CHECK(bench.accounts.session(busy.token, 3030)->expires == 3000 + AccountStore::idle_seconds);
+    CHECK(bench.accounts.session(busy.token, 3100)->expires == 3100 + AccountStore::idle_seconds);
     // Idle too long: gone.
     const NewSession idle = bench.accounts.open_session(alice, 5000);
     CHECK(bench.accounts.session(idle.token, 5000 + AccountStore::idle_seconds - 1));
