@@ -22,38 +22,6 @@ using nlohmann::json;
 
 constexpr std::size_t largest_body = 8u << 20;  // docs/api.md; a plan is far smaller
 
-/// %XX escapes decoded; a broken escape or a NUL is refused, so an id never holds bytes the
-/// operator did not type.
-std::string percent_decoded(const std::string& text) {
-    auto decoded = url_unescaped(text);
-    if (!decoded) bad_request("the request target has a malformed %-escape");
-    return std::move(*decoded);
-}
-
-std::vector<std::string> path_segments(const std::string& path) {
-    std::vector<std::string> segments;
-    std::size_t start = 1;  // after the leading '/'
-    while (start <= path.size()) {
-        const std::size_t slash = std::min(path.find('/', start), path.size());
-        segments.push_back(percent_decoded(path.substr(start, slash - start)));
-        start = slash + 1;
-    }
-    return segments;
-}
-
-std::map<std::string, std::string> query_parameters(const std::string& query) {
-    std::map<std::string, std::string> out;
-    std::size_t start = 0;
-    while (start < query.size()) {
-        const std::size_t end = std::min(query.find('&', start), query.size());
-        const std::string pair = query.substr(start, end - start);
-        const std::size_t equals = pair.find('=');
-        if (!pair.empty()) out[percent_decoded(pair.substr(0, equals))] = equals == std::string::npos ? "" : percent_decoded(pair.substr(equals + 1));
-        start = end + 1;
-    }
-    return out;
-}
-
 /// The token of "Bearer TOKEN" (the scheme in any case, RFC 7235), or "".
 std::string bearer_token(const std::string& authorization) {
     const std::string scheme = "bearer ";
@@ -92,18 +60,48 @@ bool valid_enrolment_name(const std::string& name) {
            });
 }
 
-/// Refuses (400) a query parameter the endpoint does not take, as a misspelt key of a body is.
+ApiResponse method_not_allowed(const std::string& method, const std::string& allow) {
+    return {405, {{"error", "method_not_allowed"}, {"message", method + " is not allowed here; use " + allow}}, allow};
+}
+
+}  // namespace
+
+std::string percent_decoded(const std::string& text) {
+    auto decoded = url_unescaped(text);
+    if (!decoded) bad_request("the request target has a malformed %-escape");
+    return std::move(*decoded);
+}
+
+std::vector<std::string> path_segments(const std::string& path) {
+    std::vector<std::string> segments;
+    std::size_t start = 1;  // after the leading '/'
+    while (start <= path.size()) {
+        const std::size_t slash = std::min(path.find('/', start), path.size());
+        segments.push_back(percent_decoded(path.substr(start, slash - start)));
+        start = slash + 1;
+    }
+    return segments;
+}
+
 void refuse_unknown_parameters(const std::map<std::string, std::string>& query, std::initializer_list<const char*> known) {
     for (const auto& [key, value] : query)
         if (std::none_of(known.begin(), known.end(), [&key](const char* k) { return key == k; }))
             bad_request("unknown query parameter \"" + key + "\"");
 }
 
-ApiResponse method_not_allowed(const std::string& method, const std::string& allow) {
-    return {405, {{"error", "method_not_allowed"}, {"message", method + " is not allowed here; use " + allow}}, allow};
+std::map<std::string, std::string> query_parameters(const std::string& query) {
+    std::map<std::string, std::string> out;
+    std::size_t start = 0;
+    while (start < query.size()) {
+        const std::size_t end = std::min(query.find('&', start), query.size());
+        const std::string pair = query.substr(start, end - start);
+        const std::size_t equals = pair.find('=');
+        if (!pair.empty()) out[percent_decoded(pair.substr(0, equals))] = equals == std::string::npos ? "" : percent_decoded(pair.substr(equals + 1));
+        start = end + 1;
+    }
+    return out;
 }
 
-}  // namespace
 
 Api::Api(Store& store, ApiHooks& hooks, ApiSettings settings) : store_(store), hooks_(hooks), settings_(std::move(settings)) {
     if (!settings_.database.empty()) recoveries_ = std::make_unique<RecoveryStore>(settings_.database);

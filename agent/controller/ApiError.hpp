@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
+#include <map>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
@@ -34,5 +36,15 @@ inline void refuse_unknown_keys(const nlohmann::json& object, std::initializer_l
         if (!found) bad_request(what + " has an unknown key \"" + item.key() + "\"");
     }
 }
+
+/// %XX escapes decoded; throws ApiError 400 for a broken escape or a NUL, so an id never holds
+/// bytes the operator did not type.
+std::string percent_decoded(const std::string& text);
+/// "/api/jobs/J%2F1" → {"api", "jobs", "J/1"}, each part %-decoded.
+std::vector<std::string> path_segments(const std::string& path);
+/// "a=1&b=x%20y" → {a: "1", b: "x y"}, each part %-decoded.
+std::map<std::string, std::string> query_parameters(const std::string& query);
+/// Refuses (400) a query parameter the endpoint does not take, as a misspelt key of a body is.
+void refuse_unknown_parameters(const std::map<std::string, std::string>& query, std::initializer_list<const char*> known);
 
 }  // namespace dagda::controller

@@ -22,8 +22,11 @@ json server_json(const recovery::ServerSummary& server) {
                                    {"created", g.created},
                                    {"kind", g.kind},
                                    {"bytes", g.bytes}});
+        json volumes = json::array();
+        for (const recovery::VolumeSummary& v : chain.volumes)
+            volumes.push_back({{"number", v.number}, {"filesystem", v.filesystem}, {"bytes", v.bytes}, {"used_bytes", v.used_bytes}});
         json item{{"newest", chain.newest}, {"host", chain.host}, {"disk_bytes", chain.disk_bytes},
-                  {"table", chain.table.empty() ? json(nullptr) : json(chain.table)}, {"generations", generations}};
+                  {"table", chain.table.empty() ? json(nullptr) : json(chain.table)}, {"volumes", volumes}, {"generations", generations}};
         if (chain.cpus > 0) item["machine"] = {{"cpus", chain.cpus}, {"memory_mib", chain.memory_mib}};
         if (!chain.broken.empty()) item["broken"] = chain.broken;
         chains.push_back(item);

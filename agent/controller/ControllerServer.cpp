@@ -161,6 +161,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     api.helper_iso = settings_.helper_iso;
     std::error_code no_link;
     const std::string dagda_binary = std::filesystem::read_symlink("/proc/self/exe", no_link).string();
+    dagda_binary_ = dagda_binary;
     if (!settings_.archives_dir.empty()) {
         // Replicas are kept from the archive folder; the engine and the adapters' discovery run on
         // threads of their own (restores and adapter programs take their time).
@@ -335,6 +336,11 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
             if (request.method() == http::verb::get && std::regex_match(path, streamed, recovery_stream)) {
                 co_await serve_recovery_stream(stream, request, streamed[1].str());
                 break;
+            }
+            static const std::regex generation_files("/api/servers/[^/]+/generations/[^/]+/(files|download)");
+            if (std::regex_match(path, generation_files)) {
+                if (!co_await serve_generation_files(stream, request, admission.caller, peer_address)) break;
+                continue;
             }
             if (path == "/api/session" || path == "/api/audit" || path == "/api/users" || path.rfind("/api/users/", 0) == 0) {
                 if (!co_await serve_console_api(stream, request, admission.caller, peer_address)) break;

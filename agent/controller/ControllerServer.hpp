@@ -112,6 +112,17 @@ private:
     boost::asio::awaitable<void> serve_recovery_stream(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                        const boost::beast::http::request<boost::beast::http::string_body>& request,
                                                        const std::string& id);
+    /// GET /api/servers/SERVER/generations/FILE/files and …/download (ControllerFiles.cpp): a
+    /// folder of a generation's volume, or a file or folder of it streamed; for operators.
+    /// Returns whether the connection may serve another request.
+    boost::asio::awaitable<bool> serve_generation_files(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                                        const boost::beast::http::request<boost::beast::http::string_body>& request,
+                                                        const Caller& caller, const std::string& address);
+    /// The body of a download: `dagda tib extract ARCHIVE PATH - [--zip|--tar]`'s output as chunks.
+    boost::asio::awaitable<bool> stream_download(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                                 const boost::beast::http::request<boost::beast::http::string_body>& request,
+                                                 const Caller& caller, const std::string& address, const std::string& archive,
+                                                 const std::string& path, const std::string& as, const std::string& what);
     /// /api/session, /api/users and /api/audit, for a caller already admitted (ConsoleAccess),
     /// from `address`. Returns whether the connection may serve another request.
     boost::asio::awaitable<bool> serve_console_api(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
@@ -165,6 +176,7 @@ private:
     std::string pin_, ca_file_, operator_token_file_;
     std::vector<std::string> certificate_names_;
     std::int64_t certificate_expires_ = 0;
+    std::string dagda_binary_;  ///< this program, run for `dagda tib` work of its own process
     std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
     FileReaders readers_;
     std::unique_ptr<Api> api_;

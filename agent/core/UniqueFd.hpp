@@ -20,6 +20,8 @@ public:
 
     int get() const noexcept { return fd_; }
     explicit operator bool() const noexcept { return fd_ >= 0; }
+    /// Hands the descriptor over (to an Asio stream, which closes it); this object owns none after.
+    int release() noexcept { return std::exchange(fd_, -1); }
 
     /// Opens `path` with `flags`; throws Error{failed} naming the path on failure.
     static UniqueFd open(const std::string& path, int flags);

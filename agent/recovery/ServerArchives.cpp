@@ -33,6 +33,8 @@ ChainSummary chain_at(const fs::path& newest) {
             chain.cpus = machine.value("cpus", 0u);
             chain.memory_mib = machine.value("memory_mib", std::uint64_t{0});
         }
+        for (const auto& v : tip.volumes())
+            chain.volumes.push_back({v.number, v.filesystem, v.volume_size, v.used_blocks * v.block_size});
         const bool whole = walk.broken.empty();
         for (std::size_t i = walk.archives.size(); i-- > 0;) {
             const image::TibArchive& archive = *walk.archives[i];
@@ -43,6 +45,7 @@ ChainSummary chain_at(const fs::path& newest) {
     } catch (const std::exception& e) {  // a file that is not a TIB, or a corrupt one: listed as such
         chain.broken = e.what();
         chain.generations.clear();
+        chain.volumes.clear();
     }
     return chain;
 }

@@ -19,6 +19,14 @@ struct GenerationSummary {
     std::uint64_t bytes = 0; ///< the file's size
 };
 
+/// A volume of a chain's disk, as its newest generation holds it.
+struct VolumeSummary {
+    std::uint32_t number = 0;      ///< ARCHIVE.tib:NUMBER names it (tib ls, tib extract)
+    std::string filesystem;        ///< "ntfs", "vfat", … ("" when not known)
+    std::uint64_t bytes = 0;       ///< the volume's size
+    std::uint64_t used_bytes = 0;  ///< what its filesystem uses (what a backup copies)
+};
+
 struct ChainSummary {
     std::string newest;          ///< the chain's newest file: what names the chain
     std::string host;            ///< the machine it was captured on
@@ -26,6 +34,7 @@ struct ChainSummary {
     std::string table;           ///< "dos", "gpt" or "" (a volume backup)
     unsigned cpus = 0;           ///< the source machine's, when the newest generation records it (0: not known)
     std::uint64_t memory_mib = 0;  ///< likewise
+    std::vector<VolumeSummary> volumes;          ///< the newest generation's
     std::vector<GenerationSummary> generations;  ///< oldest first
     std::string broken;          ///< why the walk stopped before the full backup ("" when whole)
 };

@@ -15,8 +15,10 @@ extern "C" {
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <sys/stat.h>
 
 namespace dagda::windows::ntfs {
@@ -33,21 +35,16 @@ struct AttrCloser {
 };
 using Attr = std::unique_ptr<ntfs_attr, AttrCloser>;
 
-std::string normalized(const std::string& path) {
-    std::string out = path;
-    std::replace(out.begin(), out.end(), '\\', '/');
-    if (out.empty() || out.front() != '/') out.insert(out.begin(), '/');
-    return out;
-}
-
 Inode open_path(const NtfsVolume& volume, const std::string& path) {
     errno = 0;
-    Inode inode(ntfs_pathname_to_inode(volume.handle(), nullptr, normalized(path).c_str()));
+    Inode inode(ntfs_pathname_to_inode(volume.handle(), nullptr, volume_path(path).c_str()));
     if (!inode) throw Error(ErrorKind::failed, volume.name() + ": " + path + ": " + volume.reason(errno));
     return inode;
 }
 
 bool is_directory(const ntfs_inode* inode) { return inode->mrec->flags & MFT_RECORD_IS_DIRECTORY; }
+
+std::int64_t modified_time(const ntfs_inode* inode) { return ntfs2timespec(inode->last_data_change_time).tv_sec; }
 
 std::uint64_t data_size(ntfs_inode* inode) {
     Attr data(ntfs_attr_open(inode, AT_DATA, AT_UNNAMED, 0));
@@ -85,6 +82,41 @@ std::vector<std::pair<std::string, MFT_REF>> read_names(const NtfsVolume& volume
     return listing.names;
 }
 
+void walk_file(const NtfsVolume& volume, ntfs_inode* inode, const std::string& path, const std::string& relative, TreeSink& sink) {
+    Attr data(ntfs_attr_open(inode, AT_DATA, AT_UNNAMED, 0));
+    const std::uint64_t size = data ? static_cast<std::uint64_t>(data->data_size) : 0;  // an empty file may have none
+    sink.begin_file(relative, size, modified_time(inode));
+    std::vector<char> buffer(data ? 1 << 20 : 0);
+    for (s64 offset = 0; data && offset < data->data_size;) {
+        errno = 0;
+        const s64 got = ntfs_attr_pread(data.get(), offset, static_cast<s64>(buffer.size()), buffer.data());
+        if (got <= 0) throw Error(ErrorKind::failed, volume.name() + ": cannot read " + path + ": " + volume.reason(errno));
+        sink.file_data(buffer.data(), static_cast<std::size_t>(got));
+        offset += got;
+    }
+    sink.end_file();
+}
+
+std::uint64_t walk_inode(const NtfsVolume& volume, Inode inode, const std::string& path, const std::string& relative, TreeSink& sink) {
+    if (!is_directory(inode.get())) {
+        walk_file(volume, inode.get(), path, relative, sink);
+        return 1;
+    }
+    sink.folder(relative, modified_time(inode.get()));
+    std::uint64_t files = 0;
+    for (const auto& [name, mref] : read_names(volume, inode.get(), path)) {
+        // A POSIX-namespace name may hold what Win32 forbids: '\' would climb out of a zip
+        // unpacked on Windows as surely as '/' or ".." anywhere.
+        if (name.find_first_of("/\\") != std::string::npos || name == "." || name == "..")
+            throw Error(ErrorKind::failed, volume.name() + ": " + path + " holds an entry named \"" + name + "\", refused");
+        if (path == "/" && name.rfind('$', 0) == 0) continue;  // NTFS's own metadata files
+        Inode child(ntfs_inode_open(volume.handle(), MREF(mref)));
+        if (!child) throw Error(ErrorKind::failed, volume.name() + ": cannot open " + path + "/" + name + ": " + volume.reason(errno));
+        files += walk_inode(volume, std::move(child), (path == "/" ? "" : path) + "/" + name, relative.empty() ? name : relative + "/" + name, sink);
+    }
+    return files;
+}
+
 // Extract writes only what it creates: anything already at `destination` - a file, a folder, a
 // symbolic link even when it points nowhere - is refused, so nothing is written through a link
 // to a place outside the destination or over an existing file.
@@ -95,52 +127,56 @@ std::vector<std::pair<std::string, MFT_REF>> read_names(const NtfsVolume& volume
                                         "; extract into a new path");
 }
 
-UniqueFd create_new_file(const std::string& destination) {
-    const int fd = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd >= 0) return UniqueFd(fd);
-    if (errno == EEXIST || errno == ELOOP) refuse_existing(destination);
-    throw_errno("cannot create " + destination);
-}
+/// walk() into new files and folders under `destination`.
+class FolderSink final : public TreeSink {
+public:
+    explicit FolderSink(std::string destination) : destination_(std::move(destination)) {}
 
-void create_new_folder(const std::string& destination) {
-    if (::mkdir(destination.c_str(), 0777) == 0) return;
-    if (errno == EEXIST) refuse_existing(destination);
-    throw_errno("cannot create folder " + destination);
-}
+    void folder(const std::string& relative, std::int64_t) override {
+        const std::string target = where(relative);
+        if (::mkdir(target.c_str(), 0777) == 0) return;
+        if (errno == EEXIST) refuse_existing(target);
+        throw_errno("cannot create folder " + target);
+    }
+    void begin_file(const std::string& relative, std::uint64_t, std::int64_t) override {
+        file_ = where(relative);
+        offset_ = 0;
+        const int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0 && (errno == EEXIST || errno == ELOOP)) refuse_existing(file_);
+        if (fd < 0) throw_errno("cannot create " + file_);
+        out_ = UniqueFd(fd);
+    }
+    void file_data(const char* bytes, std::size_t length) override {
+        write_exact(out_.get(), bytes, length, offset_, file_);
+        offset_ += length;
+    }
+    void end_file() override { out_ = UniqueFd(); }
 
-void copy_file(const NtfsVolume& volume, ntfs_inode* inode, const std::string& path, const std::string& destination) {
-    Attr data(ntfs_attr_open(inode, AT_DATA, AT_UNNAMED, 0));
-    const UniqueFd out = create_new_file(destination);
-    if (!data) return;  // an empty file has no data attribute to read
-    std::vector<char> buffer(1 << 20);
-    for (s64 offset = 0; offset < data->data_size;) {
-        errno = 0;
-        const s64 got = ntfs_attr_pread(data.get(), offset, static_cast<s64>(buffer.size()), buffer.data());
-        if (got <= 0) throw Error(ErrorKind::failed, volume.name() + ": cannot read " + path + ": " + volume.reason(errno));
-        write_exact(out.get(), buffer.data(), static_cast<std::size_t>(got), static_cast<std::uint64_t>(offset), destination);
-        offset += got;
-    }
-}
+private:
+    std::string where(const std::string& relative) const { return relative.empty() ? destination_ : destination_ + "/" + relative; }
 
-std::uint64_t extract_inode(const NtfsVolume& volume, Inode inode, const std::string& path, const std::string& destination) {
-    if (!is_directory(inode.get())) {
-        copy_file(volume, inode.get(), path, destination);
-        return 1;
-    }
-    create_new_folder(destination);
-    std::uint64_t files = 0;
-    for (const auto& [name, mref] : read_names(volume, inode.get(), path)) {
-        if (name.find('/') != std::string::npos || name == "." || name == "..")
-            throw Error(ErrorKind::failed, volume.name() + ": " + path + " holds an entry named \"" + name + "\", refused");
-        if (path == "/" && name.rfind('$', 0) == 0) continue;  // NTFS's own metadata files
-        Inode child(ntfs_inode_open(volume.handle(), MREF(mref)));
-        if (!child) throw Error(ErrorKind::failed, volume.name() + ": cannot open " + path + "/" + name + ": " + volume.reason(errno));
-        files += extract_inode(volume, std::move(child), (path == "/" ? "" : path) + "/" + name, destination + "/" + name);
-    }
-    return files;
-}
+    std::string destination_;
+    std::string file_;
+    UniqueFd out_;
+    std::uint64_t offset_ = 0;
+};
 
 }  // namespace
+
+std::string volume_path(const std::string& path) {
+    std::string out = path;
+    std::replace(out.begin(), out.end(), '\\', '/');
+    if (out.empty() || out.front() != '/') out.insert(out.begin(), '/');
+    for (std::size_t start = 1; start <= out.size();) {
+        std::size_t end = out.find('/', start);
+        if (end == std::string::npos) end = out.size();
+        const std::string_view part(out.data() + start, end - start);
+        if (part == "." || part == "..")
+            throw Error(ErrorKind::usage, "the path " + path + " holds \"" + std::string(part) + "\": name a file or folder inside the volume");
+        start = end + 1;
+    }
+    return out;
+}
 
 std::vector<DirectoryEntry> list_directory(const NtfsVolume& volume, const std::string& path) {
     Inode folder = open_path(volume, path);
@@ -150,10 +186,14 @@ std::vector<DirectoryEntry> list_directory(const NtfsVolume& volume, const std::
         Inode child(ntfs_inode_open(volume.handle(), MREF(mref)));
         if (!child) throw Error(ErrorKind::failed, volume.name() + ": cannot open " + path + "/" + name + ": " + volume.reason(errno));
         const bool folder_entry = is_directory(child.get());
-        entries.push_back({name, folder_entry, folder_entry ? 0 : data_size(child.get())});
+        entries.push_back({name, folder_entry, folder_entry ? 0 : data_size(child.get()), modified_time(child.get())});
     }
     std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return entries;
+}
+
+std::uint64_t walk(const NtfsVolume& volume, const std::string& path, TreeSink& sink) {
+    return walk_inode(volume, open_path(volume, path), volume_path(path), "", sink);
 }
 
 std::uint64_t extract(const NtfsVolume& volume, const std::string& path, const std::string& destination) {
@@ -161,7 +201,8 @@ std::uint64_t extract(const NtfsVolume& volume, const std::string& path, const s
     // everything below it are created new.
     const std::filesystem::path parent = std::filesystem::path(destination).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
-    return extract_inode(volume, open_path(volume, path), normalized(path), destination);
+    FolderSink sink(destination);
+    return walk(volume, path, sink);
 }
 
 }  // namespace dagda::windows::ntfs
