@@ -5,7 +5,9 @@ A real controller on loopback, users made with `dagda ctl user add`, then in the
 password refused, a login, the overview, a page reload inside the session, a server's generations,
 a recovery to a new VM (its plan, then run, followed on its page to its end), an enrolment whose
 token is shown once, a viewer who sees no button to change anything, a name holding HTML shown as
-text (never run), and logging out.
+text (never run), the files of a server's generation 2 (a folder browsed, a file downloaded and
+its bytes compared with the source, a folder downloaded as a zip, unpacked and compared, a file
+name holding HTML shown as text), and logging out.
 A screenshot of each page is saved in the output folder (argument --output).
 
 Run by ctest: console_test.py --dagda BUILD/agent/app/dagda --output DIR
@@ -20,13 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import io
+import lzma
+import zipfile
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # A name that would run script if the page ever put a name into HTML.
 HOSTILE_NAME = '<img src=x onerror="window.pwned=1">'
@@ -105,6 +110,46 @@ def check(condition, what):
     print(f"ok: {what}")
 
 
+def shared_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.environ.get("DAGDA_SHARED_DIR") or os.path.join(here, "..", "..", "..", "shared")
+
+
+def make_file_server(dagda, state, archives):
+    """Server files01: two generations of a Windows-made NTFS volume (../shared's skeleton), the
+    second with report.bin changed; a file named like HTML in a folder. Returns the sources' bytes."""
+    volume = os.path.join(state, "files01.raw")
+    with lzma.open(os.path.join(shared_dir(), "fixtures", "disks", "windows-skeleton-volume.raw.xz")) as packed, open(volume, "wb") as out:
+        shutil.copyfileobj(packed, out)
+    os.makedirs(os.path.join(archives, "files01"))
+    sources = {"monday": os.urandom(1 << 20), "tuesday": os.urandom(900_000), "hostile": b"a file whose name holds HTML\n"}
+    for name, data in sources.items():
+        with open(os.path.join(state, name), "wb") as f:
+            f.write(data)
+    ntfscp = lambda source, target: subprocess.run(["ntfscp", "-q", "-f", volume, os.path.join(state, source), target], check=True,
+                                                    capture_output=True, timeout=60)
+    ntfscp("monday", "/Windows/report.bin")
+    ntfscp("hostile", "/Windows/System32/config/" + HOSTILE_NAME)
+    g1, g2 = os.path.join(archives, "files01", "g1.tib"), os.path.join(archives, "files01", "g2.tib")
+    subprocess.run([dagda, "tib", "capture", "--volume", volume, g1, "--progress", "none"], check=True, capture_output=True, timeout=120)
+    ntfscp("tuesday", "/Windows/report.bin")
+    subprocess.run([dagda, "tib", "capture", "--volume", volume, g2, "--base", g1, "--progress", "none"], check=True, capture_output=True, timeout=120)
+    syslog = subprocess.run(["ntfscat", volume, "/Windows/System32/config/syslog"], check=True, capture_output=True, timeout=60).stdout
+    return {**sources, "syslog": syslog}
+
+
+def downloaded(folder, name, seconds=30):
+    """The bytes of `name` once Chromium has finished writing it to `folder`."""
+    path = os.path.join(folder, name)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if os.path.exists(path) and not any(f.endswith(".crdownload") for f in os.listdir(folder)):
+            with open(path, "rb") as f:
+                return f.read()
+        time.sleep(0.2)
+    raise AssertionError(f"{name} was not downloaded; {folder} holds {os.listdir(folder)}")
+
+
 def run(dagda, output):
     state = tempfile.mkdtemp(prefix="dagda-console-test-")
     # One server with one generation: an 8 MiB disk with one partition, captured by the real dagda.
@@ -116,6 +161,9 @@ def run(dagda, output):
     subprocess.run(["sfdisk", "-q", disk], input=",4M,L\n", text=True, check=True, timeout=60)
     subprocess.run([dagda, "tib", "capture", "--disk", disk, os.path.join(archives, "srv01", "monday.tib"), "--progress", "none"],
                    check=True, capture_output=True, timeout=120)
+    sources = make_file_server(dagda, state, archives)
+    downloads = os.path.join(state, "downloads")
+    os.makedirs(downloads)
     controller = Controller(dagda, os.path.join(state, "controller"), archives)
     browser = None
     try:
@@ -129,6 +177,7 @@ def run(dagda, output):
         check(added.returncode == 0, f"a hypervisor to recover to ({added.stderr.strip()})")
         browser = Browser(output)
         driver = browser.driver
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
 
         driver.get(controller.url + "/")
         browser.screenshot("login")
@@ -194,6 +243,36 @@ def run(dagda, output):
               "the recovery page follows the recovery by server-sent events")
         browser.screenshot("recovery")
 
+        # Files of generation 2: browse down a folder, download a file and a folder as a zip.
+        driver.get(controller.url + "/#/server/files01")
+        browser.wait_for(seen.element_to_be_clickable((By.CSS_SELECTOR, "a[aria-label='files of g2.tib']"))).click()
+        browser.wait_for(seen.element_to_be_clickable((By.LINK_TEXT, "Windows/"))).click()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "files"), "report.bin"))
+        check("879 KiB" in browser.text("#files") or "878.9 KiB" in browser.text("#files"), "generation 2 lists report.bin at its new size")
+        driver.find_element(By.CSS_SELECTOR, "a[aria-label='download report.bin']").click()
+        check(downloaded(downloads, "report.bin") == sources["tuesday"], "a file downloaded from generation 2 has the source's bytes")
+        browser.wait_for(seen.element_to_be_clickable((By.LINK_TEXT, "System32/"))).click()
+        browser.wait_for(seen.element_to_be_clickable((By.LINK_TEXT, "config/"))).click()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "files"), HOSTILE_NAME))
+        check(driver.execute_script("return window.pwned === undefined") and not driver.find_elements(By.CSS_SELECTOR, "#files img"),
+              "a file named like HTML is listed as text and runs nothing")
+        check("Windows / System32 / config" in browser.text("#files-crumbs"), "the breadcrumbs name the folder")
+        browser.screenshot("files")
+        driver.find_element(By.CSS_SELECTOR, "#files-crumbs a:nth-of-type(2)").click()  # back up to /Windows
+        browser.wait_for(seen.element_to_be_clickable((By.CSS_SELECTOR, "a[aria-label='System32 as zip']"))).click()
+        unpacked = os.path.join(state, "unpacked")
+        with zipfile.ZipFile(io.BytesIO(downloaded(downloads, "System32.zip"))) as archive:
+            archive.extractall(unpacked)
+        for name, source in (("syslog", "syslog"), (HOSTILE_NAME, "hostile")):
+            with open(os.path.join(unpacked, "System32", "config", name), "rb") as f:
+                check(f.read() == sources[source], f"the folder's zip holds {name} with the source's bytes")
+        # Generation 1 through the chooser: the old report.bin.
+        Select(driver.find_element(By.ID, "files-generation")).select_by_value("g1.tib")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "files"), "1.0 MiB"))
+        os.remove(os.path.join(downloads, "report.bin"))
+        driver.find_element(By.CSS_SELECTOR, "a[aria-label='download report.bin']").click()
+        check(downloaded(downloads, "report.bin") == sources["monday"], "generation 1's report.bin is the older file")
+
         # Enrol a machine: its token is shown once, as text.
         driver.get(controller.url + "/#/enrolments")
         browser.wait_for(seen.visibility_of_element_located((By.ID, "enrol-name"))).send_keys("srv02")
@@ -223,6 +302,7 @@ def run(dagda, output):
         driver.get(controller.url + "/#/server/srv01")
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "generations"), "monday.tib"))
         check(not driver.find_elements(By.ID, "recover-name"), "a viewer is offered no recovery button")
+        check(not driver.find_elements(By.LINK_TEXT, "Browse files"), "nor the server's files")
         browser.screenshot("users-viewer")
         print(f"console_test: passed; screenshots in {output}")
         return 0

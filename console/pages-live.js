@@ -1,0 +1,82 @@
+// The console's pages that follow what runs: the overview, and a recovery step by step through
+// its server-sent events (GET /api/recoveries/ID/stream).
+
+import { session, el, api, LoggedOut, when, whenIso, age, bytes, table, section, show, showLogin, messageLine, rerender } from './core.js';
+
+export const livePages = {
+  overview() {
+    return [
+      el('h1', {}, 'Overview'),
+      section('Servers', 'servers', async () => {
+        const { servers } = await api('GET', '/api/servers');
+        return table(['Server', 'Generations', 'Newest', 'Age'], servers.map((s) => {
+          const newest = s.chains.flatMap((c) => c.generations).map((g) => g.created).sort().pop();
+          return [el('a', { href: `#/server/${encodeURIComponent(s.name)}` }, s.name), String(s.generations), whenIso(newest), age(newest)];
+        }), 'No server has a backup in the archive folder.');
+      }),
+      section('Machines', 'machines', async () => {
+        const { agents } = await api('GET', '/api/agents');
+        return table(['Enrolment', 'Agent', 'State', 'Last seen', 'Disks'], agents.map((a) => [
+          a.enrolment, a.id,
+          el('span', { class: a.connected ? 'state-online' : 'state-offline' }, a.connected ? 'online' : 'offline'),
+          when(a.last_seen),
+          ((a.inventory && a.inventory.disks) || []).map((d) => `${d.model || d.path || '?'} ${bytes(d.size_bytes || d.size || 0)}`).join(', '),
+        ]), 'No agent has connected yet.');
+      }),
+      section('Hypervisors', 'hypervisors', async () => {
+        const { hypervisors } = await api('GET', '/api/hypervisors');
+        return table(['Name', 'URI', 'Pool'], hypervisors.map((h) => [h.name, h.uri, h.pool]), 'No hypervisor is configured.');
+      }),
+      section('Recoveries', 'recoveries', async () => {
+        const { recoveries } = await api('GET', '/api/recoveries');
+        return table(['Recovery', 'Server', 'New VM', 'State', 'Updated'],
+          recoveries.map((r) => [el('a', { href: `#/recovery/${encodeURIComponent(r.id)}` }, r.id), r.server, r.vm && r.vm.name ? r.vm.name : '',
+            r.state, when(r.updated)]), 'No recovery yet.');
+      }),
+    ];
+  },
+
+  recovery(id) {
+    const steps = el('ol', { id: 'recovery-steps' });
+    const status = el('p', { id: 'recovery-state', role: 'status', 'aria-live': 'polite' }, 'Loading…');
+    const log = el('ul', { id: 'recovery-log', class: 'log' });
+    const recovered = el('p', { id: 'recovery-time' });
+    const finished = {};
+    const showSteps = (recovery) => {
+      status.textContent = `${recovery.state}${recovery.reason ? `: ${recovery.reason}` : ''}`;
+      steps.replaceChildren(...recovery.steps.map((step, i) => {
+        const name = typeof step === 'string' ? step : step.step || JSON.stringify(step);
+        const done = i < recovery.next_step;
+        const running = i === recovery.next_step && recovery.state === 'running';
+        const failed = i === recovery.next_step && ['failed', 'cleaning', 'cleaned'].includes(recovery.state);
+        const seconds = finished[i];
+        return el('li', { class: done ? 'done' : running ? 'running' : failed ? 'failed' : '' },
+          el('span', {}, name), ' ',
+          el('progress', { max: '1', value: done ? '1' : '0', 'aria-label': `${name} progress` }), ' ',
+          el('span', { class: 'muted' }, done ? `done${seconds !== undefined ? ` in ${seconds.toFixed(1)} s` : ''}` : running ? 'running' : failed ? 'failed' : 'to do'));
+      }));
+    };
+    // Server-sent events: each event as it happens, and the recovery whenever it changes. The
+    // browser reconnects by itself (a controller restarting) and goes on after the last event.
+    const source = new EventSource(`/api/recoveries/${encodeURIComponent(id)}/stream`);
+    source.addEventListener('message', (message) => {
+      const event = JSON.parse(message.data);
+      if (event.event === 'step_finished') finished[event.index] = event.seconds;
+      if (event.event === 'recovery_finished') recovered.textContent = `Recovery time achieved: ${event.seconds.toFixed(1)} s`;
+      const words = event.message || (event.seconds !== undefined ? `${event.seconds.toFixed(1)} s` : '');
+      log.append(el('li', {}, `${when(event.at)}  ${event.event}${event.step ? ` ${event.step}` : ''}${words ? `: ${words}` : ''}`));
+    });
+    source.addEventListener('recovery', (message) => {
+      const recovery = JSON.parse(message.data);
+      showSteps(recovery);
+      if (['succeeded', 'failed', 'cleaned'].includes(recovery.state)) source.close();
+    });
+    source.addEventListener('error', () => {
+      if (source.readyState !== EventSource.CLOSED) status.textContent = 'The controller cannot be reached: asking again…';
+      else api('GET', '/api/session').catch(() => {});  // refused outright: a session that ended shows the login
+    });
+    // Leaving the page ends the stream.
+    window.addEventListener('hashchange', () => source.close(), { once: true });
+    return [el('h1', {}, `Recovery ${id}`), status, recovered, el('h2', {}, 'Steps'), steps, el('h2', {}, 'Log'), log];
+  },
+};
