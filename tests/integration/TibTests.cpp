@@ -434,6 +434,28 @@ TEST_CASE("tib extract: a folder tree of a Windows-made volume", "[image][tib][n
     if (have_program("ntfscat"))
         CHECK(file_bytes(out + "/System32/config/syslog") ==
               run("ntfscat " + sh_quote(volume) + " /Windows/System32/config/syslog").out);
+
+    // The same folder as one zip and one tar (read back by Python's own readers), and a file on
+    // standard output; a folder there, a climbing path and an existing archive file are refused.
+    for (const std::string& format : {std::string("zip"), std::string("tar")}) {
+        const std::string packed = dir.file("Windows." + format);
+        const RunResult made = run(dagda_command() + " tib extract " + sh_quote(dir.file("w.tib")) + " /Windows " + sh_quote(packed) + " --" + format);
+        INFO(made.err);
+        REQUIRE(made.exit_code == 0);
+        const std::string read = format == "zip" ? "import zipfile,sys; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read('Windows/System32/config/syslog'))"
+                                                 : "import tarfile,sys; sys.stdout.buffer.write(tarfile.open(sys.argv[1]).extractfile('Windows/System32/config/syslog').read())";
+        CHECK(run("/usr/bin/python3 -c " + sh_quote(read) + " " + sh_quote(packed)).out == file_bytes(out + "/System32/config/syslog"));
+        CHECK(run(dagda_command() + " tib extract " + sh_quote(dir.file("w.tib")) + " /Windows " + sh_quote(packed) + " --" + format).exit_code == 3);
+    }
+    CHECK(run(dagda_command() + " tib extract " + sh_quote(dir.file("w.tib")) + " /Windows/System32/config/syslog -").out ==
+          file_bytes(out + "/System32/config/syslog"));
+    const RunResult folder = run(dagda_command() + " tib extract " + sh_quote(dir.file("w.tib")) + " /Windows -");
+    CHECK(folder.exit_code == 2);
+    CHECK(folder.out.empty());
+    const RunResult climbing = run(dagda_command() + " tib extract " + sh_quote(dir.file("w.tib")) + " /Windows/../.. - --zip");
+    CHECK(climbing.exit_code == 2);
+    CHECK_THAT(climbing.err, Catch::Contains("\"..\""));
+    CHECK(climbing.out.empty());
 }
 
 TEST_CASE("tib extract: a destination that is a symbolic link, even a dangling one, is refused and nothing is written through it",
