@@ -6,8 +6,9 @@ import { livePages } from './pages-live.js';
 import { serverPages } from './pages-server.js';
 import { filePages } from './pages-files.js';
 import { adminPages } from './pages-admin.js';
+import { jobPages } from './pages-machine.js';
 
-const pages = { ...livePages, ...serverPages, ...filePages, ...adminPages };
+const pages = { ...livePages, ...serverPages, ...filePages, ...adminPages, ...jobPages };
 
 function render() {
   const [name, ...rest] = (location.hash.replace(/^#\//, '') || 'overview').split('/');

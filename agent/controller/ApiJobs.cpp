@@ -70,7 +70,9 @@ JobRecord Api::existing_job(const std::string& id) {
 }
 
 ApiResponse Api::submit_job(const json& body, std::int64_t now) {
-    refuse_unknown_keys(body, {"agent", "plan", "recover", "backup"}, "a job");
+    refuse_unknown_keys(body, {"agent", "plan", "recover", "backup", "dry_run"}, "a job");
+    if (body.contains("dry_run") && !body["dry_run"].is_boolean()) bad_request("\"dry_run\" is true or false");
+    const bool dry_run = body.value("dry_run", false);
     if (!body.contains("agent") || !body["agent"].is_string()) bad_request("a job needs an \"agent\" (its id, a string)");
     if (body.contains("plan") + body.contains("recover") + body.contains("backup") != 1)
         bad_request("a job has one of a \"plan\", a \"recover\" request or a \"backup\" request");
@@ -88,6 +90,8 @@ ApiResponse Api::submit_job(const json& body, std::int64_t now) {
                 : body.contains("recover") ? recovery_plan_for(*agent, body["recover"], grant)
                                            : backup_plan_for(*agent, body["backup"], grant);
     if (!body.contains("plan")) check_plan_shape(plan);
+    // A dry run answers with the plan the agent would be given, and queues nothing.
+    if (dry_run) return {200, {{"dry_run", true}, {"agent", agent_id}, {"plan", std::move(plan)}}, ""};
     const std::string id = store_.submit_job(agent_id, plan, now, grant);
     hooks_.job_submitted(agent_id, id);
     return {201, {{"id", id}}, ""};

@@ -6,6 +6,7 @@
 #include "controller/Api.hpp"
 
 #include "controller/ApiError.hpp"
+#include "controller/ArchiveNames.hpp"
 #include "core/Error.hpp"
 #include "core/OpenBeneath.hpp"
 #include "core/Url.hpp"
@@ -24,11 +25,11 @@ namespace {
 
 using nlohmann::json;
 
-/// A file name inside the archive folder, never a path: the operator names an archive, not a
-/// place on the controller's disk.
+/// A file of the archive folder, FILE or a server's SERVER/FILE, never a path: the operator names
+/// an archive, not a place on the controller's disk.
 void check_archive_name(const std::string& name) {
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
-        bad_request("\"archive\" is the name of a file in the controller's archive folder (no '/', no \"..\"): \"" + name + "\"");
+    if (!archive_file_name(name))
+        bad_request("\"archive\" is a file of the controller's archive folder, FILE or SERVER/FILE (no other '/', no \"..\"): \"" + name + "\"");
 }
 
 std::optional<unsigned> generation_of(const json& recover) {
@@ -92,13 +93,16 @@ json Api::recovery_plan_for(const AgentRecord& agent, const json& recover, FileG
         // A generation's file is beside the one named (the chain's files share a folder), so its
         // URL is beside the archive folder's URL too.
         const std::string open = recovery::generation_location(local.string(), generation);
-        grant.names = recovery::chain_file_names(open);
+        // A server's chain is in its folder: the grant, and the URL, name SERVER/FILE.
+        const std::string folder = name.find('/') == std::string::npos ? "" : name.substr(0, name.find('/') + 1);
+        for (const std::string& file : recovery::chain_file_names(open)) grant.names.push_back(folder + file);
         for (const std::string& file : grant.names) open_beneath_or_throw(settings_.archives_dir, file, "the chain's file \"" + file + "\"");
         // A key of this job's own: its URLs read this chain while the job runs, and nothing else.
         grant.key = protocol::random_nonce();
         std::string files_url = settings_.files_url;
         while (!files_url.empty() && files_url.back() == '/') files_url.pop_back();
-        const std::string reference = files_url + "/" + grant.key + "/" + url_path_escaped(std::filesystem::path(open).filename().string());
+        const std::string reference = files_url + "/" + grant.key + "/" + (folder.empty() ? "" : url_path_escaped(folder.substr(0, folder.size() - 1)) + "/") +
+                                      url_path_escaped(std::filesystem::path(open).filename().string());
         json plan = recovery::recovery_plan({open, reference}, target, inoculation);
         if (!then.empty()) plan["steps"].push_back({{"step", "machine." + then}});
         return plan;

@@ -225,9 +225,10 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
     co_return request.keep_alive();
 }
 
-asio::awaitable<void> ControllerServer::serve_recovery_stream(beast::ssl_stream<beast::tcp_stream>& stream,
-                                                              const http::request<http::string_body>& request, const std::string& id) {
-    // The same answers as GET /api/recoveries/ID and …/events, pushed as they change: each
+asio::awaitable<void> ControllerServer::serve_event_stream(beast::ssl_stream<beast::tcp_stream>& stream,
+                                                           const http::request<http::string_body>& request, const std::string& kind,
+                                                           const std::string& id) {
+    // The same answers as GET /api/KIND/ID and …/events, pushed as they change: each
     // event once, with its seq as the event's id, so a browser that reconnects (a controller
     // restarted) sends Last-Event-ID and goes on from there.
     std::int64_t after = 0;
@@ -237,7 +238,9 @@ asio::awaitable<void> ControllerServer::serve_recovery_stream(beast::ssl_stream<
         after = 0;
     }
     const auto ask = [&](const std::string& target) { return api_->handle({"GET", target, "", "", true}, now()); };
-    const ApiResponse first = ask("/api/recoveries/" + id);
+    const std::string resource = "/api/" + kind + "/" + id;
+    const bool job = kind == "jobs";
+    const ApiResponse first = ask(resource);
     if (first.status != 200) {
         auto response = json_response(request.version(), false, first.status, first.body);
         co_await http::async_write(stream, response, use_awaitable);
@@ -256,15 +259,15 @@ asio::awaitable<void> ControllerServer::serve_recovery_stream(beast::ssl_stream<
     std::string out = "retry: 1000\n\n";  // a reconnect after a second
     auto last_write = std::chrono::steady_clock::now();
     for (;;) {
-        const ApiResponse events = ask("/api/recoveries/" + id + "/events?after=" + std::to_string(after));
-        const ApiResponse recovery = ask("/api/recoveries/" + id);
+        const ApiResponse events = ask(resource + "/events?after=" + std::to_string(after));
+        const ApiResponse recovery = ask(resource);
         if (events.status != 200 || recovery.status != 200) break;
         for (const json& event : events.body["events"]) {
             after = event.value("seq", after);
             out += "id: " + std::to_string(after) + "\ndata: " + event.dump() + "\n\n";
         }
         const std::string now_shown = recovery.body.dump();
-        if (now_shown != shown) out += "event: recovery\ndata: " + now_shown + "\n\n";
+        if (now_shown != shown) out += std::string(job ? "event: job" : "event: recovery") + "\ndata: " + now_shown + "\n\n";
         shown = now_shown;
         // A comment now and then: proxies and the browser see the stream is alive.
         if (out.empty() && std::chrono::steady_clock::now() - last_write > std::chrono::seconds(15)) out = ": still here\n\n";
@@ -275,7 +278,8 @@ asio::awaitable<void> ControllerServer::serve_recovery_stream(beast::ssl_stream<
             last_write = std::chrono::steady_clock::now();
         }
         const std::string state = recovery.body.value("state", "");
-        if (state == "succeeded" || state == "failed" || state == "cleaned") break;
+        if (state == "succeeded" || state == "failed" || state == "cleaned" || (job && (state == "cancelled" || state == "refused"))) break;
+        if (events.body.value("more", false)) continue;  // a page more waits to be sent
         timer.expires_after(std::chrono::milliseconds(250));
         co_await timer.async_wait(use_awaitable);
     }

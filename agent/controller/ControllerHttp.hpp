@@ -2,6 +2,7 @@
 /// What the TLS port's request handlers share (ControllerServer.cpp, ControllerUploads.cpp): JSON
 /// answers, and the names of the archive folder's files a URL may name.
 
+#include "controller/ArchiveNames.hpp"
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json.hpp>
@@ -17,13 +18,6 @@ boost::beast::http::response<boost::beast::http::string_body> json_response(unsi
 
 /// {"error": code, "message": message}: how every refusal reads (docs/api.md).
 inline nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
-
-/// Whether `name` is one file directly in a folder: no path, no hidden file.
-bool plain_file_name(const std::string& name);
-
-/// Whether `name` is a file of the archive folder: FILE, or SERVER/FILE (a server's folder,
-/// docs/vm-recovery.md), each part a plain name.
-bool archive_file_name(const std::string& name);
 
 /// KEY and NAME of a "KEY/SERVER/FILE" URL path after its route ("/files/", "/uploads/"), each
 /// part of NAME %-decoded; NAME is "" when a part decodes to something holding a '/'.

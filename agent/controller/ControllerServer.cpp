@@ -331,10 +331,10 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
                 continue;
             }
             const std::string path = target.substr(0, target.find('?'));
-            static const std::regex recovery_stream("/api/recoveries/([A-Za-z0-9._-]{1,128})/stream");
+            static const std::regex event_stream("/api/(recoveries|jobs)/([A-Za-z0-9._-]{1,128})/stream");
             std::smatch streamed;
-            if (request.method() == http::verb::get && std::regex_match(path, streamed, recovery_stream)) {
-                co_await serve_recovery_stream(stream, request, streamed[1].str());
+            if (request.method() == http::verb::get && std::regex_match(path, streamed, event_stream)) {
+                co_await serve_event_stream(stream, request, streamed[1].str(), streamed[2].str());
                 break;
             }
             static const std::regex generation_files("/api/servers/[^/]+/generations/[^/]+/(files|download)");

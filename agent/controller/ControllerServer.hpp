@@ -107,11 +107,12 @@ private:
     /// GET or HEAD of the console's page (/) and assets (/console/…) (ControllerConsole.cpp).
     boost::asio::awaitable<bool> serve_console_asset(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                      const boost::beast::http::request<boost::beast::http::string_body>& request);
-    /// GET /api/recoveries/ID/stream: the recovery and its events as server-sent events, each as
-    /// it happens (checked every 250 ms), until the recovery ends; the connection ends with it.
-    boost::asio::awaitable<void> serve_recovery_stream(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
-                                                       const boost::beast::http::request<boost::beast::http::string_body>& request,
-                                                       const std::string& id);
+    /// GET /api/recoveries/ID/stream and /api/jobs/ID/stream (KIND "recoveries" or "jobs"): the
+    /// recovery or job and its events as server-sent events, each as it happens (checked every
+    /// 250 ms), until it ends; the connection ends with it.
+    boost::asio::awaitable<void> serve_event_stream(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                                    const boost::beast::http::request<boost::beast::http::string_body>& request,
+                                                    const std::string& kind, const std::string& id);
     /// GET /api/servers/SERVER/generations/FILE/files and …/download (ControllerFiles.cpp): a
     /// folder of a generation's volume, or a file or folder of it streamed; for operators.
     /// Returns whether the connection may serve another request.

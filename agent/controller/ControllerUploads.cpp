@@ -38,16 +38,6 @@ http::response<http::string_body> json_response(unsigned version, bool keep_aliv
     return response;
 }
 
-bool plain_file_name(const std::string& name) {
-    return !name.empty() && name.size() <= 255 && name.front() != '.' && name.find('/') == std::string::npos &&
-           name.find('\0') == std::string::npos;
-}
-
-bool archive_file_name(const std::string& name) {
-    const auto slash = name.find('/');
-    return slash == std::string::npos ? plain_file_name(name) : plain_file_name(name.substr(0, slash)) && plain_file_name(name.substr(slash + 1));
-}
-
 std::pair<std::string, std::string> grant_and_name(const std::string& rest) {
     const auto slash = rest.find('/');
     const std::string key = rest.substr(0, slash), escaped = slash == std::string::npos ? "" : rest.substr(slash + 1);

@@ -1,4 +1,5 @@
 #include "controller/Uploads.hpp"
+#include "controller/ArchiveNames.hpp"
 
 #include "controller/ProgramOutput.hpp"
 #include "core/Error.hpp"
@@ -15,6 +16,16 @@
 #include <cstdio>
 
 namespace dagda::controller {
+
+bool plain_file_name(const std::string& name) {
+    return !name.empty() && name.size() <= 255 && name.front() != '.' && name.find('/') == std::string::npos &&
+           name.find('\0') == std::string::npos;
+}
+
+bool archive_file_name(const std::string& name) {
+    const auto slash = name.find('/');
+    return slash == std::string::npos ? plain_file_name(name) : plain_file_name(name.substr(0, slash)) && plain_file_name(name.substr(slash + 1));
+}
 
 namespace {
 

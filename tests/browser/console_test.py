@@ -43,6 +43,7 @@ class Controller:
     def __init__(self, dagda, state_dir, archives):
         self.dagda = dagda
         os.makedirs(state_dir, exist_ok=True)
+        self.state_dir = state_dir
         self.log = open(os.path.join(state_dir, "controller.log"), "w")
         self.process = subprocess.Popen([dagda, "controller", "--state-dir", state_dir, "--port", "0", "--archives", archives],
                                         stdout=subprocess.PIPE, stderr=self.log, text=True)
@@ -150,6 +151,76 @@ def downloaded(folder, name, seconds=30):
     raise AssertionError(f"{name} was not downloaded; {folder} holds {os.listdir(folder)}")
 
 
+class SlowRangeServer:
+    """A plain HTTP server on loopback serving one folder's files with byte ranges, each answer
+    held back `delay` seconds: a restore from it runs long enough to be cancelled."""
+
+    def __init__(self, folder, delay):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self, with_body):
+                time.sleep(delay)
+                path = os.path.join(folder, os.path.basename(self.path))
+                if not os.path.isfile(path):
+                    self.send_error(404)
+                    return
+                size = os.path.getsize(path)
+                start, end = 0, size - 1
+                match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+                if match:
+                    start = int(match.group(1))
+                    end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+                self.send_response(206 if match else 200)
+                if match:
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+                self.send_header("Content-Length", str(end - start + 1))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                if with_body:
+                    with open(path, "rb") as f:
+                        f.seek(start)
+                        self.wfile.write(f.read(end - start + 1))
+
+            def do_GET(self):
+                self.answer(True)
+
+            def do_HEAD(self):
+                self.answer(False)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def api(controller, method, path, body=None):
+    """A call with the operator's token, as a script would make it."""
+    import json
+    import ssl
+    import urllib.request
+    with open(controller.env["DAGDA_CTL_TOKEN_FILE"]) as f:
+        token = f.read().strip()
+    context = ssl.create_default_context(cafile=os.path.join(controller.state_dir, "tls", "ca.pem"))
+    request = urllib.request.Request(controller.url + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def disk_table(image):
+    """The partition table as sfdisk reads it: label, its id, and each partition's start, size and type."""
+    import json
+    table = json.loads(subprocess.run(["sfdisk", "--json", image], check=True, capture_output=True, text=True, timeout=60).stdout)["partitiontable"]
+    return table["label"], table.get("id"), [(p["start"], p["size"], p["type"]) for p in table.get("partitions", [])]
+
+
 def run(dagda, output):
     state = tempfile.mkdtemp(prefix="dagda-console-test-")
     # One server with one generation: an 8 MiB disk with one partition, captured by the real dagda.
@@ -166,6 +237,7 @@ def run(dagda, output):
     os.makedirs(downloads)
     controller = Controller(dagda, os.path.join(state, "controller"), archives)
     browser = None
+    agent = None
     try:
         for name, role, password in (("alice", "operator", "correct horse battery"), ("bob", "viewer", "viewer's own password")):
             added = controller.ctl("user", "add", name, "--role", role, "--password-stdin", stdin=password + "\n")
@@ -278,11 +350,69 @@ def run(dagda, output):
         browser.wait_for(seen.visibility_of_element_located((By.ID, "enrol-name"))).send_keys("srv02")
         driver.find_element(By.CSS_SELECTOR, "#page form button[type=submit]").click()
         browser.wait_for(lambda d: re.fullmatch(r"[0-9a-f]{64}", d.find_element(By.ID, "enrol-token").text))
+        token = driver.find_element(By.ID, "enrol-token").text
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "enrolment-list"), "srv02"))
         browser.screenshot("enrolments")
         driver.refresh()
         browser.wait_for(seen.text_to_be_present_in_element((By.ID, "enrolment-list"), "srv02"))
         check(driver.find_element(By.ID, "enrol-token").text == "", "the token is not shown again")
+
+        # The machine boots its agent with that token (an image file is its disk), and appears.
+        token_file = os.path.join(state, "srv02.token")
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        target = os.path.join(state, "target.img")
+        with open(target, "wb") as image:
+            image.truncate(8 << 20)
+        agent_log = open(os.path.join(state, "agent.log"), "w")
+        agent = subprocess.Popen([dagda, "agent", "--state-dir", os.path.join(state, "agent"), "--disk", target, "--machine-id", "browser-test",
+                                  "--controller", controller.url.replace("https://", "wss://"), "--enrolment", "srv02", "--token-file", token_file,
+                                  "--pin", controller.env["DAGDA_CTL_PIN"]],
+                                 env={**os.environ, "DAGDA_RUN_DIR": os.path.join(state, "agent-run")}, stdout=agent_log, stderr=agent_log)
+        driver.get(controller.url + "/#/overview")
+        browser.wait_for(lambda d: d.refresh() or "online" in d.find_element(By.ID, "machines").text, 30)
+        check("srv02" in browser.text("#machines"), "the enrolled machine's agent appears online on the overview")
+        browser.screenshot("machine-online")
+
+        # Recover onto a machine: the agent's disk chosen by what it is, the plan shown, then run; the
+        # job's page follows each step's progress bar to the end.
+        driver.get(controller.url + "/#/server/srv01")
+        browser.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "#machine-disk option"))
+        check(target in browser.text("#machine-disk") and "8.0 MiB" in browser.text("#machine-disk"), "the disk is offered by its size and identity")
+        driver.find_element(By.CSS_SELECTOR, "#machine-form button[type=submit]").click()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "machine-plan"), "image.restore"))
+        check(api(controller, "GET", "/api/jobs")["jobs"] == [], "showing the plan queued nothing")
+        browser.screenshot("machine-plan")
+        driver.find_element(By.ID, "machine-run").click()
+        browser.wait_for(seen.alert_is_present()).accept()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "job-state"), "succeeded"), 120)
+        bars = driver.find_elements(By.CSS_SELECTOR, "#job-steps progress")
+        check(bars and all(b.get_attribute("value") == b.get_attribute("max") for b in bars), "every step's progress bar reached its end")
+        check("done in" in browser.text("#job-steps") and "job_finished" in browser.text("#job-log"), "each step shows its duration, and the log the end")
+        browser.screenshot("job")
+        check(disk_table(target) == disk_table(disk), "the machine's disk holds the server's partition table, identity and all")
+
+        # Cancel a running job: a restore from a slow server, cancelled from its page.
+        slow = SlowRangeServer(os.path.join(archives, "srv01"), 0.5)
+        try:
+            plan = os.path.join(state, "slow-plan.json")
+            made = subprocess.run([dagda, "plan", "from-archive", slow.url + "/monday.tib", "--to", target, "-o", plan], capture_output=True,
+                                  text=True, timeout=120)
+            check(made.returncode == 0, f"a plan restoring from the slow server ({made.stderr.strip()})")
+            import json
+            with open(plan) as f:
+                job = api(controller, "POST", "/api/jobs", {"agent": api(controller, "GET", "/api/agents")["agents"][0]["id"], "plan": json.load(f)})
+            driver.get(controller.url + f"/#/job/{job['id']}")
+            browser.wait_for(seen.text_to_be_present_in_element((By.ID, "job-state"), "running"), 60)
+            browser.wait_for(seen.element_to_be_clickable((By.ID, "job-cancel"))).click()
+            browser.wait_for(seen.alert_is_present()).accept()
+            browser.wait_for(seen.text_to_be_present_in_element((By.ID, "job-state"), "cancelled"), 60)
+            check(api(controller, "GET", f"/api/jobs/{job['id']}")["state"] == "cancelled", "a running job cancelled from its page ends cancelled")
+            browser.screenshot("job-cancelled")
+        finally:
+            slow.stop()
+        agent.terminate()
+        agent.wait(timeout=30)
 
         # Keyboard only: tab to the log out button and press it.
         logout = driver.find_element(By.ID, "logout")
@@ -311,10 +441,15 @@ def run(dagda, output):
             browser.screenshot("failure")
             print(browser.driver.page_source[:4000], file=sys.stderr)
         print(f"console_test: FAILED: {failure!r}", file=sys.stderr)
-        with open(os.path.join(state, "controller", "controller.log")) as log:
-            print(log.read()[-4000:], file=sys.stderr)
+        for name in (os.path.join("controller", "controller.log"), "agent.log"):
+            if os.path.exists(os.path.join(state, name)):
+                with open(os.path.join(state, name)) as log:
+                    print(f"--- {name}:\n" + log.read()[-4000:], file=sys.stderr)
         return 1
     finally:
+        if agent and agent.poll() is None:
+            agent.kill()
+            agent.wait()
         if browser:
             browser.driver.quit()
         controller.stop()
