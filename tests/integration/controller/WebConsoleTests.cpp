@@ -182,4 +182,9 @@ TEST_CASE("console: a recovery's events stream as server-sent events, go on afte
               sh_quote(controller.url() + "/api/recoveries/" + id + "/stream")).out == "401");
     CHECK(run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + sh_quote(controller.ca_file()) + " -H " + sh_quote("Authorization: Bearer " + token) +
               " " + sh_quote(controller.url() + "/api/recoveries/recovery-99/stream")).out == "404");
+    // A job's stream is the same route (the browser test follows a real agent's job through it).
+    CHECK(run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + sh_quote(controller.ca_file()) + " -H " + sh_quote("Authorization: Bearer " + token) +
+              " " + sh_quote(controller.url() + "/api/jobs/job-99/stream")).out == "404");
+    CHECK(run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + sh_quote(controller.ca_file()) + " " +
+              sh_quote(controller.url() + "/api/jobs/job-1/stream")).out == "401");
 }

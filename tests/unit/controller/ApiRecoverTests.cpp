@@ -118,11 +118,13 @@ TEST_CASE("Api: recover refuses archives outside its folder and disks it cannot 
     CHECK_FALSE(grant_key_of(plan["steps"][1]["archive"], "plain\\.tib").empty());
 
     const std::vector<std::pair<json, std::string>> cases{
-        {{{"archive", "../plain.tib"}}, "no '/'"},
-        {{{"archive", "/etc/passwd"}}, "no '/'"},
-        {{{"archive", "sub/plain.tib"}}, "no '/'"},
-        {{{"archive", ".."}}, "no '/'"},
-        {{{"archive", ""}}, "no '/'"},
+        {{{"archive", "../plain.tib"}}, "FILE or SERVER/FILE"},
+        {{{"archive", "/etc/passwd"}}, "FILE or SERVER/FILE"},
+        {{{"archive", "a/b/plain.tib"}}, "FILE or SERVER/FILE"},
+        {{{"archive", "srv01/../plain.tib"}}, "FILE or SERVER/FILE"},
+        {{{"archive", "sub/plain.tib"}}, "no archive \"sub/plain.tib\""},
+        {{{"archive", ".."}}, "FILE or SERVER/FILE"},
+        {{{"archive", ""}}, "FILE or SERVER/FILE"},
         {{{"archive", 7}}, "needs an \"archive\""},
         {json::object(), "needs an \"archive\""},
         {{{"archive", "missing.tib"}}, "no archive \"missing.tib\""},
@@ -141,6 +143,24 @@ TEST_CASE("Api: recover refuses archives outside its folder and disks it cannot 
         INFO(request.dump());
         CHECK_THAT(refusal_of(recover(bench, agent, request)), Catch::Contains(message));
     }
+
+    // A server's generation, in its folder: the grant and the URL name SERVER/FILE. A dry run
+    // answers with the same plan and queues nothing.
+    fs::create_directories(bench.archives() + "/srv01");
+    fs::copy_file(bench.archives() + "/plain.tib", bench.archives() + "/srv01/plain.tib");
+    const ApiResponse queued = bench.call("POST", "/api/jobs", json{{"agent", agent}, {"recover", {{"archive", "srv01/plain.tib"}}}}.dump());
+    const std::string key = grant_key_of(plan_of(bench, queued)["steps"][1]["archive"], "srv01/plain\\.tib");
+    CHECK_FALSE(key.empty());
+    CHECK(bench.store.file_granted(key, "srv01/plain.tib"));
+    CHECK_FALSE(bench.store.file_granted(key, "plain.tib"));
+    bench.store.set_job_state(queued.body["id"].get<std::string>(), "cancelled", 101);
+    const std::size_t submitted = bench.hooks.submitted.size();
+    const ApiResponse dry = bench.call("POST", "/api/jobs", json{{"agent", agent}, {"recover", {{"archive", "srv01/plain.tib"}}}, {"dry_run", true}}.dump());
+    CHECK(dry.status == 200);
+    CHECK(dry.body["dry_run"] == true);
+    CHECK(dry.body["plan"]["steps"].size() == 2);
+    CHECK(bench.hooks.submitted.size() == submitted);
+    CHECK(bench.call("POST", "/api/jobs", json{{"agent", agent}, {"recover", {{"archive", "plain.tib"}}}, {"dry_run", "yes"}}.dump()).status == 400);
 
     // An agent with two disks must be told which one.
     const std::string pair = bench.admit("srv02", bench.inventory_of({one, two}));
