@@ -41,8 +41,21 @@ export const livePages = {
     const status = el('p', { id: 'recovery-state', role: 'status', 'aria-live': 'polite' }, 'Loading…');
     const log = el('ul', { id: 'recovery-log', class: 'log' });
     const recovered = el('p', { id: 'recovery-time' });
+    const message = messageLine('recovery-message');
+    const cancel = el('button', { id: 'recovery-cancel', type: 'button', class: 'secondary', hidden: '' }, 'Cancel this recovery');
+    const cleanup = el('button', { id: 'recovery-cleanup', type: 'button', class: 'secondary', hidden: '' }, 'Remove what it made');
+    const ask = (what, question) => {
+      if (!confirm(question)) return;
+      api('POST', `/api/recoveries/${encodeURIComponent(id)}/${what}`).then(() => { message.ok(`${what === 'cancel' ? 'Cancel' : 'Cleanup'} asked.`); rerender(); },
+        message.failed);
+    };
+    cancel.addEventListener('click', () => ask('cancel', `Cancel ${id}? A running step stops at its next safe point; what was made stays listed for a cleanup.`));
+    cleanup.addEventListener('click', () => ask('cleanup', `Remove the VM and volumes ${id} made? Nothing else is touched.`));
     const finished = {};
     const showSteps = (recovery) => {
+      const operator = session.role === 'operator';
+      cancel.hidden = !operator || !['queued', 'running'].includes(recovery.state);
+      cleanup.hidden = !operator || recovery.state !== 'failed';
       status.textContent = `${recovery.state}${recovery.reason ? `: ${recovery.reason}` : ''}`;
       steps.replaceChildren(...recovery.steps.map((step, i) => {
         const name = typeof step === 'string' ? step : step.step || JSON.stringify(step);
@@ -69,7 +82,7 @@ export const livePages = {
     source.addEventListener('recovery', (message) => {
       const recovery = JSON.parse(message.data);
       showSteps(recovery);
-      if (['succeeded', 'failed', 'cleaned'].includes(recovery.state)) source.close();
+      if (['succeeded', 'failed', 'cleaned', 'cancelled'].includes(recovery.state)) source.close();
     });
     source.addEventListener('error', () => {
       if (source.readyState !== EventSource.CLOSED) status.textContent = 'The controller cannot be reached: asking again…';
@@ -77,6 +90,6 @@ export const livePages = {
     });
     // Leaving the page ends the stream.
     window.addEventListener('hashchange', () => source.close(), { once: true });
-    return [el('h1', {}, `Recovery ${id}`), status, recovered, el('h2', {}, 'Steps'), steps, el('h2', {}, 'Log'), log];
+    return [el('h1', {}, `Recovery ${id}`), status, recovered, message, el('p', {}, cancel, ' ', cleanup), el('h2', {}, 'Steps'), steps, el('h2', {}, 'Log'), log];
   },
 };

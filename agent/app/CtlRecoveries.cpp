@@ -35,6 +35,7 @@ std::int64_t print_events(const json& events, std::int64_t after) {
         else if (kind == "replica_resumed") std::cout << "  replication resumed\n";
         else if (kind == "cleanup_detached") std::cout << "  detached the new disks from the helper VM " << e.value("name", "") << "\n";
         else if (kind == "cleanup_removed") std::cout << "  removed the " << e.value("kind", "") << " " << e.value("name", "") << "\n";
+        else if (kind == "recovery_cancelled") std::cout << "  cancelled before it started\n";
         else if (kind == "cleanup_finished") std::cout << "  cleaned up: everything the recovery made is gone\n";
         else if (kind == "cleanup_failed") std::cout << "  the cleanup FAILED: " << e.value("message", "") << "\n";
         else if (kind == "recovery_finished")
@@ -53,7 +54,7 @@ int follow_recovery(ControllerClient& client, const std::string& id) {
         seen = print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
         const json recovery = client.get("/api/recoveries/" + id);
         const std::string state = recovery.value("state", "");
-        if (state == "succeeded" || state == "failed" || state == "cleaned") {
+        if (state == "succeeded" || state == "failed" || state == "cleaned" || state == "cancelled") {
             print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
             if (state != "succeeded") std::cerr << "dagda ctl: " << id << " " << state << ": " << recovery.value("reason", "") << "\n";
             return state == "succeeded" || state == "cleaned" ? 0 : 1;
@@ -146,14 +147,21 @@ int ctl_push_button(const std::vector<std::string>& args) {
 int ctl_recovery(const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()("recovery", po::value<std::string>()->required(), "the recovery's id")("json", "print the controller's answer")(
-        "watch", "follow it until it ends")("cleanup", "remove what a failed recovery made (its VM, its volumes), and only that; follows it");
-    const auto vm = parse_ctl_words(args, "Usage: dagda ctl recovery ID [--watch | --cleanup] [--json]\nA recovery to a new VM: its state and steps.", options, {"recovery"});
+        "watch", "follow it until it ends")("cleanup", "remove what a failed recovery made (its VM, its volumes), and only that; follows it")(
+        "cancel", "cancel a queued or running recovery (a running one fails at its next safe point); follows it");
+    const auto vm = parse_ctl_words(args, "Usage: dagda ctl recovery ID [--watch | --cleanup | --cancel] [--json]\nA recovery to a new VM: its state and steps.",
+                                    options, {"recovery"});
     if (!vm) return 0;
     const std::string id = checked_id((*vm)["recovery"].as<std::string>(), "a recovery id");
     const auto client = ctl_client(*vm);
     if (vm->count("cleanup")) {
         const json answer = client->post("/api/recoveries/" + id + "/cleanup", json::object());
         std::cerr << "dagda ctl: cleaning up " << id << "\n";
+        return follow_recovery(*client, id);
+    }
+    if (vm->count("cancel")) {
+        client->post("/api/recoveries/" + id + "/cancel", json::object());
+        std::cerr << "dagda ctl: cancelling " << id << "\n";
         return follow_recovery(*client, id);
     }
     if (vm->count("watch")) return follow_recovery(*client, id);

@@ -175,6 +175,10 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
         if (!accepts({"POST"}, {})) return method_not_allowed(method, "POST");
         return clean_up_recovery(path[2], now);
     }
+    if (n == 4 && is(1, "recoveries") && !path[2].empty() && is(3, "cancel")) {
+        if (!accepts({"POST"}, {})) return method_not_allowed(method, "POST");
+        return cancel_recovery(path[2], now);
+    }
     if (n == 4 && is(1, "recoveries") && !path[2].empty() && is(3, "events")) {
         if (!accepts({"GET"}, {"after"})) return method_not_allowed(method, "GET");
         return recovery_events(path[2], query);

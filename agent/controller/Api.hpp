@@ -45,6 +45,8 @@ public:
     virtual void job_cancel_requested(const std::string& agent_id, const std::string& job_id) = 0;
     /// A recovery to a new VM was queued: the recovery runner takes it.
     virtual void recovery_queued() {}
+    /// The operator asked to cancel recovery `id` (queued or running): the runner ends it.
+    virtual void recovery_cancel_requested(const std::string& /*id*/) {}
 };
 
 struct ApiSettings {
@@ -98,6 +100,7 @@ private:
     ApiResponse show_recovery(const std::string& id);
     ApiResponse recovery_events(const std::string& id, const Query& query);
     ApiResponse clean_up_recovery(const std::string& id, std::int64_t now);
+    ApiResponse cancel_recovery(const std::string& id, std::int64_t now);
     // ApiReplicas.cpp
     ReplicaCatalog& replicas();
     ApiResponse list_replicas();

@@ -92,6 +92,22 @@ ApiResponse Api::clean_up_recovery(const std::string& id, std::int64_t now) {
     return {202, {{"id", id}, {"state", "cleaning"}, {"removes", found->made}}, ""};
 }
 
+ApiResponse Api::cancel_recovery(const std::string& id, std::int64_t now) {
+    const auto found = recoveries().get(id);
+    if (!found) not_found("no recovery \"" + id.substr(0, 64) + "\"");
+    // A queued one ends here, unless the runner started it in the meantime (one statement
+    // decides); a running one is ended by the runner at its next safe point.
+    if (found->state == "queued" && recoveries().change_state(id, "queued", "cancelled", now, "cancelled by the operator before it started")) {
+        recoveries().add_event(id, {{"event", "recovery_cancelled"}, {"at", now}});
+        return {200, {{"id", id}, {"state", "cancelled"}}, ""};
+    }
+    const auto now_found = recoveries().get(id);
+    if (!now_found || now_found->state != "running")
+        conflict(id + " is " + (now_found ? now_found->state : "gone") + ": only a queued or running recovery is cancelled");
+    hooks_.recovery_cancel_requested(id);
+    return {202, {{"id", id}, {"state", "running"}, {"cancelling", true}}, ""};
+}
+
 ApiResponse Api::list_recoveries() {
     json list = json::array();
     for (const RecoveryRecord& r : recoveries().list()) list.push_back(recovery_json(r));

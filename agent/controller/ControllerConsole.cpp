@@ -278,7 +278,7 @@ asio::awaitable<void> ControllerServer::serve_event_stream(beast::ssl_stream<bea
             last_write = std::chrono::steady_clock::now();
         }
         const std::string state = recovery.body.value("state", "");
-        if (state == "succeeded" || state == "failed" || state == "cleaned" || (job && (state == "cancelled" || state == "refused"))) break;
+        if (state == "succeeded" || state == "failed" || state == "cleaned" || state == "cancelled" || (job && state == "refused")) break;
         if (events.body.value("more", false)) continue;  // a page more waits to be sent
         timer.expires_after(std::chrono::milliseconds(250));
         co_await timer.async_wait(use_awaitable);

@@ -209,6 +209,7 @@ ControllerServer::~ControllerServer() {
 }
 
 void ControllerServer::recovery_queued() { recoveries_->wake(); }
+void ControllerServer::recovery_cancel_requested(const std::string& id) { recoveries_->cancel(id); }
 
 void ControllerServer::start() {
     discard_ended_uploads();  // those of jobs that ended while the controller was down

@@ -156,6 +156,7 @@ private:
     void job_submitted(const std::string& agent_id, const std::string& job_id) override;
     void job_cancel_requested(const std::string& agent_id, const std::string& job_id) override;
     void recovery_queued() override;
+    void recovery_cancel_requested(const std::string& id) override;
 
     // HelperControl (ControllerHelpers.cpp), for the recovery runner's thread.
     template <class Work>

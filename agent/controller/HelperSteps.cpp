@@ -177,6 +177,10 @@ void RecoveryRunner::wait_for_hello(const RecoveryRecord& recovery, hypervisor::
             return;
         }
         if (!site.vm_running(helper)) throw Error(ErrorKind::failed, "the helper VM " + helper + " stopped before its agent said hello");
+        if (cancel_running_) {
+            site.stop_vm(helper);  // as when it never says hello: off, its disks still attached for the cleanup
+            throw RecoveryCancelled();
+        }
         if (std::chrono::steady_clock::now() > deadline) {
             site.stop_vm(helper);
             throw Error(ErrorKind::failed, "the helper VM's agent did not say hello within " + std::to_string(settings_.helper_hello.count()) +
@@ -241,6 +245,10 @@ void RecoveryRunner::run_on_helper(const RecoveryRecord& recovery, hypervisor::H
         if (record->state == "succeeded") return;
         if (record->state == "failed" || record->state == "cancelled" || record->state == "refused")
             throw Error(ErrorKind::failed, "the helper's job " + job + " " + record->state + (record->reason.empty() ? "" : ": " + record->reason));
+        if (cancel_running_) {
+            settings_.control->cancel_job(job);  // the helper's agent stops at its next safe point
+            throw RecoveryCancelled();
+        }
         // A helper that is off with its job unfinished lost its last report: given a minute to be sure.
         if (site.vm_running(helper)) off_since = never;
         else if (off_since == never) off_since = std::chrono::steady_clock::now();

@@ -57,6 +57,20 @@ void RecoveryRunner::wake() {
     woken_.notify_all();
 }
 
+void RecoveryRunner::cancel(const std::string& id) {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        cancels_.insert(id);
+        if (id == running_) cancel_running_ = true;
+        pending_ = true;
+    }
+    woken_.notify_all();
+}
+
+void RecoveryRunner::check_cancel() const {
+    if (cancel_running_) throw RecoveryCancelled();
+}
+
 std::int64_t RecoveryRunner::now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -138,10 +152,24 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
 
 void RecoveryRunner::run(RecoveryRecord recovery) {
     if (recovery.state == "cleaning") return clean_up(recovery);
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        running_ = recovery.id;
+        cancel_running_ = cancels_.count(recovery.id) > 0;
+    }
+    struct NothingRunning {
+        RecoveryRunner& runner;
+        ~NothingRunning() {
+            const std::lock_guard<std::mutex> lock(runner.mutex_);
+            runner.cancels_.erase(runner.running_);
+            runner.running_.clear();
+            runner.cancel_running_ = false;
+        }
+    } nothing_running{*this};
     const json& steps = recovery.order["steps"];
     json made = recovery.made;
     if (recovery.state == "queued") {
-        store_->set_state(recovery.id, "running", now());
+        if (!store_->change_state(recovery.id, "queued", "running", now())) return;  // cancelled meanwhile
         event(recovery.id, {{"event", "recovery_started"}, {"steps", steps.size()}});
     } else {
         event(recovery.id, {{"event", "recovery_resumed"}, {"step", recovery.next_step}});
@@ -155,6 +183,7 @@ void RecoveryRunner::run(RecoveryRecord recovery) {
         const auto started = std::chrono::steady_clock::now();
         event(recovery.id, {{"event", "step_started"}, {"index", index}, {"step", name}});
         try {
+            check_cancel();
             run_step(recovery, step, index, made);
         } catch (const ControllerStopping&) {
             stopping_ = true;  // no step is taken after this one: a restart takes it again
@@ -244,11 +273,16 @@ void RecoveryRunner::restore_disk(const RecoveryRecord& recovery, std::size_t di
     std::vector<std::string> make{settings_.dagda_binary, "plan", "from-archive", order["disks"][disk]["archive"], "--to", volume, "-o", plan};
     for (const json& target : order["inoculate_for"]) make.insert(make.end(), {"--for", target.get<std::string>()});
     if (order.contains("drivers")) make.insert(make.end(), {"--drivers", order["drivers"].get<std::string>()});
-    const ProgramResult planned = run_program(make);
+    ProgramBounds cancellable;
+    cancellable.cancel = &cancel_running_;  // a cancel stops the plan or the restore within 0.2 s
+    const ProgramResult planned = run_bounded_program(make, cancellable);
+    if (planned.cancelled) throw RecoveryCancelled();
     if (planned.exit_code != 0) throw Error(ErrorKind::failed, "the plan for " + volume + " could not be made: " + last_lines(planned.err, 4));
     if (order.contains("computer_name")) rename_windows(plan, order["computer_name"]);
     const std::string journal = (work / ("disk" + std::to_string(disk + 1) + ".journal")).string();
-    const ProgramResult ran = run_program({settings_.dagda_binary, "run", plan, "--yes", "--journal", journal, "--progress", "none"});
+    const ProgramResult ran =
+        run_bounded_program({settings_.dagda_binary, "run", plan, "--yes", "--journal", journal, "--progress", "none"}, cancellable);
+    if (ran.cancelled) throw RecoveryCancelled();
     if (ran.exit_code != 0) throw Error(ErrorKind::failed, "the restore of " + volume + " failed: " + last_lines(ran.err + ran.out, 6));
     event(recovery.id, {{"event", "step_said"}, {"step", "direct.restore"}, {"message", "restored disk " + std::to_string(disk + 1) + " onto " + volume}});
 }

@@ -20,6 +20,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -37,6 +38,11 @@ struct RecoveryRunnerSettings {
     std::chrono::seconds helper_poweroff{180};  ///< how long a helper has to power off after its job
 };
 
+/// The operator cancelled the recovery under way: thrown at a safe point, it fails the step.
+struct RecoveryCancelled : std::runtime_error {
+    RecoveryCancelled() : std::runtime_error("cancelled by the operator") {}
+};
+
 class RecoveryRunner {
 public:
     explicit RecoveryRunner(RecoveryRunnerSettings settings);
@@ -48,6 +54,11 @@ public:
     void start();
     /// A recovery was queued.
     void wake();
+    /// The operator asked to cancel running recovery `id` (any thread; a queued one the API ends
+    /// itself). It fails at its next safe point (between steps, or within a second of a step that
+    /// waits: a restore, a helper's boot or job), its reason saying it was cancelled, so a
+    /// cleanup removes what it made.
+    void cancel(const std::string& id);
 
 private:
     void loop();
@@ -103,6 +114,8 @@ private:
     /// Removes what a failed recovery made (its VMs, then its volumes), and only that.
     void clean_up(const RecoveryRecord& recovery);
     void event(const std::string& id, nlohmann::json event);
+    /// Throws RecoveryCancelled when the operator cancelled the recovery under way.
+    void check_cancel() const;
     static std::int64_t now();
 
     RecoveryRunnerSettings settings_;
@@ -111,6 +124,9 @@ private:
     std::condition_variable woken_;
     bool pending_ = false;
     std::atomic<bool> stopping_{false};
+    std::set<std::string> cancels_;  ///< recoveries the operator cancelled, not yet ended (under mutex_)
+    std::string running_;            ///< the recovery under way (under mutex_)
+    std::atomic<bool> cancel_running_{false};  ///< the one under way was cancelled
     std::thread thread_;
 };
 

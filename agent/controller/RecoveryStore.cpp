@@ -56,6 +56,14 @@ void RecoveryStore::set_state(const std::string& id, const std::string& state, s
     update.bind(4, id).run();
 }
 
+bool RecoveryStore::change_state(const std::string& id, const std::string& from, const std::string& to, std::int64_t now, const std::string& reason) {
+    Statement update(db_, "UPDATE recoveries SET state = ?, updated = ?, reason = ? WHERE id = ? AND state = ?");
+    update.bind(1, to).bind(2, now);
+    if (reason.empty()) update.bind_null(3);
+    else update.bind(3, reason);
+    return update.bind(4, id).bind(5, from).run() == 1;
+}
+
 void RecoveryStore::step_done(const std::string& id, std::int64_t next_step, const json& made, std::int64_t now) {
     Statement(db_, "UPDATE recoveries SET next_step = ?, made = ?, updated = ? WHERE id = ?").bind(1, next_step).bind(2, made.dump()).bind(3, now).bind(4, id).run();
 }

@@ -39,6 +39,9 @@ public:
     /// The oldest recovery that is running or cleaning (one a restart interrupted), else queued.
     std::optional<RecoveryRecord> next_to_run();
     void set_state(const std::string& id, const std::string& state, std::int64_t now, const std::string& reason = "");
+    /// set_state only if the state is `from` now, in one statement: of the operator's cancel and
+    /// the runner's start of a queued recovery, exactly one wins. Returns whether it changed.
+    bool change_state(const std::string& id, const std::string& from, const std::string& to, std::int64_t now, const std::string& reason = "");
     /// Step `next_step - 1` is done; `made` is all the recovery has made so far.
     void step_done(const std::string& id, std::int64_t next_step, const nlohmann::json& made, std::int64_t now);
     /// Appends an event (its "seq" is set here, from 1); returns the seq.

@@ -126,6 +126,48 @@ TEST_CASE("recover-vm: a helper that never says hello ends the recovery at helpe
     CHECK(bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["state"] == "cleaned");
 }
 
+TEST_CASE("recover-vm: a recovery cancelled while its helper boots fails at once as cancelled, and the cleanup removes what it made",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper][cancel]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    // An ISO that boots nothing, and ten minutes to say hello: only a cancel ends this wait.
+    fs::create_directories(bench.dir.file("nothing"));
+    std::ofstream(bench.dir.file("nothing/readme.txt")) << "no system here\n";
+    const std::string iso = bench.dir.file("boots-nothing.iso");
+    REQUIRE(run("xorriso -as mkisofs -o " + sh_quote(iso) + " " + sh_quote(bench.dir.file("nothing")) + " > /dev/null 2>&1").exit_code == 0);
+    const HelperSite site(bench, iso, 600);
+    const nlohmann::json queued = bench.controller->api(
+        "POST", "/api/recoveries", {{"server", "srv01"}, {"to", {{"vm", {{"hypervisor", site.name}, {"name", bench.vm}, {"memory_mib", 512}}}}}});
+    REQUIRE(queued["status"] == 201);
+    const std::string id = queued["body"]["id"];
+    const auto waiting_for_hello = [&] {
+        const nlohmann::json answer = bench.controller->api("GET", "/api/recoveries/" + id + "/events");
+        for (const auto& e : answer["body"]["events"])
+            if (e.value("event", "") == "step_started" && e.value("step", "") == "helper.hello") return true;
+        return false;
+    };
+    const bool waiting = eventually(waiting_for_hello, 120);
+    INFO(bench.controller->api("GET", "/api/recoveries/" + id + "/events").dump() << bench.controller->log());
+    REQUIRE(waiting);
+    const auto asked = std::chrono::steady_clock::now();
+    const RunResult cancelled = bench.ctl("recovery " + id + " --cancel");
+    INFO(cancelled.out << cancelled.err << bench.controller->log());
+    CHECK(cancelled.exit_code == 1);
+    CHECK_THAT(cancelled.out, Catch::Contains("helper.hello FAILED: cancelled by the operator"));
+    CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(20));
+    const nlohmann::json recovery = bench.controller->api("GET", "/api/recoveries/" + id)["body"];
+    CHECK(recovery["state"] == "failed");
+    CHECK_THAT(recovery["reason"].get<std::string>(), Catch::Contains("cancelled by the operator"));
+    CHECK_THAT(virsh("domstate " + site.helper), Catch::StartsWith("shut off"));
+    CHECK(bench.controller->api("POST", "/api/recoveries/" + id + "/cancel")["status"] == 409);  // it has ended
+    const RunResult cleaned = bench.ctl("recovery " + id + " --cleanup");
+    INFO(cleaned.out << cleaned.err);
+    CHECK(cleaned.exit_code == 0);
+    CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
+    CHECK(bench.controller->api("GET", "/api/recoveries/" + id)["body"]["state"] == "cleaned");
+}
+
 TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at helper.restore with the agent's reason, the cleanup detaches the disks",
           "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
     LibvirtDaemons daemons;

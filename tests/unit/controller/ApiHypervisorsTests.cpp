@@ -3,6 +3,7 @@
 
 #include "ApiTestBench.hpp"
 #include "common/Run.hpp"
+#include "controller/RecoveryStore.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -104,5 +105,24 @@ TEST_CASE("docs/api.md: the examples of servers, hypervisors and recoveries have
     REQUIRE(queued.status == 201);
     CHECK(keys_of(queued.body) == keys_of(examples.at("recovery-response")));
     CHECK(queued.body["plan"].size() == examples.at("recovery-response")["plan"].size());
+
+    // Cancel: a queued recovery ends at once; a running one is handed to the runner; an ended one is 409.
+    const std::string id = queued.body["id"];
+    const ApiResponse cancelled = bench.call("POST", "/api/recoveries/" + id + "/cancel", "");
+    CHECK(cancelled.status == 200);
+    CHECK(cancelled.body["state"] == "cancelled");
+    CHECK(bench.call("GET", "/api/recoveries/" + id).body["state"] == "cancelled");
+    CHECK(bench.call("GET", "/api/recoveries/" + id + "/events").body["events"][0]["event"] == "recovery_cancelled");
+    CHECK(bench.call("POST", "/api/recoveries/" + id + "/cancel", "").status == 409);
+    CHECK(bench.call("POST", "/api/recoveries/recovery-99/cancel", "").status == 404);
+    CHECK(bench.call("GET", "/api/recoveries/" + id + "/cancel").status == 405);
+    CHECK(bench.hooks.recovery_cancels.empty());
+    const ApiResponse second = bench.call("POST", "/api/recoveries", examples.at("recovery-request").dump());
+    REQUIRE(second.status == 201);
+    dagda::controller::RecoveryStore(bench.dir.file("controller.db")).set_state(second.body["id"], "running", 100);
+    const ApiResponse asked = bench.call("POST", "/api/recoveries/" + second.body["id"].get<std::string>() + "/cancel", "");
+    CHECK(asked.status == 202);
+    CHECK(asked.body["cancelling"] == true);
+    CHECK(bench.hooks.recovery_cancels == std::vector<std::string>{second.body["id"].get<std::string>()});
 
 }

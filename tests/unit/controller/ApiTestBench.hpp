@@ -23,6 +23,8 @@ public:
     bool agent_connected(const std::string& agent_id) override { return connected.count(agent_id) > 0; }
     void job_submitted(const std::string& agent_id, const std::string& job_id) override { submitted.emplace_back(agent_id, job_id); }
     void job_cancel_requested(const std::string& agent_id, const std::string& job_id) override { cancel_requests.emplace_back(agent_id, job_id); }
+    std::vector<std::string> recovery_cancels;
+    void recovery_cancel_requested(const std::string& id) override { recovery_cancels.push_back(id); }
 };
 
 /// The ```json api-example-NAME``` blocks of docs/api.md, by name: the examples are test inputs.
