@@ -24,6 +24,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <random>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -96,13 +97,33 @@ dagda::protocol::Message accept(const std::string& job) { return {"job_accept", 
 
 asio::awaitable<void> agent(const Settings& s, asio::ssl::context& tls, std::string name, std::string token, Clock::time_point stop, Totals& totals) {
     auto executor = co_await asio::this_coro::executor;
-    auto channel = std::make_shared<dagda::net::WebSocketChannel>(dagda::net::SecureWebSocket(executor, tls));
+    std::shared_ptr<dagda::net::WebSocketChannel> channel;
+    // Dialled as a real agent dials: a connection the controller closes at once (it holds at most
+    // 64 that have not sent their first request) is tried again after a jittered pause.
+    std::minstd_rand jitter(static_cast<unsigned>(std::hash<std::string>{}(name)));
+    for (int attempt = 0;; ++attempt) {
+        channel = std::make_shared<dagda::net::WebSocketChannel>(dagda::net::SecureWebSocket(executor, tls));
+        std::string failure;
+        try {
+            auto& socket = channel->socket();
+            co_await beast::get_lowest_layer(socket).async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.port), use_awaitable);
+            socket.next_layer().set_verify_callback(dagda::net::ServerTrust({s.pin, ""}, "127.0.0.1"));
+            co_await socket.next_layer().async_handshake(asio::ssl::stream_base::client, use_awaitable);
+            co_await socket.async_handshake("127.0.0.1", "/agent", use_awaitable);
+            break;
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (attempt >= 30) {
+            ++totals.failed;
+            std::cerr << name << ": " << failure << " (30 attempts)\n";
+            co_return;
+        }
+        asio::steady_timer pause(executor, std::chrono::milliseconds(200 + jitter() % 1800));
+        co_await pause.async_wait(use_awaitable);
+    }
     try {
         auto& socket = channel->socket();
-        co_await beast::get_lowest_layer(socket).async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), s.port), use_awaitable);
-        socket.next_layer().set_verify_callback(dagda::net::ServerTrust({s.pin, ""}, "127.0.0.1"));
-        co_await socket.next_layer().async_handshake(asio::ssl::stream_base::client, use_awaitable);
-        co_await socket.async_handshake("127.0.0.1", "/agent", use_awaitable);
         beast::flat_buffer buffer;
         co_await socket.async_read(buffer, use_awaitable);
         const auto challenge = dagda::protocol::decode(beast::buffers_to_string(buffer.data()));

@@ -27,6 +27,11 @@ export const livePages = {
         const { hypervisors } = await api('GET', '/api/hypervisors');
         return table(['Name', 'URI', 'Pool'], hypervisors.map((h) => [h.name, h.uri, h.pool]), 'No hypervisor is configured.');
       }),
+      section('Jobs', 'jobs', async () => {
+        const { jobs } = await api('GET', '/api/jobs');
+        return table(['Job', 'Agent', 'State', 'Updated'], jobs.slice(0, 20).map((j) => [
+          el('a', { href: `#/job/${encodeURIComponent(j.id)}` }, j.id), j.agent, j.state, when(j.updated)]), 'No job yet.');
+      }),
       section('Recoveries', 'recoveries', async () => {
         const { recoveries } = await api('GET', '/api/recoveries');
         return table(['Recovery', 'Server', 'New VM', 'State', 'Updated'],

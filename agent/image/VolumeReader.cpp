@@ -44,8 +44,14 @@ const std::vector<std::uint8_t>& VolumeReader::window(std::uint64_t index) {
             cache_.splice(cache_.begin(), cache_, it);
             return cache_.front().bytes;
         }
-    if (cache_.size() >= cached_windows) cache_.pop_back();
-    cache_.push_front({index, {}});
+    // The evicted window's buffer is filled anew: a fresh one of window_size would cost a page
+    // fault per 4 KiB on every window read (a third of a folder download's time, measured).
+    std::vector<std::uint8_t> recycled;
+    if (cache_.size() >= cached_windows) {
+        recycled = std::move(cache_.back().bytes);
+        cache_.pop_back();
+    }
+    cache_.push_front({index, std::move(recycled)});
     try {
         fill(cache_.front());
     } catch (...) {

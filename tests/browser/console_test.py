@@ -40,12 +40,12 @@ HOSTILE_NAME = '<img src=x onerror="window.pwned=1">'
 class Controller:
     """`dagda controller` on a free loopback port, its state in a temporary folder."""
 
-    def __init__(self, dagda, state_dir, archives):
+    def __init__(self, dagda, state_dir, archives, port=0):
         self.dagda = dagda
         os.makedirs(state_dir, exist_ok=True)
         self.state_dir = state_dir
-        self.log = open(os.path.join(state_dir, "controller.log"), "w")
-        self.process = subprocess.Popen([dagda, "controller", "--state-dir", state_dir, "--port", "0", "--archives", archives],
+        self.log = open(os.path.join(state_dir, "controller.log"), "a")
+        self.process = subprocess.Popen([dagda, "controller", "--state-dir", state_dir, "--port", str(port), "--archives", archives],
                                         stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.env = dict(os.environ)
         deadline = time.monotonic() + 30
@@ -413,6 +413,34 @@ def run(dagda, output):
             slow.stop()
         agent.terminate()
         agent.wait(timeout=30)
+
+        # A job's page across a controller restart: the page keeps its session (kept in the
+        # database) and its event stream reconnects by itself, then shows what happened meanwhile.
+        import json
+        with open(plan) as f:
+            waiting = api(controller, "POST", "/api/jobs", {"agent": api(controller, "GET", "/api/agents")["agents"][0]["id"], "plan": json.load(f)})
+        driver.get(controller.url + f"/#/job/{waiting['id']}")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "job-state"), "queued"))
+        port = int(controller.url.rsplit(":", 1)[1])
+        controller.stop()
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "job-state"), "cannot be reached"), 20)
+        browser.screenshot("job-controller-down")
+        controller = Controller(dagda, os.path.join(state, "controller"), archives, port)
+        api(controller, "POST", f"/api/jobs/{waiting['id']}/cancel")
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "job-state"), "cancelled"), 30)
+        check(driver.find_element(By.ID, "login").get_attribute("hidden") is not None,
+              "across a controller restart the job's page stays logged in and shows what happened meanwhile")
+
+        # A tablet's window: every page fits its width (nothing to scroll sideways).
+        driver.set_window_size(768, 1024)
+        for page, ready in (("#/overview", "servers"), ("#/server/srv01", "generations"), (f"#/job/{job['id']}", "job-steps"),
+                            ("#/files/files01/g2.tib/-/%2FWindows", "files")):
+            driver.get(controller.url + "/" + page)
+            browser.wait_for(seen.presence_of_element_located((By.ID, ready)))
+            time.sleep(0.5)
+            check(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), f"{page} fits a tablet's width")
+        browser.screenshot("tablet-files")
+        driver.set_window_size(1280, 900)
 
         # Keyboard only: tab to the log out button and press it.
         logout = driver.find_element(By.ID, "logout")
