@@ -37,7 +37,7 @@ void start_sodium() {
 
 }  // namespace
 
-AccountStore::AccountStore(const std::string& path) : db_(path) { start_sodium(); }
+AccountStore::AccountStore(const std::string& path, std::int64_t audit_kept) : db_(path), audit_kept_(audit_kept) { start_sodium(); }
 
 std::string AccountStore::hash_password(const std::string& password) {
     if (password.size() < 10) throw Error(ErrorKind::usage, "a password has at least 10 characters");
@@ -139,7 +139,11 @@ std::int64_t AccountStore::audit(std::int64_t now, const std::string& who, const
         .bind(1, now).bind(2, audit_text(who, 128)).bind(3, audit_text(address, 64)).bind(4, audit_text(action, 256)).bind(5, audit_text(outcome, 512)).run();
     Statement last(db_, "SELECT last_insert_rowid()");
     last.step();
-    return last.number(0);
+    const std::int64_t seq = last.number(0);
+    // Entries are numbered in order: what falls out of the newest audit_kept_ is one range of the
+    // key, mostly the one entry this insert pushed out.
+    if (seq > audit_kept_) Statement(db_, "DELETE FROM audit_log WHERE seq <= ?").bind(1, seq - audit_kept_).run();
+    return seq;
 }
 
 json AccountStore::audit_log(std::int64_t after, std::size_t limit) {

@@ -46,7 +46,10 @@ public:
     static constexpr std::int64_t longest_seconds = 12 * 3600;
 
     /// Opens the controller's database (Store has made or migrated it).
-    explicit AccountStore(const std::string& path);
+    /// `audit_kept`: how many of the newest audit entries are kept (older ones are deleted as new
+    /// ones come), so a controller that runs for years, or is hammered with logins, keeps a
+    /// bounded database.
+    explicit AccountStore(const std::string& path, std::int64_t audit_kept = 200000);
 
     /// The argon2id hash of `password` (libsodium, interactive limits: 2 passes over 64 MiB).
     /// Throws Error{usage} for a password shorter than 10 characters or longer than 1024.
@@ -72,7 +75,8 @@ public:
     std::optional<SessionRecord> session(const std::string& token, std::int64_t now);
     void close_session(const std::string& token);
 
-    /// Appends to the audit log (each text cut to a bound and made valid UTF-8); returns the entry's number.
+    /// Appends to the audit log (each text cut to a bound and made valid UTF-8), deleting what falls
+    /// out of the newest `audit_kept`; returns the entry's number.
     std::int64_t audit(std::int64_t now, const std::string& who, const std::string& address, const std::string& action,
                        const std::string& outcome);
     /// Entries after number `after`, oldest first, at most `limit`:
@@ -81,6 +85,7 @@ public:
 
 private:
     Database db_;
+    std::int64_t audit_kept_;
 };
 
 }  // namespace dagda::controller

@@ -13,6 +13,9 @@
 #include "core/Url.hpp"
 #include "protocol/Proof.hpp"
 
+#include <algorithm>
+#include <initializer_list>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -71,6 +74,15 @@ json object_of(const std::string& body) {
     return parsed.is_object() ? parsed : json();
 }
 
+/// The first key of `body` outside `known`, or "": a misspelt key is refused, never ignored, as
+/// everywhere in the API.
+std::string unknown_key(const json& body, std::initializer_list<const char*> known) {
+    if (!body.is_object()) return "";
+    for (const auto& item : body.items())
+        if (std::none_of(known.begin(), known.end(), [&](const char* k) { return item.key() == k; })) return item.key();
+    return "";
+}
+
 std::string string_field(const json& body, const char* key) {
     return body.is_object() && body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
 }
@@ -117,8 +129,8 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
             if (std::string(request[http::field::content_type]).rfind("application/json", 0) != 0) {
                 // A form another site posts cannot set this type without the browser asking first.
                 refuse(415, "unsupported_media_type", "a login is a JSON body: {\"name\": …, \"password\": …}");
-            } else if (name.empty() || password.empty()) {
-                refuse(400, "bad_request", "a login is {\"name\": …, \"password\": …}");
+            } else if (name.empty() || password.empty() || !unknown_key(login, {"name", "password"}).empty()) {
+                refuse(400, "bad_request", "a login is {\"name\": …, \"password\": …} and nothing else");
             } else if (wait > 0) {
                 refuse(429, "too_many_attempts", "too many failed logins: try again in " + std::to_string(wait) + " s");
                 retry_after = std::to_string(wait);
@@ -183,6 +195,8 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
         const json user = object_of(request.body());
         const std::string name = string_field(user, "name"), role = string_field(user, "role"), password = string_field(user, "password");
         try {
+            if (const std::string odd = unknown_key(user, {"name", "role", "password"}); !odd.empty())
+                throw Error(ErrorKind::usage, "a user has an unknown key \"" + odd + "\" (it takes name, role and password)");
             AccountStore::check_user(name, role);
             const std::string hash = co_await on_readers([&] { return AccountStore::hash_password(password); });
             accounts_->add_user(name, role, hash, now());
@@ -196,8 +210,11 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
         const bool password_path = rest.size() > 9 && rest.substr(rest.size() - 9) == "/password";
         const std::string name = password_path ? rest.substr(0, rest.size() - 9) : rest;
         if (password_path && method == "POST") {
-            const std::string password = string_field(object_of(request.body()), "password");
+            const json change = object_of(request.body());
+            const std::string password = string_field(change, "password");
             try {
+                if (const std::string odd = unknown_key(change, {"password"}); !odd.empty())
+                    throw Error(ErrorKind::usage, "a password change has an unknown key \"" + odd + "\" (it takes password)");
                 const std::string hash = co_await on_readers([&] { return AccountStore::hash_password(password); });
                 if (!accounts_->set_password(name, hash)) refuse(404, "not_found", "no user \"" + name + "\"");
                 else body = {{"name", name}, {"sessions_ended", true}};

@@ -95,6 +95,13 @@ TEST_CASE("console: logins, cookies, CSRF, roles, rate limits and the audit log,
     CHECK(forged.body["error"] == "csrf");
     CHECK(call(dir, controller, "POST", "/api/enrolments", alice, {{"name", "srv01"}}, {"X-CSRF-Token: " + std::string(64, '0')}).status == 403);
     CHECK(call(dir, controller, "POST", "/api/enrolments", alice, {{"name", "srv01"}}, {"X-CSRF-Token: " + csrf}).status == 201);
+    // A misspelt key is refused, as everywhere in the API, never ignored.
+    CHECK(call(dir, controller, "POST", "/api/users", alice, {{"name", "eve"}, {"role", "viewer"}, {"password", "0123456789ab"}, {"admin", true}},
+               {"X-CSRF-Token: " + csrf}).status == 400);
+    CHECK(call(dir, controller, "POST", "/api/users/alice/password", alice, {{"password", "0123456789ab"}, {"force", true}},
+               {"X-CSRF-Token: " + csrf}).status == 400);
+    CHECK(call(dir, controller, "POST", "/api/session", stranger, {{"name", "alice"}, {"password", "correct horse battery"}, {"remember", true}})
+              .status == 400);
 
     // A viewer looks and may not push anything.
     const Answer viewer = call(dir, controller, "POST", "/api/session", bob, {{"name", "bob"}, {"password", "viewer's own password"}});

@@ -101,6 +101,16 @@ TEST_CASE("Accounts: the audit log keeps who did what, in order, a page at a tim
     CHECK(odd[0]["action"] == "POST /api/\xef\xbf\xbd\xef\xbf\xbd");
 }
 
+TEST_CASE("Accounts: the audit log keeps its newest entries only, so it stays bounded", "[controller][console]") {
+    ApiTestBench bench;  // its Store makes the schema
+    AccountStore accounts(bench.dir.file("controller.db"), 5);
+    for (int i = 1; i <= 20; ++i) accounts.audit(100 + i, "mallory", "192.0.2.1", "log in", "refused " + std::to_string(i));
+    const auto kept = accounts.audit_log(0, 100);
+    REQUIRE(kept.size() == 5);
+    CHECK(kept[0]["seq"] == 16);
+    CHECK(kept[4]["outcome"] == "refused 20");
+}
+
 TEST_CASE("LoginGuard: five failures from an address or on a name make the next attempts wait, and right passwords do not count", "[controller][console]") {
     LoginGuard guard;
     // Right passwords do not count: an office behind one address logs in all day.
