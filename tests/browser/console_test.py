@@ -221,9 +221,9 @@ def disk_table(image):
     return table["label"], table.get("id"), [(p["start"], p["size"], p["type"]) for p in table.get("partitions", [])]
 
 
-def run(dagda, output):
-    state = tempfile.mkdtemp(prefix="dagda-console-test-")
-    # One server with one generation: an 8 MiB disk with one partition, captured by the real dagda.
+def make_disk_server(dagda, state):
+    """Server srv01 with one generation: an 8 MiB disk with one partition, captured by the real
+    dagda into STATE/archives. Returns the archive folder and the disk image."""
     archives = os.path.join(state, "archives")
     os.makedirs(os.path.join(archives, "srv01"))
     disk = os.path.join(state, "disk.img")
@@ -232,6 +232,12 @@ def run(dagda, output):
     subprocess.run(["sfdisk", "-q", disk], input=",4M,L\n", text=True, check=True, timeout=60)
     subprocess.run([dagda, "tib", "capture", "--disk", disk, os.path.join(archives, "srv01", "monday.tib"), "--progress", "none"],
                    check=True, capture_output=True, timeout=120)
+    return archives, disk
+
+
+def run(dagda, output):
+    state = tempfile.mkdtemp(prefix="dagda-console-test-")
+    archives, disk = make_disk_server(dagda, state)
     sources = make_file_server(dagda, state, archives)
     downloads = os.path.join(state, "downloads")
     os.makedirs(downloads)

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_test import HOSTILE_NAME, Controller, api, check, make_file_server  # noqa: E402
+from console_test import HOSTILE_NAME, Controller, api, check, make_disk_server, make_file_server  # noqa: E402
 
 
 class Marionette:
@@ -105,14 +105,7 @@ class Marionette:
 
 def run(dagda, output):
     state = tempfile.mkdtemp(prefix="dagda-firefox-test-")
-    archives = os.path.join(state, "archives")
-    os.makedirs(os.path.join(archives, "srv01"))
-    disk = os.path.join(state, "disk.img")
-    with open(disk, "wb") as image:
-        image.truncate(8 << 20)
-    subprocess.run(["sfdisk", "-q", disk], input=",4M,L\n", text=True, check=True, timeout=60)
-    subprocess.run([dagda, "tib", "capture", "--disk", disk, os.path.join(archives, "srv01", "monday.tib"), "--progress", "none"],
-                   check=True, capture_output=True, timeout=120)
+    archives, _ = make_disk_server(dagda, state)
     sources = make_file_server(dagda, state, archives)
     controller = Controller(dagda, os.path.join(state, "controller"), archives)
     firefox = None
