@@ -59,6 +59,10 @@ export function machineForm(server, chains) {
   return el('section', { 'aria-labelledby': 'machine-title' }, el('h2', { id: 'machine-title' }, 'Recover onto a machine'), message,
     el('form', { id: 'machine-form', onsubmit: (event) => {
       event.preventDefault();
+      if (!generation.value || !agent.value) {
+        message.failed(new Error(!agent.value ? 'No machine has enrolled yet.' : 'This server has no whole generation to recover.'));
+        return;
+      }
       api('POST', '/api/jobs', request(true)).then((answer) => {
         plan.textContent = answer.plan.steps.map(stepLine).join('\n');
         run.hidden = false;
