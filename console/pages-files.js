@@ -59,6 +59,7 @@ export const filePages = {
       const listing = await api('GET', generationUrl(server, file, 'files') + query(path, volume));
       const inside = (name) => `${path.replace(/\/+$/, '')}/${name}`;
       const rows = listing.entries.map((e) => [
+        el('input', { type: 'checkbox', class: 'pick', value: inside(e.name), 'aria-label': `choose ${e.name}` }),
         e.directory ? el('a', { href: filesHash(server, file, volume, inside(e.name)), class: 'folder' }, `${e.name}/`) : e.name,
         e.directory ? '' : bytes(e.size_bytes),
         whenIso(e.modified),
@@ -67,12 +68,38 @@ export const filePages = {
             el('a', { href: downloadUrl(server, file, volume, inside(e.name), 'tar'), download: '', 'aria-label': `${e.name} as tar` }, 'tar'))
           : el('a', { href: downloadUrl(server, file, volume, inside(e.name)), download: '', 'aria-label': `download ${e.name}` }, 'download'),
       ]);
-      return el('div', {}, table(['Name', 'Size', 'Modified', 'Download'], rows, 'This folder is empty.'),
+      return el('div', {}, table(['', 'Name', 'Size', 'Modified', 'Download'], rows, 'This folder is empty.'),
         el('p', {}, 'This whole folder: ', el('a', { id: 'folder-zip', href: downloadUrl(server, file, volume, path, 'zip'), download: '' }, 'zip'), ' · ',
           el('a', { id: 'folder-tar', href: downloadUrl(server, file, volume, path, 'tar'), download: '' }, 'tar')));
     }));
+    parts.push(bringBack(server, file, volume, message));
     return parts;
   },
 };
+
+/// "Bring these back": the files chosen above copied onto the disk of a VM this server was
+/// recovered to, while that VM is off (POST /api/recoveries/ID/restore-files).
+function bringBack(server, file, volume, message) {
+  const target = el('select', { id: 'bring-back-recovery' });
+  api('GET', '/api/recoveries').then(({ recoveries }) => {
+    const done = recoveries.filter((r) => r.server === server && r.state === 'succeeded');
+    target.replaceChildren(...done.map((r) => el('option', { value: r.id }, `${r.vm && r.vm.name ? r.vm.name : r.id} (${r.id})`)));
+  }, message.failed);
+  return el('section', { 'aria-labelledby': 'bring-back-title' }, el('h2', { id: 'bring-back-title' }, 'Bring these back'),
+    el('p', { class: 'muted' }, 'The files and folders chosen above are copied to the same place on the disk of a VM this server was recovered to. Its VM must be off.'),
+    el('form', { id: 'bring-back-form', onsubmit: (event) => {
+      event.preventDefault();
+      const paths = [...document.querySelectorAll('#files input.pick:checked')].map((box) => box.value);
+      if (paths.length === 0 || !target.value) {
+        message.failed(new Error(paths.length === 0 ? 'Choose the files or folders to bring back first.' : 'No recovery of this server has succeeded.'));
+        return;
+      }
+      if (!confirm(`Copy ${paths.length} item(s) of ${file} onto the disk of ${target.options[target.selectedIndex].text}? Files there are replaced.`)) return;
+      const body = { generation: file, paths };
+      if (volume !== '-') body.volume = Number(volume);
+      api('POST', `/api/recoveries/${encodeURIComponent(target.value)}/restore-files`, body)
+        .then((answer) => message.ok(`Brought back onto ${answer.vm}: ${answer.restored.join(', ')}`), message.failed);
+    } }, el('label', { for: 'bring-back-recovery' }, 'Onto the VM of'), target, el('button', { type: 'submit' }, 'Bring them back')));
+}
 
 export { filesHash };

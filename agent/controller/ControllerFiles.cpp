@@ -46,20 +46,6 @@ struct FilesRequest {
     std::string as;           ///< "", "zip" or "tar"
 };
 
-/// A path inside a volume: '/' first, no "." or ".." part (it would climb out of what the
-/// generation holds), bounded. '\' counts as '/', as Windows and `dagda tib` read it.
-void check_volume_path(const std::string& path) {
-    if (path.empty() || (path[0] != '/' && path[0] != '\\')) bad_request("\"path\" is a path in the volume, starting with '/'");
-    if (path.size() > 4096) bad_request("\"path\" is longer than 4096 bytes");
-    for (std::size_t start = 1; start <= path.size();) {
-        std::size_t end = path.find_first_of("/\\", start);
-        if (end == std::string::npos) end = path.size();
-        const std::string part = path.substr(start, end - start);
-        if (part == "." || part == "..") bad_request("\"path\" may not hold \".\" or \"..\": it names a file or folder inside the volume");
-        start = end + 1;
-    }
-}
-
 FilesRequest parse_files_request(const std::string& target) {
     const std::size_t question = target.find('?');
     const std::vector<std::string> parts = path_segments(target.substr(0, question));
@@ -106,13 +92,6 @@ std::string attachment(const std::string& name) {
     return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + escaped;
 }
 
-/// `text` without the archive folder's path: the API names files, never the controller's folders.
-std::string without_folder(std::string text, const std::string& folder) {
-    const std::string prefix = folder + "/";
-    for (std::size_t at; !folder.empty() && (at = text.find(prefix)) != std::string::npos;) text.erase(at, prefix.size());
-    return text;
-}
-
 /// A failed `dagda tib` as the API's refusal: its own words, its exit code's meaning.
 ApiError program_refusal(int exit_code, const std::string& message) {
     if (message.find("a folder cannot be written to standard output") != std::string::npos)
@@ -135,6 +114,27 @@ std::string program_message(const std::string& out, const std::string& err) {
 }
 
 }  // namespace
+
+/// A path inside a volume: '/' first, no "." or ".." part (it would climb out of what the
+/// generation holds), bounded. '\' counts as '/', as Windows and `dagda tib` read it.
+void check_volume_path(const std::string& path) {
+    if (path.empty() || (path[0] != '/' && path[0] != '\\')) bad_request("\"path\" is a path in the volume, starting with '/'");
+    if (path.size() > 4096) bad_request("\"path\" is longer than 4096 bytes");
+    for (std::size_t start = 1; start <= path.size();) {
+        std::size_t end = path.find_first_of("/\\", start);
+        if (end == std::string::npos) end = path.size();
+        const std::string part = path.substr(start, end - start);
+        if (part == "." || part == "..") bad_request("\"path\" may not hold \".\" or \"..\": it names a file or folder inside the volume");
+        start = end + 1;
+    }
+}
+
+/// `text` without the archive folder's path: the API names files, never the controller's folders.
+std::string without_folder(std::string text, const std::string& folder) {
+    const std::string prefix = folder + "/";
+    for (std::size_t at; !folder.empty() && (at = text.find(prefix)) != std::string::npos;) text.erase(at, prefix.size());
+    return text;
+}
 
 asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream<beast::tcp_stream>& stream,
                                                               const http::request<http::string_body>& request, const Caller& caller,

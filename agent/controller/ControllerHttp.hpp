@@ -19,6 +19,13 @@ boost::beast::http::response<boost::beast::http::string_body> json_response(unsi
 /// {"error": code, "message": message}: how every refusal reads (docs/api.md).
 inline nlohmann::json refusal(const std::string& code, const std::string& message) { return {{"error", code}, {"message", message}}; }
 
+/// Refuses (ApiError 400) a path inside a volume that does not start with '/' or holds a "." or
+/// ".." part (it would climb out of what the generation holds); '\' counts as '/'.
+void check_volume_path(const std::string& path);
+
+/// `text` without the archive folder's path: the API names files, never the controller's folders.
+std::string without_folder(std::string text, const std::string& folder);
+
 /// KEY and NAME of a "KEY/SERVER/FILE" URL path after its route ("/files/", "/uploads/"), each
 /// part of NAME %-decoded; NAME is "" when a part decodes to something holding a '/'.
 std::pair<std::string, std::string> grant_and_name(const std::string& rest);

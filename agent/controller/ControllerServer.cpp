@@ -338,6 +338,12 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
                 co_await serve_event_stream(stream, request, streamed[1].str(), streamed[2].str());
                 break;
             }
+            static const std::regex restore_files_route("/api/recoveries/([A-Za-z0-9._-]{1,128})/restore-files");
+            std::smatch restore_match;
+            if (std::regex_match(path, restore_match, restore_files_route)) {
+                if (!co_await serve_restore_files(stream, request, admission.caller, peer_address, restore_match[1].str())) break;
+                continue;
+            }
             static const std::regex generation_files("/api/servers/[^/]+/generations/[^/]+/(files|download)");
             if (std::regex_match(path, generation_files)) {
                 if (!co_await serve_generation_files(stream, request, admission.caller, peer_address)) break;

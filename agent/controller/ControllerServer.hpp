@@ -124,6 +124,13 @@ private:
                                                  const boost::beast::http::request<boost::beast::http::string_body>& request,
                                                  const Caller& caller, const std::string& address, const std::string& archive,
                                                  const std::string& path, const std::string& as, const std::string& what);
+    /// POST /api/recoveries/ID/restore-files (ControllerRestoreFiles.cpp): files of a later
+    /// generation copied onto the disk of the VM recovery ID made, while the VM is off.
+    boost::asio::awaitable<bool> serve_restore_files(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
+                                                     const boost::beast::http::request<boost::beast::http::string_body>& request,
+                                                     const Caller& caller, const std::string& address, const std::string& id);
+    /// The work of restore-files, on a reader thread; throws ApiError with the refusal.
+    nlohmann::json restore_files(const std::string& id, const std::string& body);
     /// /api/session, /api/users and /api/audit, for a caller already admitted (ConsoleAccess),
     /// from `address`. Returns whether the connection may serve another request.
     boost::asio::awaitable<bool> serve_console_api(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
@@ -193,6 +200,7 @@ private:
     BootScriptSettings boot_scripts_;
     std::string boot_script_url_;
     std::map<std::string, std::shared_ptr<net::WebSocketChannel>> connected_;  ///< agent id → its live connection
+    std::set<std::string> restoring_;  ///< recoveries whose VM is having files brought back (I/O thread)
     std::set<std::string> cancels_;  ///< jobs whose cancel is still to be delivered to their agent
 };
 

@@ -227,3 +227,50 @@ TEST_CASE("recover-vm: the new VM boots its restored disk: the MBR code runs the
     CHECK_THAT(screen, !Catch::Contains("Invalid partition table") && !Catch::Contains("Missing operating") &&
                            !Catch::Contains("Error loading") && !Catch::Contains("A disk read error"));
 }
+
+TEST_CASE("recover-vm: files of a later generation are brought back onto the recovered VM's disk while it is off, never while it runs",
+          "[hypervisor][integration][libvirt][root][vm-recovery][restore-files]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    bench.start_controller();
+    const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor local --name " + bench.vm + " --direct --memory 512");
+    INFO(recovered.out << recovered.err);
+    REQUIRE(recovered.exit_code == 0);
+    // The server goes on after its backup: a report written, captured as generation 2.
+    const auto [start, sectors] = partition_extent(bench.source, 2);
+    add_random_file(bench.dir, bench.source, start, sectors, "report.bin", 700000);
+    const std::string windows_before = windows_partition(bench.dir, bench.source);
+    const std::string report = run("ntfscat " + sh_quote(windows_before) + " /report.bin").out;
+    REQUIRE(report.size() == 700000);
+    const std::string g2 = bench.archives + "/srv01/disk1-g2.tib";
+    REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(bench.source) + " " + sh_quote(g2) + " --base " + sh_quote(bench.archive) +
+                " --progress none").exit_code == 0);
+    const std::string disk = bench.pool.folder() + "/" + bench.vm + "-disk1.img";
+    CHECK(run("ntfscat " + sh_quote(windows_partition(bench.dir, disk)) + " /report.bin").exit_code != 0);  // not on the VM yet
+
+    const nlohmann::json request{{"generation", "disk1-g2.tib"}, {"volume", 2}, {"paths", {"/report.bin"}}};
+    // Refused: a path that climbs, a generation of no chain of this disk, an unknown key.
+    CHECK(bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", {{"generation", "disk1-g2.tib"}, {"paths", {"/../x"}}})["status"] == 400);
+    CHECK(bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", {{"generation", "other.tib"}, {"paths", {"/report.bin"}}})["status"] == 404);
+    CHECK(bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files",
+                                {{"generation", "disk1-g2.tib"}, {"paths", {"/report.bin"}}, {"force", true}})["status"] == 400);
+    // Never while the VM runs: Windows would own its disk.
+    virsh("start " + bench.vm);
+    const nlohmann::json running = bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", request);
+    CHECK(running["status"] == 409);
+    CHECK_THAT(running["body"]["message"].get<std::string>(), Catch::Contains("is running"));
+    virsh("destroy " + bench.vm);
+    const nlohmann::json restored = bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", request);
+    INFO(restored.dump() << bench.controller->log());
+    REQUIRE(restored["status"] == 200);
+    CHECK(restored["body"]["restored"] == nlohmann::json::array({"/report.bin"}));
+    const std::string windows_after = windows_partition(bench.dir, disk);
+    CHECK(run("ntfscat " + sh_quote(windows_after) + " /report.bin").out == report);
+    CHECK(run("ntfsfix --no-action " + sh_quote(windows_after)).exit_code == 0);
+    CHECK_THAT(virsh("domstate " + bench.vm), Catch::StartsWith("shut off"));
+    std::string audit;
+    const nlohmann::json audited = bench.controller->api("GET", "/api/audit");
+    for (const auto& e : audited["body"]["entries"]) audit += e["action"].get<std::string>() + " " + e["outcome"].get<std::string>() + "\n";
+    CHECK_THAT(audit, Catch::Contains("POST /api/recoveries/recovery-1/restore-files") && Catch::Contains(" ok"));
+}
