@@ -220,7 +220,7 @@ ApiResponse Api::route(const ApiRequest& request, const std::vector<std::string>
     }
     if (n == 3 && job_path) {
         if (!accepts({"GET"}, {})) return method_not_allowed(method, "GET");
-        return show_job(path[2]);
+        return show_job(path[2], request.viewer);
     }
     if (n == 4 && job_path && is(3, "events")) {
         if (!accepts({"GET"}, {"after"})) return method_not_allowed(method, "GET");

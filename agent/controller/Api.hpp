@@ -26,6 +26,9 @@ struct ApiRequest {
     std::string authorization;  ///< the Authorization header's value, or ""
     std::string body;           ///< JSON for POST, or ""
     bool admitted = false;      ///< the server has checked the caller (a token or a console session: ConsoleAccess)
+    /// A console viewer: a job's plan is shown without its grant's key, whose URLs would read the
+    /// server's backup while the job runs (a backup's data is for operators).
+    bool viewer = false;
 };
 
 struct ApiResponse {
@@ -81,7 +84,7 @@ private:
     // ApiJobs.cpp
     ApiResponse submit_job(const nlohmann::json& body, std::int64_t now);
     ApiResponse list_jobs(const Query& query);
-    ApiResponse show_job(const std::string& id);
+    ApiResponse show_job(const std::string& id, bool viewer);
     ApiResponse job_events(const std::string& id, const Query& query);
     ApiResponse cancel_job(const std::string& id, std::int64_t now);
     JobRecord existing_job(const std::string& id);

@@ -61,6 +61,29 @@ std::int64_t sequence_parameter(const std::map<std::string, std::string>& query,
     return value;
 }
 
+/// `plan` with the key of every files URL ("FILES/KEY/SERVER/FILE"), wherever a text holds one,
+/// replaced by "hidden".
+json without_grant_keys(json plan, const std::string& files_url) {
+    const std::string prefix = files_url + "/";
+    std::vector<json*> pending{&plan};
+    while (!pending.empty()) {
+        json* value = pending.back();
+        pending.pop_back();
+        if (value->is_structured()) {
+            for (auto& child : *value) pending.push_back(&child);
+        } else if (value->is_string() && !files_url.empty()) {
+            // Anywhere in a text: a plan's name quotes its archive's URL too.
+            std::string text = value->get<std::string>();
+            for (std::size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + prefix.size())) {
+                const std::size_t key = at + prefix.size(), key_end = std::min(text.find('/', key), text.size());
+                text.replace(key, key_end - key, "hidden");
+            }
+            *value = text;
+        }
+    }
+    return plan;
+}
+
 }  // namespace
 
 JobRecord Api::existing_job(const std::string& id) {
@@ -105,10 +128,10 @@ ApiResponse Api::list_jobs(const Query& query) {
     return {200, {{"jobs", std::move(jobs)}}, ""};
 }
 
-ApiResponse Api::show_job(const std::string& id) {
+ApiResponse Api::show_job(const std::string& id, bool viewer) {
     const JobRecord job = existing_job(id);
     json out = job_summary(job);
-    out["plan"] = job.plan;
+    out["plan"] = viewer ? without_grant_keys(job.plan, settings_.files_url) : job.plan;
     return {200, std::move(out), ""};
 }
 

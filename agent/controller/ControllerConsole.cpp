@@ -244,7 +244,7 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
 
 asio::awaitable<void> ControllerServer::serve_event_stream(beast::ssl_stream<beast::tcp_stream>& stream,
                                                            const http::request<http::string_body>& request, const std::string& kind,
-                                                           const std::string& id) {
+                                                           const std::string& id, bool viewer) {
     // The same answers as GET /api/KIND/ID and …/events, pushed as they change: each
     // event once, with its seq as the event's id, so a browser that reconnects (a controller
     // restarted) sends Last-Event-ID and goes on from there.
@@ -254,7 +254,7 @@ asio::awaitable<void> ControllerServer::serve_event_stream(beast::ssl_stream<bea
     } catch (const std::exception&) {
         after = 0;
     }
-    const auto ask = [&](const std::string& target) { return api_->handle({"GET", target, "", "", true}, now()); };
+    const auto ask = [&](const std::string& target) { return api_->handle({"GET", target, "", "", true, viewer}, now()); };
     const std::string resource = "/api/" + kind + "/" + id;
     const bool job = kind == "jobs";
     const ApiResponse first = ask(resource);

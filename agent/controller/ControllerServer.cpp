@@ -335,7 +335,8 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
             static const std::regex event_stream("/api/(recoveries|jobs)/([A-Za-z0-9._-]{1,128})/stream");
             std::smatch streamed;
             if (request.method() == http::verb::get && std::regex_match(path, streamed, event_stream)) {
-                co_await serve_event_stream(stream, request, streamed[1].str(), streamed[2].str());
+                co_await serve_event_stream(stream, request, streamed[1].str(), streamed[2].str(),
+                                            admission.caller.kind == Caller::Kind::user && admission.caller.role != "operator");
                 break;
             }
             static const std::regex restore_files_route("/api/recoveries/([A-Za-z0-9._-]{1,128})/restore-files");
@@ -358,7 +359,8 @@ asio::awaitable<void> ControllerServer::serve(asio::ip::tcp::socket socket, Conn
                 continue;
             }
             ApiRequest api_request{std::string(request.method_string()), target, std::string(request[http::field::authorization]), request.body(),
-                                   admission.caller.kind != Caller::Kind::nobody};
+                                   admission.caller.kind != Caller::Kind::nobody,
+                                   admission.caller.kind == Caller::Kind::user && admission.caller.role != "operator"};
             const ApiResponse answer = api_->handle(api_request, now());
             if (request.method() != http::verb::get && request.method() != http::verb::head && admission.caller.kind != Caller::Kind::nobody)
                 accounts_->audit(now(), admission.caller.user, peer_address, api_request.method + " " + path,

@@ -112,7 +112,7 @@ private:
     /// 250 ms), until it ends; the connection ends with it.
     boost::asio::awaitable<void> serve_event_stream(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                     const boost::beast::http::request<boost::beast::http::string_body>& request,
-                                                    const std::string& kind, const std::string& id);
+                                                    const std::string& kind, const std::string& id, bool viewer);
     /// GET /api/servers/SERVER/generations/FILE/files and …/download (ControllerFiles.cpp): a
     /// folder of a generation's volume, or a file or folder of it streamed; for operators.
     /// Returns whether the connection may serve another request.

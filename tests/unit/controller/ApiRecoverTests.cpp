@@ -153,6 +153,13 @@ TEST_CASE("Api: recover refuses archives outside its folder and disks it cannot 
     CHECK_FALSE(key.empty());
     CHECK(bench.store.file_granted(key, "srv01/plain.tib"));
     CHECK_FALSE(bench.store.file_granted(key, "plain.tib"));
+    // A console viewer sees the plan without the key (its URLs would read the backup meanwhile).
+    const std::string job = queued.body["id"];
+    const ApiResponse seen = bench.api.handle({"GET", "/api/jobs/" + job, "", "", true, true}, 100);
+    CHECK(seen.body["plan"]["steps"][1]["archive"] == std::string(ApiTestBench::files_url) + "/hidden/srv01/plain.tib");
+    INFO(seen.body.dump());
+    CHECK(seen.body.dump().find(key) == std::string::npos);
+    CHECK(bench.call("GET", "/api/jobs/" + job).body.dump().find(key) != std::string::npos);  // the operator's token sees it
     bench.store.set_job_state(queued.body["id"].get<std::string>(), "cancelled", 101);
     const std::size_t submitted = bench.hooks.submitted.size();
     const ApiResponse dry = bench.call("POST", "/api/jobs", json{{"agent", agent}, {"recover", {{"archive", "srv01/plain.tib"}}}, {"dry_run", true}}.dump());
