@@ -1,8 +1,8 @@
 // The web console's side of the TLS port (docs/api.md, "Console"): its page and assets at / and
 // /console/, logging in and out (/api/session), users (/api/users) and the audit log
-// (/api/audit). Password hashes are made and checked on the file reader threads: argon2id takes
-// a tenth of a second and 64 MiB by design, which the I/O thread must not spend. The work given
-// to on_readers captures by reference: GCC 12 destroys a lambda that owns strings twice when it
+// (/api/audit). Password hashes are made and checked on the console's work threads: argon2id
+// takes a tenth of a second and 64 MiB by design, which the I/O thread must not spend. The work
+// given to on_console_work captures by reference: GCC 12 destroys a lambda that owns strings twice when it
 // is a temporary of a co_await expression.
 
 #include "controller/ConsoleAssets.hpp"
@@ -51,7 +51,7 @@ std::string session_cookie_header(const std::string& token, std::int64_t max_age
     return std::string(session_cookie) + "=" + token + "; Path=/; Max-Age=" + std::to_string(max_age) + "; Secure; HttpOnly; SameSite=Strict";
 }
 
-/// The hash an unknown name's login is checked against; made once, on a reader thread, the
+/// The hash an unknown name's login is checked against; made once, on a console work thread, the
 /// first time an unknown name tries to log in.
 std::string decoy_hash() {
     static const std::string hash = AccountStore::hash_password(protocol::random_nonce());
@@ -142,8 +142,8 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
                 // does not tell which names exist.
                 std::string hash;
                 if (user) hash = user->password_hash;
-                else hash = co_await on_readers([] { return decoy_hash(); });
-                const bool matches = co_await on_readers([&] { return AccountStore::password_matches(hash, password); });
+                else hash = co_await on_console_work([] { return decoy_hash(); });
+                const bool matches = co_await on_console_work([&] { return AccountStore::password_matches(hash, password); });
                 const std::optional<UserRecord> still = matches ? accounts_->user(name) : std::nullopt;
                 if (!user || !still || still->password_hash != hash) {
                     accounts_->audit(now(), name, address, "log in", "refused: wrong name or password");
@@ -198,7 +198,7 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
             if (const std::string odd = unknown_key(user, {"name", "role", "password"}); !odd.empty())
                 throw Error(ErrorKind::usage, "a user has an unknown key \"" + odd + "\" (it takes name, role and password)");
             AccountStore::check_user(name, role);
-            const std::string hash = co_await on_readers([&] { return AccountStore::hash_password(password); });
+            const std::string hash = co_await on_console_work([&] { return AccountStore::hash_password(password); });
             accounts_->add_user(name, role, hash, now());
             status = 201;
             body = {{"name", name}, {"role", role}};
@@ -215,7 +215,7 @@ asio::awaitable<bool> ControllerServer::serve_console_api(beast::ssl_stream<beas
             try {
                 if (const std::string odd = unknown_key(change, {"password"}); !odd.empty())
                     throw Error(ErrorKind::usage, "a password change has an unknown key \"" + odd + "\" (it takes password)");
-                const std::string hash = co_await on_readers([&] { return AccountStore::hash_password(password); });
+                const std::string hash = co_await on_console_work([&] { return AccountStore::hash_password(password); });
                 if (!accounts_->set_password(name, hash)) refuse(404, "not_found", "no user \"" + name + "\"");
                 else body = {{"name", name}, {"sessions_ended", true}};
             } catch (const Error& e) {

@@ -18,6 +18,8 @@
 #include "core/Url.hpp"
 #include "recovery/ServerArchives.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -136,6 +138,26 @@ std::string without_folder(std::string text, const std::string& folder) {
     return text;
 }
 
+recovery::ServerSummary ControllerServer::listed_server(const std::string& name) {
+    struct stat folder {};
+    // The name is checked by server_in before anything is kept; an unknown one is never cached.
+    const std::string path = settings_.archives_dir + "/" + name;
+    const bool dated = name.find('/') == std::string::npos && ::stat(path.c_str(), &folder) == 0;
+    const std::int64_t modified = folder.st_mtim.tv_sec * 1'000'000'000LL + folder.st_mtim.tv_nsec;
+    if (dated) {
+        const std::lock_guard<std::mutex> lock(listed_mutex_);
+        const auto found = listed_servers_.find(name);
+        if (found != listed_servers_.end() && found->second.first == modified) return found->second.second;
+    }
+    recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, name);
+    if (dated) {
+        const std::lock_guard<std::mutex> lock(listed_mutex_);
+        if (listed_servers_.size() >= 1000) listed_servers_.clear();  // bounded: a thousand servers' summaries at most
+        listed_servers_[name] = {modified, server};
+    }
+    return server;
+}
+
 asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream<beast::tcp_stream>& stream,
                                                               const http::request<http::string_body>& request, const Caller& caller,
                                                               const std::string& address) {
@@ -158,9 +180,9 @@ asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream
         if (settings_.archives_dir.empty()) not_found("this controller serves no archive folder");
         recovery::ServerSummary server;
         std::string failure;
-        co_await on_readers([&] {
+        co_await on_console_work([&] {
             try {
-                server = recovery::server_in(settings_.archives_dir, asked.server);
+                server = listed_server(asked.server);
             } catch (const Error& e) {
                 failure = e.what();
             }
@@ -182,7 +204,7 @@ asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream
         ProgramBounds bounds;
         bounds.timeout = std::chrono::minutes(2);
         bounds.most_output = 64u << 20;
-        co_await on_readers([&] {
+        co_await on_console_work([&] {
             listed = run_bounded_program(argv, bounds);
             return 0;
         });
@@ -266,9 +288,11 @@ asio::awaitable<bool> ControllerServer::stream_download(beast::ssl_stream<beast:
     }
     if (!program_waited) code = co_await on_readers([&] { return program.wait(); });
     if (code != 0) {
-        // Cut: the chunked body stays unended and the connection closes.
-        std::cerr << "dagda controller: a download of " << what << " " << path << " failed midway: " << program_message("", program.errors())
-                  << "\n";
+        // Cut: the chunked body stays unended and the connection closes. The audit log's "ok" at the
+        // start is followed by what became of it.
+        const std::string failure = without_folder(program_message("", program.errors()), settings_.archives_dir);
+        std::cerr << "dagda controller: a download of " << what << " " << path << " failed midway: " << failure << "\n";
+        if (caller.kind != Caller::Kind::nobody) accounts_->audit(now(), caller.user, address, audited, "failed midway: " + failure);
         co_return false;
     }
     co_await asio::async_write(stream, http::make_chunk_last(), use_awaitable);

@@ -3,7 +3,7 @@
 // before that VM runs. The controller runs the same `windows.restore_files` step an agent runs,
 // as `dagda run` of a one-step plan on the VM's volume file, so it is done only where that file
 // is on this machine (a local pool, direct or helper mode) and the VM is not running; libvirt's
-// calls and the copy block, so all of it runs on a reader thread.
+// calls and the copy block, so all of it runs on a console work thread.
 
 #include "controller/ApiError.hpp"
 #include "controller/ControllerHttp.hpp"
@@ -131,7 +131,7 @@ asio::awaitable<bool> ControllerServer::serve_restore_files(beast::ssl_stream<be
         body = refusal("conflict", "files are already being brought back onto " + id + "'s VM");
     } else {
         const std::string text = request.body();
-        co_await on_readers([&] {
+        co_await on_console_work([&] {
             try {
                 body = restore_files(id, text);
             } catch (const ApiError& e) {

@@ -206,6 +206,7 @@ ControllerServer::~ControllerServer() {
     replicas_.reset();
     replica_engine_.reset();
     readers_.join();
+    console_work_.join();
 }
 
 void ControllerServer::recovery_queued() { recoveries_->wake(); }

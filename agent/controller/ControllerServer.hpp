@@ -16,6 +16,7 @@
 #include "controller/FileRanges.hpp"
 #include "controller/Store.hpp"
 #include "controller/Uploads.hpp"
+#include "recovery/ServerArchives.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
@@ -33,6 +34,7 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -129,7 +131,7 @@ private:
     boost::asio::awaitable<bool> serve_restore_files(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                      const boost::beast::http::request<boost::beast::http::string_body>& request,
                                                      const Caller& caller, const std::string& address, const std::string& id);
-    /// The work of restore-files, on a reader thread; throws ApiError with the refusal.
+    /// The work of restore-files, on a console work thread; throws ApiError with the refusal.
     nlohmann::json restore_files(const std::string& id, const std::string& body);
     /// /api/session, /api/users and /api/audit, for a caller already admitted (ConsoleAccess),
     /// from `address`. Returns whether the connection may serve another request.
@@ -141,6 +143,13 @@ private:
     boost::asio::awaitable<std::invoke_result_t<Work>> on_readers(Work work) {
         co_return co_await boost::asio::co_spawn(
             readers_.executor(), [work]() -> boost::asio::awaitable<std::invoke_result_t<Work>> { co_return work(); }, boost::asio::use_awaitable);
+    }
+    /// Runs the console's slow work (password hashes, listings of a generation's files, bringing
+    /// files back) on threads of its own: minutes of it never hold up an agent's archive reads.
+    template <class Work>
+    boost::asio::awaitable<std::invoke_result_t<Work>> on_console_work(Work work) {
+        co_return co_await boost::asio::co_spawn(
+            console_work_.executor(), [work]() -> boost::asio::awaitable<std::invoke_result_t<Work>> { co_return work(); }, boost::asio::use_awaitable);
     }
     /// The plan as this connection's agent must read it: its archive URLs on the origin the agent
     /// dialled (a QEMU guest's 10.0.2.2, a NAT's address), which its trust is registered for.
@@ -188,6 +197,7 @@ private:
     std::string dagda_binary_;  ///< this program, run for `dagda tib` work of its own process
     std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
     FileReaders readers_;
+    FileReaders console_work_;  ///< two threads as well, for on_console_work
     std::unique_ptr<Api> api_;
     std::unique_ptr<AccountStore> accounts_;  ///< the console's users, sessions and audit log
     LoginGuard login_guard_;
@@ -200,6 +210,11 @@ private:
     BootScriptSettings boot_scripts_;
     std::string boot_script_url_;
     std::map<std::string, std::shared_ptr<net::WebSocketChannel>> connected_;  ///< agent id → its live connection
+    /// A server's generations as the files pages last read them, with the modification time of
+    /// its folder then: a folder click reads no archive again until a generation comes or goes.
+    recovery::ServerSummary listed_server(const std::string& name);
+    std::mutex listed_mutex_;
+    std::map<std::string, std::pair<std::int64_t, recovery::ServerSummary>> listed_servers_;
     std::set<std::string> restoring_;  ///< recoveries whose VM is having files brought back (I/O thread)
     std::set<std::string> cancels_;  ///< jobs whose cancel is still to be delivered to their agent
 };

@@ -66,7 +66,7 @@ public:
             if (!asked) {
                 const HttpResponse answer = with_retries("committing", [&](HttpConnection& connection, bool) {
                     return connection.send({http::verb::post, {{"Content-Type", "application/json"}},
-                                            reinterpret_cast<const std::uint8_t*>(body.data()), body.size()}, answer_limit);
+                                            reinterpret_cast<const std::uint8_t*>(body.data()), body.size(), ""}, answer_limit);
                 });
                 if (answer.result() != http::status::accepted && answer.result() != http::status::ok) throw refusal("the commit", answer);
                 asked = true;
@@ -97,11 +97,11 @@ private:
             // controller closing on an unread 8 MiB body could only say as a reset.
             // The first piece is simply sent again: at offset 0 it starts the upload over.
             if (again) {
-                HttpResponse state = connection.send({http::verb::get, {}, nullptr, 0}, answer_limit);
+                HttpResponse state = connection.send({http::verb::get, {}, nullptr, 0, ""}, answer_limit);
                 if (state.result() != http::status::ok || (sent_ != 0 && received_of(state) != sent_)) return state;
             }
             return connection.send({http::verb::put, {{"Upload-Offset", std::to_string(sent_)}, {"Content-Type", "application/octet-stream"}},
-                                    piece_.data(), piece_.size()}, answer_limit);
+                                    piece_.data(), piece_.size(), ""}, answer_limit);
         });
         if (answer.result() == http::status::ok || answer.result() == http::status::conflict) {
             const std::uint64_t held = received_of(answer);
@@ -117,7 +117,7 @@ private:
 
     json ask_status() {
         const HttpResponse answer = with_retries("asking for the upload's state", [&](HttpConnection& connection, bool) {
-            return connection.send({http::verb::get, {}, nullptr, 0}, answer_limit);
+            return connection.send({http::verb::get, {}, nullptr, 0, ""}, answer_limit);
         });
         if (answer.result() != http::status::ok) throw refusal("the upload's state", answer);
         return parsed(answer);

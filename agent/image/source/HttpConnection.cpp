@@ -48,6 +48,11 @@ HttpUrl parse_http_url(const std::string& url) {
     return out;
 }
 
+std::string host_field(const HttpUrl& url) {
+    const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+    return url.port == (url.tls ? "443" : "80") ? host : host + ":" + url.port;
+}
+
 void configure_client_tls(ssl::context& tls, const HttpUrl& url, const HttpsTrust& trust, std::optional<OriginTrust>& own) {
     // Only this origin's trust matters, and it is copied: the caller keeps none of it alive.
     own.reset();
@@ -88,8 +93,8 @@ HttpConnection::HttpConnection(net::io_context& io, ssl::context& tls, const Htt
 }
 
 HttpResponse HttpConnection::send(const HttpRequest& request, std::uint64_t body_limit) {
-    http::request<http::buffer_body> req{request.verb, url_.target, 11};
-    req.set(http::field::host, url_.host);
+    http::request<http::buffer_body> req{request.verb, request.target.empty() ? url_.target : request.target, 11};
+    req.set(http::field::host, host_field(url_));
     req.set(http::field::user_agent, "dagda/0.1");
     for (const auto& [name, value] : request.fields) req.set(name, value);
     req.body().data = const_cast<std::uint8_t*>(request.body);  // buffer_body's pointer is not const; it is only read

@@ -47,7 +47,12 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> fields;
     const std::uint8_t* body = nullptr;
     std::size_t body_size = 0;
+    /// The path and query asked for, already escaped; "" for the connection's URL's.
+    std::string target;
 };
+/// The Host field for `url`: its host, with its port unless the scheme's default (RFC 9110; a
+/// pre-signed URL's signature covers the port as written).
+std::string host_field(const HttpUrl& url);
 
 /// The TLS client context for `url`'s origin: verified by the check `trust` gives that origin
 /// (copied into `own`, which must outlive the connections), else by the system's CAs.

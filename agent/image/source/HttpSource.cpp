@@ -29,7 +29,7 @@ constexpr std::uint64_t response_limit = read_ahead + (1 << 20) + 128 * 1024 * 1
 
 class HttpSource final : public ByteSource {
 public:
-    HttpSource(const std::string& url, const HttpsTrust& trust) : url_(parse_http_url(url)), name_(url), tls_(ssl::context::tls_client) {
+    HttpSource(const std::string& url, const HttpsTrust& trust) : url_(parse_http_url(url)), name_(url.substr(0, url.find('?'))), tls_(ssl::context::tls_client) {
         configure_client_tls(tls_, url_, trust, trust_);
         size_ = probe_size();
     }
@@ -57,14 +57,19 @@ private:
     };
 
     std::uint64_t probe_size() {
-        // HEAD gives the size; a server that ignores Range would send whole archives, so the
-        // first ranged read below is checked for 206 as well.
-        auto response = send(http::verb::head, "");
-        if (response.result() != http::status::ok)
-            throw Error(ErrorKind::failed, name_ + ": the server answered " + std::to_string(response.result_int()));
-        const auto length = response[http::field::content_length];
-        if (length.empty()) throw Error(ErrorKind::failed, name_ + ": the server does not say how large the archive is");
-        return std::stoull(std::string(length));
+        // The first byte's range gives the size in its Content-Range: one GET, which a pre-signed
+        // object-store URL allows (its signature covers GET only, so a HEAD would be refused), and
+        // which proves at once that the server honours ranges.
+        auto response = send(http::verb::get, "bytes=0-0");
+        if (response.result() != http::status::partial_content)
+            throw Error(ErrorKind::failed, name_ + ": the server answered " + std::to_string(response.result_int()) +
+                                               " to a range request (it must support HTTP ranges)");
+        const std::string range(response[http::field::content_range]);
+        const std::size_t slash = range.rfind('/');
+        if (range.rfind("bytes 0-0/", 0) != 0 || slash + 1 >= range.size() ||
+            range.find_first_not_of("0123456789", slash + 1) != std::string::npos || range.size() - slash > 20)
+            throw Error(ErrorKind::failed, name_ + ": the server does not say how large the archive is (Content-Range \"" + range.substr(0, 80) + "\")");
+        return std::stoull(range.substr(slash + 1));
     }
 
     std::size_t read_cached(std::uint64_t offset, std::uint8_t* out, std::size_t length) {
@@ -107,7 +112,8 @@ private:
             std::unique_ptr<HttpConnection> connection = take_idle();
             try {
                 if (!connection) connection = std::make_unique<HttpConnection>(io_, tls_, url_, trust_ ? &*trust_ : nullptr);
-                HttpRequest request{verb, {}, nullptr, 0};
+                HttpRequest request;
+                request.verb = verb;
                 if (!range.empty()) request.fields.emplace_back("Range", range);
                 auto response = connection->send(request, response_limit);
                 if (response.keep_alive()) give_back(std::move(connection));
@@ -138,7 +144,7 @@ private:
     }
 
     HttpUrl url_;
-    std::string name_;
+    std::string name_;  ///< the URL without its query: a pre-signed URL's signature is a secret while it lasts
     std::optional<OriginTrust> trust_;  ///< this origin's own check; none: the system's CAs
     net::io_context io_;
     ssl::context tls_;

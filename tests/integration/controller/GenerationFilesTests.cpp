@@ -166,6 +166,15 @@ TEST_CASE("files of a generation: listed, downloaded as bytes, a zip and a tar, 
                           Catch::Contains("bob | GET " + base + "g2.tib/download?path=" + documents + "/report.bin | refused: a viewer") &&
                           Catch::Contains("operator token | GET " + base + "g2.tib/download?path=%5C..%5Cx | refused"));
 
+    // A generation that arrives after the server's listing was read is listed at once (the
+    // controller keeps a server's summary only while its folder is unchanged).
+    put_file(volume, documents + "/sub/deep.txt", "third day");
+    REQUIRE(run(dagda_command() + " tib capture --volume " + sh_quote(volume) + " " + sh_quote(archives + "/srv01/g3.tib") + " --base " + sh_quote(g2) +
+                " --progress none").exit_code == 0);
+    const nlohmann::json third = controller.api("GET", base + "g3.tib/files?path=" + documents);
+    INFO(third.dump());
+    CHECK(third["status"] == 200);
+
     // A corrupt chunk inside the file's data: the download is cut (curl sees the chunked body
     // unended), never a whole-looking file of wrong bytes.
     std::string archive = file_bytes(g1);
@@ -178,4 +187,9 @@ TEST_CASE("files of a generation: listed, downloaded as bytes, a zip and a tar, 
     CHECK(cut.curl_exit != 0);
     CHECK(cut.body.size() < monday.size());
     CHECK_THAT(controller.log(), Catch::Contains("failed midway"));
+    // and the audit log says so after its "ok" at the start.
+    std::string later;
+    const nlohmann::json audited_later = controller.api("GET", "/api/audit");
+    for (const auto& e : audited_later["body"]["entries"]) later += e["action"].get<std::string>() + " | " + e["outcome"].get<std::string>() + "\n";
+    CHECK_THAT(later, Catch::Contains("download srv01/g1.tib " + documents + "/report.bin | failed midway: "));
 }

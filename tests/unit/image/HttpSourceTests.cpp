@@ -82,12 +82,15 @@ TEST_CASE("HTTP source: a dropped connection is retried - a server without range
     source->read_at(5000, got.data(), got.size());
     CHECK(got == bytes.substr(5000, 1000));
     server.drop_next(10);  // more drops than retries: an error naming the URL, never bad data
-    auto fresh = image::open_source(server.url("data.bin"));
-    CHECK_THROWS_WITH(fresh->read_at(0, got.data(), got.size()), Catch::Contains("stopped answering"));
+    const auto open_and_read = [&] {
+        // The size is asked with a ranged GET as well, so the open may be what fails.
+        auto fresh = image::open_source(server.url("data.bin"));
+        fresh->read_at(0, got.data(), got.size());
+    };
+    CHECK_THROWS_WITH(open_and_read(), Catch::Contains("stopped answering") && Catch::Contains(server.url("data.bin")));
     server.drop_next(0);
     server.ignore_ranges(true);
-    auto no_ranges = image::open_source(server.url("data.bin"));
-    CHECK_THROWS_WITH(no_ranges->read_at(0, got.data(), got.size()), Catch::Contains("must support HTTP ranges"));
+    CHECK_THROWS_WITH(image::open_source(server.url("data.bin")), Catch::Contains("must support HTTP ranges"));
     CHECK_THROWS_WITH(image::open_source(server.url("missing.bin")), Catch::Contains("404"));
 }
 
