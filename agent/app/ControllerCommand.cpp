@@ -61,6 +61,8 @@ int run_controller(const std::vector<std::string>& args) {
         "port", po::value<unsigned short>()->default_value(8443), "the HTTPS and WSS port (0: any free port)")(
         "name", po::value<std::vector<std::string>>()->composing(), "a name in a new certificate: DNS:controller.lan or IP:10.0.2.2 (repeatable)")(
         "archives", po::value<std::string>(), "the folder of TIB archives to serve to agents")(
+        "archive-store", po::value<std::string>(), "keep the archives in an S3-compatible bucket: its settings file (docs/archive-store.md)")(
+        "archive-url-hours", po::value<int>()->default_value(24), "how long a job's pre-signed URLs of the bucket last (1-168)")(
         "public-url", po::value<std::string>(), "how agents reach this controller (default https://LISTEN:PORT)")(
         "public-host", po::value<std::string>(), "the host of that default URL instead of the listen address (10.0.2.2 for QEMU guests)")(
         "heartbeat-seconds", po::value<int>()->default_value(10), "how often agents send a heartbeat (1-3600)")(
@@ -85,6 +87,11 @@ int run_controller(const std::vector<std::string>& args) {
     settings.port = (*vm)["port"].as<unsigned short>();
     if (vm->count("name")) settings.names = (*vm)["name"].as<std::vector<std::string>>();
     if (vm->count("archives")) settings.archives_dir = (*vm)["archives"].as<std::string>();
+    if (vm->count("archive-store")) settings.archive_store = (*vm)["archive-store"].as<std::string>();
+    if (vm->count("archives") && vm->count("archive-store")) throw po::error("--archives and --archive-store are two places for the same archives: give one");
+    const int url_hours = (*vm)["archive-url-hours"].as<int>();
+    if (url_hours < 1 || url_hours > 168) throw po::error("--archive-url-hours must be 1 to 168 (S3 honours a pre-signed URL for 7 days at most)");
+    settings.archive_url_lifetime = std::chrono::hours(url_hours);
     if (vm->count("public-url")) settings.public_url = (*vm)["public-url"].as<std::string>();
     if (vm->count("public-host")) settings.public_host = (*vm)["public-host"].as<std::string>();
     settings.heartbeat_seconds = (*vm)["heartbeat-seconds"].as<int>();

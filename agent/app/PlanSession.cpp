@@ -45,6 +45,7 @@ std::string read_plan_file(const std::string& path) {
 PlanSession::PlanSession(const std::string& text, const std::string& name, image::HttpsTrust https_trust)
     : plan_(jobs::parse_plan(text, name, problems_)) {
     environment_.https_trust = std::move(https_trust);
+    for (const std::string& url : plan_.archive_urls) environment_.https_trust.add_signed_url(url);
     environment_.disks = std::make_unique<steps::PlanDisks>(plan_.disks, problems_);
     environment_.storage_controllers = [] {
         std::vector<std::vector<std::string>> ids;

@@ -105,6 +105,11 @@ std::map<std::string, std::string> query_parameters(const std::string& query) {
 
 Api::Api(Store& store, ApiHooks& hooks, ApiSettings settings) : store_(store), hooks_(hooks), settings_(std::move(settings)) {
     if (!settings_.database.empty()) recoveries_ = std::make_unique<RecoveryStore>(settings_.database);
+    // An archive folder given without its store (a test bench, a tool): the folder's own.
+    if (!settings_.archive_store && !settings_.archives_dir.empty()) {
+        own_archive_store_ = make_folder_store(settings_.archives_dir);
+        settings_.archive_store = own_archive_store_.get();
+    }
 }
 
 Api::~Api() = default;

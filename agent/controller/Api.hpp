@@ -5,14 +5,17 @@
 /// a cancel). Every /api/ request needs the operator's token (Authorization: Bearer …).
 /// Called on the controller's one I/O thread only: Store is not shared between threads.
 
+#include "controller/ArchiveStore.hpp"
 #include "controller/RecoveryStore.hpp"
 #include "controller/Store.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +62,8 @@ struct ApiSettings {
     std::string database;        ///< the controller's database, for the recoveries (RecoveryStore); "" keeps none
     std::string helper_iso;      ///< the live ISO helper VMs boot; "": recoveries to VMs in direct mode only
     ReplicaCatalog* replicas = nullptr;  ///< the replication adapters; nullptr: no replicas kept
+    ArchiveStore* archive_store = nullptr;  ///< where the servers' archives are listed from (the folder or a bucket); nullptr: none
+    std::chrono::seconds archive_url_lifetime{24 * 3600};  ///< how long a job's pre-signed URLs of a bucket last
 };
 
 class Api {
@@ -112,6 +117,8 @@ private:
     ApiResponse change_replica(const std::string& id, const std::string& verb);
     // ApiRecover.cpp
     /// The plan, and in `grant` the key and files of the generation chain its URLs name.
+    nlohmann::json bucket_recovery_plan(const AgentRecord& agent, const std::string& name, std::optional<unsigned> generation, const std::string& disk,
+                                        const nlohmann::json& inoculation);
     nlohmann::json recovery_plan_for(const AgentRecord& agent, const nlohmann::json& recover, FileGrant& grant);
     // ApiBackup.cpp
     /// The plan backing up a disk of the agent into the archive folder, and in `grant` the key,
@@ -121,6 +128,7 @@ private:
     Store& store_;
     ApiHooks& hooks_;
     ApiSettings settings_;
+    std::unique_ptr<ArchiveStore> own_archive_store_;  ///< when settings_ named a folder but no store
     std::unique_ptr<RecoveryStore> recoveries_;
 };
 

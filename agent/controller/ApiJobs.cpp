@@ -61,7 +61,8 @@ std::int64_t sequence_parameter(const std::map<std::string, std::string>& query,
     return value;
 }
 
-/// `plan` with the key of every files URL ("FILES/KEY/SERVER/FILE"), wherever a text holds one,
+/// `plan` with the key of every files URL ("FILES/KEY/SERVER/FILE"), and the signature of every
+/// pre-signed URL of the archive store ("X-Amz-Signature=HEX"), wherever a text holds one,
 /// replaced by "hidden".
 json without_grant_keys(json plan, const std::string& files_url) {
     const std::string prefix = files_url + "/";
@@ -71,12 +72,17 @@ json without_grant_keys(json plan, const std::string& files_url) {
         pending.pop_back();
         if (value->is_structured()) {
             for (auto& child : *value) pending.push_back(&child);
-        } else if (value->is_string() && !files_url.empty()) {
+        } else if (value->is_string()) {
             // Anywhere in a text: a plan's name quotes its archive's URL too.
             std::string text = value->get<std::string>();
-            for (std::size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + prefix.size())) {
+            for (std::size_t at = files_url.empty() ? std::string::npos : text.find(prefix); at != std::string::npos; at = text.find(prefix, at + prefix.size())) {
                 const std::size_t key = at + prefix.size(), key_end = std::min(text.find('/', key), text.size());
                 text.replace(key, key_end - key, "hidden");
+            }
+            const std::string signature = "X-Amz-Signature=";
+            for (std::size_t at = text.find(signature); at != std::string::npos; at = text.find(signature, at + signature.size())) {
+                const std::size_t hex = at + signature.size(), hex_end = std::min(text.find_first_not_of("0123456789abcdefABCDEF", hex), text.size());
+                text.replace(hex, hex_end - hex, "hidden");
             }
             *value = text;
         }

@@ -68,6 +68,41 @@ std::string optional_text(const json& recover, const char* key) {
 
 }  // namespace
 
+/// A recovery from the archive store's bucket: the agent reads the generation's chain straight
+/// from the store, through pre-signed URLs for exactly the chain's objects that last as long as
+/// a job's URLs do; the controller grants no file of its own and is not in the data path.
+json Api::bucket_recovery_plan(const AgentRecord& agent, const std::string& name, std::optional<unsigned> generation, const std::string& disk,
+                               const json& inoculation) {
+    const std::size_t slash = name.find('/');
+    if (slash == std::string::npos) bad_request("an archive of the archive store is named SERVER/FILE: \"" + name + "\"");
+    const std::string server_name = name.substr(0, slash);
+    std::string file = name.substr(slash + 1);
+    try {
+        if (generation) {
+            // Generation N of the chain that ends at FILE: the chain's Nth file, oldest first.
+            const recovery::ServerSummary server = settings_.archive_store->server(server_name);
+            std::optional<std::string> found;
+            for (const recovery::ChainSummary& chain : server.chains)
+                for (std::size_t i = 0; i < chain.generations.size(); ++i)
+                    if (chain.generations[i].file == file) {
+                        if (*generation < 1 || *generation > i + 1)
+                            throw Error(ErrorKind::usage, name + " is generation " + std::to_string(i + 1) + " of its chain; the generation must be 1 to " +
+                                                              std::to_string(i + 1));
+                        found = chain.generations[*generation - 1].file;
+                    }
+            if (!found) throw Error(ErrorKind::failed, "server " + server_name + " has no generation " + file);
+            file = *found;
+        }
+        const ChainAccess chain = settings_.archive_store->chain(server_name, file, settings_.archive_url_lifetime);
+        const recovery::RecoveryTarget target = recovery::inventory_target(agent.inventory, disk);
+        json plan = recovery::recovery_plan({chain.location, chain.location, chain.access}, target, inoculation);
+        plan["archive_urls"] = chain.urls;
+        return plan;
+    } catch (const Error& e) {
+        bad_request(e.what());
+    }
+}
+
 json Api::recovery_plan_for(const AgentRecord& agent, const json& recover, FileGrant& grant) {
     refuse_unknown_keys(recover, {"archive", "generation", "disk", "for", "drivers", "then"}, "\"recover\"");
     if (!recover.contains("archive") || !recover["archive"].is_string()) bad_request("\"recover\" needs an \"archive\" (a file name)");
@@ -80,6 +115,11 @@ json Api::recovery_plan_for(const AgentRecord& agent, const json& recover, FileG
     // whose disk is handed over). Default: nothing, the live image stays up for the operator.
     const std::string then = optional_text(recover, "then");
     if (!then.empty() && then != "reboot" && then != "poweroff") bad_request("\"then\" must be \"reboot\" or \"poweroff\"");
+    if (settings_.archive_store && std::string(settings_.archive_store->kind()) == "bucket") {
+        json plan = bucket_recovery_plan(agent, name, generation, disk, inoculation);
+        if (!then.empty()) plan["steps"].push_back({{"step", "machine." + then}});
+        return plan;
+    }
     if (settings_.archives_dir.empty() || settings_.files_url.empty()) bad_request("this controller serves no archive folder");
     const std::filesystem::path local = std::filesystem::path(settings_.archives_dir) / name;
     std::error_code no_status;

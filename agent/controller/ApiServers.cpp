@@ -1,5 +1,5 @@
-// /api/servers: the servers whose backups the archive folder holds, a folder each, with their
-// chains and generations (docs/api.md, "Servers"). Read from the folder on each request.
+// /api/servers: the servers whose backups the archive store holds (the folder, or a bucket: a
+// folder or prefix each), with their chains and generations (docs/api.md, "Servers").
 
 #include "controller/Api.hpp"
 #include "controller/ApiError.hpp"
@@ -37,16 +37,16 @@ json server_json(const recovery::ServerSummary& server) {
 }  // namespace
 
 ApiResponse Api::list_servers() {
-    if (settings_.archives_dir.empty()) return {200, {{"servers", json::array()}}, ""};
+    if (!settings_.archive_store) return {200, {{"servers", json::array()}}, ""};
     json servers = json::array();
-    for (const recovery::ServerSummary& server : recovery::servers_in(settings_.archives_dir)) servers.push_back(server_json(server));
-    return {200, {{"servers", servers}}, ""};
+    for (const recovery::ServerSummary& server : settings_.archive_store->servers()) servers.push_back(server_json(server));
+    return {200, {{"servers", servers}, {"store", settings_.archive_store->kind()}}, ""};
 }
 
 ApiResponse Api::show_server(const std::string& name) {
-    if (settings_.archives_dir.empty()) not_found("this controller serves no archive folder");
+    if (!settings_.archive_store) not_found("this controller keeps no archives (no archive folder or store)");
     try {
-        return {200, server_json(recovery::server_in(settings_.archives_dir, name)), ""};
+        return {200, server_json(settings_.archive_store->server(name)), ""};
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::usage) bad_request(e.what());
         not_found(e.what());

@@ -155,6 +155,10 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     ApiSettings api;
     api.operator_token = operator_token;
     api.archives_dir = settings_.archives_dir;
+    if (!settings_.archive_store.empty()) archive_store_ = make_bucket_store(objectstore::read_bucket_settings(settings_.archive_store));
+    else if (!settings_.archives_dir.empty()) archive_store_ = make_folder_store(settings_.archives_dir);
+    api.archive_store = archive_store_.get();
+    api.archive_url_lifetime = settings_.archive_url_lifetime;
     files_url_ = settings_.public_url + "/files";
     api.files_url = files_url_;
     api.database = settings_.state_dir + "/controller.db";

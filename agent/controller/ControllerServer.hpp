@@ -48,6 +48,8 @@ struct ControllerSettings {
     unsigned short port = 8443;           ///< 0: any free port (tests)
     std::vector<std::string> names;       ///< subjectAltNames of a new certificate; default: the listen address
     std::string archives_dir;             ///< served under /files/GRANT/ to the jobs that read them; "" for none
+    std::string archive_store;            ///< a bucket's settings file (docs/archive-store.md) instead of the folder; "" for none
+    std::chrono::seconds archive_url_lifetime{24 * 3600};  ///< how long a job's pre-signed URLs of the bucket last
     std::string public_url;               ///< how agents reach this controller; default https://HOST:PORT
     std::string public_host;              ///< HOST of that default: the listen address unless given (a VM's 10.0.2.2)
     int heartbeat_seconds = 10;
@@ -198,6 +200,7 @@ private:
     std::string files_url_;  ///< settings_.public_url + "/files": the origin plans are made with
     FileReaders readers_;
     FileReaders console_work_;  ///< two threads as well, for on_console_work
+    std::unique_ptr<ArchiveStore> archive_store_;  ///< the folder's or the bucket's servers; null for none
     std::unique_ptr<Api> api_;
     std::unique_ptr<AccountStore> accounts_;  ///< the console's users, sessions and audit log
     LoginGuard login_guard_;

@@ -1,6 +1,7 @@
 #include "image/ArchiveChain.hpp"
 
 #include "core/Error.hpp"
+#include "core/Url.hpp"
 #include "image/source/HttpsTrust.hpp"
 
 #include <filesystem>
@@ -12,9 +13,13 @@ namespace {
 constexpr std::size_t max_chain_length = 1000;  // a loop of bases must end somewhere
 
 
-// Where a base named `name` lives: beside the archive that names it.
-std::string sibling(const std::string& location, const std::string& name) {
-    if (is_url(location)) return location.substr(0, location.rfind('/') + 1) + name;
+// Where a base named `name` lives: beside the archive that names it (by a pre-signed URL of its
+// own where the job was given one).
+std::string sibling(const std::string& location, const std::string& name, const HttpsTrust& trust) {
+    if (is_url(location)) {
+        const std::string address = location.substr(0, location.find('?'));
+        return trust.signed_url(address.substr(0, address.rfind('/') + 1) + url_path_escaped(name));
+    }
     const std::filesystem::path folder = std::filesystem::path(location).parent_path();
     return (folder / name).string();
 }
@@ -40,7 +45,7 @@ ChainWalk walk_chain(const std::string& location, const HttpsTrust& trust) {
             walk.broken = child.name() + ": its base has no usable file name";
             break;
         }
-        const std::string base_location = sibling(current, name);
+        const std::string base_location = sibling(current, name, trust);
         if (!is_url(base_location) && !std::filesystem::exists(base_location)) {
             const std::filesystem::path folder = std::filesystem::path(base_location).parent_path();
             walk.broken = child.name() + " is incremental; its base " + name + " is not in " +

@@ -14,7 +14,8 @@ Plan parse_plan(const std::string& text, const std::string& name, std::vector<st
     }
     const nlohmann::json& doc = plan.document;
     for (const auto& [key, value] : doc.items())
-        if (key != "dagda_plan" && key != "name" && key != "disks" && key != "steps" && key != "comment" && key != "undo_journal")
+        if (key != "dagda_plan" && key != "name" && key != "disks" && key != "steps" && key != "comment" && key != "undo_journal" &&
+            key != "archive_urls")
             problems.push_back(name + ": unknown key \"" + key + "\"");
     if (!doc.contains("dagda_plan") || !doc["dagda_plan"].is_number_integer() || doc["dagda_plan"].get<int>() != 1)
         problems.push_back(name + ": \"dagda_plan\" must be 1 (the plan format version)");
@@ -27,6 +28,16 @@ Plan parse_plan(const std::string& text, const std::string& name, std::vector<st
         else problems.push_back(name + ": \"undo_journal\" must be an absolute path");
         if (doc.contains("disks") && doc["disks"].is_object() && doc["disks"].size() != 1)
             problems.push_back(name + ": \"undo_journal\" goes with a plan of one disk");
+    }
+    if (doc.contains("archive_urls")) {
+        const nlohmann::json& urls = doc["archive_urls"];
+        bool good = urls.is_array() && urls.size() <= 10000;
+        for (const nlohmann::json& url : good ? urls : nlohmann::json::array()) {
+            const bool web = url.is_string() && (url.get<std::string>().rfind("https://", 0) == 0 || url.get<std::string>().rfind("http://", 0) == 0);
+            if (web) plan.archive_urls.push_back(url);
+            good = good && web;
+        }
+        if (!good) problems.push_back(name + ": \"archive_urls\" must be an array of http:// or https:// URLs");
     }
     if (doc.contains("disks")) {
         if (!doc["disks"].is_object()) {

@@ -24,6 +24,9 @@ struct Plan {
     /// Where every write to the plan's one disk first saves what it overwrites ("" for nowhere):
     /// docs/plan.md, and journal-format.md "Undo journal".
     std::string undo_journal;
+    /// Pre-signed URLs of the chain's files in an object store (docs/plan.md "archive_urls"):
+    /// where the steps find an archive's bases, whose signatures differ per file.
+    std::vector<std::string> archive_urls;
     nlohmann::json document;  ///< the whole plan as read: what the journal records and compares
 
     /// "step 3 (image.restore)" for messages.

@@ -49,9 +49,9 @@ std::vector<std::string> chain_file_names(const std::string& location) {
 }
 
 nlohmann::json recovery_plan(const ArchiveLocation& archive, const RecoveryTarget& target, const nlohmann::json& inoculation, PlanTarget holds) {
-    image::ArchiveChain chain(archive.open);
+    image::ArchiveChain chain(archive.open, archive.access);
     if (!chain.newest().layout())
-        throw Error(ErrorKind::failed, archive.open + " holds a volume, not a disk; a whole-disk plan needs a disk backup");
+        throw Error(ErrorKind::failed, chain.newest().name() + " holds a volume, not a disk; a whole-disk plan needs a disk backup");
     bool ntfs = false, windows = false;
     for (const auto& volume : chain.newest().volumes()) {
         if (volume.filesystem != "ntfs") continue;

@@ -4,6 +4,8 @@
 /// fix-up for its NTFS volumes. `dagda plan from-archive` prints it, the console runs it, and the
 /// controller sends it to an agent (a `recover` job, docs/api.md).
 
+#include "image/source/HttpsTrust.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -28,6 +30,8 @@ struct RecoveryTarget {
 struct ArchiveLocation {
     std::string open;
     std::string reference;
+    /// What `open`'s bases are found and trusted with (a bucket's pre-signed URLs); none for a path.
+    image::HttpsTrust access = {};
 };
 
 /// What the disk already holds. A recovery writes it all; a replica (a disk that holds the

@@ -5,6 +5,7 @@
 #include "disk/SfdiskJson.hpp"
 #include "image/ArchiveChain.hpp"
 #include "image/source/ByteSource.hpp"
+#include "core/Url.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -18,12 +19,19 @@ using nlohmann::json;
 
 namespace {
 
+/// The file name an archive was opened by: the last part of its path, or of its URL (unescaped).
+std::string file_name(const std::string& name) {
+    const std::string last = fs::path(name.substr(0, name.find('?'))).filename().string();
+    if (!image::is_url(name)) return last;
+    return url_unescaped(last).value_or(last);
+}
+
 /// The chain that ends at `newest`, as far as it opens.
-ChainSummary chain_at(const fs::path& newest) {
+ChainSummary chain_at(const ServerFiles& files, const std::string& newest) {
     ChainSummary chain;
-    chain.newest = newest.filename().string();
+    chain.newest = newest;
     try {
-        const image::ChainWalk walk = image::walk_chain(newest.string());
+        const image::ChainWalk walk = image::walk_chain(files.location(newest), files.access);
         chain.broken = walk.broken;
         const image::TibArchive& tip = *walk.archives.front();
         chain.host = tip.generation().value("host", std::string());
@@ -38,7 +46,7 @@ ChainSummary chain_at(const fs::path& newest) {
         const bool whole = walk.broken.empty();
         for (std::size_t i = walk.archives.size(); i-- > 0;) {
             const image::TibArchive& archive = *walk.archives[i];
-            chain.generations.push_back({whole ? static_cast<unsigned>(walk.archives.size() - i) : 0u, fs::path(archive.name()).filename().string(),
+            chain.generations.push_back({whole ? static_cast<unsigned>(walk.archives.size() - i) : 0u, file_name(archive.name()),
                                          archive.generation().value("created", std::string()), archive.is_incremental() ? "incremental" : "full",
                                          archive.trailer().file_size});
         }
@@ -50,29 +58,47 @@ ChainSummary chain_at(const fs::path& newest) {
     return chain;
 }
 
-/// The base file name each readable archive of `folder` names, and the archives' file names.
-void read_folder(const fs::path& folder, std::set<std::string>& files, std::set<std::string>& bases) {
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(folder, error)) {
-        // A link is not followed: a server's archives are its folder's own files.
-        if (entry.is_symlink(error) || !entry.is_regular_file(error) || entry.path().extension() != ".tib") continue;
-        files.insert(entry.path().filename().string());
+/// The base file name each readable archive of the server names.
+std::set<std::string> bases_named(const ServerFiles& files) {
+    std::set<std::string> bases;
+    for (const std::string& file : files.files) {
         try {
-            const image::TibArchive archive(image::open_file_source(entry.path().string()));
+            const image::TibArchive archive(image::open_source(files.location(file), files.access));
             const auto& base = archive.generation()["base"];
             if (base.is_object() && base.contains("name") && base["name"].is_string()) bases.insert(base["name"].get<std::string>());
         } catch (const std::exception&) {  // unreadable: its own chain, listed as broken
         }
     }
+    return bases;
+}
+
+/// The *.tib files of a server's folder. A link is not followed: a server's archives are its
+/// folder's own files.
+std::vector<std::string> folder_files(const fs::path& folder) {
+    std::vector<std::string> files;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(folder, error))
+        if (!entry.is_symlink(error) && entry.is_regular_file(error) && entry.path().extension() == ".tib") files.push_back(entry.path().filename().string());
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 ServerSummary server_at(const fs::path& folder) {
+    ServerFiles files;
+    files.name = folder.filename().string();
+    files.files = folder_files(folder);
+    files.location = [folder](const std::string& file) { return (folder / file).string(); };
+    return summarize_server(files);
+}
+
+}  // namespace
+
+ServerSummary summarize_server(const ServerFiles& files) {
     ServerSummary server;
-    server.name = folder.filename().string();
-    std::set<std::string> files, bases;
-    read_folder(folder, files, bases);
-    for (const std::string& file : files)
-        if (!bases.count(file)) server.chains.push_back(chain_at(folder / file));
+    server.name = files.name;
+    const std::set<std::string> bases = bases_named(files);
+    for (const std::string& file : files.files)
+        if (!bases.count(file)) server.chains.push_back(chain_at(files, file));
     // Disk 1, 2, … in the order of the full backups the chains begin with: a disk keeps its
     // number as generations land (newest names may sort otherwise from one generation to the next).
     const auto first_file = [](const ChainSummary& chain) { return chain.generations.empty() ? chain.newest : chain.generations.front().file; };
@@ -87,8 +113,6 @@ ServerSummary server_at(const fs::path& folder) {
     server.generations = whole ? fewest : 0;
     return server;
 }
-
-}  // namespace
 
 std::vector<ServerSummary> servers_in(const std::string& archives) {
     std::vector<fs::path> folders;

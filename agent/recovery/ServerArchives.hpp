@@ -5,7 +5,10 @@
 /// the folder names as its base. A server's generation N is the Nth generation of each of its
 /// chains: what one backup run of the whole server wrote (docs/vm-recovery.md).
 
+#include "image/source/HttpsTrust.hpp"
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,20 @@ struct ServerSummary {
     /// recovered as a whole server.
     unsigned generations = 0;
 };
+
+/// A server's archive files wherever they are kept (docs/archive-store.md): their names, where
+/// each is opened (a path in a folder, or a pre-signed URL of a bucket's object), and the access
+/// that finds a base beside it (the pre-signed URLs of all of them).
+struct ServerFiles {
+    std::string name;
+    std::vector<std::string> files;  ///< *.tib file names
+    std::function<std::string(const std::string& file)> location;
+    image::HttpsTrust access;
+};
+
+/// The summary of a server's files: its chains, each known by its newest file, read through
+/// `files.location`. A file that cannot be read is its own chain, reported as broken.
+ServerSummary summarize_server(const ServerFiles& files);
 
 /// The servers under `archives` (one per subfolder holding *.tib files), sorted by name. A file
 /// that cannot be read is reported in its chain's `broken` instead of failing the listing.

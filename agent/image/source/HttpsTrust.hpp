@@ -25,9 +25,20 @@ struct OriginTrust {
 };
 
 /// The origins ("host:port") whose HTTPS servers are checked by their own OriginTrust; every
-/// other origin by the system's CAs and its host name. A plain value: copies are independent.
+/// other origin by the system's CAs and its host name. It also carries the pre-signed URLs a job
+/// was given for its chain's files in an object store (docs/archive-store.md): a signature is
+/// per object, so an incremental's base is found by its unsigned URL here, not by its name
+/// beside the archive alone. A plain value: copies are independent.
 class HttpsTrust {
 public:
+    /// Remembers `url` (a pre-signed URL) under its address without the query.
+    void add_signed_url(const std::string& url) { signed_[url.substr(0, url.find('?'))] = url; }
+    /// The pre-signed URL remembered for `address` (a URL without query), or `address` itself.
+    std::string signed_url(const std::string& address) const {
+        const auto found = signed_.find(address);
+        return found == signed_.end() ? address : found->second;
+    }
+
     /// HTTPS connections to `host`:`port` are verified by `trust`; a later call for the same
     /// origin replaces the earlier one.
     void trust_origin(const std::string& host, const std::string& port, OriginTrust trust) {
@@ -42,6 +53,7 @@ public:
 
 private:
     std::map<std::string, OriginTrust> origins_;
+    std::map<std::string, std::string> signed_;
 };
 
 }  // namespace dagda::image

@@ -1,0 +1,58 @@
+#pragma once
+/// Where the controller keeps the servers' archives (docs/archive-store.md): its archive folder
+/// (the default) or an S3-compatible bucket. Servers, chains and generations are listed alike
+/// from either. What differs is how a generation is read: from the folder, by this controller
+/// (its own programs open the path; an agent gets a /files/GRANT/ URL the controller serves);
+/// from a bucket, straight from the store, through pre-signed GET URLs for exactly the objects of
+/// the generation's chain, so the controller is not in the data path.
+///
+/// A bucket holds SERVER/FILE.tib objects under its prefix, as the folder holds SERVER/FILE.tib
+/// files. Thread-safe: the API, the console's work threads and the recovery runner all ask.
+
+#include "objectstore/S3Client.hpp"
+#include "recovery/ServerArchives.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace dagda::controller {
+
+/// A generation and its chain, as a job or this controller's own program reads them.
+struct ChainAccess {
+    std::string location;           ///< the generation: a path in the folder, or a pre-signed URL
+    image::HttpsTrust access;       ///< a bucket's pre-signed URLs of the chain's files, by address
+    std::vector<std::string> urls;  ///< those URLs, for a plan's "archive_urls" (none from a folder)
+    std::vector<std::string> files; ///< SERVER/FILE of each file of the chain, newest first
+};
+
+class ArchiveStore {
+public:
+    virtual ~ArchiveStore() = default;
+    /// "folder" or "bucket".
+    virtual const char* kind() const = 0;
+    /// Every server that has archives, sorted by name.
+    virtual std::vector<recovery::ServerSummary> servers() = 0;
+    /// One server. Throws Error{usage} for a name that is not a plain name, Error{failed} when
+    /// there is no such server.
+    virtual recovery::ServerSummary server(const std::string& name) = 0;
+    /// Generation `file` of `server` and the files of its chain, readable for `lifetime` (a
+    /// bucket's URLs expire then; a folder's paths do not). Throws Error{failed} when the server
+    /// has no such generation or its chain is broken.
+    virtual ChainAccess chain(const std::string& server, const std::string& file, std::chrono::seconds lifetime) = 0;
+};
+
+/// The archive folder: SERVER/FILE.tib files under `folder`.
+std::unique_ptr<ArchiveStore> make_folder_store(std::string folder);
+
+/// An S3-compatible bucket. The bucket is made when it does not exist yet.
+std::unique_ptr<ArchiveStore> make_bucket_store(const objectstore::BucketSettings& settings);
+
+/// Throws Error{usage} unless `name` is a plain server name: not empty, not "." or "..", no '/'
+/// or NUL, at most 255 bytes.
+void check_server_name(const std::string& name);
+
+}  // namespace dagda::controller
