@@ -191,4 +191,15 @@ TEST_CASE("S3 settings: credentials others may read, unknown keys and bad names 
                       Catch::Contains("without a path"));
     CHECK_THROWS_WITH(read_bucket_settings(settings(R"({"endpoint": "https://s3.example.org", "bucket": "dagda", "prefix": "/a", "credentials": ")" + keys + "\"}")),
                       Catch::Contains("\"prefix\""));
+
+    // The example of docs/archive-store.md, its credentials file aside, is a settings file.
+    const std::string doc = dagda::testing::file_bytes(std::string(DAGDA_SOURCE_DIR) + "/docs/archive-store.md");
+    const std::size_t start = doc.find("```json\n"), end = doc.find("```", start + 8);
+    REQUIRE(start != std::string::npos);
+    std::string example = doc.substr(start + 8, end - start - 8);
+    example.replace(example.find("/etc/dagda/store-keys.json"), 26, keys);
+    const BucketSettings documented = read_bucket_settings(settings(example));
+    CHECK(documented.bucket == "dagda-archives");
+    CHECK(documented.prefix == "site-a/");
+    CHECK(documented.ca_file == "/etc/dagda/store-ca.pem");
 }
