@@ -64,6 +64,7 @@ struct ApiSettings {
     ReplicaCatalog* replicas = nullptr;  ///< the replication adapters; nullptr: no replicas kept
     ArchiveStore* archive_store = nullptr;  ///< where the servers' archives are listed from (the folder or a bucket); nullptr: none
     std::chrono::seconds archive_url_lifetime{24 * 3600};  ///< how long a job's pre-signed URLs of a bucket last
+    std::string staging_dir = "";  ///< with a bucket: where uploads land before they go into it
 };
 
 class Api {

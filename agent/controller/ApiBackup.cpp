@@ -16,6 +16,8 @@
 
 #include <ctime>
 #include <filesystem>
+#include <optional>
+#include <set>
 
 namespace dagda::controller {
 
@@ -26,14 +28,14 @@ namespace fs = std::filesystem;
 
 /// A new name in the server's folder, by the time of the backup so that names sort by age
 /// (20261205T163000Z.tib), never one a file, an upload or another queued backup already has.
-std::string new_generation_name(const fs::path& folder, Store& store) {
+std::string new_generation_name(const fs::path& folder, Store& store, const std::set<std::string>& taken) {
     const std::time_t now = std::time(nullptr);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
     for (unsigned n = 1;; ++n) {
         const std::string name = std::string(stamp) + (n == 1 ? "" : "-" + std::to_string(n)) + ".tib";
         std::error_code none;
-        if (!fs::exists(fs::symlink_status(folder / name, none)) && !fs::exists(fs::symlink_status(folder / (name + ".upload"), none)) &&
+        if (!taken.count(name) && !fs::exists(fs::symlink_status(folder / name, none)) && !fs::exists(fs::symlink_status(folder / (name + ".upload"), none)) &&
             !store.upload_pending(folder.filename().string() + "/" + name))
             return name;
     }
@@ -61,21 +63,35 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
     if (backup.contains("chain") && (!backup["chain"].is_string() || full)) bad_request("\"chain\" is the file name of the full backup a chain begins with, without \"full\"");
     if (backup.contains("level") && (!backup["level"].is_number_unsigned() || backup["level"].get<unsigned>() > 19)) bad_request("\"level\" must be 0 to 19");
     if (backup.contains("disk") && !backup["disk"].is_string()) bad_request("\"disk\" must be a string (path, serial, WWN or by-id/by-path name)");
-    if (settings_.archives_dir.empty() || settings_.files_url.empty()) bad_request("this controller keeps no archive folder");
+    // With a bucket, uploads land in the staging folder and go on to the bucket once verified.
+    const bool bucket = settings_.archive_store && std::string(settings_.archive_store->kind()) == "bucket";
+    const std::string uploads_dir = bucket ? settings_.staging_dir : settings_.archives_dir;
+    if (uploads_dir.empty() || settings_.files_url.empty()) bad_request("this controller keeps no archive folder or store");
     try {
         const recovery::RecoveryTarget source = recovery::inventory_target(agent.inventory, backup.value("disk", ""));
         // An incremental goes on a chain's newest generation: the server's only chain, or the one
         // named by the full backup it begins with.
         std::string base;
-        const fs::path folder = fs::path(settings_.archives_dir) / server;
-        std::error_code none;
-        if (!full && holds_archives(folder)) {
-            const recovery::ServerSummary summary = recovery::server_in(settings_.archives_dir, server);
+        const fs::path folder = fs::path(uploads_dir) / server;
+        std::optional<recovery::ServerSummary> summary;
+        if (bucket) {
+            try {
+                summary = settings_.archive_store->server(server);
+            } catch (const Error& e) {
+                if (e.kind() == ErrorKind::usage) throw;  // else: no backups of it yet
+            }
+        } else if (holds_archives(folder)) {
+            summary = recovery::server_in(settings_.archives_dir, server);
+        }
+        std::set<std::string> taken;
+        for (const recovery::ChainSummary& chain : summary ? summary->chains : std::vector<recovery::ChainSummary>{})
+            for (const recovery::GenerationSummary& g : chain.generations) taken.insert(g.file);
+        if (!full && summary) {
             const std::string wanted = backup.value("chain", "");
-            if (wanted.empty() && summary.chains.size() > 1)
-                bad_request("the server \"" + server + "\" has " + std::to_string(summary.chains.size()) +
+            if (wanted.empty() && summary->chains.size() > 1)
+                bad_request("the server \"" + server + "\" has " + std::to_string(summary->chains.size()) +
                             " chains: name the one to continue (\"chain\": its full backup's file name), or ask for a full backup");
-            for (const recovery::ChainSummary& chain : summary.chains) {
+            for (const recovery::ChainSummary& chain : summary->chains) {
                 if (chain.generations.empty() || (!wanted.empty() && chain.generations.front().file != wanted)) continue;
                 if (!chain.broken.empty()) bad_request("the chain of " + chain.newest + " is broken (" + chain.broken + "); ask for a full backup");
                 base = chain.newest;
@@ -84,7 +100,11 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
         } else if (backup.contains("chain")) {
             bad_request("the server \"" + server + "\" has no backups yet: its first is a full backup");
         }
-        if (!base.empty()) {
+        std::optional<ChainAccess> base_chain;
+        if (!base.empty() && bucket) {
+            // The agent reads the base's chain straight from the bucket, as a recovery does.
+            base_chain = settings_.archive_store->chain(server, base, settings_.archive_url_lifetime);
+        } else if (!base.empty()) {
             // Every file of the chain a regular file inside the archive folder, as a recovery's.
             open_beneath_or_throw(settings_.archives_dir, server + "/" + base, "the chain's file \"" + base + "\"");
             grant.names = recovery::chain_file_names((folder / base).string());
@@ -94,7 +114,7 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
             }
         }
         fs::create_directories(folder);
-        const std::string file = new_generation_name(folder, store_);
+        const std::string file = new_generation_name(folder, store_, taken);
         grant.uploads = {{server + "/" + file, base.empty() ? "" : server + "/" + base}};
         // A key of this job's own: its URLs read this chain and write this one file while it runs.
         grant.key = protocol::random_nonce();
@@ -104,12 +124,14 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
         const std::string escaped_server = url_path_escaped(server);
         json capture{{"step", "image.capture"}, {"disk", "source"},
                      {"output", origin + "/uploads/" + grant.key + "/" + escaped_server + "/" + url_path_escaped(file)}};
-        if (!base.empty()) capture["base"] = files_url + "/" + grant.key + "/" + escaped_server + "/" + url_path_escaped(base);
+        if (!base.empty()) capture["base"] = base_chain ? base_chain->location : files_url + "/" + grant.key + "/" + escaped_server + "/" + url_path_escaped(base);
         if (backup.contains("level")) capture["level"] = backup["level"];
-        return {{"dagda_plan", 1},
-                {"name", "back up " + source.description + " as " + server + "/" + file + (base.empty() ? " (full)" : " (incremental on " + base + ")")},
-                {"disks", {{"source", source.identity}}},
-                {"steps", json::array({capture})}};
+        json plan{{"dagda_plan", 1},
+                  {"name", "back up " + source.description + " as " + server + "/" + file + (base.empty() ? " (full)" : " (incremental on " + base + ")")},
+                  {"disks", {{"source", source.identity}}},
+                  {"steps", json::array({capture})}};
+        if (base_chain) plan["archive_urls"] = base_chain->urls;
+        return plan;
     } catch (const Error& e) {
         bad_request(e.what());
     }

@@ -1,9 +1,13 @@
 #include "controller/ArchiveStore.hpp"
 
 #include "core/Error.hpp"
+#include "core/UniqueFd.hpp"
 #include "recovery/RecoveryPlan.hpp"
 
 #include <algorithm>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
 #include <filesystem>
 
 namespace dagda::controller {
@@ -43,6 +47,17 @@ public:
         out.location = (fs::path(folder_) / server_name / file).string();
         for (const std::string& name : recovery::chain_file_names(out.location)) out.files.push_back(server_name + "/" + name);
         return out;
+    }
+
+    std::string read_location(const std::string& name) override { return (fs::path(folder_) / name).string(); }
+    std::optional<std::uint64_t> size_in(const std::string& name) override {
+        std::error_code none;
+        const fs::path path = fs::path(folder_) / name;
+        if (!fs::is_regular_file(fs::symlink_status(path, none))) return std::nullopt;
+        return fs::file_size(path, none);
+    }
+    std::size_t put_file(const std::string& name, const std::string&, const std::atomic<bool>&) override {
+        throw Error(ErrorKind::failed, "the archive folder takes " + name + " by a rename, not a copy");
     }
 
 private:
@@ -85,6 +100,10 @@ public:
         out.location = out.urls.front();
         return out;
     }
+
+    std::string read_location(const std::string& name) override { return client_.presigned_get(name, own_reads); }
+    std::optional<std::uint64_t> size_in(const std::string& name) override { return client_.size_of(name); }
+    std::size_t put_file(const std::string& name, const std::string& path, const std::atomic<bool>& stop) override;
 
 private:
     static bool plain_name(const std::string& name) {
@@ -131,6 +150,65 @@ private:
     std::mutex mutex_;
     std::map<std::string, std::pair<std::string, recovery::ServerSummary>> summaries_;
 };
+
+std::string md5_of(const std::uint8_t* bytes, std::size_t size, std::uint8_t (&digest)[16]) {
+    unsigned int length = 0;
+    if (!EVP_Digest(bytes, size, digest, &length, EVP_md5(), nullptr) || length != 16) throw Error(ErrorKind::failed, "OpenSSL could not compute an MD5");
+    static const char digits[] = "0123456789abcdef";
+    std::string hex;
+    for (std::uint8_t b : digest) hex += {digits[b >> 4], digits[b & 15]};
+    return hex;
+}
+
+std::size_t BucketStore::put_file(const std::string& name, const std::string& path, const std::atomic<bool>& stop) {
+    const UniqueFd file = UniqueFd::open(path, O_RDONLY | O_NOFOLLOW);
+    struct stat info {};
+    if (::fstat(file.get(), &info) != 0 || info.st_size <= 0) throw Error(ErrorKind::failed, path + " is not an archive to put into the store");
+    const auto size = static_cast<std::uint64_t>(info.st_size);
+    // Parts of 64 MiB, larger for an archive that would need more than S3's 10,000.
+    const std::uint64_t part_size = std::max<std::uint64_t>(64 << 20, ((size / 9000) + (1 << 20)) & ~std::uint64_t((1 << 20) - 1));
+    const auto count = static_cast<int>((size + part_size - 1) / part_size);
+    // An upload of this name started before (a controller stopped midway) is taken up.
+    std::string id;
+    for (const objectstore::UploadEntry& upload : client_.uploads(name))
+        if (upload.key == name) id = upload.upload_id;
+    std::map<int, objectstore::PartEntry> held;
+    if (id.empty()) id = client_.start_upload(name);
+    else
+        for (const objectstore::PartEntry& part : client_.parts(name, id)) held[part.number] = part;
+    std::vector<objectstore::PartEntry> parts;
+    std::string digests;  // the parts' MD5s, end to end: what a multipart ETag is the MD5 of
+    std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min(part_size, size)));
+    std::size_t sent = 0;
+    for (int number = 1; number <= count; ++number) {
+        if (stop) throw Error(ErrorKind::failed, "the controller stops; the upload of " + name + " goes on after its restart");
+        const std::uint64_t offset = static_cast<std::uint64_t>(number - 1) * part_size;
+        const auto length = static_cast<std::size_t>(std::min(part_size, size - offset));
+        read_exact(file.get(), buffer.data(), length, offset, path);
+        std::uint8_t digest[16];
+        const std::string md5 = md5_of(buffer.data(), length, digest);
+        digests.append(reinterpret_cast<const char*>(digest), 16);
+        const auto kept = held.find(number);
+        if (kept != held.end() && kept->second.size == length && kept->second.etag == "\"" + md5 + "\"") {
+            parts.push_back(kept->second);
+            continue;
+        }
+        parts.push_back({number, client_.upload_part(name, id, number, buffer.data(), length), length});
+        ++sent;
+    }
+    client_.complete_upload(name, id, parts);
+    // Checked as the store holds it: its size, and its ETag against the parts read here.
+    std::uint8_t whole[16];
+    const std::string expected = "\"" + md5_of(reinterpret_cast<const std::uint8_t*>(digests.data()), digests.size(), whole) + "-" + std::to_string(count) + "\"";
+    for (const objectstore::ObjectEntry& object : client_.list(name))
+        if (object.key == name) {
+            if (object.size != size || object.etag != expected)
+                throw Error(ErrorKind::failed, "the archive store holds " + name + " as " + std::to_string(object.size) + " bytes with ETag " + object.etag +
+                                                   ", not the " + std::to_string(size) + " bytes and ETag " + expected + " put");
+            return sent;
+        }
+    throw Error(ErrorKind::failed, "the archive store does not list " + name + " after its upload completed");
+}
 
 }  // namespace
 

@@ -12,10 +12,12 @@
 #include "objectstore/S3Client.hpp"
 #include "recovery/ServerArchives.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,19 @@ public:
     /// bucket's URLs expire then; a folder's paths do not). Throws Error{failed} when the server
     /// has no such generation or its chain is broken.
     virtual ChainAccess chain(const std::string& server, const std::string& file, std::chrono::seconds lifetime) = 0;
+
+    /// Where this controller's own programs (`dagda tib info`) read SERVER/FILE: its path, or a
+    /// pre-signed URL good for 15 minutes.
+    virtual std::string read_location(const std::string& name) = 0;
+    /// The size of SERVER/FILE in the store, or nullopt when it holds none.
+    virtual std::optional<std::uint64_t> size_in(const std::string& name) = 0;
+    /// Puts the verified archive at `path` into the store as SERVER/FILE and returns how many
+    /// parts it sent (docs/archive-store.md, "Writing"). A bucket: a multipart upload of it,
+    /// resumed where an earlier attempt left it (parts the store holds with the same MD5 are
+    /// kept), completed only when every part is there, then checked: the object's size and its
+    /// multipart ETag against the parts read here. Throws Error, leaving the upload to resume.
+    /// The folder never needs it: an upload is renamed into place there.
+    virtual std::size_t put_file(const std::string& name, const std::string& path, const std::atomic<bool>& stop) = 0;
 };
 
 /// The archive folder: SERVER/FILE.tib files under `folder`.

@@ -159,6 +159,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     else if (!settings_.archives_dir.empty()) archive_store_ = make_folder_store(settings_.archives_dir);
     api.archive_store = archive_store_.get();
     api.archive_url_lifetime = settings_.archive_url_lifetime;
+    if (!settings_.archive_store.empty()) api.staging_dir = settings_.state_dir + "/staging";
     files_url_ = settings_.public_url + "/files";
     api.files_url = files_url_;
     api.database = settings_.state_dir + "/controller.db";
@@ -188,6 +189,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
     accounts_ = std::make_unique<AccountStore>(settings_.state_dir + "/controller.db");
     if (!settings_.archives_dir.empty()) uploads_ = std::make_unique<Uploads>(settings_.archives_dir, dagda_binary);
+    else if (!settings_.archive_store.empty()) uploads_ = std::make_unique<Uploads>(settings_.state_dir + "/staging", dagda_binary, archive_store_.get());
     // The recoveries to new VMs run beside the I/O thread: libvirt's calls and restores block.
     RecoveryRunnerSettings runner;
     runner.database = settings_.state_dir + "/controller.db";

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <cstdio>
 
 namespace dagda::controller {
@@ -61,8 +62,22 @@ bool regular_at(int folder, const std::string& file) {
 
 }  // namespace
 
-Uploads::Uploads(std::string archives_dir, std::string dagda_binary)
-    : archives_dir_(std::move(archives_dir)), dagda_binary_(std::move(dagda_binary)), verifier_([this] { verify_loop(); }) {}
+Uploads::Uploads(std::string archives_dir, std::string dagda_binary, ArchiveStore* bucket)
+    : archives_dir_(std::move(archives_dir)), dagda_binary_(std::move(dagda_binary)), bucket_(bucket) {
+    if (bucket_) {
+        // Archives verified and named before a stop, not yet in the bucket: put there now.
+        std::error_code none;
+        std::filesystem::create_directories(archives_dir_, none);
+        for (const auto& server : std::filesystem::directory_iterator(archives_dir_, none))
+            for (const auto& file : std::filesystem::directory_iterator(server.path(), none))
+                if (!file.is_symlink(none) && file.is_regular_file(none) && file.path().extension() == ".tib") {
+                    const std::string name = server.path().filename().string() + "/" + file.path().filename().string();
+                    verdicts_[name] = {"verifying", file.file_size(none), ""};
+                    queue_.push_back({name, "", 0, std::nullopt, true});
+                }
+    }
+    verifier_ = std::thread([this] { verify_loop(); });
+}
 
 Uploads::~Uploads() {
     {
@@ -84,8 +99,11 @@ UploadStatus Uploads::status(const std::string& name) {
 UploadStatus Uploads::status_locked(const std::string& name) {
     const auto [server, file] = parts_of(name);
     const UniqueFd folder = server_folder(archives_dir_, server);
-    if (regular_at(folder.get(), file)) return {"committed", size_at(folder.get(), file), ""};
     if (const auto verdict = verdicts_.find(name); verdict != verdicts_.end()) return verdict->second;
+    if (!bucket_ && regular_at(folder.get(), file)) return {"committed", size_at(folder.get(), file), ""};
+    // In the bucket (committed before a restart, which forgot its verdict), or still to come.
+    if (bucket_ && !regular_at(folder.get(), file + upload_suffix))
+        if (const auto size = bucket_->size_in(name)) return {"committed", *size, ""};
     return {"receiving", size_at(folder.get(), file + upload_suffix), ""};
 }
 
@@ -149,9 +167,27 @@ void Uploads::verify_loop() {
     }
 }
 
+std::string Uploads::publish(const std::string& name) {
+    try {
+        bucket_->put_file(name, final_path(name), stopping_);
+        ::unlink(final_path(name).c_str());
+        return "";
+    } catch (const std::exception& e) {
+        return std::string("putting the archive into the archive store failed: ") + e.what();
+    }
+}
+
 void Uploads::verify(const Pending& pending) {
     std::string reason;
     const std::string path = upload_path(pending.name);
+    if (pending.staged) {
+        const std::string failed = publish(pending.name);
+        if (stopping_) return;  // staged still: put into the bucket after the restart
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (failed.empty()) verdicts_[pending.name] = {"committed", bucket_->size_in(pending.name).value_or(0), ""};
+        else verdicts_[pending.name] = {"failed", 0, failed};
+        return;
+    }
     try {
         {
             const UniqueFd upload = UniqueFd::open(path, O_RDONLY | O_NOFOLLOW);
@@ -161,12 +197,22 @@ void Uploads::verify(const Pending& pending) {
         bounds.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(verify_timeout);
         bounds.most_output = 1 << 20;
         bounds.cancel = &stopping_;
-        const ProgramResult verified = run_bounded_program({dagda_binary_, "tib", "verify", path, "--progress", "none"}, bounds);
+        // With a bucket, the base's chain is there, not beside the upload: found by its URLs.
+        std::vector<std::string> chain_urls;
+        if (bucket_ && pending.base && !pending.base->empty()) {
+            const auto [base_server, base_file] = parts_of(*pending.base);
+            for (const std::string& url : bucket_->chain(base_server, base_file, std::chrono::hours(1)).urls) chain_urls.insert(chain_urls.end(), {"--archive-url", url});
+        }
+        std::vector<std::string> verify_argv{dagda_binary_, "tib", "verify", path, "--progress", "none"};
+        verify_argv.insert(verify_argv.end(), chain_urls.begin(), chain_urls.end());
+        const ProgramResult verified = run_bounded_program(verify_argv, bounds);
         if (verified.cancelled) return;  // the controller stops; the upload is committed again after its restart
         // `tib info --json` of an archive: its description, or null when it cannot be read.
         bool cancelled = false;
         const auto describe = [&](const std::string& archive, std::string& error) {
-            const ProgramResult info = run_bounded_program({dagda_binary_, "tib", "info", archive, "--json"}, bounds);
+            std::vector<std::string> info_argv{dagda_binary_, "tib", "info", archive, "--json"};
+            info_argv.insert(info_argv.end(), chain_urls.begin(), chain_urls.end());
+            const ProgramResult info = run_bounded_program(info_argv, bounds);
             cancelled = cancelled || info.cancelled;
             nlohmann::json described = nlohmann::json::parse(info.out, nullptr, false);
             if (info.exit_code != 0 || !described.is_object() || !described.value("generation_digest", nlohmann::json()).is_string()) {
@@ -196,7 +242,8 @@ void Uploads::verify(const Pending& pending) {
                 if (!base.is_null()) reason = "the job backs up in full, but the archive is an incremental on " + has;
             } else if (base.is_null()) {
                 reason = "the job backs up incrementally on " + *pending.base + ", but the archive is a full backup";
-            } else if (const nlohmann::json planned = describe(final_path(*pending.base), error); cancelled) {
+            } else if (const nlohmann::json planned = describe(bucket_ ? bucket_->read_location(*pending.base) : final_path(*pending.base), error);
+                       cancelled) {
                 return;
             } else if (planned.is_null()) {
                 reason = "the planned base " + *pending.base + " could not be read: " + error;
@@ -205,6 +252,8 @@ void Uploads::verify(const Pending& pending) {
                          planned["generation_digest"].get<std::string>() + ") as its job planned";
             }
         }
+        if (reason.empty() && bucket_ && bucket_->size_in(pending.name))
+            reason = pending.name + " is in the archive store already; a backup never replaces another";
         if (reason.empty()) {
             // Given its name only now, and never in place of another archive.
             const auto [server, file] = parts_of(pending.name);
@@ -216,9 +265,16 @@ void Uploads::verify(const Pending& pending) {
     } catch (const std::exception& e) {
         reason = e.what();
     }
+    if (reason.empty() && bucket_) {
+        // Committed only once the bucket holds it whole; the staged copy is then removed.
+        reason = publish(pending.name);
+        if (stopping_) return;  // staged: put into the bucket after the restart
+        if (!reason.empty()) ::unlink(final_path(pending.name).c_str());
+    }
     const std::lock_guard<std::mutex> lock(mutex_);
     if (reason.empty()) {
-        verdicts_.erase(pending.name);
+        if (bucket_) verdicts_[pending.name] = {"committed", pending.size, ""};
+        else verdicts_.erase(pending.name);
         return;
     }
     // A rejected upload is removed: what the agent sends next starts it over.

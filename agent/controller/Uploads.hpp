@@ -7,8 +7,15 @@
 /// wrote, and only then given its name, never replacing a file. Who may upload what is the
 /// Store's upload grants'; this class trusts its caller to have checked them.
 ///
+/// With an archive store in a bucket (docs/archive-store.md, "Writing"), ARCHIVES is the
+/// controller's staging folder: a verified archive, once named there, is put into the bucket
+/// (multipart, resumable) and only then reported committed; its staged copy is removed after.
+/// One staged when the controller stopped is put into the bucket after its restart.
+///
 /// Thread-safe: pieces are written on the file reader threads, commits verified on a thread of
-/// its own, states asked for on the I/O thread.
+/// its own, states asked for on the file reader threads.
+
+#include "controller/ArchiveStore.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -39,7 +46,7 @@ struct PieceAnswer {
 class Uploads {
 public:
     /// `dagda_binary` verifies the archives (tib verify, tib info).
-    Uploads(std::string archives_dir, std::string dagda_binary);
+    Uploads(std::string archives_dir, std::string dagda_binary, ArchiveStore* bucket = nullptr);
     /// Stops a verification under way (its upload stays, to be committed again).
     ~Uploads();
     Uploads(const Uploads&) = delete;
@@ -64,14 +71,18 @@ private:
         std::string name, digest;
         std::uint64_t size = 0;
         std::optional<std::string> base;
+        bool staged = false;  ///< verified and named in the staging folder already: only to be put into the bucket
     };
     std::string upload_path(const std::string& name) const;
     std::string final_path(const std::string& name) const;
     UploadStatus status_locked(const std::string& name);
     void verify_loop();
     void verify(const Pending& pending);
+    /// Puts a staged archive into the bucket; "" or why it failed.
+    std::string publish(const std::string& name);
 
     std::string archives_dir_, dagda_binary_;
+    ArchiveStore* bucket_;
     std::mutex mutex_;
     std::map<std::string, UploadStatus> verdicts_;  ///< verifying or failed; forgotten on a restart
     std::deque<Pending> queue_;

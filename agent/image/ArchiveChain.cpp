@@ -20,8 +20,11 @@ std::string sibling(const std::string& location, const std::string& name, const 
         const std::string address = location.substr(0, location.find('?'));
         return trust.signed_url(address.substr(0, address.rfind('/') + 1) + url_path_escaped(name));
     }
-    const std::filesystem::path folder = std::filesystem::path(location).parent_path();
-    return (folder / name).string();
+    const std::filesystem::path beside = std::filesystem::path(location).parent_path() / name;
+    std::error_code none;
+    if (!std::filesystem::exists(beside, none))
+        if (std::string url = trust.signed_url_ending(url_path_escaped(name)); !url.empty()) return url;
+    return beside.string();
 }
 
 }  // namespace

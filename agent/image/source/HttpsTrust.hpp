@@ -33,6 +33,14 @@ class HttpsTrust {
 public:
     /// Remembers `url` (a pre-signed URL) under its address without the query.
     void add_signed_url(const std::string& url) { signed_[url.substr(0, url.find('?'))] = url; }
+    /// The pre-signed URL remembered whose address's last part is `segment` (escaped), or "":
+    /// a base of an archive on this machine that the store holds (an upload being verified).
+    std::string signed_url_ending(const std::string& segment) const {
+        for (const auto& [address, url] : signed_)
+            if (address.size() > segment.size() && address.compare(address.size() - segment.size() - 1, std::string::npos, "/" + segment) == 0)
+                return url;
+        return "";
+    }
     /// The pre-signed URL remembered for `address` (a URL without query), or `address` itself.
     std::string signed_url(const std::string& address) const {
         const auto found = signed_.find(address);
