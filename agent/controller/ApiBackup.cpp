@@ -75,11 +75,7 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
         const fs::path folder = fs::path(uploads_dir) / server;
         std::optional<recovery::ServerSummary> summary;
         if (bucket) {
-            try {
-                summary = settings_.archive_store->server(server);
-            } catch (const Error& e) {
-                if (e.kind() == ErrorKind::usage) throw;  // else: no backups of it yet
-            }
+            summary = settings_.archive_store->find_server(server);  // none: no backups of it yet
         } else if (holds_archives(folder)) {
             summary = recovery::server_in(settings_.archives_dir, server);
         }

@@ -40,6 +40,13 @@ public:
     const char* kind() const override { return "folder"; }
     std::vector<recovery::ServerSummary> servers() override { return recovery::servers_in(folder_); }
     recovery::ServerSummary server(const std::string& name) override { return recovery::server_in(folder_, name); }
+    std::optional<recovery::ServerSummary> find_server(const std::string& name) override {
+        check_server_name(name);
+        std::error_code none;
+        if (!fs::is_directory(fs::symlink_status(fs::path(folder_) / name, none))) return std::nullopt;
+        recovery::ServerSummary server = recovery::server_in(folder_, name);
+        return server;
+    }
 
     ChainAccess chain(const std::string& server_name, const std::string& file, std::chrono::seconds) override {
         check_server_name(server_name);
@@ -81,9 +88,14 @@ public:
     }
 
     recovery::ServerSummary server(const std::string& name) override {
+        std::optional<recovery::ServerSummary> server = find_server(name);
+        if (!server) throw Error(ErrorKind::failed, "there is no server \"" + name + "\" in the archive store");
+        return std::move(*server);
+    }
+    std::optional<recovery::ServerSummary> find_server(const std::string& name) override {
         check_server_name(name);
         recovery::ServerSummary server = summary(name);
-        if (server.chains.empty()) throw Error(ErrorKind::failed, "there is no server \"" + name + "\" in the archive store");
+        if (server.chains.empty()) return std::nullopt;
         return server;
     }
 

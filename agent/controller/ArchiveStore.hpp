@@ -41,6 +41,9 @@ public:
     /// One server. Throws Error{usage} for a name that is not a plain name, Error{failed} when
     /// there is no such server.
     virtual recovery::ServerSummary server(const std::string& name) = 0;
+    /// One server, or nullopt when the store holds no archive of it; a store that cannot be read
+    /// throws, so it is never taken for a server without backups.
+    virtual std::optional<recovery::ServerSummary> find_server(const std::string& name) = 0;
     /// Generation `file` of `server` and the files of its chain, readable for `lifetime` (a
     /// bucket's URLs expire then; a folder's paths do not). Throws Error{failed} when the server
     /// has no such generation or its chain is broken.
