@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sys/stat.h>
 
 namespace dagda::hypervisor {
 
@@ -30,7 +31,13 @@ std::string Hypervisor::domain_type() const {
     if (!capabilities) fail("cannot read the capabilities of " + settings_.uri);
     const std::string text(capabilities);
     std::free(capabilities);
-    return text.find("<domain type='kvm'") != std::string::npos ? "kvm" : "qemu";
+    // On this machine (qemu:///system, qemu:///session), libvirt may list KVM while the account
+    // QEMU runs as cannot open /dev/kvm (left root's only where no udev set it up): such a VM
+    // would never start, so it is emulated instead.
+    const bool local = settings_.uri.rfind("qemu:///", 0) == 0;
+    struct stat kvm {};
+    const bool usable = !local || (::stat("/dev/kvm", &kvm) == 0 && (kvm.st_mode & 0066) != 0);
+    return usable && text.find("<domain type='kvm'") != std::string::npos ? "kvm" : "qemu";
 }
 
 void Hypervisor::check_room(std::uint64_t bytes) {
