@@ -58,7 +58,7 @@ ChainWalk walk_chain(const std::string& location, const HttpsTrust& trust) {
         auto parent = std::make_unique<TibArchive>(open_source(base_location, trust));
         if (parent->id() != base["id"].get<std::string>() ||
             format::to_hex(parent->trailer().generation_digest) != base["digest"].get<std::string>()) {
-            walk.broken = child.name() + " is based on generation " + base["id"].get<std::string>() + ", but " + base_location +
+            walk.broken = child.name() + " is based on generation " + base["id"].get<std::string>() + ", but " + base_location.substr(0, base_location.find('?')) +  // never a signature
                           " is generation " + parent->id() + " or differs from it (digest mismatch)";
             break;
         }
