@@ -1,6 +1,9 @@
 #include "app/ArchiveArgument.hpp"
 
+#include "core/Error.hpp"
 #include "recovery/RecoveryPlan.hpp"
+
+#include <fstream>
 
 namespace dagda::app {
 
@@ -40,6 +43,34 @@ std::string generation_file(const ArchiveArgument& archive, const po::variables_
         number = vm["generation"].as<unsigned>();
     }
     return recovery::generation_location(archive.location, number);
+}
+
+void add_archive_urls_option(po::options_description& options) {
+    options.add_options()("archive-urls", po::value<std::string>(),
+                          "a file of pre-signed URLs of the chain's files in an object store, one per line");
+}
+
+std::vector<std::string> archive_urls(const po::variables_map& vm) {
+    std::vector<std::string> urls;
+    if (!vm.count("archive-urls")) return urls;
+    const std::string path = vm["archive-urls"].as<std::string>();
+    std::ifstream in(path);
+    if (!in) throw Error(ErrorKind::failed, "cannot read the archive URLs in " + path);
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (line.empty()) continue;
+        if (line.rfind("http://", 0) != 0 && line.rfind("https://", 0) != 0)
+            throw Error(ErrorKind::usage, path + ": line " + std::to_string(number) + " is not an http:// or https:// URL");
+        urls.push_back(line);
+    }
+    if (in.bad()) throw Error(ErrorKind::failed, "cannot read the archive URLs in " + path);
+    return urls;
+}
+
+image::HttpsTrust archive_urls_trust(const std::vector<std::string>& urls) {
+    image::HttpsTrust trust;
+    for (const std::string& url : urls) trust.add_signed_url(url);
+    return trust;
 }
 
 }  // namespace dagda::app

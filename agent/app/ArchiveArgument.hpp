@@ -4,11 +4,14 @@
 /// chain, 1 = the full backup it starts with (the numbers `dagda tib info` shows); a volume is
 /// the partition number on the source disk (0 for a volume capture).
 
+#include "image/source/HttpsTrust.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dagda::app {
 
@@ -29,5 +32,17 @@ void add_generation_option(boost::program_options::options_description& options)
 /// neither is given). Throws boost::program_options::error when both are given, Error{usage}
 /// for a number outside the chain.
 std::string generation_file(const ArchiveArgument& archive, const boost::program_options::variables_map& vm);
+
+/// Adds --archive-urls FILE: pre-signed URLs of the chain's files in an object store
+/// (docs/archive-store.md), one per line, where a base that is not beside the archive is found.
+/// In a file, not on the command line, where any local user could read them in `ps`.
+void add_archive_urls_option(boost::program_options::options_description& options);
+
+/// The URLs of --archive-urls (none without it). Throws Error{usage} naming the file and line
+/// of anything but an http:// or https:// URL, Error{failed} when the file cannot be read.
+std::vector<std::string> archive_urls(const boost::program_options::variables_map& vm);
+
+/// Those URLs as the trust a chain is read with.
+image::HttpsTrust archive_urls_trust(const std::vector<std::string>& urls);
 
 }  // namespace dagda::app

@@ -13,6 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -36,6 +40,7 @@ int run_plan_from_archive(const std::vector<std::string>& args) {
         "disable", po::value<std::vector<std::string>>()->composing(), "services to turn off as Windows is inoculated (a replication agent)")(
         "output,o", po::value<std::string>(), "write the plan here instead of printing it");
     add_generation_option(options);
+    add_archive_urls_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1);
     const auto vm = parse_args(args, {"plan", "from-archive"}, options, positional);
@@ -48,18 +53,29 @@ int run_plan_from_archive(const std::vector<std::string>& args) {
     else inoculation["auto"] = true;
     if (vm->count("drivers")) inoculation["drivers"] = (*vm)["drivers"].as<std::string>();
     if (vm->count("disable")) inoculation["disable"] = (*vm)["disable"].as<std::vector<std::string>>();
-    std::string text;
-    if (vm->count("replica")) {
-        const recovery::PlanTarget holds = disk::read_layout(target) ? recovery::PlanTarget::replica_with_table : recovery::PlanTarget::replica_without_table;
-        text = recovery::recovery_plan({archive, archive}, {steps::identity_of(target), disk::describe(target)}, inoculation, holds).dump(2) + "\n";
-    } else {
-        text = local_recovery_plan(archive, target, inoculation).dump(2) + "\n";
-    }
+    // An archive in an object store: its chain read through the URLs, which the plan keeps for
+    // `dagda run` (docs/plan.md, "archive_urls").
+    const std::vector<std::string> urls = archive_urls(*vm);
+    const recovery::PlanTarget holds = !vm->count("replica")        ? recovery::PlanTarget::blank
+                                       : disk::read_layout(target) ? recovery::PlanTarget::replica_with_table
+                                                                   : recovery::PlanTarget::replica_without_table;
+    nlohmann::json plan =
+        recovery::recovery_plan({archive, archive, archive_urls_trust(urls)}, {steps::identity_of(target), disk::describe(target)}, inoculation, holds);
+    if (!urls.empty()) plan["archive_urls"] = urls;
+    const std::string text = plan.dump(2) + "\n";
     if (!vm->count("output")) {
         std::cout << text;
         return 0;
     }
     const std::string path = (*vm)["output"].as<std::string>();
+    if (!urls.empty()) {
+        // The URLs read the server's backups until they expire: the plan is its owner's only.
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) throw_errno("cannot write " + path);
+        const bool owner_only = ::fchmod(fd, 0600) == 0;
+        ::close(fd);
+        if (!owner_only) throw Error(ErrorKind::failed, "cannot make " + path + " readable by its owner only");
+    }
     std::ofstream out(path);
     if (!(out << text)) throw Error(ErrorKind::failed, "cannot write " + path);
     std::cerr << "dagda: wrote the plan to " << path << "; check it with dagda run " << path << " --dry-run\n";

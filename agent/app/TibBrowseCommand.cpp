@@ -43,8 +43,8 @@ struct OpenVolume {
     image::VolumeReader reader;
     windows::ntfs::NtfsVolume ntfs;
 
-    OpenVolume(const ArchiveArgument& ref, const std::string& file)
-        : chain(file), number(pick(chain.newest(), ref)), reader(chain.chain(), number),
+    OpenVolume(const ArchiveArgument& ref, const std::string& file, const image::HttpsTrust& access)
+        : chain(file, access), number(pick(chain.newest(), ref)), reader(chain.chain(), number),
           ntfs([this](std::uint64_t offset, void* buffer, std::size_t length) { reader.read(offset, buffer, length); },
                reader.size(), file + " volume " + std::to_string(number)) {}
 };
@@ -67,10 +67,11 @@ std::string root_name(const std::string& path, std::uint32_t volume) {
     return spelled.substr(start, cut + 1 - start);
 }
 
-/// The volume named by ARCHIVE[@GENERATION][:VOLUME] and --generation.
+/// The volume named by ARCHIVE[@GENERATION][:VOLUME] and --generation, its chain found with
+/// --archive-urls where it is in an object store.
 std::unique_ptr<OpenVolume> open_volume(const po::variables_map& vm) {
     const ArchiveArgument ref = parse_archive_argument(vm["archive"].as<std::string>(), true);
-    return std::make_unique<OpenVolume>(ref, generation_file(ref, vm));
+    return std::make_unique<OpenVolume>(ref, generation_file(ref, vm), archive_urls_trust(archive_urls(vm)));
 }
 
 UniqueFd create_new(const std::string& destination) {
@@ -132,6 +133,7 @@ int run_tib_ls(const std::vector<std::string>& args) {
     options.add_options()("archive", po::value<std::string>()->required(), "ARCHIVE.tib[@GENERATION][:VOLUME]")(
         "path", po::value<std::string>()->default_value("/"), "folder in the volume")("json", "print JSON");
     add_generation_option(options);
+    add_archive_urls_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1).add("path", 1);
     const auto vm = parse_args(args, {"tib", "ls"}, options, positional);
@@ -158,6 +160,7 @@ int run_tib_extract(const std::vector<std::string>& args) {
         "destination", po::value<std::string>()->required(), "where to write it (must not exist yet); - for standard output")(
         "zip", "write one zip file (entries stored) instead of files and folders")("tar", "write one tar file (POSIX pax) instead");
     add_generation_option(options);
+    add_archive_urls_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1).add("path", 1).add("destination", 1);
     const auto vm = parse_args(args, {"tib", "extract"}, options, positional);

@@ -1,6 +1,7 @@
 // dagda tib capture: a whole disk (layout, first track, every partition) or one volume into a TIB
 // file, or uploaded to the controller (recovery/ArchiveCapture.cpp does the work).
 
+#include "app/ArchiveArgument.hpp"
 #include "app/Commands.hpp"
 #include "app/ControllerTrust.hpp"
 #include "app/Progress.hpp"
@@ -55,6 +56,7 @@ int run_tib_capture(const std::vector<std::string>& args) {
         "machine-memory", po::value<unsigned>(), "the source machine's memory in MiB, recorded likewise")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "json", "print the result as JSON");
+    add_archive_urls_option(options);
     po::positional_options_description positional;
     positional.add("output", 1);
     const auto vm = parse_args(args, {"tib", "capture"}, options, positional);
@@ -76,6 +78,8 @@ int run_tib_capture(const std::vector<std::string>& args) {
     if (vm->count("base")) job.base = (*vm)["base"].as<std::string>();
     job.tool = version_text;
     job.trust = trust_of(*vm, job.output);
+    // A base in an object store: its chain found through these (docs/archive-store.md).
+    for (const std::string& url : archive_urls(*vm)) job.trust.add_signed_url(url);
     // The source machine's profile, for a new VM of its size: this machine's when its own disk is
     // captured, what the operator says otherwise; an image file's machine is not known here.
     if (disk::probe_target(job.source).is_block_device) job.machine = recovery::this_machine_profile();

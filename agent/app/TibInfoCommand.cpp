@@ -16,22 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-/// --archive-url: pre-signed URLs of the chain's files in an object store (docs/archive-store.md),
-/// where a base that is not beside the archive is found (the controller verifying an upload
-/// whose bases are in its bucket).
-void add_archive_url_option(po::options_description& options) {
-    options.add_options()("archive-url", po::value<std::vector<std::string>>()->composing(),
-                          "a pre-signed URL of a file of the chain in an object store (repeatable)");
-}
-
-image::HttpsTrust archive_url_trust(const po::variables_map& vm) {
-    image::HttpsTrust trust;
-    if (vm.count("archive-url"))
-        for (const std::string& url : vm["archive-url"].as<std::vector<std::string>>()) trust.add_signed_url(url);
-    return trust;
-}
-
-
 /// The header's version and required features by their names in tib-format.md §3-4.
 json format_of(const image::format::FileHeader& header) {
     json features = json::array();
@@ -106,14 +90,14 @@ int run_tib_info(const std::vector<std::string>& args) {
     options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive (ARCHIVE.tib[@GENERATION])")(
         "json", "print JSON");
     add_generation_option(options);
-    add_archive_url_option(options);
+    add_archive_urls_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1);
     const auto vm = parse_args(args, {"tib", "info"}, options, positional);
     if (!vm) return 0;
     const ArchiveArgument archive = parse_archive_argument((*vm)["archive"].as<std::string>(), false);
     // A broken chain is shown, not refused: the point is to see which base is missing.
-    const json info = describe_chain(image::walk_chain(generation_file(archive, *vm), archive_url_trust(*vm)));
+    const json info = describe_chain(image::walk_chain(generation_file(archive, *vm), archive_urls_trust(archive_urls(*vm))));
     if (vm->count("json")) std::cout << info.dump(2) << "\n";
     else print_text(info);
     return 0;
@@ -124,12 +108,12 @@ int run_tib_verify(const std::vector<std::string>& args) {
     options.add_options()("archive", po::value<std::string>()->required(), "the TIB archive (ARCHIVE.tib[@GENERATION])")(
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")("json", "print JSON");
     add_generation_option(options);
-    add_archive_url_option(options);
+    add_archive_urls_option(options);
     po::positional_options_description positional;
     positional.add("archive", 1);
     const auto vm = parse_args(args, {"tib", "verify"}, options, positional);
     if (!vm) return 0;
-    const image::ArchiveChain chain(generation_file(parse_archive_argument((*vm)["archive"].as<std::string>(), false), *vm), archive_url_trust(*vm));
+    const image::ArchiveChain chain(generation_file(parse_archive_argument((*vm)["archive"].as<std::string>(), false), *vm), archive_urls_trust(archive_urls(*vm)));
     const ProgressMode mode = parse_progress_mode((*vm)["progress"].as<std::string>());
     std::uint64_t chunks = 0;
     for (const auto& volume : chain.chain().front()->volumes()) {

@@ -161,6 +161,7 @@ int run_tib_restore(const std::vector<std::string>& args) {
         "progress", po::value<std::string>()->default_value("text"), "progress on stderr: text, json or none")(
         "json", "print the result as JSON");
     add_generation_option(options);
+    add_archive_urls_option(options);
     add_identity_options(options);
     po::positional_options_description positional;
     positional.add("archive", 1).add("target", 1);
@@ -180,7 +181,7 @@ int run_tib_restore(const std::vector<std::string>& args) {
         vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : default_checkpoint_path(job.target), job.target,
         (*vm)["checkpoint-every"].as<std::uint64_t>());
 
-    image::ArchiveChain chain(job.archive);
+    image::ArchiveChain chain(job.archive, archive_urls_trust(archive_urls(*vm)));
     const bool dry_run = vm->count("dry-run") > 0;
     if (dry_run && !vm->count("onto-generation")) throw po::error("--dry-run goes with --onto-generation (a full restore prints its plan as it runs)");
     if (vm->count("onto-generation")) {

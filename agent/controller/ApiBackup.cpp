@@ -120,13 +120,13 @@ json Api::backup_plan_for(const AgentRecord& agent, const json& backup, FileGran
         const std::string escaped_server = url_path_escaped(server);
         json capture{{"step", "image.capture"}, {"disk", "source"},
                      {"output", origin + "/uploads/" + grant.key + "/" + escaped_server + "/" + url_path_escaped(file)}};
-        if (!base.empty()) capture["base"] = base_chain ? base_chain->location : files_url + "/" + grant.key + "/" + escaped_server + "/" + url_path_escaped(base);
+        if (!base.empty()) capture["base"] = base_chain ? base_chain->agent_location : files_url + "/" + grant.key + "/" + escaped_server + "/" + url_path_escaped(base);
         if (backup.contains("level")) capture["level"] = backup["level"];
         json plan{{"dagda_plan", 1},
                   {"name", "back up " + source.description + " as " + server + "/" + file + (base.empty() ? " (full)" : " (incremental on " + base + ")")},
                   {"disks", {{"source", source.identity}}},
                   {"steps", json::array({capture})}};
-        if (base_chain) plan["archive_urls"] = base_chain->urls;
+        if (base_chain) plan["archive_urls"] = base_chain->agent_urls;
         return plan;
     } catch (const Error& e) {
         bad_request(e.what());

@@ -95,8 +95,8 @@ json Api::bucket_recovery_plan(const AgentRecord& agent, const std::string& name
         }
         const ChainAccess chain = settings_.archive_store->chain(server_name, file, settings_.archive_url_lifetime);
         const recovery::RecoveryTarget target = recovery::inventory_target(agent.inventory, disk);
-        json plan = recovery::recovery_plan({chain.location, chain.location, chain.access}, target, inoculation);
-        plan["archive_urls"] = chain.urls;
+        json plan = recovery::recovery_plan({chain.location, chain.agent_location, chain.access}, target, inoculation);
+        plan["archive_urls"] = chain.agent_urls;
         return plan;
     } catch (const Error& e) {
         bad_request(e.what());

@@ -40,8 +40,10 @@ ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
     if (request.contains("dry_run") && !request["dry_run"].is_boolean()) bad_request("\"dry_run\" is true or false");
     const bool dry_run = request.contains("dry_run") && request["dry_run"].get<bool>();
     request.erase("dry_run");
-    if (!request.contains("server") || !request["server"].is_string()) bad_request("a recovery needs \"server\" (a folder of the archive folder)");
-    if (settings_.archives_dir.empty()) bad_request("this controller serves no archive folder");
+    if (!request.contains("server") || !request["server"].is_string()) bad_request("a recovery needs \"server\" (a server of the archive store)");
+    // From a bucket, the recovery reads the generation straight from the store (docs/archive-store.md).
+    const bool bucket = settings_.archive_store && std::string(settings_.archive_store->kind()) == "bucket";
+    if (!bucket && settings_.archives_dir.empty()) bad_request("this controller serves no archive folder or store");
     const json& to = request.contains("to") && request["to"].is_object() ? request["to"] : json::object();
     if (!to.contains("vm") || !to["vm"].is_object() || !to["vm"].contains("hypervisor") || !to["vm"]["hypervisor"].is_string())
         bad_request("a recovery needs \"to\": {\"vm\": {\"hypervisor\": NAME, \"name\": NEW, …}}");
@@ -50,7 +52,8 @@ ApiResponse Api::submit_recovery(const json& body, std::int64_t now) {
     json order;
     const bool push_button = request.contains("from");
     try {
-        const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, request["server"].get<std::string>());
+        const recovery::ServerSummary server = bucket ? settings_.archive_store->server(request["server"].get<std::string>())
+                                                      : recovery::server_in(settings_.archives_dir, request["server"].get<std::string>());
         if (push_button) {
             // The replica as its adapter last described it (the built-in's now); the recovery's
             // first step asks the adapter again before anything is frozen or written.

@@ -53,6 +53,7 @@ public:
         ChainAccess out;
         out.location = (fs::path(folder_) / server_name / file).string();
         for (const std::string& name : recovery::chain_file_names(out.location)) out.files.push_back(server_name + "/" + name);
+        out.agent_location = out.location;
         return out;
     }
 
@@ -107,9 +108,11 @@ public:
             const std::string url = client_.presigned_get(server_name + "/" + name, bounded);
             out.access.add_signed_url(url);
             out.urls.push_back(url);
+            out.agent_urls.push_back(client_.presigned_get(server_name + "/" + name, bounded, objectstore::S3Client::Reader::agent));
             out.files.push_back(server_name + "/" + name);
         }
         out.location = out.urls.front();
+        out.agent_location = out.agent_urls.front();
         return out;
     }
 
@@ -232,5 +235,12 @@ void check_server_name(const std::string& name) {
 std::unique_ptr<ArchiveStore> make_folder_store(std::string folder) { return std::make_unique<FolderStore>(std::move(folder)); }
 
 std::unique_ptr<ArchiveStore> make_bucket_store(const objectstore::BucketSettings& settings) { return std::make_unique<BucketStore>(settings); }
+
+ChainAccess chain_named(ArchiveStore& store, const std::string& name, std::chrono::seconds lifetime) {
+    const std::size_t slash = name.find('/');
+    if (slash == std::string::npos || name.find('/', slash + 1) != std::string::npos)
+        throw Error(ErrorKind::failed, "an archive of the archive store is named SERVER/FILE, not \"" + name + "\"");
+    return store.chain(name.substr(0, slash), name.substr(slash + 1), lifetime);
+}
 
 }  // namespace dagda::controller

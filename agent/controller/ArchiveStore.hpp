@@ -25,10 +25,15 @@ namespace dagda::controller {
 
 /// A generation and its chain, as a job or this controller's own program reads them.
 struct ChainAccess {
-    std::string location;           ///< the generation: a path in the folder, or a pre-signed URL
+    std::string location;           ///< the generation, as this controller reads it: a path in the folder, or a pre-signed URL
     image::HttpsTrust access;       ///< a bucket's pre-signed URLs of the chain's files, by address
-    std::vector<std::string> urls;  ///< those URLs, for a plan's "archive_urls" (none from a folder)
+    std::vector<std::string> urls;  ///< those URLs, as this controller's own programs take them (none from a folder)
     std::vector<std::string> files; ///< SERVER/FILE of each file of the chain, newest first
+    /// The generation and its chain's URLs as an agent reads them, for a plan's reference and its
+    /// "archive_urls": signed for the store's agent_endpoint where it has one (the same as above
+    /// otherwise; a folder's agents get URLs of the controller's own instead, which it grants).
+    std::string agent_location;
+    std::vector<std::string> agent_urls;
 };
 
 class ArchiveStore {
@@ -62,6 +67,10 @@ public:
     /// The folder never needs it: an upload is renamed into place there.
     virtual std::size_t put_file(const std::string& name, const std::string& path, const std::atomic<bool>& stop) = 0;
 };
+
+/// `store`'s chain of SERVER/FILE (a recovery order's "archive" from a bucket). Throws Error{failed}
+/// for a name that is not SERVER/FILE, and as ArchiveStore::chain does.
+ChainAccess chain_named(ArchiveStore& store, const std::string& name, std::chrono::seconds lifetime);
 
 /// The archive folder: SERVER/FILE.tib files under `folder`.
 std::unique_ptr<ArchiveStore> make_folder_store(std::string folder);

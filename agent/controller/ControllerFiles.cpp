@@ -8,6 +8,7 @@
 // browser or curl sees a cut download, never a whole-looking one.
 
 #include "controller/ApiError.hpp"
+#include "controller/ArchiveUrlsFile.hpp"
 #include "controller/ControllerHttp.hpp"
 #include "controller/ControllerServer.hpp"
 #include "controller/ProgramOutput.hpp"
@@ -16,6 +17,7 @@
 #include "core/StreamingProgram.hpp"
 #include "core/Subprocess.hpp"
 #include "core/Url.hpp"
+#include "protocol/Proof.hpp"
 #include "recovery/ServerArchives.hpp"
 
 #include <sys/stat.h>
@@ -139,6 +141,8 @@ std::string without_folder(std::string text, const std::string& folder) {
 }
 
 recovery::ServerSummary ControllerServer::listed_server(const std::string& name) {
+    // A bucket keeps its servers' summaries itself, while their objects' ETags are unchanged.
+    if (settings_.archives_dir.empty()) return archive_store_->server(name);
     struct stat folder {};
     // The name is checked by server_in before anything is kept; an unknown one is never cached.
     const std::string path = settings_.archives_dir + "/" + name;
@@ -168,6 +172,7 @@ asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream
     FilesRequest asked;
     asked.action = target.substr(0, target.find('?')).ends_with("/download") ? "download" : "files";
     std::string archive;
+    ProgramArchive from_bucket{""};  // its URLs' file lasts until the listing or download ends
     try {
         if (request.method() != http::verb::get) {
             allow = "GET";
@@ -177,22 +182,27 @@ asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream
         if (caller.kind == Caller::Kind::user && caller.role != "operator")
             throw ApiError(403, "forbidden", "a viewer may not read a server's files; an operator may");
         asked = parse_files_request(target);
-        if (settings_.archives_dir.empty()) not_found("this controller serves no archive folder");
+        if (!archive_store_) not_found("this controller keeps no archives (no archive folder or store)");
         recovery::ServerSummary server;
         std::string failure;
+        bool found = false;
         co_await on_console_work([&] {
             try {
                 server = listed_server(asked.server);
+                for (const recovery::ChainSummary& chain : server.chains)
+                    for (const recovery::GenerationSummary& g : chain.generations) found = found || g.file == asked.generation;
+                if (!found) return 0;
+                if (settings_.archives_dir.empty())  // a bucket: read through its URLs, in a file of ours
+                    from_bucket = program_archive(*archive_store_, server.name, asked.generation,
+                                                  settings_.state_dir + "/console-" + protocol::random_nonce() + ".urls", std::chrono::hours(2));
+                archive = settings_.archives_dir.empty() ? from_bucket.location : settings_.archives_dir + "/" + server.name + "/" + asked.generation;
             } catch (const Error& e) {
                 failure = e.what();
             }
             return 0;
         });
         if (!failure.empty()) not_found(without_folder(failure, settings_.archives_dir));
-        for (const recovery::ChainSummary& chain : server.chains)
-            for (const recovery::GenerationSummary& g : chain.generations)
-                if (g.file == asked.generation) archive = settings_.archives_dir + "/" + server.name + "/" + g.file;
-        if (archive.empty()) not_found("server " + asked.server + " has no generation " + asked.generation);
+        if (!found) not_found("server " + asked.server + " has no generation " + asked.generation);
         if (!asked.volume.empty()) archive += ":" + asked.volume;
     } catch (const ApiError& e) {
         status = e.status();
@@ -200,7 +210,8 @@ asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream
     }
     if (status == 0 && asked.action == "files") {
         ProgramResult listed;
-        const std::vector<std::string> argv{dagda_binary_, "tib", "ls", archive, asked.path, "--json"};
+        std::vector<std::string> argv{dagda_binary_, "tib", "ls", archive, asked.path, "--json"};
+        for (const std::string& option : from_bucket.options()) argv.push_back(option);
         ProgramBounds bounds;
         bounds.timeout = std::chrono::minutes(2);
         bounds.most_output = 64u << 20;
@@ -229,15 +240,18 @@ asio::awaitable<bool> ControllerServer::serve_generation_files(beast::ssl_stream
         co_await http::async_write(stream, response, use_awaitable);
         co_return request.keep_alive();
     }
-    co_return co_await stream_download(stream, request, caller, address, archive, asked.path, asked.as,
+    const std::vector<std::string> options = from_bucket.options();
+    co_return co_await stream_download(stream, request, caller, address, archive, options, asked.path, asked.as,
                                        asked.server + "/" + asked.generation);
 }
 
 asio::awaitable<bool> ControllerServer::stream_download(beast::ssl_stream<beast::tcp_stream>& stream,
                                                        const http::request<http::string_body>& request, const Caller& caller,
-                                                       const std::string& address, const std::string& archive, const std::string& path,
-                                                       const std::string& as, const std::string& what) {
+                                                       const std::string& address, const std::string& archive,
+                                                       const std::vector<std::string>& options, const std::string& path, const std::string& as,
+                                                       const std::string& what) {
     std::vector<std::string> argv{dagda_binary_, "tib", "extract", archive, path, "-"};
+    argv.insert(argv.end(), options.begin(), options.end());
     if (!as.empty()) argv.push_back("--" + as);
     StreamingProgram program(argv);
     asio::posix::stream_descriptor output(co_await asio::this_coro::executor, program.take_output().release());

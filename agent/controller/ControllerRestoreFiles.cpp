@@ -6,6 +6,7 @@
 // calls and the copy block, so all of it runs on a console work thread.
 
 #include "controller/ApiError.hpp"
+#include "controller/ArchiveUrlsFile.hpp"
 #include "controller/ControllerHttp.hpp"
 #include "controller/ControllerServer.hpp"
 #include "controller/ProgramOutput.hpp"
@@ -82,28 +83,33 @@ json ControllerServer::restore_files(const std::string& id, const std::string& b
         conflict("the VM's disk " + volume + " is not a file on this controller's machine: bring the files back with the VM's helper or an agent");
     // The generation must be of the chain this disk was recovered from.
     const std::string server = order["server"], restored = fs::path(order["disks"][d]["archive"].get<std::string>()).filename().string();
-    std::string archive;
-    for (const recovery::ChainSummary& chain : recovery::server_in(settings_.archives_dir, server).chains) {
+    bool found = false;
+    for (const recovery::ChainSummary& chain : listed_server(server).chains) {
         bool ours = false, has = false;
         for (const recovery::GenerationSummary& g : chain.generations) {
             ours = ours || g.file == restored;
             has = has || g.file == asked.generation;
         }
-        if (ours && has) archive = settings_.archives_dir + "/" + server + "/" + asked.generation;
+        found = found || (ours && has);
     }
-    if (archive.empty()) not_found("server " + server + " has no generation " + asked.generation + " on the chain of disk " + std::to_string(asked.disk));
+    if (!found) not_found("server " + server + " has no generation " + asked.generation + " on the chain of disk " + std::to_string(asked.disk));
     const json& h = order["hypervisor"];
     hypervisor::Hypervisor site({h["uri"], h["pool"], h["network"], h["credentials_file"]});
     const std::string vm = order["vm"]["name"];
     if (site.vm_running(vm)) conflict("the VM " + vm + " is running: files are brought back only while it is off, before Windows uses its disk");
-    // The same step an agent runs, on the VM's volume file.
-    json step{{"step", "windows.restore_files"}, {"disk", "vm"}, {"archive", archive}, {"paths", asked.paths}};
-    if (asked.volume) step["volume"] = *asked.volume;
-    const json plan{{"dagda_plan", 1}, {"disks", {{"vm", {{"path", volume}, {"size", fs::file_size(volume)}}}}}, {"steps", json::array({step})}};
     const fs::path work = fs::path(settings_.state_dir) / "recoveries" / id;
     fs::create_directories(work);
     const std::string stem = (work / ("restore-files-" + std::to_string(now()))).string();
-    std::ofstream(stem + ".plan.json") << plan.dump(2);
+    // From a bucket, the plan reads the generation's chain through pre-signed URLs, which it keeps.
+    const ProgramArchive archive =
+        settings_.archives_dir.empty() ? program_archive(*archive_store_, server, asked.generation, stem + ".urls", std::chrono::hours(1))
+                                       : ProgramArchive{settings_.archives_dir + "/" + server + "/" + asked.generation};
+    // The same step an agent runs, on the VM's volume file.
+    json step{{"step", "windows.restore_files"}, {"disk", "vm"}, {"archive", archive.location}, {"paths", asked.paths}};
+    if (asked.volume) step["volume"] = *asked.volume;
+    json plan{{"dagda_plan", 1}, {"disks", {{"vm", {{"path", volume}, {"size", fs::file_size(volume)}}}}}, {"steps", json::array({step})}};
+    if (!archive.urls.empty()) plan["archive_urls"] = archive.urls;
+    write_owner_only(stem + ".plan.json", plan.dump(2));
     ProgramBounds bounds;
     bounds.timeout = std::chrono::hours(1);
     const ProgramResult ran =
@@ -123,9 +129,9 @@ asio::awaitable<bool> ControllerServer::serve_restore_files(beast::ssl_stream<be
         allow = "POST";
         status = 405;
         body = refusal("method_not_allowed", std::string(request.method_string()) + " is not allowed here; use POST");
-    } else if (settings_.archives_dir.empty()) {
+    } else if (!archive_store_) {
         status = 404;
-        body = refusal("not_found", "this controller serves no archive folder");
+        body = refusal("not_found", "this controller keeps no archives (no archive folder or store)");
     } else if (!restoring_.insert(id).second) {
         status = 409;
         body = refusal("conflict", "files are already being brought back onto " + id + "'s VM");

@@ -167,12 +167,12 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     std::error_code no_link;
     const std::string dagda_binary = std::filesystem::read_symlink("/proc/self/exe", no_link).string();
     dagda_binary_ = dagda_binary;
-    if (!settings_.archives_dir.empty()) {
-        // Replicas are kept from the archive folder; the engine and the adapters' discovery run on
+    if (archive_store_) {
+        // Replicas are kept from the archive store; the engine and the adapters' discovery run on
         // threads of their own (restores and adapter programs take their time).
         ReplicaEngineSettings engine;
         engine.database = api.database;
-        engine.archives_dir = settings_.archives_dir;
+        engine.archives = archive_store_.get();
         engine.dagda_binary = dagda_binary;
         engine.work_dir = settings_.state_dir + "/replicas";
         engine.scan = settings_.replica_scan;
@@ -184,7 +184,7 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
         replicas_ = std::make_unique<ReplicaCatalog>(*replica_engine_, std::move(adapters), settings_.replica_scan);
         api.replicas = replicas_.get();
     } else if (!settings_.replication_adapters.empty()) {
-        throw Error(ErrorKind::usage, "replication adapters need the archive folder (--archives): replicas are recovered from its servers");
+        throw Error(ErrorKind::usage, "replication adapters need an archive store (--archives or --archive-store): replicas are recovered from its servers");
     }
     api_ = std::make_unique<Api>(store_, static_cast<ApiHooks&>(*this), std::move(api));
     accounts_ = std::make_unique<AccountStore>(settings_.state_dir + "/controller.db");
@@ -196,6 +196,8 @@ ControllerServer::ControllerServer(asio::io_context& io, ControllerSettings sett
     runner.work_dir = settings_.state_dir + "/recoveries";
     runner.dagda_binary = dagda_binary;
     runner.archives_dir = settings_.archives_dir;
+    runner.archive_store = archive_store_.get();
+    runner.archive_url_lifetime = settings_.archive_url_lifetime;
     runner.control = this;
     runner.helper_iso = settings_.helper_iso;
     runner.helper_hello = settings_.helper_hello;

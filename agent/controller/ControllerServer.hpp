@@ -123,11 +123,12 @@ private:
     boost::asio::awaitable<bool> serve_generation_files(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                         const boost::beast::http::request<boost::beast::http::string_body>& request,
                                                         const Caller& caller, const std::string& address);
-    /// The body of a download: `dagda tib extract ARCHIVE PATH - [--zip|--tar]`'s output as chunks.
+    /// The body of a download: `dagda tib extract ARCHIVE PATH - [--zip|--tar] OPTIONS…`'s output as chunks.
     boost::asio::awaitable<bool> stream_download(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,
                                                  const boost::beast::http::request<boost::beast::http::string_body>& request,
                                                  const Caller& caller, const std::string& address, const std::string& archive,
-                                                 const std::string& path, const std::string& as, const std::string& what);
+                                                 const std::vector<std::string>& options, const std::string& path, const std::string& as,
+                                                 const std::string& what);
     /// POST /api/recoveries/ID/restore-files (ControllerRestoreFiles.cpp): files of a later
     /// generation copied onto the disk of the VM recovery ID made, while the VM is off.
     boost::asio::awaitable<bool> serve_restore_files(boost::beast::ssl_stream<boost::beast::tcp_stream>& stream,

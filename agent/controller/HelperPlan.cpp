@@ -37,6 +37,19 @@ std::string chain_url(const fs::path& archive, const std::string& archives_dir, 
     return base + "/" + grant.key + "/" + url_path_escaped(server) + "/" + url_path_escaped(archive.filename().string());
 }
 
+/// Where the helper reads `archive` (an order's disk "archive"): from the archive folder through
+/// this job's grant, or from the bucket of an order with "store": "bucket" through pre-signed URLs
+/// for the store as the helper reaches it, which are added to `plan`'s "archive_urls". `open` is
+/// how this controller reads it while planning.
+recovery::ArchiveLocation helper_archive(const json& order, const std::string& archive, const std::string& archives_dir, const std::string& files_url,
+                                         FileGrant& grant, ArchiveStore* bucket, std::chrono::seconds lifetime, json& plan) {
+    if (order.value("store", "") != "bucket") return {archive, chain_url(archive, archives_dir, files_url, grant)};
+    if (!bucket) throw Error(ErrorKind::failed, "this recovery reads the archive store's bucket, and this controller has none now");
+    ChainAccess chain = chain_named(*bucket, archive, lifetime);
+    for (const std::string& url : chain.agent_urls) plan["archive_urls"].push_back(url);
+    return {chain.location, chain.agent_location, std::move(chain.access)};
+}
+
 /// The inventory disk the helper sees under `serial`, as the plan's disk.
 const json& inventory_disk(const json& inventory, const std::string& serial) {
     if (inventory.is_object() && inventory.contains("disks") && inventory["disks"].is_array())
@@ -64,7 +77,8 @@ std::string helper_undo_journal(const json& order, std::size_t disk, const json&
 }  // namespace
 
 json replica_helper_plan(const std::string& recovery_id, const json& order, std::size_t disk, const std::string& part, const json& inventory,
-                         const std::string& archives_dir, const std::string& files_url, FileGrant& grant) {
+                         const std::string& archives_dir, const std::string& files_url, FileGrant& grant, ArchiveStore* bucket,
+                         std::chrono::seconds url_lifetime) {
     grant.key = protocol::random_nonce();
     grant.names.clear();
     const json& d = order["disks"][disk];
@@ -76,17 +90,19 @@ json replica_helper_plan(const std::string& recovery_id, const json& order, std:
     if (part == "undo")
         return {{"dagda_plan", 1}, {"name", name}, {"disks", {{"replica", target.identity}}},
                 {"steps", json::array({{{"step", "disk.undo"}, {"disk", "replica"}, {"journal", helper_undo_journal(order, disk, inventory)}}})}};
-    const std::string url = chain_url(d["archive"].get<std::string>(), archives_dir, files_url, grant);
+    json urls = json::object();
+    recovery::ArchiveLocation location = helper_archive(order, d["archive"], archives_dir, files_url, grant, bucket, url_lifetime, urls);
     json inoculation{{"for", order["inoculate_for"]}};
     if (!order["replica"]["disable"].empty()) inoculation["disable"] = order["replica"]["disable"];
     if (order.contains("drivers")) inoculation["drivers"] = helper_drivers_folder;
     // The table is written only where the replica has none (an engine that replicates volumes).
     const bool has_table = inventory_disk(inventory, d["serial"]).contains("partition_table") &&
                            inventory_disk(inventory, d["serial"])["partition_table"].is_object();
-    json whole = recovery::recovery_plan({d["archive"].get<std::string>(), url}, target, inoculation,
+    json whole = recovery::recovery_plan(location, target, inoculation,
                                          has_table ? recovery::PlanTarget::replica_with_table : recovery::PlanTarget::replica_without_table);
     if (order.contains("computer_name")) whole = with_new_identity(std::move(whole), order["computer_name"]);
     json plan{{"dagda_plan", 1}, {"name", name}, {"disks", whole["disks"]}, {"steps", json::array()}};
+    if (urls.contains("archive_urls")) plan["archive_urls"] = urls["archive_urls"];
     for (const json& step : whole["steps"]) {
         const std::string step_name = step["step"];
         const bool boot = step_name == "disk.apply_layout" || step_name == "windows.fixup_boot";
@@ -99,7 +115,7 @@ json replica_helper_plan(const std::string& recovery_id, const json& order, std:
 }
 
 json backup_helper_plan(const std::string& recovery_id, const json& order, const json& bases, const json& inventory, const std::string& archives_dir,
-                        const std::string& files_url, FileGrant& grant) {
+                        const std::string& files_url, FileGrant& grant, ArchiveStore* bucket, std::chrono::seconds url_lifetime) {
     grant.key = protocol::random_nonce();
     grant.names.clear();
     grant.uploads.clear();
@@ -112,7 +128,11 @@ json backup_helper_plan(const std::string& recovery_id, const json& order, const
         const json& disk = order["disks"][i];
         const recovery::RecoveryTarget target = recovery::inventory_target(inventory, disk["serial"].get<std::string>());
         const std::string id = "disk" + std::to_string(i + 1);
-        const std::string base = chain_url(fs::path(archives_dir) / server / bases.at(i).get<std::string>(), archives_dir, files_url, grant);
+        const std::string base_name = bases.at(i).get<std::string>();
+        const std::string base =
+            helper_archive(order, order.value("store", "") == "bucket" ? server + "/" + base_name : (fs::path(archives_dir) / server / base_name).string(),
+                           archives_dir, files_url, grant, bucket, url_lifetime, plan)
+                .reference;
         const std::string file = fs::path(disk["archive"].get<std::string>()).filename().string();
         grant.uploads.push_back({server + "/" + file, server + "/" + bases.at(i).get<std::string>()});
         plan["disks"][id] = target.identity;
@@ -124,7 +144,7 @@ json backup_helper_plan(const std::string& recovery_id, const json& order, const
 }
 
 json helper_plan(const std::string& recovery_id, const json& order, const json& inventory, const std::string& archives_dir, const std::string& files_url,
-                 FileGrant& grant) {
+                 FileGrant& grant, ArchiveStore* bucket, std::chrono::seconds url_lifetime) {
     grant.key = protocol::random_nonce();
     grant.names.clear();
     json inoculation{{"for", order["inoculate_for"]}};
@@ -133,11 +153,10 @@ json helper_plan(const std::string& recovery_id, const json& order, const json& 
     std::string names;
     for (std::size_t i = 0; i < order["disks"].size(); ++i) {
         const json& disk = order["disks"][i];
-        const fs::path archive = disk["archive"].get<std::string>();
-        const std::string url = chain_url(archive, archives_dir, files_url, grant);
+        const recovery::ArchiveLocation location = helper_archive(order, disk["archive"], archives_dir, files_url, grant, bucket, url_lifetime, plan);
         const recovery::RecoveryTarget target = recovery::inventory_target(inventory, disk["serial"].get<std::string>());
         const std::string id = "disk" + std::to_string(i + 1);
-        json one = renamed_disk(recovery::recovery_plan({archive.string(), url}, target, inoculation), id);
+        json one = renamed_disk(recovery::recovery_plan(location, target, inoculation), id);
         plan["disks"][id] = one["disks"][id];
         for (json& step : one["steps"]) plan["steps"].push_back(std::move(step));
         names += (names.empty() ? "" : "; ") + id + " onto " + target.description +

@@ -194,7 +194,8 @@ void RecoveryRunner::wait_for_hello(const RecoveryRecord& recovery, hypervisor::
 
 void RecoveryRunner::run_helper_job(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made) {
     run_on_helper(recovery, site, index, made, "helper.restore", "restore", [&](const json& inventory, FileGrant& grant) {
-        return helper_plan(recovery.id, recovery.order, inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+        return helper_plan(recovery.id, recovery.order, inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant,
+                           settings_.archive_store, settings_.archive_url_lifetime);
     });
 }
 

@@ -128,7 +128,8 @@ json push_button_order(const json& request, const recovery::ServerSummary& serve
             // The chain, by the full backup it begins with: its newest generation when the backup
             // runs is the base (one may land between this plan and the freeze).
             disks[i]["chain"] = chain.generations.front().file;
-            disks[i]["archive"] = (std::filesystem::path(archives) / server.name / (server.name + "-disk" + std::to_string(i + 1) + "-" + stamp + ".tib")).string();
+            const std::string file = server.name + "-disk" + std::to_string(i + 1) + "-" + stamp + ".tib";
+            disks[i]["archive"] = archives.empty() ? server.name + "/" + file : (std::filesystem::path(archives) / server.name / file).string();
         }
         for (const char* step : {"hypervisor.check", "replica.freeze"}) steps.push_back({{"step", step}});
         if (!direct)

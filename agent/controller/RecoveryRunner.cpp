@@ -270,7 +270,11 @@ void RecoveryRunner::restore_disk(const RecoveryRecord& recovery, std::size_t di
     fs::create_directories(work);
     const std::string plan = (work / ("disk" + std::to_string(disk + 1) + ".plan.json")).string();
     // The same plan an agent runs, made and run by this program on the pool's volume file.
-    std::vector<std::string> make{settings_.dagda_binary, "plan", "from-archive", order["disks"][disk]["archive"], "--to", volume, "-o", plan};
+    // From a bucket: the chain read straight from the store through URLs in a file of ours, which
+    // the plan keeps for the restore (made again on each run, so a resumed one gets fresh ones).
+    const ProgramArchive archive = program_archive_of(order, disk, (work / ("disk" + std::to_string(disk + 1) + ".urls")).string());
+    std::vector<std::string> make{settings_.dagda_binary, "plan", "from-archive", archive.location, "--to", volume, "-o", plan};
+    for (const std::string& option : archive.options()) make.push_back(option);
     for (const json& target : order["inoculate_for"]) make.insert(make.end(), {"--for", target.get<std::string>()});
     if (order.contains("drivers")) make.insert(make.end(), {"--drivers", order["drivers"].get<std::string>()});
     ProgramBounds cancellable;

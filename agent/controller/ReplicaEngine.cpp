@@ -1,5 +1,6 @@
 #include "controller/ReplicaEngine.hpp"
 
+#include "controller/ArchiveUrlsFile.hpp"
 #include "controller/ProgramOutput.hpp"
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
@@ -50,7 +51,7 @@ std::int64_t ReplicaEngine::now() {
 }
 
 ReplicaRecord ReplicaEngine::add(const std::string& server_name, const HypervisorRecord& hypervisor, std::int64_t at) {
-    const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, server_name);
+    const recovery::ServerSummary server = settings_.archives->server(server_name);
     if (server.generations == 0) throw Error(ErrorKind::usage, "server " + server_name + " has no whole generation to replicate");
     json volumes = json::array();
     for (std::size_t i = 0; i < server.chains.size(); ++i) {
@@ -171,12 +172,12 @@ const recovery::ChainSummary& ReplicaEngine::chain_of(const recovery::ServerSumm
     for (const recovery::ChainSummary& chain : server.chains)
         if (!chain.generations.empty() && chain.generations.front().file == volume["chain"].get<std::string>()) return chain;
     throw Error(ErrorKind::failed, "the chain that begins with " + volume["chain"].get<std::string>() + " (disk " + std::to_string(volume["disk"].get<unsigned>()) +
-                                       ") is not in the server's folder any more: remove the session and add it again");
+                                       ") is not in the server's archives any more: remove the session and add it again");
 }
 
 void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
     const bool unmade = std::any_of(session.volumes.begin(), session.volumes.end(), [](const json& v) { return !v["made"].get<bool>(); });
-    const recovery::ServerSummary server = recovery::server_in(settings_.archives_dir, session.server);
+    const recovery::ServerSummary server = settings_.archives->server(session.server);
     if (server.chains.size() != session.volumes.size())
         throw Error(ErrorKind::failed, "the server now has " + std::to_string(server.chains.size()) + " disk chains, the replica " +
                                            std::to_string(session.volumes.size()) + " volumes: remove the session and add it again");
@@ -211,11 +212,14 @@ void ReplicaEngine::bring_up_to_date(ReplicaRecord session) {
         if (stopping_) throw Error(ErrorKind::failed, "the controller is stopping; generation " + std::to_string(target) + " is applied after its restart");
         const json& volume = session.volumes[disk];
         const recovery::ChainSummary& chain = chain_of(server, volume);
-        const std::string archive = (fs::path(settings_.archives_dir) / session.server / chain.generations.at(target - 1).file).string();
-        const std::string checkpoint = (fs::path(settings_.work_dir) / (session.id + "-disk" + std::to_string(disk + 1) + ".checkpoint")).string();
-        std::vector<std::string> restore{settings_.dagda_binary, "tib", "restore", archive, volume["path"], "--disk", "--yes",
+        const std::string stem = (fs::path(settings_.work_dir) / (session.id + "-disk" + std::to_string(disk + 1))).string();
+        // From a bucket, read straight from the store through URLs in a file of the controller's.
+        const ProgramArchive archive =
+            program_archive(*settings_.archives, session.server, chain.generations.at(target - 1).file, stem + ".urls", std::chrono::hours(24));
+        std::vector<std::string> restore{settings_.dagda_binary, "tib", "restore", archive.location, volume["path"], "--disk", "--yes",
                                          "--expect-size", std::to_string(volume["bytes"].get<std::uint64_t>()),
-                                         "--checkpoint", checkpoint, "--progress", "none"};
+                                         "--checkpoint", stem + ".checkpoint", "--progress", "none"};
+        for (const std::string& option : archive.options()) restore.push_back(option);
         ProgramResult result;
         if (session.generation) {
             std::vector<std::string> delta = restore;

@@ -8,6 +8,7 @@
 /// on with what landed meanwhile. The engine answers the replication contract itself
 /// (BuiltinAdapter), so push button recovery treats it like any external engine.
 
+#include "controller/ArchiveStore.hpp"
 #include "controller/ReplicaStore.hpp"
 #include "controller/ReplicationAdapter.hpp"
 #include "controller/Store.hpp"
@@ -29,10 +30,10 @@ namespace dagda::controller {
 
 struct ReplicaEngineSettings {
     std::string database;      ///< the controller's database (Store made it)
-    std::string archives_dir;  ///< where the servers' generations land
+    ArchiveStore* archives = nullptr;  ///< where the servers' generations land: the folder or a bucket
     std::string dagda_binary;  ///< this program: its `tib restore` applies a generation
     std::string work_dir;      ///< the restores' checkpoints: WORK/replica-N-diskK.checkpoint
-    std::chrono::seconds scan{30};              ///< how often the archive folder is looked at
+    std::chrono::seconds scan{30};              ///< how often the archive store is looked at
     std::chrono::seconds freeze_patience{600};  ///< how long a freeze waits for a delta under way
 };
 

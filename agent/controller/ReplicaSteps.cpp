@@ -7,6 +7,7 @@
 #include "controller/HelperPlan.hpp"
 #include "controller/RecoveryRunner.hpp"
 
+
 #include "controller/ProgramOutput.hpp"
 #include "controller/PushButtonOrder.hpp"
 #include "controller/ReplicaCatalog.hpp"
@@ -193,7 +194,8 @@ void RecoveryRunner::replica_step(const RecoveryRecord& recovery, const std::str
             // In the helper VM, one job per disk: an undo journal covers one disk.
             made["written"] = true;
             run_on_helper(recovery, site, index, made, name, part + "-disk" + std::to_string(i + 1), [&](const json& inventory, FileGrant& grant) {
-                return replica_helper_plan(recovery.id, order, i, part, inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+                return replica_helper_plan(recovery.id, order, i, part, inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant,
+                                           settings_.archive_store, settings_.archive_url_lifetime);
             });
         }
     } else if (name == "replica.remove") {
@@ -223,7 +225,10 @@ void RecoveryRunner::run_replica_plan(const RecoveryRecord& recovery, std::size_
     const std::string whole = stem + ".replica-plan.json";
     if (!fs::exists(whole)) {
         // Made once, from the disk as it is before the first write (its table kept or written).
-        std::vector<std::string> make{settings_.dagda_binary, "plan", "from-archive", order["disks"][disk]["archive"], "--to", path, "--replica", "-o", whole};
+        // From a bucket, through URLs the plan keeps (docs/archive-store.md).
+        const ProgramArchive archive = program_archive_of(order, disk, stem + ".urls");
+        std::vector<std::string> make{settings_.dagda_binary, "plan", "from-archive", archive.location, "--to", path, "--replica", "-o", whole};
+        for (const std::string& option : archive.options()) make.push_back(option);
         for (const json& target : order["inoculate_for"]) make.insert(make.end(), {"--for", target.get<std::string>()});
         for (const json& service : order["replica"]["disable"]) make.insert(make.end(), {"--disable", service.get<std::string>()});
         if (order.contains("drivers")) make.insert(make.end(), {"--drivers", order["drivers"].get<std::string>()});
@@ -235,7 +240,7 @@ void RecoveryRunner::run_replica_plan(const RecoveryRecord& recovery, std::size_
     const json plan = plan_part(json::parse(in), part);
     if (plan["steps"].empty()) return;
     const std::string file = stem + "." + part + ".json";
-    std::ofstream(file) << plan.dump(2);
+    write_owner_only(file, plan.dump(2));
     std::vector<std::string> command{settings_.dagda_binary, "run", file, "--yes", "--journal", stem + "." + part + ".journal", "--progress", "none"};
     // In place, every write is undoable until the session is removed.
     if (order["replica"]["use"] == "in_place") command.insert(command.end(), {"--undo-journal", stem + ".undo"});
@@ -254,35 +259,70 @@ void RecoveryRunner::run_replica_plan(const RecoveryRecord& recovery, std::size_
 }
 
 void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::size_t disk, json& made) {
-    const json& d = recovery.order["disks"][disk];
-    const std::string archive = d["archive"], partial = archive + ".partial";
-    if (fs::exists(archive)) return;  // committed before a restart
+    const json& order = recovery.order;
+    const json& d = order["disks"][disk];
+    const bool bucket = order.value("store", "") == "bucket";
+    if (committed_size(order, disk)) return;  // committed before a restart
+    // The capture is written beside its chain, or with a bucket in the recovery's folder, then put
+    // into the bucket once verified.
+    const fs::path work = fs::path(settings_.work_dir) / recovery.id;
+    fs::create_directories(work);
+    const std::string file = fs::path(d["archive"].get<std::string>()).filename().string();
+    const std::string archive = bucket ? (work / file).string() : d["archive"].get<std::string>(), partial = archive + ".partial";
     std::error_code stale;
     fs::remove(partial, stale);  // one a restart cut short: its name is this recovery's alone
     const std::string source = made["replica_paths"].at(disk);
     // Incremental on the chain's newest generation now: a base named when the recovery was
     // planned may have been followed since, and a second file on it would fork the chain.
-    const std::string base = (fs::path(settings_.archives_dir) / recovery.order["server"].get<std::string>() / chain_newest(recovery.order, disk)).string();
-    const ProgramResult captured =
-        run_program({settings_.dagda_binary, "tib", "capture", "--disk", source, partial, "--base", base, "--progress", "none"});
+    const ProgramArchive base = bucket ? program_archive(*settings_.archive_store, order["server"], chain_newest(order, disk),
+                                                         (work / ("disk" + std::to_string(disk + 1) + "-base.urls")).string(), std::chrono::hours(6))
+                                       : ProgramArchive{(fs::path(settings_.archives_dir) / order["server"].get<std::string>() / chain_newest(order, disk)).string()};
+    std::vector<std::string> capture{settings_.dagda_binary, "tib", "capture", "--disk", source, partial, "--base", base.location, "--progress", "none"};
+    for (const std::string& option : base.options()) capture.push_back(option);
+    const ProgramResult captured = run_program(capture);
     if (captured.exit_code != 0) {
         std::error_code gone;
         fs::remove(partial, gone);
         throw Error(ErrorKind::failed, "backing up " + source + " failed: " + last_lines(captured.err, 1));
     }
     // Committed (given its name in the chain) only once it is whole and verified.
-    const ProgramResult verified = run_program({settings_.dagda_binary, "tib", "verify", partial});
+    std::vector<std::string> verify{settings_.dagda_binary, "tib", "verify", partial};
+    for (const std::string& option : base.options()) verify.push_back(option);
+    const ProgramResult verified = run_program(verify);
     if (verified.exit_code != 0) throw Error(ErrorKind::failed, "the backup of " + source + " did not verify: " + last_lines(verified.err + verified.out, 1));
     fs::rename(partial, archive);
+    const std::uint64_t bytes = fs::file_size(archive);
+    if (bucket) {
+        // A multipart upload, resumed after a restart, checked once complete (docs/archive-store.md).
+        settings_.archive_store->put_file(d["archive"].get<std::string>(), archive, stopping_);
+        fs::remove(archive);
+    }
     event(recovery.id, {{"event", "step_said"}, {"step", "replica.backup"},
-                        {"message", "backed up " + source + " as " + fs::path(archive).filename().string() + " (" + std::to_string(fs::file_size(archive)) + " bytes)"}});
+                        {"message", "backed up " + source + " as " + file + " (" + std::to_string(bytes) + " bytes" + (bucket ? ", into the bucket)" : ")")}});
+}
+
+std::optional<std::uint64_t> RecoveryRunner::committed_size(const json& order, std::size_t disk) const {
+    const std::string archive = order["disks"][disk]["archive"];
+    if (order.value("store", "") == "bucket") return settings_.archive_store->size_in(archive);
+    std::error_code none;
+    if (!fs::exists(archive, none)) return std::nullopt;
+    return fs::file_size(archive, none);
+}
+
+ProgramArchive RecoveryRunner::program_archive_of(const json& order, std::size_t disk, const std::string& urls_path) const {
+    const std::string archive = order["disks"][disk]["archive"];
+    if (order.value("store", "") != "bucket") return ProgramArchive{archive};
+    if (!settings_.archive_store) throw Error(ErrorKind::failed, "this recovery reads the archive store's bucket, and this controller has none now");
+    return program_archive(*settings_.archive_store, order["server"], archive.substr(archive.find('/') + 1), urls_path, settings_.archive_url_lifetime);
 }
 
 std::string RecoveryRunner::chain_newest(const json& order, std::size_t disk) const {
     const json& d = order["disks"][disk];
-    for (const recovery::ChainSummary& chain : recovery::server_in(settings_.archives_dir, order["server"]).chains)
+    const recovery::ServerSummary server =
+        settings_.archive_store ? settings_.archive_store->server(order["server"]) : recovery::server_in(settings_.archives_dir, order["server"]);
+    for (const recovery::ChainSummary& chain : server.chains)
         if (!chain.generations.empty() && chain.generations.front().file == d["chain"].get<std::string>()) return chain.newest;
-    throw Error(ErrorKind::failed, "the chain that begins with " + d["chain"].get<std::string>() + " is not whole in the archive folder");
+    throw Error(ErrorKind::failed, "the chain that begins with " + d["chain"].get<std::string>() + " is not whole in the archive store");
 }
 
 void RecoveryRunner::back_up_on_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, json& made) {
@@ -295,14 +335,16 @@ void RecoveryRunner::back_up_on_helper(const RecoveryRecord& recovery, hyperviso
         store_->step_done(recovery.id, index, made, now());
     }
     run_on_helper(recovery, site, index, made, "replica.backup", "backup", [&](const json& inventory, FileGrant& grant) {
-        return backup_helper_plan(recovery.id, order, made["backup_bases"], inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant);
+        return backup_helper_plan(recovery.id, order, made["backup_bases"], inventory, settings_.archives_dir, settings_.control->helper_trust().files_url, grant,
+                                  settings_.archive_store, settings_.archive_url_lifetime);
     });
     // The helper's captures return once the controller has verified and committed each upload.
-    for (const json& disk : order["disks"]) {
-        const std::string archive = disk["archive"];
-        if (!fs::exists(archive)) throw Error(ErrorKind::failed, "the helper's backup ended, but " + archive + " was not committed");
+    for (std::size_t i = 0; i < order["disks"].size(); ++i) {
+        const std::string archive = order["disks"][i]["archive"];
+        const std::optional<std::uint64_t> bytes = committed_size(order, i);
+        if (!bytes) throw Error(ErrorKind::failed, "the helper's backup ended, but " + archive + " was not committed");
         event(recovery.id, {{"event", "step_said"}, {"step", "replica.backup"},
-                            {"message", "the helper backed up the replica as " + fs::path(archive).filename().string() + " (" + std::to_string(fs::file_size(archive)) +
+                            {"message", "the helper backed up the replica as " + fs::path(archive).filename().string() + " (" + std::to_string(*bytes) +
                                             " bytes, verified by the controller)"}});
     }
 }

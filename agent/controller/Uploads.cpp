@@ -1,4 +1,6 @@
 #include "controller/Uploads.hpp"
+
+#include "controller/ArchiveUrlsFile.hpp"
 #include "controller/ArchiveNames.hpp"
 
 #include "controller/ProgramOutput.hpp"
@@ -92,24 +94,38 @@ std::string Uploads::upload_path(const std::string& name) const { return archive
 std::string Uploads::final_path(const std::string& name) const { return archives_dir_ + "/" + name; }
 
 UploadStatus Uploads::status(const std::string& name) {
+    const std::optional<std::uint64_t> in_bucket = bucket_size(name);
     const std::lock_guard<std::mutex> lock(mutex_);
-    return status_locked(name);
+    return status_locked(name, in_bucket);
 }
 
-UploadStatus Uploads::status_locked(const std::string& name) {
+std::optional<std::uint64_t> Uploads::bucket_size(const std::string& name) {
+    if (!bucket_) return std::nullopt;
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (verdicts_.count(name)) return std::nullopt;
+        const auto [server, file] = parts_of(name);
+        if (regular_at(server_folder(archives_dir_, server).get(), file + upload_suffix)) return std::nullopt;
+    }
+    // Only the verifier puts an archive into the bucket, and it gives the name a verdict first:
+    // what the store answers here cannot be overtaken unseen.
+    return bucket_->size_in(name);
+}
+
+UploadStatus Uploads::status_locked(const std::string& name, std::optional<std::uint64_t> in_bucket) {
     const auto [server, file] = parts_of(name);
     const UniqueFd folder = server_folder(archives_dir_, server);
     if (const auto verdict = verdicts_.find(name); verdict != verdicts_.end()) return verdict->second;
     if (!bucket_ && regular_at(folder.get(), file)) return {"committed", size_at(folder.get(), file), ""};
     // In the bucket (committed before a restart, which forgot its verdict), or still to come.
-    if (bucket_ && !regular_at(folder.get(), file + upload_suffix))
-        if (const auto size = bucket_->size_in(name)) return {"committed", *size, ""};
+    if (bucket_ && !regular_at(folder.get(), file + upload_suffix) && in_bucket) return {"committed", *in_bucket, ""};
     return {"receiving", size_at(folder.get(), file + upload_suffix), ""};
 }
 
 PieceAnswer Uploads::put(const std::string& name, std::uint64_t offset, std::string_view bytes) {
+    const std::optional<std::uint64_t> in_bucket = bucket_size(name);
     const std::lock_guard<std::mutex> lock(mutex_);
-    const UploadStatus now = status_locked(name);
+    const UploadStatus now = status_locked(name, in_bucket);
     if (now.state == "committed" || now.state == "verifying")
         return {false, now.received, "the archive is " + now.state + " already; it takes no more bytes"};
     if (offset != 0 && offset != now.received)
@@ -127,8 +143,9 @@ PieceAnswer Uploads::put(const std::string& name, std::uint64_t offset, std::str
 
 UploadStatus Uploads::commit(const std::string& name, std::uint64_t size, const std::string& digest_hex, const std::optional<std::string>& base,
                              std::string& refusal) {
+    const std::optional<std::uint64_t> in_bucket = bucket_size(name);
     const std::lock_guard<std::mutex> lock(mutex_);
-    const UploadStatus now = status_locked(name);
+    const UploadStatus now = status_locked(name, in_bucket);
     if (now.state == "committed" || now.state == "verifying") return now;
     if (now.received != size) {
         refusal = "the upload holds " + std::to_string(now.received) + " bytes, not the " + std::to_string(size) + " the commit names";
@@ -183,8 +200,9 @@ void Uploads::verify(const Pending& pending) {
     if (pending.staged) {
         const std::string failed = publish(pending.name);
         if (stopping_) return;  // staged still: put into the bucket after the restart
+        const std::uint64_t size = failed.empty() ? bucket_->size_in(pending.name).value_or(0) : 0;
         const std::lock_guard<std::mutex> lock(mutex_);
-        if (failed.empty()) verdicts_[pending.name] = {"committed", bucket_->size_in(pending.name).value_or(0), ""};
+        if (failed.empty()) verdicts_[pending.name] = {"committed", size, ""};
         else verdicts_[pending.name] = {"failed", 0, failed};
         return;
     }
@@ -197,11 +215,14 @@ void Uploads::verify(const Pending& pending) {
         bounds.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(verify_timeout);
         bounds.most_output = 1 << 20;
         bounds.cancel = &stopping_;
-        // With a bucket, the base's chain is there, not beside the upload: found by its URLs.
+        // With a bucket, the base's chain is there, not beside the upload: found by its URLs,
+        // which the programs take from a file of the controller's own.
+        std::optional<ArchiveUrlsFile> base_urls;
         std::vector<std::string> chain_urls;
         if (bucket_ && pending.base && !pending.base->empty()) {
             const auto [base_server, base_file] = parts_of(*pending.base);
-            for (const std::string& url : bucket_->chain(base_server, base_file, std::chrono::hours(1)).urls) chain_urls.insert(chain_urls.end(), {"--archive-url", url});
+            base_urls.emplace(path + ".urls", bucket_->chain(base_server, base_file, std::chrono::hours(1)).urls);
+            chain_urls = {"--archive-urls", base_urls->path()};
         }
         std::vector<std::string> verify_argv{dagda_binary_, "tib", "verify", path, "--progress", "none"};
         verify_argv.insert(verify_argv.end(), chain_urls.begin(), chain_urls.end());

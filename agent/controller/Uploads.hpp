@@ -75,7 +75,12 @@ private:
     };
     std::string upload_path(const std::string& name) const;
     std::string final_path(const std::string& name) const;
-    UploadStatus status_locked(const std::string& name);
+    /// `name`'s state; `in_bucket` is the bucket's answer (its size there, if it holds it), which
+    /// decides only when there is no verdict and no upload under way here.
+    UploadStatus status_locked(const std::string& name, std::optional<std::uint64_t> in_bucket);
+    /// The bucket's size of `name` where it decides the state: asked without the lock, so a
+    /// store that answers slowly holds no other upload's pieces up meanwhile.
+    std::optional<std::uint64_t> bucket_size(const std::string& name);
     void verify_loop();
     void verify(const Pending& pending);
     /// Puts a staged archive into the bucket; "" or why it failed.

@@ -132,7 +132,7 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
         const std::string file = chain.generations.at(generation - 1).file;
         disks.push_back({{"volume", profile["name"].get<std::string>() + "-disk" + std::to_string(i + 1) + ".img"},
                          {"bytes", bytes},
-                         {"archive", (std::filesystem::path(archives) / server.name / file).string()},
+                         {"archive", archives.empty() ? server.name + "/" + file : (std::filesystem::path(archives) / server.name / file).string()},
                          {"serial", "DAGDA-" + tag + "-" + std::to_string(i + 1)}});
         if (direct) steps.push_back({{"step", "direct.restore"}, {"disk", i}});
     }
@@ -151,6 +151,7 @@ json vm_recovery_order(const json& request, const recovery::ServerSummary& serve
                {"disks", disks},
                {"inoculate_for", json::array({target})},
                {"steps", steps}};
+    if (archives.empty()) order["store"] = "bucket";
     if (vm.contains("drivers")) {
         // Read by this controller: written on the helper's settings CD, or read by direct mode's plan.
         const std::string drivers = text(vm, "drivers", "");

@@ -16,7 +16,8 @@
 namespace dagda::controller {
 
 /// The order for `request` (POST /api/recoveries' body: {"server", "generation", "to": {"vm":
-/// {...}}}); Error{usage} naming what is wrong with it. `archives` is the archive folder;
+/// {...}}}); Error{usage} naming what is wrong with it. `archives` is the archive folder, or ""
+/// for the archive store's bucket (the disks' "archive" is then SERVER/FILE, and "store" "bucket");
 /// `helper_available`: the controller has a live ISO for helper VMs (else direct mode only).
 nlohmann::json vm_recovery_order(const nlohmann::json& request, const recovery::ServerSummary& server, const HypervisorRecord& hypervisor,
                                  const std::string& archives, bool helper_available);

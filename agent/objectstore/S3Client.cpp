@@ -51,13 +51,19 @@ BucketSettings read_bucket_settings(const std::string& path) {
     const json doc = json::parse(read_text(path, "the archive store's settings"), nullptr, false);
     if (!doc.is_object()) throw Error(ErrorKind::usage, path + " is not a JSON object");
     for (const auto& [key, value] : doc.items())
-        if (key != "endpoint" && key != "region" && key != "bucket" && key != "prefix" && key != "ca_file" && key != "credentials")
-            throw Error(ErrorKind::usage, path + ": unknown setting \"" + key + "\" (endpoint, region, bucket, prefix, ca_file, credentials)");
+        if (key != "endpoint" && key != "agent_endpoint" && key != "region" && key != "bucket" && key != "prefix" && key != "ca_file" &&
+            key != "credentials")
+            throw Error(ErrorKind::usage,
+                        path + ": unknown setting \"" + key + "\" (endpoint, agent_endpoint, region, bucket, prefix, ca_file, credentials)");
     BucketSettings out;
-    out.endpoint = required(doc, "endpoint", path);
-    while (!out.endpoint.empty() && out.endpoint.back() == '/') out.endpoint.pop_back();
-    const image::HttpUrl url = image::parse_http_url(out.endpoint);
-    if (url.target != "/") throw Error(ErrorKind::usage, path + ": \"endpoint\" is the store's origin (scheme, host, port), without a path");
+    const auto origin = [&](std::string text, const char* key) {
+        while (!text.empty() && text.back() == '/') text.pop_back();
+        const image::HttpUrl url = image::parse_http_url(text);
+        if (url.target != "/") throw Error(ErrorKind::usage, path + ": \"" + key + "\" is the store's origin (scheme, host, port), without a path");
+        return text;
+    };
+    out.endpoint = origin(required(doc, "endpoint", path), "endpoint");
+    if (doc.contains("agent_endpoint")) out.agent_endpoint = origin(required(doc, "agent_endpoint", path), "agent_endpoint");
     out.region = optional_text(doc, "region", path, "us-east-1");
     out.bucket = required(doc, "bucket", path);
     // S3's rule for bucket names (path-style addressing puts them in the path).
@@ -289,9 +295,12 @@ std::vector<UploadEntry> S3Client::uploads(const std::string& prefix) {
     return out;
 }
 
-std::string S3Client::presigned_get(const std::string& key, std::chrono::seconds lifetime) const {
-    const std::string origin = std::string(origin_.tls ? "https://" : "http://") + image::host_field(origin_);
-    const SignableRequest request{"GET", object_path(key), {}, {{"host", image::host_field(origin_)}}, ""};
+std::string S3Client::presigned_get(const std::string& key, std::chrono::seconds lifetime, Reader reader) const {
+    // SigV4 signs the Host header: a URL for agents names the store as they reach it.
+    const image::HttpUrl signed_for =
+        reader == Reader::agent && !settings_.agent_endpoint.empty() ? image::parse_http_url(settings_.agent_endpoint) : origin_;
+    const std::string origin = std::string(signed_for.tls ? "https://" : "http://") + image::host_field(signed_for);
+    const SignableRequest request{"GET", object_path(key), {}, {{"host", image::host_field(signed_for)}}, ""};
     return presigned_url(origin, request, settings_.credentials, amz_time(std::chrono::system_clock::now()), lifetime, settings_.region);
 }
 

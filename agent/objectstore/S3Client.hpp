@@ -29,6 +29,10 @@ namespace dagda::objectstore {
 
 struct BucketSettings {
     std::string endpoint;  ///< "https://host[:port]" or "http://…" (tests on loopback); no path
+    /// The store as agents and helper VMs reach it, where that differs from how the controller
+    /// does (a NAT; QEMU's user network, whose guests reach the host's loopback as 10.0.2.2):
+    /// their pre-signed URLs are signed for this origin. "" : the endpoint.
+    std::string agent_endpoint = "";
     std::string region = "us-east-1";
     std::string bucket;
     std::string prefix;   ///< "" or a folder of the bucket ending in '/'
@@ -36,7 +40,7 @@ struct BucketSettings {
     Credentials credentials;
 };
 
-/// The store's settings from a JSON file {"endpoint", "region"?, "bucket", "prefix"?, "ca_file"?,
+/// The store's settings from a JSON file {"endpoint", "agent_endpoint"?, "region"?, "bucket", "prefix"?, "ca_file"?,
 /// "credentials": PATH}, and the keys from PATH ({"access_key", "secret_key"}), which must be a
 /// file that only its owner may read. Throws Error{usage} naming what is wrong.
 BucketSettings read_bucket_settings(const std::string& path);
@@ -99,8 +103,11 @@ public:
     /// Uploads started under `prefix` and neither completed nor aborted.
     std::vector<UploadEntry> uploads(const std::string& prefix);
 
-    /// A GET URL for `key` that the store honours for `lifetime` from now, and for nothing else.
-    std::string presigned_get(const std::string& key, std::chrono::seconds lifetime) const;
+    /// Who reads a pre-signed URL: this controller (the endpoint), or an agent (its agent_endpoint).
+    enum class Reader { controller, agent };
+    /// A GET URL for `key` that the store honours for `lifetime` from now, and for nothing else,
+    /// addressed as `reader` reaches the store.
+    std::string presigned_get(const std::string& key, std::chrono::seconds lifetime, Reader reader = Reader::controller) const;
 
 private:
     struct Call;

@@ -5,8 +5,10 @@
 
 #include "ControllerFixture.hpp"
 
+#include "common/RgwSandbox.hpp"
 #include "common/Run.hpp"
 #include "common/WindowsVolume.hpp"
+#include "objectstore/S3Client.hpp"
 #include "core/UniqueFd.hpp"
 #include "windows/ntfs/NtfsEditor.hpp"
 
@@ -192,4 +194,64 @@ TEST_CASE("files of a generation: listed, downloaded as bytes, a zip and a tar, 
     const nlohmann::json audited_later = controller.api("GET", "/api/audit");
     for (const auto& e : audited_later["body"]["entries"]) later += e["action"].get<std::string>() + " | " + e["outcome"].get<std::string>() + "\n";
     CHECK_THAT(later, Catch::Contains("download srv01/g1.tib " + documents + "/report.bin | failed midway: "));
+}
+
+TEST_CASE("files of a generation in the archive store's bucket: listed and downloaded, read by the controller from the store",
+          "[controller][integration][console][ntfs][objectstore][rgw]") {
+    REQUIRE(controller_tools_present());
+    REQUIRE(have_program("mkntfs"));
+    TempDir dir;
+    const std::string monday = random_bytes(1u << 20, 3), tuesday = random_bytes(1500000, 4);
+    WindowsVolumeSpec spec;
+    spec.size = 48ull << 20;
+    spec.files = {{documents + "/report.bin", monday}, {documents + "/sub/deep.txt", "deep down"}};
+    const std::string volume = make_windows_volume(dir, "volume.raw", spec);
+    REQUIRE(!volume.empty());
+    const std::string g1 = dir.file("g1.tib"), g2 = dir.file("g2.tib");
+    REQUIRE(run(dagda_command() + " tib capture --volume " + sh_quote(volume) + " " + sh_quote(g1) + " --progress none").exit_code == 0);
+    put_file(volume, documents + "/report.bin", tuesday);
+    REQUIRE(run(dagda_command() + " tib capture --volume " + sh_quote(volume) + " " + sh_quote(g2) + " --base " + sh_quote(g1) + " --progress none")
+                .exit_code == 0);
+    RgwSandbox store;
+    const std::string settings = store.settings_file(dir, "dagda-files", "site/");
+    {
+        dagda::objectstore::S3Client client(dagda::objectstore::read_bucket_settings(settings));
+        client.create_bucket();
+        for (const std::string& file : {g1, g2}) {
+            const std::string bytes = file_bytes(file);
+            client.put("srv01/" + fs::path(file).filename().string(), bytes.data(), bytes.size());
+        }
+    }
+    const std::string state = dir.file("controller");
+    ControllerProcess controller(dir, state, 0, "", {"--archive-store", settings});
+    std::string token = file_bytes(state + "/operator-token");
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    const std::string bearer = "-H " + sh_quote("Authorization: Bearer " + token);
+    const std::string base = "/api/servers/srv01/generations/";
+
+    const nlohmann::json listed = controller.api("GET", base + "g2.tib/files?path=%2FUsers%2Fann%2FDocuments");
+    INFO(listed.dump() << controller.log());
+    REQUIRE(listed["status"] == 200);
+    std::map<std::string, nlohmann::json> entries;
+    for (const auto& e : listed["body"]["entries"]) entries[e["name"]] = e;
+    CHECK(entries["report.bin"]["size_bytes"] == tuesday.size());
+    CHECK(entries["sub"]["directory"] == true);
+    // Each generation's bytes: generation 2 reads its base from the bucket too.
+    for (const auto& [generation, expected] : {std::pair{"g1.tib", &monday}, std::pair{"g2.tib", &tuesday}}) {
+        const Download got = download(dir, controller, base + generation + "/download?path=" + documents + "/report.bin", bearer);
+        INFO(generation << " " << got.headers);
+        CHECK(got.status == "200");
+        CHECK(got.body == *expected);
+    }
+    const Download zipped = download(dir, controller, base + "g2.tib/download?as=zip&path=" + documents, bearer);
+    REQUIRE(zipped.status == "200");
+    const RunResult unpacked = run("/usr/bin/python3 -c " + sh_quote("import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])") + " " +
+                                   sh_quote(dir.file("download")) + " " + sh_quote(dir.file("unzipped")));
+    REQUIRE(unpacked.exit_code == 0);
+    CHECK(file_bytes(dir.file("unzipped/Documents/report.bin")) == tuesday);
+    CHECK(file_bytes(dir.file("unzipped/Documents/sub/deep.txt")) == "deep down");
+    // A generation the bucket lacks is not found; the URLs' files of the programs are gone.
+    CHECK(controller.api("GET", base + "g3.tib/files")["status"] == 404);
+    CHECK(run("find " + sh_quote(state) + " -name '*.urls' | wc -l").out == "0\n");
+    CHECK(controller.log().find("X-Amz-Signature") == std::string::npos);
 }

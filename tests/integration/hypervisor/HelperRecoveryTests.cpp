@@ -7,6 +7,7 @@
 
 #include "integration/hypervisor/RecoveryBench.hpp"
 #include "integration/hypervisor/HelperSite.hpp"
+#include "common/RgwSandbox.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -227,9 +228,9 @@ TEST_CASE("recover-vm: a controller stopped while the helper restores goes on wi
     CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
 }
 
-TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helper run onto virtio disks, each found by its serial, "
-          "Windows given the vendor driver from the settings CD",
-          "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
+TEST_CASE("recover-vm: a two-disk, three-volume server is recovered from the archive store's bucket in one helper run onto virtio disks, each "
+          "found by its serial, Windows given the vendor driver from the settings CD",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper][objectstore][rgw]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
     RecoveryBench bench;
@@ -243,6 +244,11 @@ TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helpe
                 " && truncate -s 48M " + sh_quote(data) + " && sgdisk -n 1:2048:+46M -t 1:8300 " + sh_quote(data) + " > /dev/null && dd if=" + sh_quote(ext4) +
                 " of=" + sh_quote(data) + " bs=1M seek=1 conv=notrunc status=none").exit_code == 0);
     REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(data) + " " + sh_quote(bench.archives + "/srv01/disk2.tib") + " --progress none").exit_code == 0);
+    // The server's archives in a bucket of a real S3 store, which the helper reaches through
+    // QEMU's user network as 10.0.2.2 (the store's agent_endpoint), the controller as 127.0.0.1.
+    RgwSandbox store;
+    const std::string port = store.endpoint().substr(store.endpoint().rfind(':') + 1);
+    bench.move_to_bucket(store, "http://10.0.2.2:" + port);
     const HelperSite site(bench, live_iso(), 600);
 
     // virtio-blk: Windows has no in-box driver for it; the vendor's package goes on the settings CD.
@@ -263,6 +269,12 @@ TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helpe
     // Named for the recovery, without the grant's key: a resumed recovery finds its own job by it.
     CHECK_THAT(plan["name"].get<std::string>(), Catch::StartsWith("recovery-1: recover srv01 generation 1 to the new VM " + bench.vm + ": disk1 onto ") &&
                                                     !Catch::Contains("/files/"));
+    // The helper read the store itself, as it reaches it, through URLs for exactly those objects.
+    REQUIRE(plan["archive_urls"].size() == 2);
+    for (const auto& url : plan["archive_urls"])
+        CHECK_THAT(url.get<std::string>(), Catch::StartsWith("http://10.0.2.2:" + port + "/dagda-site/archives/srv01/disk") &&
+                                               Catch::Contains("X-Amz-Signature="));
+    CHECK_THAT(plan.dump(), !Catch::Contains("/files/") && !Catch::Contains("127.0.0.1"));
 
     const std::string xml = virsh("dumpxml " + bench.vm);
     INFO(xml);
@@ -276,4 +288,5 @@ TEST_CASE("recover-vm: a two-disk, three-volume server is recovered in one helpe
     CHECK(run("ntfsls " + sh_quote(windows) + " -p /Windows/System32/drivers").out.find("viostor.sys") != std::string::npos);
     CHECK(run("sgdisk -p " + sh_quote(disk2) + " | tail -n 2").out == run("sgdisk -p " + sh_quote(data) + " | tail -n 2").out);
     CHECK(digest(partition_copy(bench.dir, disk2, 1, "data-restored")) == digest(partition_copy(bench.dir, data, 1, "data-source")));
+
 }

@@ -68,11 +68,15 @@ TEST_CASE("push button through the helper VM: the replica's volume is lent to th
     CHECK(bench.builtin_session().is_null());
 }
 
-TEST_CASE("push button with backup through the helper VM: the helper uploads the frozen replica's backup, the controller commits it, then it is recovered",
-          "[hypervisor][integration][libvirt][root][push-button][helper]") {
+TEST_CASE("push button with backup through the helper VM from the archive store's bucket: the helper reads the base from the bucket, uploads the "
+          "frozen replica's backup, the controller commits it into the bucket, then it is recovered from there",
+          "[hypervisor][integration][libvirt][root][push-button][helper][objectstore][rgw]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
-    ReplicaBench bench(helper_controller(live_iso(), 600), 1, "");
+    // The helper reaches the store as 10.0.2.2 through QEMU's user network, the controller as 127.0.0.1.
+    RgwSandbox store;
+    const std::string port = store.endpoint().substr(store.endpoint().rfind(':') + 1);
+    ReplicaBench bench(helper_controller(live_iso(), 600), 1, "", &store, "http://10.0.2.2:" + port);
     bench.add_replica_at_generation_2();
 
     const RunResult pushed = bench.ctl("push-button srv01 --hypervisor " + bench.site + " --name " + bench.vm + " --backup --memory 512");
@@ -81,15 +85,18 @@ TEST_CASE("push button with backup through the helper VM: the helper uploads the
     REQUIRE(pushed.exit_code == 0);
     CHECK_THAT(pushed.out, Catch::Contains("helper: image.capture") && Catch::Contains("verified by the controller") && Catch::Contains("freeze window: "));
     CHECK_THAT(pushed.out, Catch::Contains("16. helper.restore done in") && Catch::Contains("is defined and left off"));
-    // The new generation was uploaded by the helper: in the archive, incremental on generation 2,
-    // verified, and no upload left half done.
+    // The new generation was uploaded by the helper: in the bucket, incremental on generation 2,
+    // verified, and no upload left half done, neither in the bucket nor staged.
+    dagda::objectstore::S3Client client(dagda::objectstore::read_bucket_settings(bench.store_settings));
     std::string backup;
-    for (const auto& entry : fs::directory_iterator(bench.archives + "/srv01")) {
-        CHECK(entry.path().extension() != ".upload");
-        if (entry.path().filename().string().rfind("srv01-disk1-", 0) == 0) backup = entry.path().string();
-    }
+    for (const auto& object : client.list("srv01/"))
+        if (object.key.rfind("srv01/srv01-disk1-", 0) == 0) backup = object.key;
     REQUIRE_FALSE(backup.empty());
-    const RunResult info = run(dagda_command() + " tib info " + sh_quote(backup) + " --json");
+    CHECK(client.uploads("").empty());
+    CHECK(run("find " + sh_quote(bench.state + "/staging") + " -type f | wc -l").out == "0\n");
+    const std::string local = bench.archives + "/" + backup;  // beside its bases, to read it with tib
+    REQUIRE(run("curl -sS -o " + sh_quote(local) + " " + sh_quote(client.presigned_get(backup, std::chrono::seconds(60)))).exit_code == 0);
+    const RunResult info = run(dagda_command() + " tib info " + sh_quote(local) + " --json");
     REQUIRE(info.exit_code == 0);
     CHECK(json::parse(info.out)["generations"].size() == 3);
     // The VM's disk was restored from it: the replica's data, inoculated; the helper released.

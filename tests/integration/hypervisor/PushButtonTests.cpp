@@ -118,3 +118,62 @@ TEST_CASE("push button with backup: the frozen replica backed up as a new genera
     bench.next_generation("disk1-g4", fs::path(backup).stem().string(), 1u << 20);
     REQUIRE(eventually([&] { return bench.holds_generation(4); }, 120));
 }
+
+TEST_CASE("push button from the archive store's bucket: the replica kept from it, the frozen replica backed up into it and recovered, files "
+          "brought back from it, then recovered in place",
+          "[hypervisor][integration][libvirt][root][push-button][objectstore][rgw]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RgwSandbox store;
+    ReplicaBench bench({}, 1, "local", &store);
+    bench.add_replica_at_generation_2();  // both generations read by the engine from the bucket
+
+    const RunResult pushed = bench.ctl("push-button srv01 --hypervisor local --name " + bench.vm + " --direct --backup --memory 512");
+    INFO(pushed.out << pushed.err << bench.controller->log());
+    REQUIRE(pushed.exit_code == 0);
+    CHECK_THAT(pushed.out, Catch::Contains("backed up as generation 3") && Catch::Contains("into the bucket"));
+    // The new generation is an object of the bucket, incremental on generation 2, and verifies.
+    dagda::objectstore::S3Client client(dagda::objectstore::read_bucket_settings(bench.store_settings));
+    std::string backup;
+    for (const auto& object : client.list("srv01/"))
+        if (object.key.rfind("srv01/srv01-disk1-", 0) == 0) backup = object.key;
+    REQUIRE_FALSE(backup.empty());
+    CHECK(client.uploads("").empty());
+    const std::string local = bench.archives + "/" + backup;  // beside its bases, to read it with tib
+    REQUIRE(run("curl -sS -o " + sh_quote(local) + " " + sh_quote(client.presigned_get(backup, std::chrono::seconds(60)))).exit_code == 0);
+    CHECK_THAT(run(dagda_command() + " tib info " + sh_quote(local)).out, Catch::Contains("incremental"));
+    CHECK(run(dagda_command() + " tib verify " + sh_quote(local)).exit_code == 0);
+    // Nothing of it is left on the controller's disk, and no URL in its events.
+    CHECK(run("find " + sh_quote(bench.state) + " -name '*.tib*' -o -name '*.urls' | wc -l").out == "0\n");
+    CHECK_THAT(bench.controller->api("GET", "/api/recoveries/recovery-1/events")["body"].dump(), !Catch::Contains("X-Amz-Signature"));
+    // The VM's disk was restored from it, from the bucket: the replica's data, inoculated.
+    const std::string disk = bench.pool.folder() + "/" + bench.vm + "-disk1.img";
+    CHECK(windows_file(bench.dir, disk, "/disk1-g2.bin") == windows_file(bench.dir, bench.replica, "/disk1-g2.bin"));
+    CHECK(hive_value(bench.dir, windows_partition(bench.dir, disk), "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+    // Replication goes on from the backup's generation, read from the bucket.
+    REQUIRE(eventually([&] { return bench.holds_generation(3); }, 120));
+
+    // Generation 4 lands in the bucket; a file of it is brought back onto the new VM's disk from
+    // there, by a plan of the controller's own only, and the replica takes it as a delta.
+    const std::string report = "/" + fs::path(bench.next_generation("disk1-g4", fs::path(backup).stem().string(), 500000)).stem().string() + ".bin";
+    const nlohmann::json restored =
+        bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", {{"generation", "disk1-g4.tib"}, {"volume", 2}, {"paths", {report}}});
+    INFO(restored.dump() << bench.controller->log());
+    REQUIRE(restored["status"] == 200);
+    const std::string written = windows_file(bench.dir, bench.source, report);
+    REQUIRE_FALSE(written.empty());
+    CHECK(windows_file(bench.dir, disk, report) == written);
+    CHECK(run("stat -c %a " + sh_quote(bench.state) + "/recoveries/recovery-1/restore-files-*.plan.json").out == "600\n");
+    CHECK(run("find " + sh_quote(bench.state) + " -name '*.urls' | wc -l").out == "0\n");
+    REQUIRE(eventually([&] { return bench.holds_generation(4); }, 120));
+
+    // In place: the replica made bootable and inoculated by plans that read the bucket.
+    const RunResult in_place = bench.ctl("push-button srv01 --hypervisor local --name " + bench.vm + "-in-place --direct --memory 512");
+    INFO(in_place.out << in_place.err << bench.controller->log());
+    REQUIRE(in_place.exit_code == 0);
+    const std::string windows = windows_partition(bench.dir, bench.replica);
+    CHECK(run("ntfsfix --no-action " + sh_quote(windows)).exit_code == 0);
+    CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+    CHECK(run("stat -c %a " + sh_quote(bench.state + "/recoveries/recovery-2/disk1.replica-plan.json")).out == "600\n");
+    CHECK(bench.builtin_session().is_null());
+}

@@ -4,14 +4,17 @@
 /// it, and the pool added as a hypervisor; and the independent readings of a recovered disk.
 
 #include "common/NtfsEdit.hpp"
+#include "common/RgwSandbox.hpp"
 #include "common/Run.hpp"
 #include "common/WindowsVolume.hpp"
 #include "integration/controller/ControllerFixture.hpp"
 #include "integration/hypervisor/LibvirtFixture.hpp"
+#include "objectstore/S3Client.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -32,10 +35,32 @@ struct RecoveryBench {
         source = make_windows_disk(dir, "source.img");
         REQUIRE(run(dagda_command() + " tib capture --disk " + sh_quote(source) + " " + sh_quote(archive) + " --progress none").exit_code == 0);
     }
+    /// A bucket-settings file: the controller's archive store is that bucket, not the folder.
+    std::string store_settings;
     /// The controller, and the pool added as the hypervisor `hypervisor`.
-    void start_controller(const std::vector<std::string>& extra = {}, const std::string& hypervisor = "local") {
-        controller = std::make_unique<ControllerProcess>(dir, state, 0, archives, extra);
+    void start_controller(std::vector<std::string> extra = {}, const std::string& hypervisor = "local") {
+        if (!store_settings.empty()) extra.insert(extra.end(), {"--archive-store", store_settings});
+        controller = std::make_unique<ControllerProcess>(dir, state, 0, store_settings.empty() ? archives : "", extra);
         REQUIRE(ctl("hypervisor add " + hypervisor + " --uri qemu:///system --pool " + pool.name()).exit_code == 0);
+    }
+    /// The archive folder's files put into a bucket of `store` (its agents reach it at
+    /// `agent_endpoint`), and the folder moved aside to `archives`-local, so the controller
+    /// started next reads the bucket only.
+    void move_to_bucket(const RgwSandbox& store, const std::string& agent_endpoint) {
+        const std::string settings = store.settings_file(dir, "dagda-site", "archives/");
+        nlohmann::json with_agents = nlohmann::json::parse(file_bytes(settings));
+        with_agents["agent_endpoint"] = agent_endpoint;
+        std::ofstream(settings) << with_agents.dump(2);
+        objectstore::S3Client client(objectstore::read_bucket_settings(settings));
+        client.create_bucket();
+        for (const auto& file : std::filesystem::directory_iterator(archives + "/srv01")) {
+            const std::string bytes = file_bytes(file.path().string());
+            client.put("srv01/" + file.path().filename().string(), bytes.data(), bytes.size());
+        }
+        std::filesystem::rename(archives, archives + "-local");
+        archives += "-local";
+        archive = archives + "/srv01/disk1.tib";
+        store_settings = settings;
     }
     RunResult ctl(const std::string& args) const { return controller->ctl(args); }
     /// Damages the archive in the middle, where its chunks are: it still opens and plans, and its restore fails.

@@ -27,8 +27,13 @@ struct ReplicaBench : RecoveryBench {
 
     /// `site`: "local", or the pool's own name where a helper VM is made (the pool removes the
     /// helper named after it).
-    explicit ReplicaBench(const std::vector<std::string>& extra = {}, int scan_seconds = 1, const std::string& site_name = "local") : site(site_name) {
+    /// `bucket`: the server's archives are in a bucket of that store, the controller's only store,
+    /// which agents reach at `agent_endpoint` (default: its endpoint).
+    explicit ReplicaBench(const std::vector<std::string>& extra = {}, int scan_seconds = 1, const std::string& site_name = "local",
+                          const RgwSandbox* bucket = nullptr, const std::string& agent_endpoint = "")
+        : site(site_name) {
         if (site.empty()) site = pool.name();
+        if (bucket) move_to_bucket(*bucket, agent_endpoint.empty() ? bucket->endpoint() : agent_endpoint);
         std::vector<std::string> options{"--replica-scan-seconds", std::to_string(scan_seconds)};
         options.insert(options.end(), extra.begin(), extra.end());
         start_controller(options, site);
@@ -59,7 +64,8 @@ struct ReplicaBench : RecoveryBench {
         return s.is_object() && s.value("state", "") == "replicating" && s.value("generation", 0u) == generation;
     }
     /// srv01 changed (a new file of `bytes` in its Windows volume) and backed up again as
-    /// archives/srv01/NAME.tib on BASE.tib; the new file's path.
+    /// archives/srv01/NAME.tib on BASE.tib (and put into the bucket, where that is the store); the
+    /// new file's path.
     std::string next_generation(const std::string& name, const std::string& base, std::uint64_t bytes) {
         const auto [start, sectors] = partition_extent(source, 2);
         add_random_file(dir, source, start, sectors, name + ".bin", bytes);
@@ -68,6 +74,11 @@ struct ReplicaBench : RecoveryBench {
                                        sh_quote(archives + "/srv01/" + base + ".tib") + " --progress none");
         INFO(captured.err);
         REQUIRE(captured.exit_code == 0);
+        if (!store_settings.empty()) {  // the bucket is the controller's store: it lands there
+            objectstore::S3Client client(objectstore::read_bucket_settings(store_settings));
+            const std::string content = file_bytes(file);
+            client.put("srv01/" + name + ".tib", content.data(), content.size());
+        }
         return file;
     }
     /// What a full restore of the archive file `generation` makes of a blank disk of the source's size.

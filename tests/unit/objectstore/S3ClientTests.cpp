@@ -143,6 +143,19 @@ TEST_CASE("S3 client: the store refuses a pre-signed URL tampered with, for anot
     longer.replace(longer.find("X-Amz-Expires=60"), 16, "X-Amz-Expires=99");
     CHECK(curl_status(longer, dir.file("body")) == "403");
 
+    // Agents that reach the store by another name (agent_endpoint) get URLs signed for that
+    // name, which the store honours there; one signed for the controller's name is refused there.
+    BucketSettings by_name = read_bucket_settings(store.settings_file(dir, "dagda-signed"));
+    by_name.agent_endpoint = "http://localhost:" + store.endpoint().substr(store.endpoint().rfind(':') + 1);
+    const S3Client named(by_name);
+    const std::string for_agents = named.presigned_get("srv01/g1.tib", std::chrono::seconds(60), S3Client::Reader::agent);
+    CHECK(for_agents.rfind(by_name.agent_endpoint + "/dagda-signed/srv01/g1.tib?", 0) == 0);
+    CHECK(curl_status(for_agents, dir.file("body")) == "206");
+    CHECK(named.presigned_get("srv01/g1.tib", std::chrono::seconds(60)).rfind(store.endpoint() + "/", 0) == 0);
+    std::string readdressed = url;
+    readdressed.replace(0, store.endpoint().size(), by_name.agent_endpoint);
+    CHECK(curl_status(readdressed, dir.file("body")) == "403");
+
     const std::string brief = client.presigned_get("srv01/g1.tib", std::chrono::seconds(1));
     std::this_thread::sleep_for(std::chrono::milliseconds(2100));
     CHECK(curl_status(brief, dir.file("body")) == "403");
@@ -191,6 +204,12 @@ TEST_CASE("S3 settings: credentials others may read, unknown keys and bad names 
                       Catch::Contains("without a path"));
     CHECK_THROWS_WITH(read_bucket_settings(settings(R"({"endpoint": "https://s3.example.org", "bucket": "dagda", "prefix": "/a", "credentials": ")" + keys + "\"}")),
                       Catch::Contains("\"prefix\""));
+    CHECK_THROWS_WITH(read_bucket_settings(settings(R"({"endpoint": "https://s3.example.org", "agent_endpoint": "http://10.0.2.2:7480/s3", "bucket": "dagda", "credentials": ")" +
+                                                    keys + "\"}")),
+                      Catch::Contains("\"agent_endpoint\" is the store's origin"));
+    CHECK(read_bucket_settings(settings(R"({"endpoint": "http://127.0.0.1:7480", "agent_endpoint": "http://10.0.2.2:7480/", "bucket": "dagda", "credentials": ")" +
+                                        keys + "\"}"))
+              .agent_endpoint == "http://10.0.2.2:7480");
 
     // The example of docs/archive-store.md, its credentials file aside, is a settings file.
     const std::string doc = dagda::testing::file_bytes(std::string(DAGDA_SOURCE_DIR) + "/docs/archive-store.md");
@@ -202,4 +221,5 @@ TEST_CASE("S3 settings: credentials others may read, unknown keys and bad names 
     CHECK(documented.bucket == "dagda-archives");
     CHECK(documented.prefix == "site-a/");
     CHECK(documented.ca_file == "/etc/dagda/store-ca.pem");
+    CHECK(documented.agent_endpoint == "https://s3.site-a.example.org");
 }
