@@ -6,8 +6,6 @@
 
 #include "controller/HelperPlan.hpp"
 #include "controller/RecoveryRunner.hpp"
-
-
 #include "controller/ProgramOutput.hpp"
 #include "controller/PushButtonOrder.hpp"
 #include "controller/ReplicaCatalog.hpp"
@@ -294,7 +292,12 @@ void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::s
     const std::uint64_t bytes = fs::file_size(archive);
     if (bucket) {
         // A multipart upload, resumed after a restart, checked once complete (docs/archive-store.md).
-        settings_.archive_store->put_file(d["archive"].get<std::string>(), archive, stopping_);
+        try {
+            settings_.archive_store->put_file(d["archive"].get<std::string>(), archive, stopping_);
+        } catch (const Error&) {
+            if (stopping_) throw ControllerStopping();  // neither done nor failed: taken again after the restart
+            throw;
+        }
         fs::remove(archive);
     }
     event(recovery.id, {{"event", "step_said"}, {"step", "replica.backup"},
@@ -303,7 +306,10 @@ void RecoveryRunner::back_up_replica_disk(const RecoveryRecord& recovery, std::s
 
 std::optional<std::uint64_t> RecoveryRunner::committed_size(const json& order, std::size_t disk) const {
     const std::string archive = order["disks"][disk]["archive"];
-    if (order.value("store", "") == "bucket") return settings_.archive_store->size_in(archive);
+    if (order.value("store", "") == "bucket") {
+        if (!settings_.archive_store) throw Error(ErrorKind::failed, "this recovery writes into the archive store's bucket, and this controller has none now");
+        return settings_.archive_store->size_in(archive);
+    }
     std::error_code none;
     if (!fs::exists(archive, none)) return std::nullopt;
     return fs::file_size(archive, none);

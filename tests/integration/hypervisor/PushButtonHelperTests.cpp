@@ -68,7 +68,7 @@ TEST_CASE("push button through the helper VM: the replica's volume is lent to th
     CHECK(bench.builtin_session().is_null());
 }
 
-TEST_CASE("push button with backup through the helper VM from the archive store's bucket: the helper reads the base from the bucket, uploads the "
+TEST_CASE("push button with backup through the helper VM, from a bucket: the helper reads the base from the archive store's bucket, uploads the "
           "frozen replica's backup, the controller commits it into the bucket, then it is recovered from there",
           "[hypervisor][integration][libvirt][root][push-button][helper][objectstore][rgw]") {
     LibvirtDaemons daemons;
