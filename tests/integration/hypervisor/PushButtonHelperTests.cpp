@@ -87,15 +87,8 @@ TEST_CASE("push button with backup through the helper VM, from a bucket: the hel
     CHECK_THAT(pushed.out, Catch::Contains("16. helper.restore done in") && Catch::Contains("is defined and left off"));
     // The new generation was uploaded by the helper: in the bucket, incremental on generation 2,
     // verified, and no upload left half done, neither in the bucket nor staged.
-    dagda::objectstore::S3Client client(dagda::objectstore::read_bucket_settings(bench.store_settings));
-    std::string backup;
-    for (const auto& object : client.list("srv01/"))
-        if (object.key.rfind("srv01/srv01-disk1-", 0) == 0) backup = object.key;
-    REQUIRE_FALSE(backup.empty());
-    CHECK(client.uploads("").empty());
+    const std::string local = bench.backup_from_bucket();
     CHECK(run("find " + sh_quote(bench.state + "/staging") + " -type f | wc -l").out == "0\n");
-    const std::string local = bench.archives + "/" + backup;  // beside its bases, to read it with tib
-    REQUIRE(run("curl -sS -o " + sh_quote(local) + " " + sh_quote(client.presigned_get(backup, std::chrono::seconds(60)))).exit_code == 0);
     const RunResult info = run(dagda_command() + " tib info " + sh_quote(local) + " --json");
     REQUIRE(info.exit_code == 0);
     CHECK(json::parse(info.out)["generations"].size() == 3);

@@ -133,14 +133,7 @@ TEST_CASE("push button from the archive store's bucket: the replica kept from it
     REQUIRE(pushed.exit_code == 0);
     CHECK_THAT(pushed.out, Catch::Contains("backed up as generation 3") && Catch::Contains("into the bucket"));
     // The new generation is an object of the bucket, incremental on generation 2, and verifies.
-    dagda::objectstore::S3Client client(dagda::objectstore::read_bucket_settings(bench.store_settings));
-    std::string backup;
-    for (const auto& object : client.list("srv01/"))
-        if (object.key.rfind("srv01/srv01-disk1-", 0) == 0) backup = object.key;
-    REQUIRE_FALSE(backup.empty());
-    CHECK(client.uploads("").empty());
-    const std::string local = bench.archives + "/" + backup;  // beside its bases, to read it with tib
-    REQUIRE(run("curl -sS -o " + sh_quote(local) + " " + sh_quote(client.presigned_get(backup, std::chrono::seconds(60)))).exit_code == 0);
+    const std::string local = bench.backup_from_bucket();
     CHECK_THAT(run(dagda_command() + " tib info " + sh_quote(local)).out, Catch::Contains("incremental"));
     CHECK(run(dagda_command() + " tib verify " + sh_quote(local)).exit_code == 0);
     // Nothing of it is left on the controller's disk, and no URL in its events.
@@ -155,7 +148,7 @@ TEST_CASE("push button from the archive store's bucket: the replica kept from it
 
     // Generation 4 lands in the bucket; a file of it is brought back onto the new VM's disk from
     // there, by a plan of the controller's own only, and the replica takes it as a delta.
-    const std::string report = "/" + fs::path(bench.next_generation("disk1-g4", fs::path(backup).stem().string(), 500000)).stem().string() + ".bin";
+    const std::string report = "/" + fs::path(bench.next_generation("disk1-g4", fs::path(local).stem().string(), 500000)).stem().string() + ".bin";
     const nlohmann::json restored =
         bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", {{"generation", "disk1-g4.tib"}, {"volume", 2}, {"paths", {report}}});
     INFO(restored.dump() << bench.controller->log());

@@ -81,6 +81,20 @@ struct ReplicaBench : RecoveryBench {
         }
         return file;
     }
+    /// A push button's backup of disk 1 as the bucket holds it, with no multipart upload left
+    /// unfinished there, copied beside its bases in the local archives (to be read with tib); the
+    /// copy's path.
+    std::string backup_from_bucket() const {
+        objectstore::S3Client client(objectstore::read_bucket_settings(store_settings));
+        std::string backup;
+        for (const auto& object : client.list("srv01/"))
+            if (object.key.rfind("srv01/srv01-disk1-", 0) == 0) backup = object.key;
+        REQUIRE_FALSE(backup.empty());
+        CHECK(client.uploads("").empty());
+        const std::string local = archives + "/" + backup;
+        REQUIRE(run("curl -sS -o " + sh_quote(local) + " " + sh_quote(client.presigned_get(backup, std::chrono::seconds(60)))).exit_code == 0);
+        return local;
+    }
     /// What a full restore of the archive file `generation` makes of a blank disk of the source's size.
     std::string full_restore(const std::string& generation, const std::string& name) const {
         const std::string disk = dir.file(name);
