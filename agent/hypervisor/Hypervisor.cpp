@@ -27,17 +27,19 @@ Hypervisor::Hypervisor(const HypervisorSettings& settings) : settings_(settings)
 
 std::string Hypervisor::domain_type() const {
     if (flavour_ == Flavour::esx) return "vmware";
+    // On this machine (qemu:///system, qemu:///session), libvirt may list KVM while the account
+    // QEMU runs as cannot open /dev/kvm (left root's only where no udev set it up): such a VM
+    // would never start, so it is emulated instead. Decided before libvirt is asked: there, its
+    // capabilities cost a new probe of QEMU on every call (seconds), as libvirt finds its cache
+    // stale while KVM is present but not usable.
+    const bool local = settings_.uri.rfind("qemu:///", 0) == 0;
+    struct stat kvm {};
+    if (local && (::stat("/dev/kvm", &kvm) != 0 || (kvm.st_mode & 0066) == 0)) return "qemu";
     char* capabilities = virConnectGetCapabilities(connection_->get());
     if (!capabilities) fail("cannot read the capabilities of " + settings_.uri);
     const std::string text(capabilities);
     std::free(capabilities);
-    // On this machine (qemu:///system, qemu:///session), libvirt may list KVM while the account
-    // QEMU runs as cannot open /dev/kvm (left root's only where no udev set it up): such a VM
-    // would never start, so it is emulated instead.
-    const bool local = settings_.uri.rfind("qemu:///", 0) == 0;
-    struct stat kvm {};
-    const bool usable = !local || (::stat("/dev/kvm", &kvm) == 0 && (kvm.st_mode & 0066) != 0);
-    return usable && text.find("<domain type='kvm'") != std::string::npos ? "kvm" : "qemu";
+    return text.find("<domain type='kvm'") != std::string::npos ? "kvm" : "qemu";
 }
 
 void Hypervisor::check_room(std::uint64_t bytes) {
