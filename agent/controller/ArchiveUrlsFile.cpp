@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace dagda::controller {
 
 void write_owner_only(const std::string& path, const std::string& text) {

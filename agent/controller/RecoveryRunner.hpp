@@ -33,7 +33,7 @@ struct RecoveryRunnerSettings {
     std::string work_dir;      ///< plans and journals of the recoveries: WORK/recovery-N/
     std::string dagda_binary;  ///< this program, which plans and runs a disk's restore (direct mode)
     std::string archives_dir;  ///< the archive folder (helper mode: its files are served to the helper)
-    ArchiveStore* archive_store = nullptr;  ///< the bucket an order's "store": "bucket" reads from; nullptr: none
+    ArchiveStore* archive_store = nullptr;  ///< the archive store (an order's "store": "bucket" reads its bucket); nullptr: none
     std::chrono::seconds archive_url_lifetime{24 * 3600};  ///< how long its pre-signed URLs last
     HelperControl* control = nullptr;  ///< the I/O thread's side of helper mode; nullptr: no helper mode
     ReplicaCatalog* replicas = nullptr;  ///< the replication adapters push buttons use; nullptr: none
@@ -99,13 +99,13 @@ private:
     void back_up_replica_disk(const RecoveryRecord& recovery, std::size_t disk, nlohmann::json& made);
     /// Helper mode: the helper, lent the frozen replica, uploads each disk's new generation.
     void back_up_on_helper(const RecoveryRecord& recovery, hypervisor::Hypervisor& site, std::int64_t index, nlohmann::json& made);
-    /// The newest file of the chain disk `disk` of the order continues (by its full backup's name).
     /// The size of the archive disk `disk` of a push button's backup is committed as (in the
     /// folder or the bucket), or nullopt while it is not.
     std::optional<std::uint64_t> committed_size(const nlohmann::json& order, std::size_t disk) const;
     /// Disk `disk`'s generation as this controller's programs read it (from a bucket, through URLs
     /// written to `urls_path` for --archive-urls).
     ProgramArchive program_archive_of(const nlohmann::json& order, std::size_t disk, const std::string& urls_path) const;
+    /// The newest file of the chain disk `disk` of the order continues (by its full backup's name).
     std::string chain_newest(const nlohmann::json& order, std::size_t disk) const;
     /// After a push button's step failed: the replica put back and resumed before the point of no
     /// return; the text the failure's reason ends with (what state the disks are in).

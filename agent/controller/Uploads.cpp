@@ -1,8 +1,7 @@
 #include "controller/Uploads.hpp"
 
-#include "controller/ArchiveUrlsFile.hpp"
 #include "controller/ArchiveNames.hpp"
-
+#include "controller/ArchiveUrlsFile.hpp"
 #include "controller/ProgramOutput.hpp"
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"

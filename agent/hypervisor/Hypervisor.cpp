@@ -27,11 +27,11 @@ Hypervisor::Hypervisor(const HypervisorSettings& settings) : settings_(settings)
 
 std::string Hypervisor::domain_type() const {
     if (flavour_ == Flavour::esx) return "vmware";
-    // On this machine (qemu:///system, qemu:///session), libvirt may list KVM while the account
-    // QEMU runs as cannot open /dev/kvm (left root's only where no udev set it up): such a VM
-    // would never start, so it is emulated instead. Decided before libvirt is asked: there, its
-    // capabilities cost a new probe of QEMU on every call (seconds), as libvirt finds its cache
-    // stale while KVM is present but not usable.
+    // On this machine (qemu:///system, qemu:///session), a /dev/kvm left root's only (no udev set
+    // it up) is not for QEMU: libvirt may list KVM while QEMU's usual account cannot open the
+    // device (such a VM would never start), and where that is this project's CI machine kind,
+    // its nested KVM fails in the helper's boot code. Its VMs are emulated. Decided before libvirt
+    // is asked: its capabilities may cost a new probe of QEMU there (seconds; scripts/setup).
     const bool local = settings_.uri.rfind("qemu:///", 0) == 0;
     struct stat kvm {};
     if (local && (::stat("/dev/kvm", &kvm) != 0 || (kvm.st_mode & 0066) == 0)) return "qemu";
