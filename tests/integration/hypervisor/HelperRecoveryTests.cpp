@@ -3,11 +3,11 @@
 // serials it chose, boots it under QEMU/TCG through real libvirtd, and its agent (enrolled by the
 // controller, reaching it at 10.0.2.2 through QEMU's user network) runs one plan and powers
 // off. The new VM and its disk are read back with virsh, sfdisk, ntfs-3g's tools and hivexget,
-// and compared with what direct mode makes of the same archive.
+// and compared with what direct mode makes of the same archive. The two-disk server is read from
+// the archive store's bucket (a real Ceph RGW), which the helper reaches at 10.0.2.2 too.
 
 #include "integration/hypervisor/RecoveryBench.hpp"
 #include "integration/hypervisor/HelperSite.hpp"
-#include "common/RgwSandbox.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -288,5 +288,4 @@ TEST_CASE("recover-vm: a two-disk, three-volume server is recovered from the arc
     CHECK(run("ntfsls " + sh_quote(windows) + " -p /Windows/System32/drivers").out.find("viostor.sys") != std::string::npos);
     CHECK(run("sgdisk -p " + sh_quote(disk2) + " | tail -n 2").out == run("sgdisk -p " + sh_quote(data) + " | tail -n 2").out);
     CHECK(digest(partition_copy(bench.dir, disk2, 1, "data-restored")) == digest(partition_copy(bench.dir, data, 1, "data-source")));
-
 }
