@@ -6,16 +6,13 @@
 #include "app/Commands.hpp"
 #include "app/LocalRecoveryPlan.hpp"
 #include "core/Error.hpp"
+#include "core/OwnerOnlyFile.hpp"
 #include "disk/LayoutReader.hpp"
 #include "disk/Target.hpp"
 #include "recovery/RecoveryPlan.hpp"
 #include "steps/PlanDisks.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -70,14 +67,11 @@ int run_plan_from_archive(const std::vector<std::string>& args) {
     const std::string path = (*vm)["output"].as<std::string>();
     if (!urls.empty()) {
         // The URLs read the server's backups until they expire: the plan is its owner's only.
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0) throw_errno("cannot write " + path);
-        const bool owner_only = ::fchmod(fd, 0600) == 0;
-        ::close(fd);
-        if (!owner_only) throw Error(ErrorKind::failed, "cannot make " + path + " readable by its owner only");
+        write_owner_only(path, text);
+    } else {
+        std::ofstream out(path);
+        if (!(out << text)) throw Error(ErrorKind::failed, "cannot write " + path);
     }
-    std::ofstream out(path);
-    if (!(out << text)) throw Error(ErrorKind::failed, "cannot write " + path);
     std::cerr << "dagda: wrote the plan to " << path << "; check it with dagda run " << path << " --dry-run\n";
     return 0;
 }

@@ -38,10 +38,6 @@ struct ProgramArchive {
     std::vector<std::string> options() const;
 };
 
-/// Writes `text` to `path` (replaced when it exists), readable by this controller's account only:
-/// a plan that holds a bucket's URLs reads the server's backups until they expire.
-void write_owner_only(const std::string& path, const std::string& text);
-
 /// Generation `file` of `server` in `store`; a bucket's URLs last `lifetime` and are written to
 /// `urls_path`. Throws as ArchiveStore::chain does.
 ProgramArchive program_archive(ArchiveStore& store, const std::string& server, const std::string& file, const std::string& urls_path,

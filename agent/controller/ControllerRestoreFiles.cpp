@@ -13,6 +13,7 @@
 #include "controller/RecoveryStore.hpp"
 
 #include "core/Error.hpp"
+#include "core/OwnerOnlyFile.hpp"
 #include "core/Subprocess.hpp"
 #include "hypervisor/Hypervisor.hpp"
 #include "recovery/ServerArchives.hpp"

@@ -7,6 +7,7 @@
 #include "controller/AcceptLoop.hpp"
 #include "controller/ControllerHttp.hpp"
 #include "core/Error.hpp"
+#include "core/OwnerOnlyFile.hpp"
 #include "core/Url.hpp"
 #include "net/Certificates.hpp"
 #include "protocol/Proof.hpp"
@@ -21,10 +22,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -70,13 +69,7 @@ std::string read_or_make_secret(const std::string& path) {
         return secret;
     }
     const std::string secret = protocol::random_nonce();
-    const std::string temporary = path + ".new";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw_errno("cannot create " + temporary);
-    const std::string line = secret + "\n";
-    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) throw_errno("cannot write " + path);
+    write_owner_only(path, secret + "\n", Durability::durable);
     return secret;
 }
 

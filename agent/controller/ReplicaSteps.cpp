@@ -10,6 +10,7 @@
 #include "controller/PushButtonOrder.hpp"
 #include "controller/ReplicaCatalog.hpp"
 #include "core/Error.hpp"
+#include "core/OwnerOnlyFile.hpp"
 #include "core/Subprocess.hpp"
 
 #include <chrono>

@@ -1,14 +1,11 @@
 #include "hypervisor/SettingsDisc.hpp"
 
 #include "core/Error.hpp"
-#include "core/UniqueFd.hpp"
+#include "core/OwnerOnlyFile.hpp"
 
 // Without libburn, libisofs.h declares struct burn_source itself (the image is read through it).
 #define LIBISOFS_WITHOUT_LIBBURN
 #include <libisofs/libisofs.h>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -126,19 +123,8 @@ std::string settings_disc_image(const SettingsDiscContents& contents) {
 }
 
 void write_settings_disc(const std::string& path, const SettingsDiscContents& contents) {
-    const std::string image = settings_disc_image(contents);
-    const std::string temporary = path + ".new";
-    ::unlink(temporary.c_str());
-    UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd) throw Error(ErrorKind::failed, "cannot write " + temporary + ": " + std::strerror(errno));
-    for (std::size_t done = 0; done < image.size();) {
-        const ssize_t wrote = ::write(fd.get(), image.data() + done, image.size() - done);
-        if (wrote < 0 && errno == EINTR) continue;
-        if (wrote <= 0) throw Error(ErrorKind::failed, "cannot write " + temporary + ": " + std::strerror(errno));
-        done += static_cast<std::size_t>(wrote);
-    }
-    if (::fsync(fd.get()) != 0 || ::rename(temporary.c_str(), path.c_str()) != 0)
-        throw Error(ErrorKind::failed, "cannot write " + path + ": " + std::strerror(errno));
+    // It holds the helper's enrolment token: its owner's only, and never found cut short.
+    write_owner_only(path, settings_disc_image(contents), Durability::durable);
 }
 
 }  // namespace dagda::hypervisor

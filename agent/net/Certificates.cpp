@@ -1,6 +1,7 @@
 #include "net/Certificates.hpp"
 
 #include "core/Error.hpp"
+#include "core/OwnerOnlyFile.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -8,9 +9,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -62,25 +61,16 @@ Certificate new_certificate(EVP_PKEY* key, const std::string& common_name, long 
     return certificate;
 }
 
-/// Writes a certificate or a private key to `path` atomically: a new file (0600, never through a
-/// symlink, never an existing file) under a temporary name, synced, then renamed into place. A
+/// Writes a certificate or a private key to `path` atomically (write_owner_only, durable): a
 /// crash leaves the old set or no file, never a file cut short.
 void write_pem(const std::string& path, X509* certificate, EVP_PKEY* key) {
-    const std::string temporary = path + ".new";
-    ::unlink(temporary.c_str());
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) fail("cannot create " + temporary);
-    {
-        Bio out(BIO_new_fd(fd, BIO_CLOSE));
-        if (!out) {
-            ::close(fd);
-            fail("cannot write " + temporary);
-        }
-        const bool written = key ? PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1
-                                 : PEM_write_bio_X509(out.get(), certificate) == 1;
-        if (!written || BIO_flush(out.get()) != 1 || ::fsync(fd) != 0) fail("cannot write " + temporary);
-    }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) fail("cannot put " + path + " in place");
+    Bio out(BIO_new(BIO_s_mem()));
+    const bool written = out && (key ? PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1
+                                     : PEM_write_bio_X509(out.get(), certificate) == 1);
+    char* text = nullptr;
+    const long size = written ? BIO_get_mem_data(out.get(), &text) : 0;
+    if (size <= 0) fail("cannot encode " + path + " as PEM");
+    write_owner_only(path, std::string_view(text, static_cast<std::size_t>(size)), Durability::durable);
 }
 
 Certificate read_certificate(const std::string& path) {
