@@ -23,8 +23,10 @@ ProgramArchive program_archive(ArchiveStore& store, const std::string& server, c
                                std::chrono::seconds lifetime) {
     ChainAccess chain = store.chain(server, file, lifetime);
     ProgramArchive out;
-    out.location = std::move(chain.location);
     out.urls = std::move(chain.urls);
+    // From a bucket, the program is named the newest object's address, without its signature:
+    // it reads the signed URL from the file (open_source), and `ps` shows no credential.
+    out.location = out.urls.empty() ? std::move(chain.location) : chain.location.substr(0, chain.location.find('?'));
     if (!out.urls.empty()) out.urls_file = std::make_unique<ArchiveUrlsFile>(urls_path, out.urls);
     return out;
 }

@@ -28,8 +28,9 @@ private:
 };
 
 /// A generation as this controller's own programs read it (`dagda tib ls`, `tib extract`, `plan
-/// from-archive`, a plan `dagda run` runs): its path in the folder; or its pre-signed URL, with its
-/// chain's URLs for a plan's "archive_urls" and in a file for a program's --archive-urls.
+/// from-archive`, a plan `dagda run` runs): its path in the folder; or, from a bucket, its
+/// object's address without a signature, with its chain's pre-signed URLs for a plan's
+/// "archive_urls" and in a file for a program's --archive-urls (where the address finds its URL).
 struct ProgramArchive {
     std::string location;
     std::vector<std::string> urls = {};

@@ -92,13 +92,16 @@ void RangeServer::serve(Stream& stream) {
         http::request<http::empty_body> request;
         http::read(stream, buffer, request, error);
         if (error) return;
-        const std::string name = std::string(request.target()).substr(1);
+        const std::string target(request.target());
+        const std::size_t question = target.find('?');
+        const std::string name = target.substr(1, question == std::string::npos ? std::string::npos : question - 1);
         const std::filesystem::path path = impl_->folder / std::filesystem::path(name).filename();
         http::response<http::string_body> response;
         response.version(11);
         response.keep_alive(true);
-        if (!std::filesystem::exists(path)) {
-            response.result(http::status::not_found);
+        const bool refused = require_query_ && question == std::string::npos;
+        if (refused || !std::filesystem::exists(path)) {
+            response.result(refused ? http::status::forbidden : http::status::not_found);
             response.prepare_payload();
             http::write(stream, response, error);
             continue;

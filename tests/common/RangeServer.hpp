@@ -33,6 +33,9 @@ public:
     void fail_after(int count) { fail_after_ = count; }
     /// Every GET waits this long before it is answered (a slow link); 0: no wait.
     void delay(std::chrono::milliseconds wait) { delay_ms_ = static_cast<int>(wait.count()); }
+    /// Every request without a query (a pre-signed URL's signature) is answered 403, as an
+    /// object store answers one that is not signed; the query itself is not checked.
+    void require_query(bool on) { require_query_ = on; }
     /// Number of GET requests served so far.
     int requests() const { return requests_; }
 
@@ -48,6 +51,7 @@ private:
     std::atomic<int> requests_{0};
     std::atomic<int> fail_after_{-1};
     std::atomic<int> delay_ms_{0};
+    std::atomic<bool> require_query_{false};
 };
 
 }  // namespace dagda::testing

@@ -354,6 +354,40 @@ TEST_CASE("tib: restore and verify straight from an HTTP server, incremental cha
     }
 }
 
+TEST_CASE("tib --archive-urls: a chain read through the signed URLs of a file; a line that is no URL refused", "[image][tib][http][net][integration]") {
+    TempDir dir;
+    const std::string volume = dir.file("vol.raw");
+    REQUIRE(run("head -c 2000000 /dev/urandom > " + sh_quote(volume)).exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    REQUIRE(run("printf 'new' | dd of=" + sh_quote(volume) + " bs=1 seek=1000000 conv=notrunc status=none").exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g1.tib")) + " --base " +
+                sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    RangeServer server(dir.path());
+    server.require_query(true);  // as an object store: unsigned requests are refused
+    const std::string urls = dir.file("chain.urls");
+    const auto write_urls = [&](const std::string& text) { std::ofstream(urls, std::ios::trunc) << text; };
+
+    CHECK(tib("verify " + server.url("g1.tib")).exit_code == 1);
+    // Both files, the incremental's base too, are read through their signed URLs.
+    write_urls(server.url("g0.tib") + "?X-Amz-Signature=0\n\n" + server.url("g1.tib") + "?X-Amz-Signature=1\n");
+    const RunResult verified = tib("verify " + server.url("g1.tib") + " --archive-urls " + sh_quote(urls));
+    INFO(verified.err);
+    CHECK(verified.exit_code == 0);
+    const RunResult restored = tib("restore " + server.url("g1.tib") + " " + sh_quote(dir.file("out.raw")) + " --archive-urls " + sh_quote(urls));
+    INFO(restored.err);
+    REQUIRE(restored.exit_code == 0);
+    CHECK(file_digest(dir.file("out.raw")) == file_digest(volume));
+
+    // Bad input: a line that is not an http(s) URL is a usage error naming the file and line.
+    write_urls(server.url("g0.tib") + "?X-Amz-Signature=0\nftp://127.0.0.1/g1.tib\n");
+    const RunResult bad_line = tib("verify " + server.url("g1.tib") + " --archive-urls " + sh_quote(urls));
+    CHECK(bad_line.exit_code == 2);
+    CHECK_THAT(bad_line.err, Catch::Contains(urls + ": line 2 is not an http:// or https:// URL"));
+    const RunResult missing = run(dagda_command() + " tib info " + server.url("g1.tib") + " --archive-urls " + sh_quote(dir.file("none.urls")));
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.err, Catch::Contains("cannot read the archive URLs in " + dir.file("none.urls")));
+}
+
 TEST_CASE("tib restore: an interrupted restore resumes from its checkpoint, and ends identical", "[image][tib][resume][net][integration]") {
     TempDir dir;
     const std::string volume = dir.file("vol.raw");

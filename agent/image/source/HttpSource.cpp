@@ -166,7 +166,11 @@ std::unique_ptr<ByteSource> open_http_source(const std::string& url, const Https
 }
 
 std::unique_ptr<ByteSource> open_source(const std::string& location, const HttpsTrust& trust) {
-    return is_url(location) ? open_http_source(location, trust) : open_file_source(location);
+    if (!is_url(location)) return open_file_source(location);
+    // An address without a query is read through its pre-signed URL where the trust holds one:
+    // a program is named the object's address, and its signature stays in the owner-only file
+    // of --archive-urls instead of on a command line every local user can read.
+    return open_http_source(location.find('?') == std::string::npos ? trust.signed_url(location) : location, trust);
 }
 
 std::unique_ptr<ByteSource> open_source(const std::string& location) { return open_source(location, HttpsTrust{}); }
