@@ -17,6 +17,7 @@
 #include "core/StreamingProgram.hpp"
 #include "core/Subprocess.hpp"
 #include "core/Url.hpp"
+#include "net/TlsBulkWriter.hpp"
 #include "protocol/Proof.hpp"
 #include "recovery/ServerArchives.hpp"
 
@@ -30,6 +31,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 namespace dagda::controller {
@@ -115,6 +118,16 @@ std::string program_message(const std::string& out, const std::string& err) {
     const std::string prefix = "dagda: error: ";
     if (text.rfind(prefix, 0) == 0) text = text.substr(prefix.size());
     return text;
+}
+
+/// The chunk of `size` bytes at `buffer[before]`, framed in place: its size line written just
+/// before it and CRLF just after (RFC 9112 7.1).
+asio::const_buffer framed_chunk(std::vector<char>& buffer, std::size_t before, std::size_t size) {
+    char line[16];
+    const int length = std::snprintf(line, sizeof line, "%zx\r\n", size);
+    std::memcpy(buffer.data() + before - length, line, static_cast<std::size_t>(length));
+    std::memcpy(buffer.data() + before + size, "\r\n", 2);
+    return asio::buffer(buffer.data() + before - length, static_cast<std::size_t>(length) + size + 2);
 }
 
 }  // namespace
@@ -255,11 +268,15 @@ asio::awaitable<bool> ControllerServer::stream_download(beast::ssl_stream<beast:
     if (!as.empty()) argv.push_back("--" + as);
     StreamingProgram program(argv);
     asio::posix::stream_descriptor output(co_await asio::this_coro::executor, program.take_output().release());
-    std::vector<char> buffer(1 << 20);
+    // Each piece is read between room for its chunk's size line and its CRLF, so the chunk is one
+    // contiguous run for the bulk writer: one socket write per piece, not one per TLS record.
+    constexpr std::size_t before = 16, piece = 1 << 20;
+    std::vector<char> buffer(before + piece + 2);
+    const asio::mutable_buffer into(buffer.data() + before, piece);
     // The first piece, or the end: a program that fails before writing anything is answered as
     // an error (no such file, a folder without zip or tar), not as an empty download.
     boost::system::error_code read_error;
-    std::size_t got = co_await asio::async_read(output, asio::buffer(buffer), asio::transfer_at_least(256 * 1024),
+    std::size_t got = co_await asio::async_read(output, into, asio::transfer_at_least(256 * 1024),
                                                 asio::redirect_error(use_awaitable, read_error));
     if (read_error && read_error != asio::error::eof) throw boost::system::system_error(read_error);
     bool ended = read_error == asio::error::eof;
@@ -289,13 +306,14 @@ asio::awaitable<bool> ControllerServer::stream_download(beast::ssl_stream<beast:
     http::response_serializer<http::empty_body> serializer(header);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
     co_await http::async_write_header(stream, serializer, use_awaitable);
+    net::TlsBulkWriter records;
     for (;;) {
         if (got > 0) {
             beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));  // a reader that stops for a minute is gone
-            co_await asio::async_write(stream, http::make_chunk(asio::buffer(buffer.data(), got)), use_awaitable);
+            co_await records.write(stream, framed_chunk(buffer, before, got));
         }
         if (ended) break;
-        got = co_await asio::async_read(output, asio::buffer(buffer), asio::transfer_at_least(256 * 1024),
+        got = co_await asio::async_read(output, into, asio::transfer_at_least(256 * 1024),
                                         asio::redirect_error(use_awaitable, read_error));
         if (read_error && read_error != asio::error::eof) throw boost::system::system_error(read_error);
         ended = read_error == asio::error::eof;

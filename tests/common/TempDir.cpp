@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -36,6 +37,13 @@ std::string make_image(const TempDir& dir, const std::string& name, std::uint64_
     { std::ofstream create(path, std::ios::binary); }
     fs::resize_file(path, bytes);
     return path;
+}
+
+std::string random_bytes(std::size_t size, unsigned seed) {
+    std::mt19937 generator(seed);
+    std::string out(size, '\0');
+    for (char& c : out) c = static_cast<char>(generator());
+    return out;
 }
 
 std::string file_bytes(const std::string& path) {

@@ -28,6 +28,9 @@ void write_file(const std::filesystem::path& path, const std::string& content);
 /// Creates a sparse file of `bytes` bytes (all zero) and returns its path.
 std::string make_image(const TempDir& dir, const std::string& name, std::uint64_t bytes);
 
+/// `size` pseudo-random bytes, the same for the same `seed` (data no compressor shrinks).
+std::string random_bytes(std::size_t size, unsigned seed);
+
 /// The whole content of a file; only for small files (a failed CHECK prints it).
 std::string file_bytes(const std::string& path);
 

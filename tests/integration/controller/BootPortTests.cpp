@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <random>
 
 using namespace dagda::testing;
 
@@ -26,13 +25,6 @@ Fetched fetch(const TempDir& dir, const std::string& url, const std::string& cur
                                  curl_options + " " + sh_quote(url));
     if (result.exit_code != 0) throw std::runtime_error("curl " + url + ": " + result.err);
     return {std::stoi(result.out), file_bytes(body), file_bytes(headers)};
-}
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-    std::string data(size, '\0');
-    std::mt19937 random(seed);
-    for (char& c : data) c = static_cast<char>(random());
-    return data;
 }
 
 }  // namespace

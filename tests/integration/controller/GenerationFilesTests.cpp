@@ -8,6 +8,7 @@
 #include "common/RgwSandbox.hpp"
 #include "common/Run.hpp"
 #include "common/WindowsVolume.hpp"
+#include "controller/ArchiveUrlsFile.hpp"
 #include "objectstore/S3Client.hpp"
 #include "core/UniqueFd.hpp"
 #include "windows/ntfs/NtfsEditor.hpp"
@@ -18,19 +19,11 @@
 
 #include <cctype>
 #include <filesystem>
-#include <random>
 
 using namespace dagda::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-    std::mt19937 generator(seed);
-    std::string out(size, '\0');
-    for (char& c : out) c = static_cast<char>(generator());
-    return out;
-}
 
 const std::string documents = "/Users/ann/Documents";
 const std::string html_name = "<img src=x onerror=alert(1)>.txt";
@@ -250,6 +243,24 @@ TEST_CASE("files of a generation in the archive store's bucket: listed and downl
     REQUIRE(unpacked.exit_code == 0);
     CHECK(file_bytes(dir.file("unzipped/Documents/report.bin")) == tuesday);
     CHECK(file_bytes(dir.file("unzipped/Documents/sub/deep.txt")) == "deep down");
+    // The controller's programs are named the object's address, never its signature (`ps` shows
+    // every command line): the signed URLs are in the owner-only file of --archive-urls.
+    {
+        const auto bucket = dagda::controller::make_bucket_store(dagda::objectstore::read_bucket_settings(settings));
+        const dagda::controller::ProgramArchive archive =
+            dagda::controller::program_archive(*bucket, "srv01", "g2.tib", dir.file("g2.urls"), std::chrono::minutes(10));
+        CHECK(archive.location.find('?') == std::string::npos);
+        CHECK(archive.location.ends_with("/srv01/g2.tib"));
+        CHECK(archive.urls.size() == 2);
+        CHECK((fs::status(dir.file("g2.urls")).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+        std::string command = dagda_command() + " tib verify " + sh_quote(archive.location);
+        for (const std::string& option : archive.options()) command += " " + sh_quote(option);
+        const RunResult verified = run(command + " --progress none");
+        INFO(verified.err);
+        CHECK(verified.exit_code == 0);
+        CHECK(command.find("X-Amz-Signature") == std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(dir.file("g2.urls")));
     // A generation the bucket lacks is not found; the URLs' files of the programs are gone.
     CHECK(controller.api("GET", base + "g3.tib/files")["status"] == 404);
     CHECK(run("find " + sh_quote(state) + " -name '*.urls' | wc -l").out == "0\n");

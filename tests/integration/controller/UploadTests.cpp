@@ -14,7 +14,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <set>
 #include <thread>
@@ -58,9 +57,7 @@ std::string restored_digest(const TempDir& dir, const std::string& archive, std:
 
 /// Overwrites `bytes` bytes of `disk` at `offset` with seeded random data.
 void scribble(const std::string& disk, std::uint64_t offset, std::size_t bytes, unsigned seed) {
-    std::string data(bytes, '\0');
-    std::mt19937 random(seed);
-    for (char& c : data) c = static_cast<char>(random());
+    const std::string data = random_bytes(bytes, seed);
     std::fstream file(disk, std::ios::in | std::ios::out | std::ios::binary);
     file.seekp(static_cast<std::streamoff>(offset));
     file.write(data.data(), static_cast<std::streamsize>(data.size()));

@@ -17,7 +17,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <random>
 
 using namespace dagda;
 using dagda::testing::RangeServer;
@@ -26,9 +25,7 @@ using dagda::testing::TempDir;
 namespace {
 
 std::string random_file(const TempDir& dir, const std::string& name, std::size_t size) {
-    std::string bytes(size, '\0');
-    std::mt19937 random(7);
-    for (auto& c : bytes) c = static_cast<char>(random());
+    const std::string bytes = testing::random_bytes(size, 7);
     std::ofstream(dir.file(name), std::ios::binary) << bytes;
     return bytes;
 }
