@@ -107,6 +107,9 @@ ApiResponse Api::cancel_recovery(const std::string& id, std::int64_t now) {
     const auto now_found = recoveries().get(id);
     if (!now_found || now_found->state != "running")
         conflict(id + " is " + (now_found ? now_found->state : "gone") + ": only a queued or running recovery is cancelled");
+    // Kept in the database as well as told to the runner: a controller restarted before the
+    // runner's next safe point fails the recovery as cancelled when it resumes it.
+    recoveries().add_event(id, {{"event", "recovery_cancel_requested"}, {"at", now}});
     hooks_.recovery_cancel_requested(id);
     return {202, {{"id", id}, {"state", "running"}, {"cancelling", true}}, ""};
 }

@@ -152,10 +152,13 @@ void RecoveryRunner::clean_up(const RecoveryRecord& recovery) {
 
 void RecoveryRunner::run(RecoveryRecord recovery) {
     if (recovery.state == "cleaning") return clean_up(recovery);
+    // A cancel asked before a restart is in the database: the resumed recovery fails as cancelled
+    // at its first safe point, as it would have without the restart.
+    const bool cancelled_before = recovery.state == "running" && store_->has_event(recovery.id, "recovery_cancel_requested");
     {
         const std::lock_guard<std::mutex> lock(mutex_);
         running_ = recovery.id;
-        cancel_running_ = cancels_.count(recovery.id) > 0;
+        cancel_running_ = cancelled_before || cancels_.count(recovery.id) > 0;
     }
     struct NothingRunning {
         RecoveryRunner& runner;

@@ -79,6 +79,12 @@ std::int64_t RecoveryStore::add_event(const std::string& id, json event) {
     return seq;
 }
 
+bool RecoveryStore::has_event(const std::string& id, const std::string& name) {
+    Statement found(db_, "SELECT 1 FROM recovery_events WHERE recovery = ? AND json_extract(event, '$.event') = ? LIMIT 1");
+    found.bind(1, id).bind(2, name);
+    return found.step();
+}
+
 std::vector<json> RecoveryStore::events(const std::string& id, std::int64_t after, std::size_t limit) {
     std::vector<json> out;
     Statement rows(db_, "SELECT event FROM recovery_events WHERE recovery = ? AND seq > ? ORDER BY seq LIMIT ?");

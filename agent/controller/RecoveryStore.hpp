@@ -46,6 +46,8 @@ public:
     void step_done(const std::string& id, std::int64_t next_step, const nlohmann::json& made, std::int64_t now);
     /// Appends an event (its "seq" is set here, from 1); returns the seq.
     std::int64_t add_event(const std::string& id, nlohmann::json event);
+    /// Whether recovery `id` has an event named `name` ("recovery_cancel_requested").
+    bool has_event(const std::string& id, const std::string& name);
     /// Events after `after`, at most `limit`.
     std::vector<nlohmann::json> events(const std::string& id, std::int64_t after, std::size_t limit = 1000);
 

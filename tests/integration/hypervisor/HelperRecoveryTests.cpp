@@ -34,6 +34,23 @@ struct HelperSite {
 
 std::string digest(const std::string& file) { return run("sha256sum < " + sh_quote(file)).out; }
 
+/// An ISO that boots nothing: its helper never says hello, and only a cancel ends the wait.
+std::string boots_nothing_iso(RecoveryBench& bench) {
+    fs::create_directories(bench.dir.file("nothing"));
+    std::ofstream(bench.dir.file("nothing/readme.txt")) << "no system here\n";
+    const std::string iso = bench.dir.file("boots-nothing.iso");
+    REQUIRE(run("xorriso -as mkisofs -o " + sh_quote(iso) + " " + sh_quote(bench.dir.file("nothing")) + " > /dev/null 2>&1").exit_code == 0);
+    return iso;
+}
+
+/// Whether recovery `id` has reached its wait for the helper's hello.
+bool waiting_for_hello(const ControllerProcess& controller, const std::string& id) {
+    const nlohmann::json answer = controller.api("GET", "/api/recoveries/" + id + "/events");
+    for (const auto& e : answer["body"]["events"])
+        if (e.value("event", "") == "step_started" && e.value("step", "") == "helper.hello") return true;
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM with the same disk as direct mode makes",
@@ -133,22 +150,12 @@ TEST_CASE("recover-vm: a recovery cancelled while its helper boots fails at once
     NEEDS_LIBVIRT(daemons);
     RecoveryBench bench;
     // An ISO that boots nothing, and ten minutes to say hello: only a cancel ends this wait.
-    fs::create_directories(bench.dir.file("nothing"));
-    std::ofstream(bench.dir.file("nothing/readme.txt")) << "no system here\n";
-    const std::string iso = bench.dir.file("boots-nothing.iso");
-    REQUIRE(run("xorriso -as mkisofs -o " + sh_quote(iso) + " " + sh_quote(bench.dir.file("nothing")) + " > /dev/null 2>&1").exit_code == 0);
-    const HelperSite site(bench, iso, 600);
+    const HelperSite site(bench, boots_nothing_iso(bench), 600);
     const nlohmann::json queued = bench.controller->api(
         "POST", "/api/recoveries", {{"server", "srv01"}, {"to", {{"vm", {{"hypervisor", site.name}, {"name", bench.vm}, {"memory_mib", 512}}}}}});
     REQUIRE(queued["status"] == 201);
     const std::string id = queued["body"]["id"];
-    const auto waiting_for_hello = [&] {
-        const nlohmann::json answer = bench.controller->api("GET", "/api/recoveries/" + id + "/events");
-        for (const auto& e : answer["body"]["events"])
-            if (e.value("event", "") == "step_started" && e.value("step", "") == "helper.hello") return true;
-        return false;
-    };
-    const bool waiting = eventually(waiting_for_hello, 120);
+    const bool waiting = eventually([&] { return waiting_for_hello(*bench.controller, id); }, 120);
     INFO(bench.controller->api("GET", "/api/recoveries/" + id + "/events").dump() << bench.controller->log());
     REQUIRE(waiting);
     const auto asked = std::chrono::steady_clock::now();
@@ -167,6 +174,38 @@ TEST_CASE("recover-vm: a recovery cancelled while its helper boots fails at once
     CHECK(cleaned.exit_code == 0);
     CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
     CHECK(bench.controller->api("GET", "/api/recoveries/" + id)["body"]["state"] == "cleaned");
+}
+
+TEST_CASE("recover-vm: a cancel asked just before the controller stops is kept: the recovery resumed after the restart fails as cancelled",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper][cancel]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    const std::string iso = boots_nothing_iso(bench);
+    const HelperSite site(bench, iso, 600);
+    const unsigned short port = bench.controller->port();
+    const nlohmann::json queued = bench.controller->api(
+        "POST", "/api/recoveries", {{"server", "srv01"}, {"to", {{"vm", {{"hypervisor", site.name}, {"name", bench.vm}, {"memory_mib", 512}}}}}});
+    REQUIRE(queued["status"] == 201);
+    const std::string id = queued["body"]["id"];
+    REQUIRE(eventually([&] { return waiting_for_hello(*bench.controller, id); }, 120));
+    // The cancel, then at once a stop: the runner's wait for hello looks once a second, and sees
+    // the stop first, so the recovery is left running for the restart to resume.
+    CHECK(bench.controller->api("POST", "/api/recoveries/" + id + "/cancel")["status"] == 202);
+    bench.controller->kill(SIGTERM);
+    bench.controller = std::make_unique<ControllerProcess>(bench.dir, bench.state, port, bench.archives, site.options);
+
+    const bool ended = eventually([&] { return bench.controller->api("GET", "/api/recoveries/" + id)["body"]["state"] != "running"; }, 60);
+    const nlohmann::json recovery = bench.controller->api("GET", "/api/recoveries/" + id)["body"];
+    INFO(recovery.dump() << bench.controller->api("GET", "/api/recoveries/" + id + "/events").dump() << bench.controller->log());
+    REQUIRE(ended);  // without the kept cancel, it would wait ten minutes for a hello
+    CHECK(recovery["state"] == "failed");
+    CHECK_THAT(recovery["reason"].get<std::string>(), Catch::Contains("helper.hello failed: cancelled by the operator"));
+    const RunResult cleaned = bench.ctl("recovery " + id + " --cleanup");
+    INFO(cleaned.out << cleaned.err);
+    CHECK(cleaned.exit_code == 0);
+    CHECK_THAT(virsh("domstate " + site.helper), Catch::StartsWith("shut off"));
+    CHECK_FALSE(fs::exists(bench.pool.folder() + "/" + bench.vm + "-disk1.img"));
 }
 
 TEST_CASE("recover-vm: a helper whose agent fails a step ends the recovery at helper.restore with the agent's reason, the cleanup detaches the disks",

@@ -124,5 +124,7 @@ TEST_CASE("docs/api.md: the examples of servers, hypervisors and recoveries have
     CHECK(asked.status == 202);
     CHECK(asked.body["cancelling"] == true);
     CHECK(bench.hooks.recovery_cancels == std::vector<std::string>{second.body["id"].get<std::string>()});
-
+    // Kept in the database for a runner that resumes it after a restart.
+    CHECK(dagda::controller::RecoveryStore(bench.dir.file("controller.db")).has_event(second.body["id"], "recovery_cancel_requested"));
+    CHECK_FALSE(dagda::controller::RecoveryStore(bench.dir.file("controller.db")).has_event(id, "recovery_cancel_requested"));
 }
