@@ -64,7 +64,7 @@ Certificate new_certificate(EVP_PKEY* key, const std::string& common_name, long 
 /// Writes a certificate or a private key to `path` atomically (write_owner_only, durable): a
 /// crash leaves the old set or no file, never a file cut short.
 void write_pem(const std::string& path, X509* certificate, EVP_PKEY* key) {
-    Bio out(BIO_new(BIO_s_mem()));
+    Bio out(BIO_new(key ? BIO_s_secmem() : BIO_s_mem()));  // a key's text is cleared from memory when freed
     const bool written = out && (key ? PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1
                                      : PEM_write_bio_X509(out.get(), certificate) == 1);
     char* text = nullptr;

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <climits>
 #include <new>
 
@@ -62,8 +63,11 @@ std::string openssl_reason() {
 class CollectorInPlace {
 public:
     CollectorInPlace(SSL* ssl, BIO* collector) : ssl_(ssl), own_(SSL_get_wbio(ssl)) {
-        if (!own_ || BIO_up_ref(own_) != 1 || BIO_up_ref(collector) != 1)
-            throw Error(ErrorKind::failed, "OpenSSL: the TLS connection has no write BIO to stand in for");
+        if (!own_ || BIO_up_ref(own_) != 1) throw Error(ErrorKind::failed, "OpenSSL: the TLS connection has no write BIO to stand in for");
+        if (BIO_up_ref(collector) != 1) {
+            BIO_free(own_);
+            throw Error(ErrorKind::failed, "OpenSSL: cannot hold the TLS record collector");
+        }
         SSL_set0_wbio(ssl_, collector);
     }
     ~CollectorInPlace() { SSL_set0_wbio(ssl_, own_); }
