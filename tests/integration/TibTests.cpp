@@ -29,6 +29,17 @@ std::string filled_file(const TempDir& dir, const std::string& name, std::uint64
 
 RunResult tib(const std::string& arguments) { return run(dagda_command() + " tib " + arguments + " --progress none"); }
 
+/// A volume of `bytes` random bytes captured as g0.tib in `dir`, then changed 1 MB from its end
+/// and captured as g1.tib on g0: an incremental chain. Returns the volume, as g1 holds it.
+std::string incremental_chain(const TempDir& dir, std::size_t bytes) {
+    const std::string volume = dir.file("vol.raw");
+    REQUIRE(run("head -c " + std::to_string(bytes) + " /dev/urandom > " + sh_quote(volume)).exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    REQUIRE(run("printf 'new' | dd of=" + sh_quote(volume) + " bs=1 seek=" + std::to_string(bytes - 1000000) + " conv=notrunc status=none").exit_code == 0);
+    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g1.tib")) + " --base " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    return volume;
+}
+
 }  // namespace
 
 TEST_CASE("tib: an NTFS volume restored over garbage is sound, backup boot sector included", "[image][tib][integration]") {
@@ -332,12 +343,7 @@ TEST_CASE("tib: version 1.1 captures hash once, an incremental on a 1.0 base kee
 
 TEST_CASE("tib: restore and verify straight from an HTTP server, incremental chain included", "[image][tib][http][net][integration]") {
     TempDir dir;
-    const std::string volume = dir.file("vol.raw");
-    REQUIRE(run("head -c 3000000 /dev/urandom > " + sh_quote(volume)).exit_code == 0);
-    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
-    REQUIRE(run("printf 'new' | dd of=" + sh_quote(volume) + " bs=1 seek=2000000 conv=notrunc status=none").exit_code == 0);
-    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g1.tib")) + " --base " +
-                sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    const std::string volume = incremental_chain(dir, 3000000);
     RangeServer server(dir.path());
     CHECK(tib("verify " + server.url("g1.tib")).exit_code == 0);
     const std::string out = dir.file("out.raw");
@@ -356,12 +362,7 @@ TEST_CASE("tib: restore and verify straight from an HTTP server, incremental cha
 
 TEST_CASE("tib --archive-urls: a chain read through the signed URLs of a file; a line that is no URL refused", "[image][tib][http][net][integration]") {
     TempDir dir;
-    const std::string volume = dir.file("vol.raw");
-    REQUIRE(run("head -c 2000000 /dev/urandom > " + sh_quote(volume)).exit_code == 0);
-    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g0.tib"))).exit_code == 0);
-    REQUIRE(run("printf 'new' | dd of=" + sh_quote(volume) + " bs=1 seek=1000000 conv=notrunc status=none").exit_code == 0);
-    REQUIRE(tib("capture --volume " + sh_quote(volume) + " " + sh_quote(dir.file("g1.tib")) + " --base " +
-                sh_quote(dir.file("g0.tib"))).exit_code == 0);
+    const std::string volume = incremental_chain(dir, 2000000);
     RangeServer server(dir.path());
     server.require_query(true);  // as an object store: unsigned requests are refused
     const std::string urls = dir.file("chain.urls");
