@@ -360,7 +360,7 @@ TEST_CASE("tib: restore and verify straight from an HTTP server, incremental cha
     }
 }
 
-TEST_CASE("tib --archive-urls: a chain read through the signed URLs of a file; a line that is no URL refused", "[image][tib][http][net][integration]") {
+TEST_CASE("tib --archive-urls: a chain read through the signed URLs of a file, and a line that is no URL refused", "[image][tib][http][net][integration]") {
     TempDir dir;
     const std::string volume = incremental_chain(dir, 2000000);
     RangeServer server(dir.path());
