@@ -18,22 +18,19 @@ void write_owner_only(const std::string& path, std::string_view bytes, Durabilit
     UniqueFd fd(::open(written_at.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) throw_errno("cannot write " + written_at);
     // A file that failed is removed: a secret cut short is no use, and must not be taken for whole.
+    try {
+        write_exact(fd.get(), bytes.data(), bytes.size(), 0, written_at);
+    } catch (...) {
+        ::unlink(written_at.c_str());
+        throw;
+    }
+    if (durability == Durability::scratch) return;
     // `error` is read by the caller right after the failing call, before any string is built.
     const auto fail = [&](int error, const std::string& what) {
         ::unlink(written_at.c_str());
         errno = error;
         throw_errno(what);
     };
-    for (std::size_t done = 0; done < bytes.size();) {
-        const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int error = n < 0 ? errno : ENOSPC;
-            fail(error, "cannot write " + written_at);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (durability == Durability::scratch) return;
     if (::fsync(fd.get()) != 0) {
         const int error = errno;
         fail(error, "cannot write " + written_at);

@@ -45,7 +45,7 @@ auto remember(std::string& failure) {
 
 /// What the client received, and what the server read back from it.
 struct Exchange {
-    std::string received, heard;
+    std::string received, heard, sealed;
 };
 
 /// A server writing with the bulk writer between its stream's own writes, and a client reading.
@@ -73,7 +73,12 @@ Exchange exchange(int tls_version, const std::string& body) {
             co_await writer.write(stream, asio::buffer(body));
             CHECK(writer.records().empty());
             co_await asio::async_write(stream, asio::buffer(std::string("|middle|")), use_awaitable);
-            co_await writer.write(stream, asio::buffer(body.data(), 1000));
+            // seal() alone: the piece is in our buffer as records (a header and a tag more than
+            // the plaintext, none of it in clear), written to the socket under the TLS layer.
+            writer.seal(stream.native_handle(), asio::buffer(body.data(), 1000));
+            out.sealed = writer.records();
+            co_await asio::async_write(beast::get_lowest_layer(stream), asio::buffer(writer.records()), use_awaitable);
+            writer.records().clear();
             co_await asio::async_write(stream, asio::buffer(std::string("|end\n")), use_awaitable);
             // The client's answer is read through the stream after the bulk writes.
             std::string line;
@@ -112,11 +117,15 @@ TEST_CASE("TlsBulkWriter: the peer reads the exact bytes, and the stream works o
         CHECK(got.received.size() == expected.size());
         CHECK(got.received == expected);
         CHECK(got.heard == "thanks\n");
+        CHECK(got.sealed.size() == 1000 + 22);  // a record: 5-byte header, content type, 16-byte tag
+        CHECK(got.sealed.find(body.substr(0, 64)) == std::string::npos);
     }
     SECTION("TLS 1.2") {
         const Exchange got = exchange(TLS1_2_VERSION, body);
         CHECK(got.received.size() == expected.size());
         CHECK(got.received == expected);
         CHECK(got.heard == "thanks\n");
+        CHECK(got.sealed.size() == 1000 + 29);  // a record: 5-byte header, 8-byte explicit nonce, 16-byte tag
+        CHECK(got.sealed.find(body.substr(0, 64)) == std::string::npos);
     }
 }
