@@ -115,6 +115,9 @@ int run_run(const std::vector<std::string>& args) {
     const jobs::JobResult result = runner.run(session.plan(), journal);
     report.summary(result);
     if (!result.failure) return 0;
+    // Without a report a failure would end in silence: its reason goes to stderr, as any error's.
+    if (style == JobReport::Style::none)
+        std::cerr << "dagda run: stopped at step " << result.failure->step + 1 << " (" << result.failure->name << "): " << result.failure->message << "\n";
     if (result.failure->kind == "cancelled") return exit_code(ErrorKind::cancelled);
     if (result.failure->kind == "refused") return exit_code(ErrorKind::refused);
     if (result.failure->kind == "usage") return exit_code(ErrorKind::usage);

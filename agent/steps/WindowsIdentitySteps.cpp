@@ -91,6 +91,8 @@ void run_restore_files(const StepEnvironment& env, const RestoreFiles& step, job
     image::VolumeReader reader(chain.chain(), number);
     const ntfs::NtfsVolume from([&reader](std::uint64_t offset, void* buffer, std::size_t length) { reader.read(offset, buffer, length); },
                                 reader.size(), step.archive + " volume " + std::to_string(number));
+    // Every path checked before the first is copied: a list with one wrong path writes nothing.
+    for (const std::string& path : step.paths) ntfs::copyable_path(from, path);
     WindowsTarget target(env.disks->get(step.disk), step.partition);
     const auto to = ntfs::open_for_editing(target.fd.get(), target.range.offset, target.range.size, target.range.name, {});
     std::uint64_t files = 0, done = 0;

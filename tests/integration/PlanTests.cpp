@@ -231,6 +231,21 @@ TEST_CASE("run: files of a later generation, a new identity and a reboot that ha
     const std::string hive = dir.file("SYSTEM");
     REQUIRE(run("ntfscat " + sh_quote(restored) + " /Windows/System32/config/SYSTEM > " + sh_quote(hive)).exit_code == 0);
     CHECK(hivexget(hive, "\\ControlSet001\\Control\\ComputerName\\ComputerName", "ComputerName") == "SRV01-TEST\n");
+
+    // NTFS's own files describe the volume they are on: a list naming one ($MFT of Tuesday's
+    // volume over the restored one's) copies nothing, not even the good path before it; and
+    // without a progress report the reason still reaches stderr.
+    const std::string before = file_digest(target);
+    const json metadata{{"dagda_plan", 1},
+                        {"disks", {{"t", {{"path", target}}}}},
+                        {"steps", {{{"step", "windows.restore_files"}, {"disk", "t"}, {"archive", tuesday}, {"volume", 2}, {"paths", {"/Windows/report.txt", "/$MFT"}}}}}};
+    std::ofstream(dir.file("metadata.json")) << metadata.dump(2);
+    const RunResult refused = run("DAGDA_RUN_DIR=" + sh_quote(dir.file("run")) + " " + dagda_command() + " run " + sh_quote(dir.file("metadata.json")) +
+                                  " --journal " + sh_quote(dir.file("j2")) + " --yes --progress none");
+    CHECK(refused.exit_code == 3);
+    CHECK(refused.out.empty());
+    CHECK_THAT(refused.err, Catch::Contains("dagda run: stopped at step 1 (windows.restore_files)") && Catch::Contains("/$MFT is NTFS's own metadata"));
+    CHECK(file_digest(target) == before);
 }
 
 TEST_CASE("run: the plan path writes the same bytes as tib restore --disk: table, first track, grown NTFS",

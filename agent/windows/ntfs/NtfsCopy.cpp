@@ -17,22 +17,32 @@ std::string parent(const std::string& path) {
 
 }  // namespace
 
-std::uint64_t copy_between_volumes(const NtfsVolume& from, const std::string& from_path, NtfsVolume& to, const std::string& to_path,
-                                   std::uint64_t limit, const std::function<void(const std::string&)>& copied) {
+std::string copyable_path(const NtfsVolume& from, const std::string& from_path) {
     const auto spelled = find_path(from, from_path);
     if (!spelled) throw Error(ErrorKind::failed, from.name() + ": " + from_path + " does not exist");
-    if (!is_folder(from, *spelled)) {
+    // $Bitmap, $MFT, … of one volume written over another's would leave it describing the wrong
+    // clusters and records.
+    if (is_ntfs_metadata(from, *spelled))
+        throw Error(ErrorKind::refused, from.name() + ": " + *spelled +
+                                            " is NTFS's own metadata, which describes the volume it is on; it is never copied onto another");
+    return *spelled;
+}
+
+std::uint64_t copy_between_volumes(const NtfsVolume& from, const std::string& from_path, NtfsVolume& to, const std::string& to_path,
+                                   std::uint64_t limit, const std::function<void(const std::string&)>& copied) {
+    const std::string spelled = copyable_path(from, from_path);
+    if (!is_folder(from, spelled)) {
         ensure_folder(to, parent(to_path));
-        write_file(to, to_path, read_file(from, *spelled, limit));
+        write_file(to, to_path, read_file(from, spelled, limit));
         if (copied) copied(to_path);
         return 1;
     }
     ensure_folder(to, to_path);
     std::uint64_t files = 0;
-    for (const DirectoryEntry& entry : list_directory(from, *spelled)) {
+    for (const DirectoryEntry& entry : list_directory(from, spelled)) {
         if (entry.name.find_first_of("/\\") != std::string::npos)
-            throw Error(ErrorKind::failed, from.name() + ": " + *spelled + " holds an entry named \"" + entry.name + "\", refused");
-        files += copy_between_volumes(from, child(*spelled, entry.name), to, child(to_path, entry.name), limit, copied);
+            throw Error(ErrorKind::failed, from.name() + ": " + spelled + " holds an entry named \"" + entry.name + "\", refused");
+        files += copy_between_volumes(from, child(spelled, entry.name), to, child(to_path, entry.name), limit, copied);
     }
     return files;
 }

@@ -86,19 +86,28 @@ std::optional<std::pair<std::string, Inode>> find_child(const NtfsVolume& volume
 struct Resolved {
     std::string spelled;  ///< the path as spelled on the volume
     Inode inode;
+    bool metadata = false;  ///< the path names one of NTFS's own files, or passes through one ($Extend)
 };
 
 std::optional<Resolved> resolve(const NtfsVolume& volume, const std::string& path) {
     Inode current(ntfs_inode_open(volume.handle(), FILE_root));
     if (!current) throw Error(ErrorKind::failed, volume.name() + ": cannot open the root folder: " + volume.reason(errno));
     std::string spelled;
+    bool metadata = false;
     for (const std::string& part : path_parts(path)) {
         auto child = find_child(volume, current.get(), part, spelled.empty() ? "/" : spelled);
         if (!child) return std::nullopt;
         spelled += "/" + child->first;
         current = std::move(child->second);
+        metadata = metadata || is_ntfs_metadata(current->mft_no);
     }
-    return Resolved{spelled.empty() ? "/" : spelled, std::move(current)};
+    return Resolved{spelled.empty() ? "/" : spelled, std::move(current), metadata};
+}
+
+/// Refuses a write into NTFS's own files: libntfs-3g would let $Bitmap or $MFT be truncated and
+/// rewritten like any file, and the volume would no longer describe itself.
+[[noreturn]] void refuse_metadata(const NtfsVolume& volume, const std::string& spelled) {
+    throw Error(ErrorKind::refused, volume.name() + ": " + spelled + " is NTFS's own metadata; refusing to change it");
 }
 
 bool directory(const ntfs_inode* inode) { return inode->mrec->flags & MFT_RECORD_IS_DIRECTORY; }
@@ -179,6 +188,11 @@ std::optional<std::string> find_path(const NtfsVolume& volume, const std::string
     return resolved->spelled;
 }
 
+bool is_ntfs_metadata(const NtfsVolume& volume, const std::string& path) {
+    const auto resolved = resolve(volume, path);
+    return resolved && resolved->metadata;
+}
+
 bool is_folder(const NtfsVolume& volume, const std::string& path) {
     const auto resolved = resolve(volume, path);
     return resolved && directory(resolved->inode.get());
@@ -204,6 +218,7 @@ std::string ensure_folder(NtfsVolume& volume, const std::string& path) {
     std::string spelled;
     for (const std::string& part : path_parts(path)) {
         auto child = find_child(volume, current.get(), part, spelled.empty() ? "/" : spelled);
+        if (child && is_ntfs_metadata(child->second->mft_no)) refuse_metadata(volume, spelled + "/" + child->first);
         if (child && !directory(child->second.get()))
             throw Error(ErrorKind::failed, volume.name() + ": " + spelled + "/" + child->first + " is a file, not a folder");
         if (child) {
@@ -223,8 +238,10 @@ void write_file(NtfsVolume& volume, const std::string& path, const std::vector<s
     auto parent = resolve(volume, joined(parts, parts.size() - 1));
     if (!parent || !directory(parent->inode.get()))
         throw Error(ErrorKind::failed, volume.name() + ": folder " + joined(parts, parts.size() - 1) + " does not exist");
+    if (parent->metadata) refuse_metadata(volume, parent->spelled);
     auto existing = find_child(volume, parent->inode.get(), parts.back(), parent->spelled);
     const std::string spelled = (parent->spelled == "/" ? "" : parent->spelled) + "/" + (existing ? existing->first : parts.back());
+    if (existing && is_ntfs_metadata(existing->second->mft_no)) refuse_metadata(volume, spelled);
     if (existing && directory(existing->second.get())) throw Error(ErrorKind::failed, volume.name() + ": " + spelled + " is a folder");
     Inode file = existing ? std::move(existing->second) : create_child(volume, parent->inode.get(), parts.back(), S_IFREG, spelled);
     {
@@ -252,11 +269,13 @@ bool remove_file(NtfsVolume& volume, const std::string& path) {
     if (parts.empty()) return false;
     auto parent = resolve(volume, joined(parts, parts.size() - 1));
     if (!parent) return false;
+    if (parent->metadata) refuse_metadata(volume, parent->spelled);
     auto existing = find_child(volume, parent->inode.get(), parts.back(), parent->spelled);
     if (!existing) return false;
     if (directory(existing->second.get())) throw Error(ErrorKind::failed, volume.name() + ": " + path + " is a folder, not a file");
     const NtfsName name(existing->first);
     const std::string spelled = (parent->spelled == "/" ? "" : parent->spelled) + "/" + existing->first;
+    if (is_ntfs_metadata(existing->second->mft_no)) refuse_metadata(volume, spelled);
     errno = 0;
     // ntfs_delete closes both inodes, the file's and the folder's, whatever happens.
     if (ntfs_delete(volume.handle(), spelled.c_str(), existing->second.release(), parent->inode.release(), name.units(),
@@ -266,13 +285,18 @@ bool remove_file(NtfsVolume& volume, const std::string& path) {
 }
 
 void replace_file_safely(NtfsVolume& volume, const std::string& path, const std::vector<std::uint8_t>& content) {
-    const auto spelled = find_path(volume, path);
-    if (!spelled) throw Error(ErrorKind::failed, volume.name() + ": " + path + " does not exist");
-    const std::string backup = *spelled + ".dagda-backup";
-    const std::vector<std::uint8_t> original = read_file(volume, *spelled, UINT64_MAX);
+    std::string spelled;
+    {
+        const auto resolved = resolve(volume, path);
+        if (!resolved) throw Error(ErrorKind::failed, volume.name() + ": " + path + " does not exist");
+        if (resolved->metadata) refuse_metadata(volume, resolved->spelled);  // before its backup is written
+        spelled = resolved->spelled;
+    }  // its inode closed here: write_file opens the file anew, and two open copies would clash
+    const std::string backup = spelled + ".dagda-backup";
+    const std::vector<std::uint8_t> original = read_file(volume, spelled, UINT64_MAX);
     write_file(volume, backup, original);  // reads it back
     try {
-        write_file(volume, *spelled, content);
+        write_file(volume, spelled, content);
     } catch (const Error& error) {
         throw Error(ErrorKind::failed, std::string(error.what()) + "; the original is kept in " + backup);
     }

@@ -19,6 +19,10 @@ std::optional<std::string> find_path(const NtfsVolume& volume, const std::string
 
 bool is_folder(const NtfsVolume& volume, const std::string& path);
 
+/// Whether `path` names one of NTFS's own files or something inside one ($Extend/$UsnJrnl):
+/// see is_ntfs_metadata(record). False when it does not exist.
+bool is_ntfs_metadata(const NtfsVolume& volume, const std::string& path);
+
 /// The size of file `path`, or nullopt when it does not exist (or is a folder).
 std::optional<std::uint64_t> file_size(const NtfsVolume& volume, const std::string& path);
 
@@ -32,7 +36,8 @@ std::string ensure_folder(NtfsVolume& volume, const std::string& path);
 
 /// Writes `content` to file `path`: replaces the content of an existing file (keeping its
 /// security descriptor and attributes) or creates it in its existing folder. Reads it back and
-/// throws when the bytes differ.
+/// throws when the bytes differ. Like ensure_folder and remove_file, refuses (Error{refused}) to
+/// touch NTFS's own files.
 void write_file(NtfsVolume& volume, const std::string& path, const std::vector<std::uint8_t>& content);
 
 /// Removes file `path`; false when it does not exist.

@@ -109,7 +109,7 @@ std::uint64_t walk_inode(const NtfsVolume& volume, Inode inode, const std::strin
         // unpacked on Windows as surely as '/' or ".." anywhere.
         if (name.find_first_of("/\\") != std::string::npos || name == "." || name == "..")
             throw Error(ErrorKind::failed, volume.name() + ": " + path + " holds an entry named \"" + name + "\", refused");
-        if (path == "/" && name.rfind('$', 0) == 0) continue;  // NTFS's own metadata files
+        if (is_ntfs_metadata(MREF(mref))) continue;  // $MFT, $Bitmap, …: they describe this volume, not the server's files
         Inode child(ntfs_inode_open(volume.handle(), MREF(mref)));
         if (!child) throw Error(ErrorKind::failed, volume.name() + ": cannot open " + path + "/" + name + ": " + volume.reason(errno));
         files += walk_inode(volume, std::move(child), (path == "/" ? "" : path) + "/" + name, relative.empty() ? name : relative + "/" + name, sink);
@@ -183,6 +183,7 @@ std::vector<DirectoryEntry> list_directory(const NtfsVolume& volume, const std::
     if (!is_directory(folder.get())) throw Error(ErrorKind::failed, volume.name() + ": " + path + " is not a folder");
     std::vector<DirectoryEntry> entries;
     for (const auto& [name, mref] : read_names(volume, folder.get(), path)) {
+        if (is_ntfs_metadata(MREF(mref))) continue;
         Inode child(ntfs_inode_open(volume.handle(), MREF(mref)));
         if (!child) throw Error(ErrorKind::failed, volume.name() + ": cannot open " + path + "/" + name + ": " + volume.reason(errno));
         const bool folder_entry = is_directory(child.get());

@@ -24,8 +24,8 @@ struct DirectoryEntry {
 std::string volume_path(const std::string& path);
 
 /// The entries of folder `path` ("/" or "/Windows/System32", '/' or '\' separated), sorted by
-/// name, without "." and "..". Throws Error{failed} naming the path when it does not exist or is
-/// not a folder.
+/// name, without "." and ".." and without NTFS's own files (is_ntfs_metadata). Throws
+/// Error{failed} naming the path when it does not exist or is not a folder.
 std::vector<DirectoryEntry> list_directory(const NtfsVolume& volume, const std::string& path);
 
 /// Where walk() puts what it finds. `relative` is "" for the walked item itself, else the path
@@ -40,8 +40,8 @@ public:
     virtual void end_file() = 0;
 };
 
-/// Walks file or folder `path` (a folder with everything below it; NTFS's own $-files of the
-/// root left out) into `sink`. Returns the number of files. Throws Error{failed} for an entry
+/// Walks file or folder `path` (a folder with everything below it; NTFS's own files of the root,
+/// is_ntfs_metadata, left out) into `sink`. Returns the number of files. Throws Error{failed} for an entry
 /// whose name holds '/' or '\' or is "." or ".." (it would name a place outside what is
 /// copied), and for a read that fails.
 std::uint64_t walk(const NtfsVolume& volume, const std::string& path, TreeSink& sink);

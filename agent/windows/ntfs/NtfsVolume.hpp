@@ -13,6 +13,14 @@ struct _ntfs_volume;
 
 namespace dagda::windows::ntfs {
 
+/// Whether MFT record `record` is one of NTFS's own files: $MFT, $MFTMirr, $LogFile, $Volume,
+/// $AttrDef, the root, $Bitmap, $Boot, $BadClus, $Secure, $UpCase, $Extend and the reserved
+/// records up to 15 (libntfs-3g's FILE_first_user is 16). They describe the volume they are on:
+/// never listed as a server's files, never walked into an archive, never copied from one volume
+/// onto another, never written by the editor. What $Extend holds ($UsnJrnl, $ObjId, …) is
+/// reached only through $Extend, so it is covered too.
+constexpr bool is_ntfs_metadata(std::uint64_t record) { return record < 16 && record != 5; }  // 5: the root folder
+
 /// How a volume is mounted. Read-write mounts go through open_for_editing (EditableVolume.hpp),
 /// which refuses BitLocker, dirty and hibernated volumes first.
 enum class Access {

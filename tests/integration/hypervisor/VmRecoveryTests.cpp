@@ -255,6 +255,14 @@ TEST_CASE("recover-vm: files of a later generation are brought back onto the rec
     CHECK(bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", {{"generation", "other.tib"}, {"paths", {"/report.bin"}}})["status"] == 404);
     CHECK(bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files",
                                 {{"generation", "disk1-g2.tib"}, {"paths", {"/report.bin"}}, {"force", true}})["status"] == 400);
+    // NTFS's own files describe the volume they are on: a list naming one copies nothing, not even
+    // the good path before it.
+    const std::string disk_before = file_digest(disk);
+    const nlohmann::json metadata = bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files",
+                                                          {{"generation", "disk1-g2.tib"}, {"volume", 2}, {"paths", {"/report.bin", "/$Bitmap"}}});
+    CHECK(metadata["status"] == 422);
+    CHECK_THAT(metadata["body"]["message"].get<std::string>(), Catch::Contains("/$Bitmap is NTFS's own metadata"));
+    CHECK(file_digest(disk) == disk_before);
     // Never while the VM runs: Windows would own its disk.
     virsh("start " + bench.vm);
     const nlohmann::json running = bench.controller->api("POST", "/api/recoveries/recovery-1/restore-files", request);

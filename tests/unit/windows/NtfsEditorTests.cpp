@@ -4,7 +4,9 @@
 #include "core/Error.hpp"
 #include "core/UniqueFd.hpp"
 #include "windows/ntfs/EditableVolume.hpp"
+#include "windows/ntfs/NtfsCopy.hpp"
 #include "windows/ntfs/NtfsEditor.hpp"
+#include "windows/ntfs/NtfsFiles.hpp"
 #include "windows/ntfs/Ntfs3g.hpp"
 
 #include "common/Run.hpp"
@@ -24,9 +26,9 @@ namespace {
 constexpr std::uint64_t volume_size = 64ull << 20;
 
 /// A fresh NTFS volume file with mkntfs; empty when mkntfs is missing.
-std::string make_ntfs(const TempDir& dir) {
+std::string make_ntfs(const TempDir& dir, const std::string& name = "volume.raw") {
     if (!testing::have_program("mkntfs")) return {};
-    const std::string image = testing::make_image(dir, "volume.raw", volume_size);
+    const std::string image = testing::make_image(dir, name, volume_size);
     const auto result = testing::run("mkntfs -F -Q -L Windows " + testing::sh_quote(image) + " >/dev/null 2>&1");
     REQUIRE(result.exit_code == 0);
     return image;
@@ -143,4 +145,62 @@ TEST_CASE("NtfsEditor: hibernated, dirty and BitLocker volumes are refused and l
     CHECK(inspect_volume(fd.get(), 0, volume_size, "volume.raw").bitlocker);
     CHECK_THROWS_WITH(open_for_editing(fd.get(), 0, volume_size, "volume.raw", {true, false}), Catch::Contains("BitLocker"));
     CHECK(testing::file_digest(image) == locked);
+}
+
+TEST_CASE("NtfsEditor: NTFS's own files are never written, listed or copied onto another volume, a folder named with $ is",
+          "[windows][ntfs][edit]") {
+    TempDir dir;
+    const std::string source_image = make_ntfs(dir, "source.raw"), target_image = make_ntfs(dir, "target.raw");
+    if (source_image.empty()) FAIL("missing: mkntfs is not installed");
+    const UniqueFd source_fd = UniqueFd::open(source_image, O_RDWR), target_fd = UniqueFd::open(target_image, O_RDWR);
+    {
+        const auto volume = open_for_editing(source_fd.get(), 0, volume_size, "source.raw", {});
+        write_file(*volume, "/report.txt", bytes_of("Tuesday's report"));
+        ensure_folder(*volume, "/$Recycle.Bin/S-1-5-21-1");  // Windows' own name, but a user's folder (MFT record >= 16)
+        write_file(*volume, "/$Recycle.Bin/S-1-5-21-1/$R0A1B2C.txt", bytes_of("deleted, kept"));
+        volume->close();
+    }
+    const auto refused = [](auto&& action, const std::string& named) {
+        try {
+            action();
+            FAIL("not refused: " << named);
+        } catch (const Error& error) {
+            CHECK(error.kind() == ErrorKind::refused);
+            CHECK_THAT(error.what(), Catch::Contains(named) && Catch::Contains("NTFS's own metadata"));
+        }
+    };
+    const std::string target_before = testing::file_digest(target_image);
+    {
+        const auto target = open_for_editing(target_fd.get(), 0, volume_size, "target.raw", {});
+        refused([&] { write_file(*target, "/$bitmap", bytes_of("ones and zeros")); }, "/$Bitmap");
+        refused([&] { write_file(*target, "/$Extend/evil.sys", bytes_of("MZ")); }, "/$Extend");
+        refused([&] { ensure_folder(*target, "/$Extend/$Deep/er"); }, "/$Extend");
+        refused([&] { remove_file(*target, "/$Boot"); }, "/$Boot");
+        refused([&] { replace_file_safely(*target, "/$UpCase", bytes_of("x")); }, "/$UpCase");
+        CHECK(is_ntfs_metadata(*target, "/$MFT"));
+        CHECK(is_ntfs_metadata(*target, "/$Extend/$Quota"));
+        CHECK_FALSE(is_ntfs_metadata(*target, "/"));
+        CHECK_FALSE(is_ntfs_metadata(*target, "/$Nothing"));
+    }
+    CHECK(testing::file_digest(target_image) == target_before);
+
+    const NtfsVolume source(source_fd.get(), 0, volume_size, "source.raw", Access::read_only);
+    std::vector<std::string> names;
+    for (const DirectoryEntry& entry : list_directory(source, "/")) names.push_back(entry.name);
+    CHECK(names == std::vector<std::string>{"$Recycle.Bin", "report.txt"});
+    CHECK_FALSE(is_ntfs_metadata(source, "/$Recycle.Bin/S-1-5-21-1"));
+    refused([&] { copyable_path(source, "/$MFTMirr"); }, "/$MFTMirr");
+    CHECK_THROWS_WITH(copyable_path(source, "/missing.txt"), Catch::Contains("/missing.txt does not exist"));
+    CHECK(copyable_path(source, "/REPORT.TXT") == "/report.txt");
+    {
+        const auto target = open_for_editing(target_fd.get(), 0, volume_size, "target.raw", {});
+        refused([&] { copy_between_volumes(source, "/$Extend/$ObjId", *target, "/$Extend/$ObjId", 1 << 20, {}); }, "/$Extend");
+        std::vector<std::string> copied;
+        CHECK(copy_between_volumes(source, "/", *target, "/", 1 << 20, [&](const std::string& path) { copied.push_back(path); }) == 2);
+        CHECK(copied == std::vector<std::string>{"/$Recycle.Bin/S-1-5-21-1/$R0A1B2C.txt", "/report.txt"});
+        target->close();
+    }
+    CHECK(ntfscat(target_image, "/report.txt") == "Tuesday's report");
+    CHECK(ntfscat(target_image, "/$Recycle.Bin/S-1-5-21-1/$R0A1B2C.txt") == "deleted, kept");
+    CHECK(testing::run("ntfsfix -n " + testing::sh_quote(target_image) + " >/dev/null 2>&1").exit_code == 0);
 }
