@@ -72,19 +72,22 @@ export const filePages = {
         el('p', {}, 'This whole folder: ', el('a', { id: 'folder-zip', href: downloadUrl(server, file, volume, path, 'zip'), download: '' }, 'zip'), ' · ',
           el('a', { id: 'folder-tar', href: downloadUrl(server, file, volume, path, 'tar'), download: '' }, 'tar')));
     }));
-    parts.push(bringBack(server, file, volume, message));
+    parts.push(bringBack(server, file, volume));
     return parts;
   },
 };
 
 /// "Bring these back": the files chosen above copied onto the disk of a VM this server was
-/// recovered to, while that VM is off (POST /api/recoveries/ID/restore-files).
-function bringBack(server, file, volume, message) {
+/// recovered to, while that VM is off (POST /api/recoveries/ID/restore-files). Its answer is said
+/// under its button, where the operator is looking, not at the top of a long listing.
+function bringBack(server, file, volume) {
+  const message = messageLine('bring-back-message');
   const target = el('select', { id: 'bring-back-recovery' });
   api('GET', '/api/recoveries').then(({ recoveries }) => {
     const done = recoveries.filter((r) => r.server === server && r.state === 'succeeded');
     target.replaceChildren(...done.map((r) => el('option', { value: r.id }, `${r.vm && r.vm.name ? r.vm.name : r.id} (${r.id})`)));
   }, message.failed);
+  const button = el('button', { type: 'submit' }, 'Bring them back');
   return el('section', { 'aria-labelledby': 'bring-back-title' }, el('h2', { id: 'bring-back-title' }, 'Bring these back'),
     el('p', { class: 'muted' }, 'The files and folders chosen above are copied to the same place on the disk of a VM this server was recovered to. Its VM must be off.'),
     el('form', { id: 'bring-back-form', onsubmit: (event) => {
@@ -97,9 +100,13 @@ function bringBack(server, file, volume, message) {
       if (!confirm(`Copy ${paths.length} item(s) of ${file} onto the disk of ${target.options[target.selectedIndex].text}? Files there are replaced.`)) return;
       const body = { generation: file, paths };
       if (volume !== '-') body.volume = Number(volume);
+      // One copy at a time from this page: the button waits for the answer (a large folder takes a while).
+      button.disabled = true;
+      message.ok(`Bringing back ${paths.length} item(s)…`);
       api('POST', `/api/recoveries/${encodeURIComponent(target.value)}/restore-files`, body)
-        .then((answer) => message.ok(`Brought back onto ${answer.vm}: ${answer.restored.join(', ')}`), message.failed);
-    } }, el('label', { for: 'bring-back-recovery' }, 'Onto the VM of'), target, el('button', { type: 'submit' }, 'Bring them back')));
+        .then((answer) => message.ok(`Brought back onto ${answer.vm}: ${answer.restored.join(', ')}`), message.failed)
+        .finally(() => { button.disabled = false; });
+    } }, el('label', { for: 'bring-back-recovery' }, 'Onto the VM of'), target, button), message);
 }
 
 export { filesHash };

@@ -337,7 +337,7 @@ def run(dagda, output):
         check("Windows / System32 / config" in browser.text("#files-crumbs"), "the breadcrumbs name the folder")
         browser.screenshot("files")
         driver.find_element(By.CSS_SELECTOR, "#bring-back-form button[type=submit]").click()
-        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "files-message"), "Choose the files"))
+        browser.wait_for(seen.text_to_be_present_in_element((By.ID, "bring-back-message"), "Choose the files"))
         check(not any("restore-files" in e["action"] for e in api(controller, "GET", "/api/audit")["entries"]),
               "bringing back with nothing chosen says what to do, and sends nothing")
         driver.find_element(By.CSS_SELECTOR, "#files-crumbs a:nth-of-type(2)").click()  # back up to /Windows
