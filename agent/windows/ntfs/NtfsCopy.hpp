@@ -11,17 +11,17 @@
 
 namespace dagda::windows::ntfs {
 
+/// `from_path` as spelled on `from`, when copy_between_volumes may copy it: Error{failed} when it
+/// does not exist, Error{refused} when it is one of NTFS's own files or inside one ($Bitmap,
+/// $Extend/$UsnJrnl: is_ntfs_metadata). For a list of paths checked before any is copied.
+std::string copyable_path(const NtfsVolume& from, const std::string& from_path);
+
 /// Copies file or folder `from_path` of `from` to `to_path` of `to` (folders with everything
 /// below them; missing parent folders are created; existing files are replaced). Returns the
 /// number of files written; `copied` is told each one. Each file is read whole, so one larger
 /// than `limit` bytes is refused. Throws Error{failed} naming the path when the source does not
 /// exist, and Error{refused} when it is NTFS's own metadata (copyable_path), before anything is
 /// written; a folder's copy leaves those out (list_directory).
-/// `from_path` as spelled on `from`, when copy_between_volumes may copy it: Error{failed} when it
-/// does not exist, Error{refused} when it is one of NTFS's own files or inside one ($Bitmap,
-/// $Extend/$UsnJrnl: is_ntfs_metadata). For a list of paths checked before any is copied.
-std::string copyable_path(const NtfsVolume& from, const std::string& from_path);
-
 std::uint64_t copy_between_volumes(const NtfsVolume& from, const std::string& from_path, NtfsVolume& to, const std::string& to_path,
                                    std::uint64_t limit, const std::function<void(const std::string&)>& copied);
 

@@ -41,9 +41,9 @@ public:
 };
 
 /// Walks file or folder `path` (a folder with everything below it; NTFS's own files of the root,
-/// is_ntfs_metadata, left out) into `sink`. Returns the number of files. Throws Error{failed} for an entry
-/// whose name holds '/' or '\' or is "." or ".." (it would name a place outside what is
-/// copied), and for a read that fails.
+/// is_ntfs_metadata, left out) into `sink`. Returns the number of files. Throws Error{failed}
+/// for an entry whose name holds '/' or '\' or is "." or ".." (it would name a place outside
+/// what is copied), and for a read that fails.
 std::uint64_t walk(const NtfsVolume& volume, const std::string& path, TreeSink& sink);
 
 /// Copies file or folder `path` to `destination` (a folder is copied with everything below it).
