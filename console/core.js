@@ -57,6 +57,17 @@ export function bytes(n) {
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
+/// A step's amount: bytes for the image steps, a count (of partitions, files…) for the others.
+export const amount = (event, n) => ((event.name || '').startsWith('image.') ? bytes(n) : String(n));
+
+/// "12.0 MiB of 40.0 MiB, 85.3 MiB/s, 0:00:03 left" for a step_progress event (a job's or a recovery's).
+export function progressText(event) {
+  const rate = event.rate > 0 ? `, ${amount(event, event.rate)}/s` : '';
+  const left = event.rate > 0 && event.total > event.done ? Math.round((event.total - event.done) / event.rate) : null;
+  const eta = left === null ? '' : `, ${Math.floor(left / 3600)}:${String(Math.floor(left / 60) % 60).padStart(2, '0')}:${String(left % 60).padStart(2, '0')} left`;
+  return `${amount(event, event.done)} of ${amount(event, event.total)}${rate}${eta}`;
+}
+
 export function table(headings, rows, empty) {
   if (rows.length === 0) return el('p', { class: 'muted' }, empty);
   return el('table', {}, el('thead', {}, el('tr', {}, headings.map((h) => el('th', { scope: 'col' }, h)))),

@@ -1,7 +1,7 @@
 // The console's pages that follow what runs: the overview, and a recovery step by step through
 // its server-sent events (GET /api/recoveries/ID/stream).
 
-import { session, el, api, LoggedOut, when, whenIso, age, bytes, table, section, show, showLogin, messageLine, rerender } from './core.js';
+import { session, el, api, LoggedOut, when, whenIso, age, bytes, table, section, show, showLogin, messageLine, rerender, progressText } from './core.js';
 
 export const livePages = {
   overview() {
@@ -57,7 +57,10 @@ export const livePages = {
     cancel.addEventListener('click', () => ask('cancel', `Cancel ${id}? A running step stops at its next safe point; what was made stays listed for a cleanup.`));
     cleanup.addEventListener('click', () => ask('cleanup', `Remove the VM and volumes ${id} made? Nothing else is touched.`));
     const finished = {};
+    const progress = {};  // a step's name → its last step_progress event (done of total, rate)
+    let shown = null;  // the recovery last drawn, drawn again as its progress comes
     const showSteps = (recovery) => {
+      shown = recovery;
       const operator = session.role === 'operator';
       cancel.hidden = !operator || !['queued', 'running'].includes(recovery.state);
       cleanup.hidden = !operator || recovery.state !== 'failed';
@@ -68,10 +71,12 @@ export const livePages = {
         const running = i === recovery.next_step && recovery.state === 'running';
         const failed = i === recovery.next_step && ['failed', 'cleaning', 'cleaned'].includes(recovery.state);
         const seconds = finished[i];
+        const now = running ? progress[name] : undefined;
         return el('li', { class: done ? 'done' : running ? 'running' : failed ? 'failed' : '' },
           el('span', {}, name), ' ',
-          el('progress', { max: '1', value: done ? '1' : '0', 'aria-label': `${name} progress` }), ' ',
-          el('span', { class: 'muted' }, done ? `done${seconds !== undefined ? ` in ${seconds.toFixed(1)} s` : ''}` : running ? 'running' : failed ? 'failed' : 'to do'));
+          el('progress', { max: String(now ? now.total : 1), value: String(done ? 1 : now ? now.done : 0), 'aria-label': `${name} progress` }), ' ',
+          el('span', { class: 'muted' }, done ? `done${seconds !== undefined ? ` in ${seconds.toFixed(1)} s` : ''}`
+            : now ? `${now.message}: ${progressText(now)}` : running ? 'running' : failed ? 'failed' : 'to do'));
       }));
     };
     // Server-sent events: each event as it happens, and the recovery whenever it changes. The
@@ -79,6 +84,12 @@ export const livePages = {
     const source = new EventSource(`/api/recoveries/${encodeURIComponent(id)}/stream`);
     source.addEventListener('message', (message) => {
       const event = JSON.parse(message.data);
+      if (event.event === 'step_progress') {
+        // The bar and its words, not a log line each second.
+        progress[event.step] = event;
+        if (shown) showSteps(shown);
+        return;
+      }
       if (event.event === 'step_finished') finished[event.index] = event.seconds;
       if (event.event === 'recovery_finished') recovered.textContent = `Recovery time achieved: ${event.seconds.toFixed(1)} s`;
       const words = event.message || (event.seconds !== undefined ? `${event.seconds.toFixed(1)} s` : '');

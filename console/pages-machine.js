@@ -4,7 +4,7 @@
 // server-sent events (GET /api/jobs/ID/stream): each step with its progress (done of total, rate,
 // ETA) and duration, the log, and cancel.
 
-import { session, el, api, bytes, messageLine } from './core.js';
+import { session, el, api, bytes, messageLine, amount, progressText } from './core.js';
 
 const finished = ['succeeded', 'failed', 'cancelled', 'refused'];
 
@@ -70,17 +70,6 @@ export function machineForm(server, chains) {
     } }, el('label', { for: 'machine-agent' }, 'Machine (its agent)'), agent, el('label', { for: 'machine-disk' }, 'Disk to write'), disk,
     el('label', { for: 'machine-generation' }, 'Generation'), generation, el('label', { for: 'machine-then' }, 'Then'), then,
     el('button', { type: 'submit' }, 'Show the plan')), plan, run);
-}
-
-/// A step's amount: bytes for the image steps, a count (of partitions, files…) for the others.
-const amount = (event, n) => ((event.name || '').startsWith('image.') ? bytes(n) : String(n));
-
-/// "12.0 MiB of 40.0 MiB, 85.3 MiB/s, 0:00:03 left" for a step_progress event.
-function progressText(event) {
-  const rate = event.rate > 0 ? `, ${amount(event, event.rate)}/s` : '';
-  const left = event.rate > 0 && event.total > event.done ? Math.round((event.total - event.done) / event.rate) : null;
-  const eta = left === null ? '' : `, ${Math.floor(left / 3600)}:${String(Math.floor(left / 60) % 60).padStart(2, '0')}:${String(left % 60).padStart(2, '0')} left`;
-  return `${amount(event, event.done)} of ${amount(event, event.total)}${rate}${eta}`;
 }
 
 export const jobPages = {

@@ -6,6 +6,7 @@
 // controller goes on, and a cleanup detaches the disks before it removes them.
 
 #include "controller/HelperPlan.hpp"
+#include "controller/RecoveryProgress.hpp"
 #include "controller/RecoveryRunner.hpp"
 
 #include "core/Error.hpp"
@@ -222,9 +223,9 @@ void RecoveryRunner::run_on_helper(const RecoveryRecord& recovery, hypervisor::H
     std::int64_t seen = jobs[slot].value("seen", std::int64_t{0});
     const auto never = std::chrono::steady_clock::time_point::max();
     auto off_since = never;  // when the helper was first seen off with its job unfinished
-    auto last_progress = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    RecoveryProgress progress(step, "helper", [&](json e) { event(recovery.id, std::move(e)); });
     while (!stopping_) {
-        // The agent's steps, relayed as the recovery's, progress every 10 s at most.
+        // The agent's steps, relayed as the recovery's (progress once a second at most).
         for (auto& [seq, item] : settings_.control->job_events(job, seen).events) {
             seen = seq;
             const std::string kind = item.value("event", "");
@@ -232,13 +233,7 @@ void RecoveryRunner::run_on_helper(const RecoveryRecord& recovery, hypervisor::H
                                                                      ? " (step " + std::to_string(item["step"].get<std::int64_t>()) + ")" : "");
             if (kind == "step_started" || kind == "step_failed")
                 event(recovery.id, {{"event", "step_said"}, {"step", step}, {"message", "helper: " + what + (kind == "step_failed" ? " failed" : "")}});
-            if (kind == "step_progress" && item.contains("total") && item["total"].is_number() && item["total"].get<double>() > 0 &&
-                item.contains("done") && item["done"].is_number() &&
-                std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(10)) {
-                last_progress = std::chrono::steady_clock::now();
-                event(recovery.id, {{"event", "step_progress"}, {"step", step}, {"message", "helper: " + what},
-                                    {"done", item["done"]}, {"total", item["total"]}});
-            }
+            progress.on_job_event(item);
         }
         jobs[slot]["seen"] = seen;
         const auto record = settings_.control->job(job);

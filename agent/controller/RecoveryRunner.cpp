@@ -3,6 +3,7 @@
 #include "controller/HelperPlan.hpp"
 #include "controller/ProgramOutput.hpp"
 #include "controller/PushButtonOrder.hpp"
+#include "controller/RecoveryProgress.hpp"
 
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
@@ -287,10 +288,14 @@ void RecoveryRunner::restore_disk(const RecoveryRecord& recovery, std::size_t di
     if (planned.exit_code != 0) throw Error(ErrorKind::failed, "the plan for " + volume + " could not be made: " + last_lines(planned.err, 4));
     if (order.contains("computer_name")) rename_windows(plan, order["computer_name"]);
     const std::string journal = (work / ("disk" + std::to_string(disk + 1) + ".journal")).string();
+    // Its steps' progress followed live from its JSON events, as the recovery's.
+    RecoveryProgress progress("direct.restore", "disk " + std::to_string(disk + 1), [&](json e) { event(recovery.id, std::move(e)); });
+    cancellable.on_line = [&progress](const std::string& line) { progress.on_line(line); };
     const ProgramResult ran =
-        run_bounded_program({settings_.dagda_binary, "run", plan, "--yes", "--journal", journal, "--progress", "none"}, cancellable);
+        run_bounded_program({settings_.dagda_binary, "run", plan, "--yes", "--journal", journal, "--progress", "json"}, cancellable);
     if (ran.cancelled) throw RecoveryCancelled();
-    if (ran.exit_code != 0) throw Error(ErrorKind::failed, "the restore of " + volume + " failed: " + last_lines(ran.err + ran.out, 6));
+    if (ran.exit_code != 0)
+        throw Error(ErrorKind::failed, "the restore of " + volume + " failed: " + (progress.failure().empty() ? last_lines(ran.err, 6) : progress.failure()));
     event(recovery.id, {{"event", "step_said"}, {"step", "direct.restore"}, {"message", "restored disk " + std::to_string(disk + 1) + " onto " + volume}});
 }
 

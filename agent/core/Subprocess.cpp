@@ -30,6 +30,17 @@ std::pair<UniqueFd, UniqueFd> make_pipe() {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+/// The whole lines of `pending` given to `on_line` and taken out of it; at the end, the rest too.
+void hand_over_lines(std::string& pending, const std::function<void(const std::string&)>& on_line, bool at_end) {
+    std::size_t start = 0;
+    for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) on_line(pending.substr(start, end - start));
+    pending.erase(0, start);
+    if (at_end && !pending.empty()) {
+        on_line(pending);
+        pending.clear();
+    }
+}
+
 /// Feeds stdin and reads both pipes until both close; poll keeps a full stderr from blocking a
 /// child that still writes stdout, and a child that reads nothing from blocking us. With a
 /// deadline or an output bound, the child's process group is killed when either is passed, and
@@ -93,7 +104,9 @@ void exchange(pid_t group, UniqueFd in_fd, int out_fd, int err_fd, const Program
                 } else {
                     sinks[i]->append(buffer, static_cast<std::size_t>(got));
                 }
+                if (i == 0 && bounds.on_line) hand_over_lines(result.out, bounds.on_line, false);
             } else if (got == 0 || errno != EINTR) {
+                if (i == 0 && bounds.on_line) hand_over_lines(result.out, bounds.on_line, true);
                 fds[i].fd = -1;
                 --open;
             }

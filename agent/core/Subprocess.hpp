@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,10 @@ struct ProgramBounds {
     std::chrono::milliseconds timeout{0};   ///< 0: none; past it, its whole process group is killed
     std::size_t most_output = SIZE_MAX;     ///< more than this on stdout or stderr: killed likewise
     const std::atomic<bool>* cancel = nullptr;  ///< set by another thread: killed likewise within 0.2 s (a stopping caller)
+    /// Given each line of stdout (without its newline) as it comes, instead of collecting stdout
+    /// in ProgramResult::out: a long run's progress followed live, in bounded memory (a line
+    /// longer than most_output kills it like a flood). Called on the caller's thread; must not throw.
+    std::function<void(const std::string& line)> on_line;
 };
 
 /// Runs argv[0] (looked up in PATH) with `argv` and `environment` added to ours (NAME=value).

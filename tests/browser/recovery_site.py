@@ -10,6 +10,10 @@ operator account. This script is only the person at the browser (headless Chromi
               and the recovery time achieved shown.
   bring-back  log in, open a generation's folder, tick the files named, choose the recovery's VM
               under "Bring these back", confirm, and wait for the page to say what came back.
+  watch       log in, open the page of a recovery pushed elsewhere (waiting for it to exist),
+              and follow it to succeeded, keeping every state of its running step's progress bar
+              and words as the page redraws them: the progress of the helper's own steps must
+              have shown (done of total, rate), live.
 
 The operator's password is read from standard input (never an argument, which `ps` shows). Exit
 code 0 when every check held, 1 otherwise (the reason on standard error); a screenshot of each
@@ -19,6 +23,7 @@ page goes to --output.
 import argparse
 import os
 import sys
+import time
 from urllib.parse import quote
 
 from selenium.common.exceptions import TimeoutException
@@ -88,9 +93,42 @@ def bring_back(browser, arguments):
     print(f"recovery_site: {said}")
 
 
+WATCH_STEPS = """
+window.dagdaSeen = [];
+new MutationObserver(() => {
+  for (const step of document.querySelectorAll('#recovery-steps li.running')) {
+    const bar = step.querySelector('progress');
+    const seen = { text: step.textContent, max: Number(bar.max), value: Number(bar.value) };
+    const last = window.dagdaSeen[window.dagdaSeen.length - 1];
+    if (!last || last.text !== seen.text) window.dagdaSeen.push(seen);
+  }
+}).observe(document.body, { childList: true, subtree: true, characterData: true });
+"""
+
+
+def watch(browser, arguments):
+    driver = browser.driver
+    page = f"{arguments.url}/#/recovery/{quote(arguments.recovery, safe='')}"
+    deadline = time.monotonic() + 120
+    while not driver.find_elements(By.CSS_SELECTOR, "#recovery-steps li"):  # pushed by someone else, maybe not yet
+        check(time.monotonic() < deadline, f"{arguments.recovery} appeared within 2 minutes")
+        driver.get(page)
+        driver.refresh()
+        time.sleep(1)
+    driver.execute_script(WATCH_STEPS)
+    browser.wait_for(seen.text_to_be_present_in_element((By.ID, "recovery-state"), "succeeded"), arguments.seconds)
+    seen_states = driver.execute_script("return window.dagdaSeen")
+    for state in seen_states:
+        print(f"recovery_site: seen running: {state['text']} [{state['value']:g} of {state['max']:g}]")
+    live = [s for s in seen_states if "helper: image.restore: " in s["text"] and " of " in s["text"] and 0 < s["value"] <= s["max"] and s["max"] > 1]
+    check(live, "the running step's bar and words followed the helper's image.restore (done of total)")
+    check(any("/s" in s["text"] for s in live), "with its rate")
+    browser.screenshot("site-watched")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("recover", "bring-back"))
+    parser.add_argument("action", choices=("recover", "bring-back", "watch"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--user", required=True)
     parser.add_argument("--output", required=True)
@@ -101,9 +139,10 @@ def main():
     parser.add_argument("--volume", default="-", help="bring-back: the volume's number (- for a volume backup's one)")
     parser.add_argument("--folder", default="/", help="bring-back: the folder the files are in")
     parser.add_argument("--pick", action="append", default=[], help="bring-back: a name in that folder to tick (repeatable)")
-    parser.add_argument("--recovery", help="bring-back: the recovery whose VM receives them")
+    parser.add_argument("--recovery", help="bring-back: the recovery whose VM receives them; watch: the recovery to follow")
+    parser.add_argument("--seconds", type=int, default=900, help="watch: how long the recovery may take")
     arguments = parser.parse_args()
-    needed = ("hypervisor", "vm") if arguments.action == "recover" else ("generation", "recovery", "pick")
+    needed = {"recover": ("hypervisor", "vm"), "bring-back": ("generation", "recovery", "pick"), "watch": ("recovery",)}[arguments.action]
     for name in needed:
         if not getattr(arguments, name):
             parser.error(f"{arguments.action} needs --{name}")
@@ -112,7 +151,7 @@ def main():
     browser = None
     try:
         browser = logged_in(arguments, password)
-        (recover if arguments.action == "recover" else bring_back)(browser, arguments)
+        {"recover": recover, "bring-back": bring_back, "watch": watch}[arguments.action](browser, arguments)
         return 0
     except (AssertionError, TimeoutException) as failure:
         if browser:

@@ -1,45 +1,27 @@
 // Issue 16: the console's buttons that need a real recovery site, pushed in a real browser.
 // This test makes the site (libvirtd with a local dir pool, a controller serving srv01's Windows
 // disk, an operator account); tests/browser/recovery_site.py is the person at the browser
-// (headless Chromium, Selenium). What the page did is then read back independently: the VM with
-// virsh, its disk with ntfs-3g's tools.
+// (headless Chromium, Selenium; SiteBrowser.hpp). What the page did is then read back
+// independently: the VM with virsh, its disk with ntfs-3g's tools.
 
 #include "common/NtfsEdit.hpp"
 #include "common/Run.hpp"
 #include "integration/hypervisor/RecoveryBench.hpp"
+#include "integration/hypervisor/SiteBrowser.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-
 using namespace dagda::testing;
-
-namespace {
-
-const char* const password = "site operator password";
-
-/// recovery_site.py ACTION ARGS as the operator alice, her password on its standard input.
-RunResult in_browser(const RecoveryBench& bench, const std::string& action, const std::string& args) {
-    const std::string password_file = bench.dir.file("alice.password");
-    return run("/usr/bin/python3 " + sh_quote(std::string(DAGDA_SOURCE_DIR) + "/tests/browser/recovery_site.py") + " " + action + " --url " +
-               bench.controller->url() + " --user alice --output " + sh_quote(DAGDA_BROWSER_SCREENSHOTS) + " --server srv01 " + args + " < " +
-               sh_quote(password_file) + " 2>&1");
-}
-
-}  // namespace
 
 TEST_CASE("console in a browser: Recover to a new VM runs to success, then files of generation 2 ticked on the files page are brought back onto its disk",
           "[hypervisor][integration][libvirt][root][browser][restore-files]") {
     LibvirtDaemons daemons;
     NEEDS_LIBVIRT(daemons);
-    for (const char* tool : {"/usr/bin/chromium", "/usr/bin/chromedriver"})
-        if (!std::filesystem::exists(tool)) FAIL(std::string("missing: ") + tool + " (scripts/setup installs chromium and chromium-driver)");
     RecoveryBench bench;
     bench.start_controller();
-    std::ofstream(bench.dir.file("alice.password")) << password << "\n";
-    REQUIRE(bench.ctl("user add alice --role operator --password-stdin < " + sh_quote(bench.dir.file("alice.password"))).exit_code == 0);
+    add_site_operator(bench);
 
-    const RunResult recovered = in_browser(bench, "recover", "--hypervisor local --vm " + bench.vm);
+    const RunResult recovered = run(site_browser_command(bench, "recover", "--hypervisor local --vm " + bench.vm));
     INFO(recovered.out << bench.controller->log());
     REQUIRE(recovered.exit_code == 0);
     CHECK_THAT(recovered.out, Catch::Contains("recovery-1 succeeded"));
@@ -50,6 +32,15 @@ TEST_CASE("console in a browser: Recover to a new VM runs to success, then files
     CHECK_THAT(virsh("domstate " + bench.vm), Catch::StartsWith("shut off"));  // defined, and left off for a person to start
     const std::string disk = bench.pool.folder() + "/" + bench.vm + "-disk1.img";
     CHECK(layout_of(disk) == layout_of(bench.source));
+    // The restore's own progress, relayed from `dagda run --progress json` as the recovery's: its
+    // image.restore phase through to its end (what the page's bar draws while the step runs).
+    const nlohmann::json events = bench.controller->api("GET", "/api/recoveries/recovery-1/events")["body"]["events"];
+    bool restore_ended = false;
+    for (const auto& e : events)
+        if (e["event"] == "step_progress" && e["step"] == "direct.restore" && e["name"] == "image.restore" && e["message"] == "disk 1: image.restore")
+            restore_ended = restore_ended || (e["done"] == e["total"] && e["total"].get<std::uint64_t>() > 0);
+    INFO(events.dump(1));
+    CHECK(restore_ended);
 
     // The server goes on after its backup: a report written, captured as generation 2.
     const auto [start, sectors] = partition_extent(bench.source, 2);
@@ -60,7 +51,7 @@ TEST_CASE("console in a browser: Recover to a new VM runs to success, then files
                 " --base " + sh_quote(bench.archive) + " --progress none").exit_code == 0);
     CHECK(run("ntfscat " + sh_quote(windows_partition(bench.dir, disk)) + " /report.bin").exit_code != 0);  // not on the VM yet
 
-    const RunResult brought = in_browser(bench, "bring-back", "--generation disk1-g2.tib --volume 2 --pick report.bin --recovery recovery-1");
+    const RunResult brought = run(site_browser_command(bench, "bring-back", "--generation disk1-g2.tib --volume 2 --pick report.bin --recovery recovery-1"));
     INFO(brought.out << bench.controller->log());
     REQUIRE(brought.exit_code == 0);
     CHECK_THAT(brought.out, Catch::Contains("Brought back onto " + bench.vm + ": /report.bin"));

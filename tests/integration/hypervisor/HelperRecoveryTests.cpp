@@ -6,8 +6,10 @@
 // and compared with what direct mode makes of the same archive. The two-disk server is read from
 // the archive store's bucket (a real Ceph RGW), which the helper reaches at 10.0.2.2 too.
 
+#include "common/ChildProcess.hpp"
 #include "integration/hypervisor/RecoveryBench.hpp"
 #include "integration/hypervisor/HelperSite.hpp"
+#include "integration/hypervisor/SiteBrowser.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -67,10 +69,20 @@ TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM
     CHECK_THAT(dry.out, Catch::Contains("(helper mode)") && Catch::Contains("3. helper.prepare") && Catch::Contains("7. helper.restore") &&
                             Catch::Contains("9. vm.define"));
 
+    // An operator follows it in the console meanwhile: the recovery page, live.
+    add_site_operator(bench);
+    ChildProcess watcher({"sh", "-c", site_browser_command(bench, "watch", "--recovery recovery-1 --seconds 900")}, {}, bench.dir.file("watcher.err"));
     const RunResult recovered = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + vm + " --memory 1024");
     const std::string console = bench.state + "/recoveries/recovery-1/helper-console.log";
     INFO(recovered.out << recovered.err << bench.controller->log() << "\nhelper console:\n" << (fs::exists(console) ? file_bytes(console) : ""));
     REQUIRE(recovered.exit_code == 0);
+    // What the page showed while the helper restored: each step's bar and words, from its agent's
+    // events (relayed once a second), with the amount done of the total and the rate.
+    std::string watched;
+    while (const auto line = watcher.read_line(std::chrono::seconds(120))) watched += *line + "\n";
+    INFO(watched);
+    CHECK(watcher.wait() == 0);
+    CHECK_THAT(watched, Catch::Contains("seen running: helper.restore") && Catch::Contains("helper: image.restore: "));
     CHECK_THAT(recovered.out, Catch::Contains("uploading the live ISO as dagda-live-"));
     CHECK_THAT(recovered.out, Catch::Contains("6. helper.hello done in") && Catch::Contains("7. helper.restore done in"));
     CHECK_THAT(recovered.out, Catch::Contains("helper: image.restore"));

@@ -1,9 +1,12 @@
 #include "core/Error.hpp"
 #include "core/Subprocess.hpp"
 
+#include "common/TempDir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 using dagda::run_program;
@@ -68,4 +71,31 @@ TEST_CASE("Subprocess: a bounded program is killed when its caller cancels it", 
     CHECK(result.cancelled);
     CHECK_FALSE(result.timed_out);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("Subprocess: a bounded program's stdout is handed over line by line while it runs", "[core][subprocess]") {
+    const dagda::testing::TempDir dir;
+    const std::string flag = dir.file("seen");
+    std::vector<std::string> lines;
+    dagda::ProgramBounds bounds;
+    bounds.timeout = std::chrono::seconds(10);
+    bounds.on_line = [&](const std::string& line) {
+        lines.push_back(line);
+        if (line == "waiting") std::ofstream{flag};  // the program goes on only once this line was seen
+    };
+    // "waiting" must reach us before the program ends (it waits for our answer); a line split
+    // across two writes comes whole; the last one without its newline comes at the end.
+    const auto result = dagda::run_bounded_program(
+        {"sh", "-c", "echo waiting; while [ ! -e '" + flag + "' ]; do sleep 0.05; done; printf 'sp'; sleep 0.2; printf 'lit\\n\\nlast'"}, bounds);
+    CHECK_FALSE(result.timed_out);
+    CHECK(result.exit_code == 0);
+    CHECK(lines == std::vector<std::string>{"waiting", "split", "", "last"});
+    CHECK(result.out.empty());
+
+    // A line longer than the output bound is a flood like any other.
+    bounds.most_output = 1000;
+    lines.clear();
+    const auto flood = dagda::run_bounded_program({"sh", "-c", "head -c 5000 /dev/zero | tr '\\0' x; echo"}, bounds);
+    CHECK(flood.output_cut);
+    CHECK(lines.empty());
 }
