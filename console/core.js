@@ -58,7 +58,7 @@ export function bytes(n) {
 }
 
 /// A step's amount: bytes for the image steps, a count (of partitions, files…) for the others.
-export const amount = (event, n) => ((event.name || '').startsWith('image.') ? bytes(n) : String(n));
+export const amount = (event, n) => ((event.name || '').startsWith('image.') ? bytes(n) : Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /// "12.0 MiB of 40.0 MiB, 85.3 MiB/s, 0:00:03 left" for a step_progress event (a job's or a recovery's).
 export function progressText(event) {
