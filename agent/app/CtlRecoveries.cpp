@@ -7,6 +7,7 @@
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <thread>
 
 namespace dagda::app {
@@ -16,9 +17,21 @@ using nlohmann::json;
 
 namespace {
 
+/// When each phase's progress ("helper: image.restore") was last printed, by its event's time:
+/// a line every 10 s and at each phase's end, for a terminal (the page takes one a second).
+using ProgressPrinted = std::map<std::string, double>;
+
+bool print_progress(const json& e, ProgressPrinted& printed) {
+    const double total = e.value("total", 0.0), done = e.value("done", 0.0), at = e.value("at", 0.0);
+    if (total <= 0) return false;
+    const auto [last, first] = printed.try_emplace(e.value("message", ""), at);
+    if (!first && done < total && at - last->second < 10) return false;
+    last->second = at;
+    return true;
+}
 
 /// Prints the recovery's events from `after` on; returns the last seq printed.
-std::int64_t print_events(const json& events, std::int64_t after) {
+std::int64_t print_events(const json& events, std::int64_t after, ProgressPrinted& printed) {
     for (const json& e : events) {
         after = std::max(after, e.value("seq", after));
         const std::string kind = e.value("event", "");
@@ -28,7 +41,7 @@ std::int64_t print_events(const json& events, std::int64_t after) {
                       << e.value("seconds", 0.0) << " s\n";
         else if (kind == "step_failed") std::cout << "  " << e.value("index", 0) + 1 << ". " << e.value("step", "") << " FAILED: " << e.value("message", "") << "\n";
         else if (kind == "step_said") std::cout << "     " << e.value("message", "") << "\n";
-        else if (kind == "step_progress" && e.value("total", 0.0) > 0)
+        else if (kind == "step_progress" && print_progress(e, printed))
             std::cout << "     " << e.value("message", "") << ": " << static_cast<int>(100 * e.value("done", 0.0) / e.value("total", 1.0)) << "%\n";
         else if (kind == "freeze_window")
             std::cout << "     freeze window: " << std::fixed << std::setprecision(1) << e.value("seconds", 0.0) << " s (frozen to resumed)\n";
@@ -50,12 +63,13 @@ std::int64_t print_events(const json& events, std::int64_t after) {
 
 int follow_recovery(ControllerClient& client, const std::string& id) {
     std::int64_t seen = 0;
+    ProgressPrinted printed;
     for (;;) {
-        seen = print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
+        seen = print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen, printed);
         const json recovery = client.get("/api/recoveries/" + id);
         const std::string state = recovery.value("state", "");
         if (state == "succeeded" || state == "failed" || state == "cleaned" || state == "cancelled") {
-            print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen);
+            print_events(client.get("/api/recoveries/" + id + "/events?after=" + std::to_string(seen)).value("events", json::array()), seen, printed);
             if (state != "succeeded") std::cerr << "dagda ctl: " << id << " " << state << ": " << recovery.value("reason", "") << "\n";
             return state == "succeeded" || state == "cleaned" ? 0 : 1;
         }
@@ -173,7 +187,8 @@ int ctl_recovery(const std::vector<std::string>& args) {
     std::cout << id << ": " << recovery.value("state", "?") << ", " << recovery.value("server", "?") << " to the VM " << recovery["vm"].value("name", "?")
               << " on " << recovery.value("hypervisor", "?") << "\n";
     if (recovery.contains("reason")) std::cout << "  " << recovery.value("reason", "") << "\n";
-    print_events(client->get("/api/recoveries/" + id + "/events").value("events", json::array()), 0);
+    ProgressPrinted printed;
+    print_events(client->get("/api/recoveries/" + id + "/events").value("events", json::array()), 0, printed);
     return 0;
 }
 

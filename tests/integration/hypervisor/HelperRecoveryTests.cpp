@@ -85,7 +85,7 @@ TEST_CASE("recover-vm: through the helper VM, a server's backup becomes a new VM
     CHECK_THAT(watched, Catch::Contains("seen running: helper.restore") && Catch::Contains("helper: image.restore: "));
     CHECK_THAT(recovered.out, Catch::Contains("uploading the live ISO as dagda-live-"));
     CHECK_THAT(recovered.out, Catch::Contains("6. helper.hello done in") && Catch::Contains("7. helper.restore done in"));
-    CHECK_THAT(recovered.out, Catch::Contains("helper: image.restore"));
+    CHECK_THAT(recovered.out, Catch::Contains("helper: image.restore: 100%"));  // ctl prints a phase's end, whatever its throttle
     CHECK_THAT(recovered.out, Catch::Contains("is defined and left off; recovery time achieved: "));
     // The helper read its settings from the CD the controller made (the mechanism ESXi needs too).
     CHECK_THAT(file_bytes(console), Catch::Contains("settings from the CD"));
@@ -277,6 +277,31 @@ TEST_CASE("recover-vm: a controller stopped while the helper restores goes on wi
     CHECK_THAT(virsh("dumpxml " + site.helper), !Catch::Contains("device='disk'"));
     const std::string windows = windows_partition(bench.dir, bench.pool.folder() + "/" + bench.vm + "-disk1.img");
     CHECK(hive_value(bench.dir, windows, "\\ControlSet001\\Services\\msahci", "Start") == "0\n");
+}
+
+TEST_CASE("recover-vm: a helper VM powered off from outside while its job is under way ends the recovery at helper.restore within a minute and a half",
+          "[hypervisor][integration][libvirt][root][vm-recovery][helper]") {
+    LibvirtDaemons daemons;
+    NEEDS_LIBVIRT(daemons);
+    RecoveryBench bench;
+    const HelperSite site(bench, live_iso(), 600);
+    const RunResult queued = bench.ctl("recover-vm srv01 --hypervisor " + site.name + " --name " + bench.vm + " --memory 512 --no-watch");
+    INFO(queued.out << queued.err);
+    REQUIRE(queued.exit_code == 0);
+    // Off as soon as its job is submitted: the job (seconds of work) can never report its end.
+    REQUIRE(eventually([&] { return bench.controller->api("GET", "/api/recoveries/recovery-1")["body"]["made"]["helper"].contains("jobs"); }, 300));
+    virsh("destroy " + site.helper);
+    const auto off = std::chrono::steady_clock::now();
+    const RunResult watched = bench.ctl("recovery recovery-1 --watch");
+    const auto waited = std::chrono::steady_clock::now() - off;
+    INFO(watched.out << watched.err << bench.controller->log());
+    CHECK(watched.exit_code == 1);
+    const nlohmann::json recovery = bench.controller->api("GET", "/api/recoveries/recovery-1")["body"];
+    CHECK(recovery["state"] == "failed");
+    CHECK_THAT(recovery["reason"].get<std::string>(), Catch::Contains("helper.restore failed: the helper VM " + site.helper + " is off and its job job-1 never reported how it ended"));
+    CHECK(waited >= std::chrono::seconds(55));  // a minute's grace: an agent's last report may be on its way
+    CHECK(waited < std::chrono::seconds(90));
+    CHECK_THAT(virsh("list --all --name"), !Catch::Contains(bench.vm + "\n"));  // no VM defined from a restore that never ended
 }
 
 TEST_CASE("recover-vm: a two-disk, three-volume server is recovered from the archive store's bucket in one helper run onto virtio disks, each "
