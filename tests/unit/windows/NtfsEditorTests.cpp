@@ -192,6 +192,10 @@ TEST_CASE("NtfsEditor: NTFS's own files are never written, listed or copied onto
     refused([&] { copyable_path(source, "/$MFTMirr"); }, "/$MFTMirr");
     CHECK_THROWS_WITH(copyable_path(source, "/missing.txt"), Catch::Contains("/missing.txt does not exist"));
     CHECK(copyable_path(source, "/REPORT.TXT") == "/report.txt");
+    // A walk of the root (what zips, tars and tib extract write) by the same rule.
+    CHECK(extract(source, "/", dir.file("extracted")) == 2);
+    CHECK(testing::run("cd " + testing::sh_quote(dir.file("extracted")) + " && find . | sort").out ==
+          ".\n./$Recycle.Bin\n./$Recycle.Bin/S-1-5-21-1\n./$Recycle.Bin/S-1-5-21-1/$R0A1B2C.txt\n./report.txt\n");
     {
         const auto target = open_for_editing(target_fd.get(), 0, volume_size, "target.raw", {});
         refused([&] { copy_between_volumes(source, "/$Extend/$ObjId", *target, "/$Extend/$ObjId", 1 << 20, {}); }, "/$Extend");
