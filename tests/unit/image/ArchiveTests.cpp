@@ -7,6 +7,7 @@
 #include "image/ArchiveChain.hpp"
 #include "image/TibArchive.hpp"
 #include "image/TibWriter.hpp"
+#include "image/VolumeReader.hpp"
 #include "image/capture/VolumeCapture.hpp"
 #include "image/restore/VolumeRestore.hpp"
 
@@ -18,7 +19,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 
 using namespace dagda;
@@ -40,7 +44,8 @@ std::string make_volume(const TempDir& dir) {
     return path;
 }
 
-std::string capture(const TempDir& dir, const std::string& source, int level = 3, const std::string& name = "v.tib") {
+std::string capture(const TempDir& dir, const std::string& source, int level = 3, const std::string& name = "v.tib",
+                    std::optional<std::vector<std::uint8_t>> used_bitmap = std::nullopt) {
     const UniqueFd fd = UniqueFd::open(source, O_RDONLY);
     const std::uint64_t size = std::filesystem::file_size(source);
     format::FileHeader header;
@@ -56,6 +61,7 @@ std::string capture(const TempDir& dir, const std::string& source, int level = 3
     options.window_size = 1 << 20;  // the volumes here are laid out in MiB windows (the default is larger)
     VolumeSpec spec;
     spec.filesystem = "test";
+    spec.used_bitmap = std::move(used_bitmap);
     const VolumeIndex index = capture_volume(writer, {fd.get(), 0, size, source}, spec, options, nullptr);
     writer.finish({index});
     return out;
@@ -105,6 +111,50 @@ TEST_CASE("TIB: a volume captured and restored is byte-identical - zero blocks a
     restore_to(archive, restored, std::filesystem::file_size(source));
     CHECK(testing::file_digest(restored) == testing::file_digest(source));
     if (level) CHECK(std::filesystem::file_size(archive) < 1024 * 1024 + 200 * 1024);  // random MiB + a little
+}
+
+TEST_CASE("TIB: a volume read in place gives the used blocks' bytes and zeros for the rest, past the window cache", "[image][archive]") {
+    // 12 windows of 1 MiB, every byte non-zero; the filesystem's bitmap marks a different run of
+    // blocks used in each window. The reader keeps 8 windows and refills an evicted one's buffer,
+    // so from the ninth window on, a block left out must read as zeros, never as what that
+    // buffer held before.
+    TempDir dir;
+    constexpr std::size_t window = 1 << 20, block = 4096, windows = 12, blocks = windows * window / block;
+    std::string bytes(windows * window, '\0');
+    std::mt19937 random(7);
+    for (char& c : bytes) c = static_cast<char>(random() | 1);
+    const std::string source = dir.file("volume.raw");
+    std::ofstream(source, std::ios::binary) << bytes;
+    std::vector<std::uint8_t> used(blocks / 8, 0);
+    std::string expected(bytes.size(), '\0');
+    for (std::size_t b = 0; b < blocks; ++b) {
+        const std::size_t w = b / (window / block), j = b % (window / block);
+        if ((j + w) % 3 == 0 || (w == 10 && j < 200)) {
+            used[b / 8] = static_cast<std::uint8_t>(used[b / 8] | (1u << (b % 8)));
+            std::memcpy(expected.data() + b * block, bytes.data() + b * block, block);
+        }
+    }
+    const std::string archive = capture(dir, source, GENERATE(0, 3), "v.tib", used);
+    ArchiveChain chain(archive);
+    VolumeReader reader(chain.chain(), 0);
+    REQUIRE(reader.size() == bytes.size());
+    // Forward in reads that straddle blocks and windows, then backward (every window evicted and
+    // read again into another's buffer).
+    std::string got(bytes.size(), '\1');
+    for (std::size_t at = 0; at < got.size();) {
+        const std::size_t n = std::min<std::size_t>(got.size() - at, 300'007);
+        reader.read(at, got.data() + at, n);
+        at += n;
+    }
+    // The first offset that differs (12 MiB strings are too big for a failure message).
+    const auto first_difference = [&](const std::string& read) {
+        return std::mismatch(read.begin(), read.end(), expected.begin()).first - read.begin();
+    };
+    CHECK(first_difference(got) == static_cast<std::ptrdiff_t>(expected.size()));
+    std::string again(bytes.size(), '\1');
+    for (std::size_t w = windows; w-- > 0;) reader.read(w * window, again.data() + w * window, window);
+    CHECK(first_difference(again) == static_cast<std::ptrdiff_t>(expected.size()));
+    CHECK_THROWS_WITH(reader.read(bytes.size() - 10, got.data(), 11), Catch::Contains("read past the end of volume 0"));
 }
 
 TEST_CASE("TIB: restore writes only used blocks and refuses a target that is too small", "[image][archive]") {
