@@ -138,8 +138,8 @@ TEST_CASE("TIB: a volume read in place gives the used blocks' bytes and zeros fo
     ArchiveChain chain(archive);
     VolumeReader reader(chain.chain(), 0);
     REQUIRE(reader.size() == bytes.size());
-    // Forward in reads that straddle blocks and windows, then backward (every window evicted and
-    // read again into another's buffer).
+    // Forward in reads that straddle blocks and windows, then backward (windows 3 to 0 were
+    // evicted by then, and are read again into buffers that held other windows).
     std::string got(bytes.size(), '\1');
     for (std::size_t at = 0; at < got.size();) {
         const std::size_t n = std::min<std::size_t>(got.size() - at, 300'007);
